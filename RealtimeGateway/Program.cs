@@ -1,0 +1,11 @@
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddChatGateway();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapChatGateway();
+
+app.Run();
