@@ -10,7 +10,7 @@ public sealed record ServiceInstance(string Id)
         new(FromResourceAttributes(Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES"))
             ?? $"{Environment.MachineName}-{Environment.ProcessId}");
 
-    internal static string? FromResourceAttributes(string? attributes)
+    public static string? FromResourceAttributes(string? attributes)
     {
         foreach (var pair in (attributes ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

@@ -1,3 +1,4 @@
+using RealtimeDemo.Contracts;
 using RealtimeDemo.WebFrontend.Gateway;
 
 namespace Microsoft.Extensions.Hosting;

@@ -1,6 +1,7 @@
-using RealtimeDemo.Contracts;
 
-namespace RealtimeDemo.WebFrontend.Gateway;
+using Microsoft.Extensions.Configuration;
+
+namespace RealtimeDemo.Contracts;
 
 /// <summary>
 /// The gateway's hub URL, resolved once. The SignalR client does not use Aspire service discovery, so the

@@ -1,0 +1,79 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.AppHost;
+
+/// <summary>The AppHost's model as built from its settings, without starting anything.</summary>
+public sealed class AppHostModelTests
+{
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_gateway_runs_three_replicas_by_default_and_as_many_as_Gateway_Replicas_says()
+    {
+        Assert.Equal(3, GatewayReplicas(await BuildAsync("Redis:Mode=local")));
+        Assert.Equal(5, GatewayReplicas(await BuildAsync("Redis:Mode=local", "Gateway:Replicas=5")));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("17")]
+    [InlineData("three")]
+    public async Task A_replica_count_outside_1_to_16_is_a_clear_error(string replicas)
+    {
+        var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() => BuildAsync("Redis:Mode=local", $"Gateway:Replicas={replicas}"));
+
+        Assert.Equal($"Gateway:Replicas must be a whole number from 1 to 16; it is '{replicas}'.", error.Message);
+    }
+
+    [Fact]
+    public async Task A_given_connection_string_wins_over_every_other_choice()
+    {
+        var builder = await BuildAsync("ConnectionStrings:redis=redis.example:6380", "Redis:Mode=local");
+
+        var redis = Assert.Single(builder.Resources, r => r.Name == "redis");
+        Assert.IsNotType<LocalRedisServerResource>(redis);
+        Assert.IsNotType<RedisResource>(redis);
+        Assert.Equal("redis.example:6380", await ((IResourceWithConnectionString)redis).GetConnectionStringAsync(_ct));
+    }
+
+    [Fact]
+    public async Task Without_a_container_runtime_redis_is_a_local_redis_server_process()
+    {
+        var builder = await BuildAsync("ASPIRE_CONTAINER_RUNTIME=/nonexistent/docker");
+
+        var redis = Assert.IsType<LocalRedisServerResource>(Assert.Single(builder.Resources, r => r.Name == "redis"));
+        Assert.EndsWith("redis-server", redis.Command);
+    }
+
+    [Fact]
+    public async Task Without_redis_server_or_a_container_runtime_the_AppHost_stops_at_once_saying_how_to_fix_it()
+    {
+        var started = DateTime.UtcNow;
+
+        var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() =>
+            BuildAsync("ASPIRE_CONTAINER_RUNTIME=/nonexistent/docker", "Redis:ServerPath=/nonexistent/redis-server"));
+
+        Assert.Contains("Install redis-server (sudo apt-get install redis-server), start Docker, or set ConnectionStrings:redis", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "The failure must not wait for a runtime that is not there.");
+    }
+
+    [Fact]
+    public async Task An_unknown_Redis_Mode_is_a_clear_error()
+    {
+        var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() => BuildAsync("Redis:Mode=cloud"));
+
+        Assert.Equal("Redis:Mode is 'cloud'; use auto, container or local (or give ConnectionStrings:redis).", error.Message);
+    }
+
+    private async Task<IDistributedApplicationTestingBuilder> BuildAsync(params string[] settings) =>
+        await AppHostRun.CreateBuilderAsync(settings, _ct);
+
+    private static int GatewayReplicas(IDistributedApplicationTestingBuilder builder) =>
+        Assert.Single(builder.Resources, r => r.Name == "realtime-gateway").TryGetLastAnnotation<ReplicaAnnotation>(out var replicas)
+            ? replicas.Replicas
+            : 1;
+}

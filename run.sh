@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs RealtimeDemo: the AppHost with Redis, the replicated gateway, the worker and the frontend.
+# Extra arguments go to the AppHost, e.g. ./run.sh Gateway:Replicas=5
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/lib.sh
+
+require_dotnet
+if [ -z "${ConnectionStrings__redis:-}" ] && ! container_runtime_running && ! command -v redis-server >/dev/null 2>&1; then
+  say "No container runtime and no redis-server: installing redis-server"
+  install_packages redis-server
+fi
+
+say "Building"
+dotnet build AppHost/AppHost.csproj -nologo -v quiet -clp:ErrorsOnly
+
+say "Starting the AppHost (Ctrl+C stops everything)"
+dotnet run --project AppHost --no-build --launch-profile http -- "$@" &
+apphost=$!
+trap 'kill -TERM $apphost 2>/dev/null; wait $apphost 2>/dev/null; exit 0' INT TERM
+
+# The frontend's port is fixed by its launch profile; announce it once everything behind it is up.
+for _ in $(seq 1 180); do
+  kill -0 $apphost 2>/dev/null || { wait $apphost; exit $?; }
+  if curl -fs -o /dev/null http://localhost:5300/health 2>/dev/null; then
+    say "Ready. Chat: http://localhost:5300   Dashboard: the login URL printed above (http://localhost:15080)"
+    break
+  fi
+  sleep 1
+done
+wait $apphost

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what the tests need, builds, runs every test, checks that no
+# process was left behind, and ends with the plain line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/lib.sh
+
+require_dotnet
+install_packages redis-server
+
+say "Building"
+dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."
+
+# Processes the tests start; anything of these alive after the run (and not before it) leaked.
+pattern='redis-server|RealtimeGateway|ChatWorker|WebFrontend|/dcp |dcpctrl'
+before=$(pgrep -f "$pattern" | sort)
+
+results=artifacts/test-results
+rm -rf "$results"
+say "Running the tests"
+dotnet test --solution RealtimeDemo.sln --no-build --results-directory "$results" --report-xunit-trx --no-progress
+test_exit=$?
+
+say "Checking that no test left a process running"
+leaked=""
+for _ in $(seq 1 45); do   # DCP ends an AppHost's children within 10-40 s of its stop
+  leaked=$(comm -13 <(echo "$before") <(pgrep -f "$pattern" | sort) | tr '\n' ' ')
+  [ -z "${leaked// }" ] && break
+  sleep 1
+done
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  passed=$((passed + $(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')))
+  failed=$((failed + $(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')))
+done
+[ "$passed$failed" = "00" ] && [ $test_exit -ne 0 ] && failed=1   # the run itself failed before reporting
+
+if [ -n "${leaked// }" ]; then
+  echo "Left running after the tests (now killed):"; ps -o pid,args -p ${leaked} | cut -c1-160
+  kill -9 $leaked 2>/dev/null
+  failed=$((failed + 1))
+else
+  passed=$((passed + 1))   # the leak check counts as one check
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
