@@ -19,4 +19,4 @@ builder.AddProject<Projects.WebFrontend>("webfrontend")
     .WithReference(gateway).WaitFor(gateway)
     .WithHttpHealthCheck("/health");
 
-builder.Build().Run();
+builder.WithoutDeveloperCertificates().Build().Run();

@@ -50,7 +50,7 @@ public static class RedisHostingChoice
                 return probe.FindRedisServer() is not null
                     ? (RedisHosting.Local, $"{ModeSetting} is 'local'")
                     : throw new AppHostConfigurationException(
-                        $"{ModeSetting} is 'local' but redis-server is not on the PATH: install it (sudo apt-get install redis-server) or give ConnectionStrings:redis.");
+                        $"{ModeSetting} is 'local' but redis-server was not found (Redis:ServerPath, or the PATH): install it (sudo apt-get install redis-server) or give ConnectionStrings:redis.");
             case "auto":
                 if (probe.ContainerRuntimeIsHealthy())
                 {
