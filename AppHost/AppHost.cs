@@ -2,21 +2,24 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // Infrastructure: an external server, a container, or a local redis-server, chosen once (see README).
 var redis = builder.AddChatRedis("redis");
+var tokenSigningKey = builder.AddGeneratedSecret("chat-token-signing-key");
 
 // Services, in dependency order.
 var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
     .WithReplicas(builder.GatewayReplicas())
     .WithReference(redis).WaitFor(redis)
+    .WithEnvironment("Auth__SigningKey", tokenSigningKey)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.ChatWorker>("chat-worker")
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 
-// The frontend.
-builder.AddProject<Projects.WebFrontend>("webfrontend")
+// The frontend, the only browser origin the gateway accepts.
+var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
     .WithExternalHttpEndpoints()
     .WithReference(gateway).WaitFor(gateway)
     .WithHttpHealthCheck("/health");
+gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
 
 builder.WithoutDeveloperCertificates().Build().Run();

@@ -3,16 +3,33 @@ using Microsoft.AspNetCore.SignalR;
 namespace RealtimeDemo.Contracts;
 
 /// <summary>
-/// The chat hub's public surface. It lives in the contract, not in the gateway, because the Redis backplane
-/// names its channels after this type's full name and the worker must send through the very same type.
-/// Each method only forwards to <see cref="IChatHubService"/>.
+/// The chat hub's public surface, at <see cref="ChatHubPaths.Hub"/>. It lives in the contract, not in the
+/// gateway, because the Redis backplane names its channels after this type's full name and the worker must
+/// send through the very same type. Each method only forwards to <see cref="IChatHubService"/>; argument
+/// rules are declared on the parameters and enforced by the gateway's hub filters.
 /// </summary>
 public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
 {
-    public Task<JoinRoomResult> JoinRoom(string room) => chat.JoinRoomAsync(Context, room);
+    public override Task OnConnectedAsync() => chat.ConnectAsync(Context);
 
-    public Task<MessageAck> SendMessage(string room, string clientMessageId, string text) =>
+    public override Task OnDisconnectedAsync(Exception? exception) => chat.DisconnectAsync(Context);
+
+    public Task<JoinRoomResult> JoinRoom([RoomName] string room) => chat.JoinRoomAsync(Context, room);
+
+    public Task LeaveRoom([RoomName] string room) => chat.LeaveRoomAsync(Context, room);
+
+    [CountsAsMessage]
+    public Task<MessageAck> SendMessage([RoomName] string room, [ClientMessageId] string clientMessageId, [MessageText] string text) =>
         chat.SendMessageAsync(Context, room, clientMessageId, text);
+
+    [CountsAsMessage]
+    public Task<PrivateMessageAck> SendPrivateMessage([UserName] string toUser, [MessageText] string text) =>
+        chat.SendPrivateMessageAsync(Context, toUser, text);
+
+    public Task<RoomStats> GetRoomStats([RoomName] string room) => chat.GetRoomStatsAsync(room);
+
+    public Task<IReadOnlyList<ChatMessage>> GetMessages([RoomName] string room, [MessageIdOrStart] string? afterMessageId, [PageSize] int limit) =>
+        chat.GetMessagesAsync(Context, room, afterMessageId, limit);
 
     public ConnectionDetails GetConnectionInfo() => chat.GetConnectionInfo(Context);
 }

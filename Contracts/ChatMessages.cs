@@ -1,12 +1,29 @@
 namespace RealtimeDemo.Contracts;
 
-/// <summary>A room message as every member receives it.</summary>
-public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId);
+/// <summary>
+/// A room message as every member receives it. <see cref="Id"/> is unique across the cluster and orders the
+/// room's history; <see cref="Sequence"/> counts the room's messages 1, 2, 3, … so a client that sees a jump
+/// knows it missed something and asks <c>GetMessages</c> for the gap.
+/// </summary>
+public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId, long Sequence);
 
-/// <summary>Returned to the sender once the server has accepted a message.</summary>
-public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt);
+/// <summary>Returned to the sender once the message is durably stored; a resend with the same client message id returns the same ack.</summary>
+public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt, long Sequence);
 
-public sealed record JoinRoomResult(string Room);
+/// <summary>The room as the joiner finds it: cluster-wide members and where its history ends.</summary>
+public sealed record JoinRoomResult(string Room, int Members, string? LastMessageId, long LastSequence);
 
-/// <summary>Which replica a connection landed on: the DCP proxy in front of the replicas is not sticky.</summary>
+public sealed record PrivateChatMessage(string Id, string From, string To, string Text, DateTimeOffset SentAt);
+
+public sealed record PrivateMessageAck(string MessageId, string To, DateTimeOffset SentAt);
+
+/// <summary>A room across the whole cluster.</summary>
+public sealed record RoomStats(string Room, int Members, long Messages, string? LastMessageId, DateTimeOffset? LastMessageAt);
+
+/// <summary>Which replica a connection landed on: the proxy in front of the replicas is not sticky.</summary>
 public sealed record ConnectionDetails(string ConnectionId, string User, string Replica);
+
+/// <summary>The body of <c>POST /auth/token</c>.</summary>
+public sealed record TokenRequest(string? UserName);
+
+public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt);

@@ -2,12 +2,24 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace RealtimeDemo.Contracts;
 
-/// <summary>The behaviour behind <see cref="ChatHub"/>, implemented by the gateway.</summary>
+/// <summary>The behaviour behind <see cref="ChatHub"/>, implemented by the gateway. Arguments arrive validated.</summary>
 public interface IChatHubService
 {
+    Task ConnectAsync(HubCallerContext caller);
+
+    Task DisconnectAsync(HubCallerContext caller);
+
     Task<JoinRoomResult> JoinRoomAsync(HubCallerContext caller, string room);
 
+    Task LeaveRoomAsync(HubCallerContext caller, string room);
+
     Task<MessageAck> SendMessageAsync(HubCallerContext caller, string room, string clientMessageId, string text);
+
+    Task<PrivateMessageAck> SendPrivateMessageAsync(HubCallerContext caller, string toUser, string text);
+
+    Task<RoomStats> GetRoomStatsAsync(string room);
+
+    Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit);
 
     ConnectionDetails GetConnectionInfo(HubCallerContext caller);
 }

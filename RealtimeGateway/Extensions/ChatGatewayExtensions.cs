@@ -1,21 +1,92 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Hub;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static class ChatGatewayExtensions
 {
-    /// <summary>The chat hub, its Redis backplane and the services behind it.</summary>
+    private const string BrowserClientsPolicy = "chat-browser-clients";
+
+    /// <summary>The chat hub, its Redis backplane, authentication, limits and the services behind it.</summary>
     public static IHostApplicationBuilder AddChatGateway(this IHostApplicationBuilder builder)
     {
         builder.AddChatBackplane();
-        builder.Services.AddSingleton<IChatHubService, ChatHubService>();
+        builder.Services.AddChatAuthentication();
+        builder.Services.AddProblemDetails();
+
+        builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<PresenceRegistry>();
+        builder.Services.AddSingleton<MessageStore>();
+        builder.Services.AddSingleton<ChatHubService>();
+        builder.Services.AddSingleton<IChatHubService>(sp => sp.GetRequiredService<ChatHubService>());
+        builder.Services.AddHostedService<ReplicaHeartbeat>();
+        builder.Services.AddHostedService<BackplaneRecovery>();
+
+        builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>>((hub, chat) =>
+        {
+            var limits = chat.Value.Limits;
+            hub.MaximumReceiveMessageSize = limits.MaxMessageBytes;
+            hub.KeepAliveInterval = limits.KeepAliveInterval;
+            hub.ClientTimeoutInterval = limits.ClientTimeoutInterval;
+            // SignalR's own protocol errors (wrong argument count, oversized frame) then say what was wrong;
+            // HubErrorFilter makes sure nothing else of ours ever reaches a client unexplained.
+            hub.EnableDetailedErrors = true;
+            hub.AddFilter<HubErrorFilter>();
+            hub.AddFilter<MessageRateFilter>();
+            hub.AddFilter<ArgumentRulesFilter>();
+        });
+
+        builder.Services.AddCors();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<ChatOptions>>((cors, chat) =>
+            cors.AddPolicy(BrowserClientsPolicy, policy => policy
+                .WithOrigins(chat.Value.AllowedOrigins)
+                .AllowAnyHeader()
+                .WithMethods("GET", "POST")));
+
         return builder;
     }
 
     public static WebApplication MapChatGateway(this WebApplication app)
     {
-        app.MapHub<ChatHub>(ChatHubPaths.Hub);
+        app.UseCors();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(ChatHubPaths.Hub), hub => hub.Use(RefuseForeignBrowserOrigins));
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapTokenEndpoint().RequireCors(BrowserClientsPolicy);
+        app.MapHub<ChatHub>(ChatHubPaths.Hub, options =>
+            {
+                // The proxy in front of the replicas is not sticky: a negotiate request and a long-polling
+                // connection could land on different replicas, so only WebSockets are offered.
+                options.Transports = HttpTransportType.WebSockets;
+                options.CloseOnAuthenticationExpiration = true;
+            })
+            .RequireAuthorization()
+            .RequireCors(BrowserClientsPolicy);
         return app;
     }
+
+    // CORS does not cover WebSockets: a page from any origin could open one with the user's cookies or a
+    // stolen token. Browsers always send Origin; .NET and other non-browser clients send none.
+    private static Task RefuseForeignBrowserOrigins(HttpContext context, Func<Task> next)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        var allowed = context.RequestServices.GetRequiredService<IOptions<ChatOptions>>().Value.AllowedOrigins;
+        if (origin.Length > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return context.Response.WriteAsync($"Origin {origin} may not open the chat hub (Chat:AllowedOrigins).");
+        }
+
+        return next();
+    }
 }
+
+[OptionsValidator]
+internal sealed partial class ChatOptionsValidator : IValidateOptions<ChatOptions>;

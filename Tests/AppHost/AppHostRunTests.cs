@@ -1,11 +1,11 @@
 using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
 
 namespace RealtimeDemo.Tests.AppHost;
 
 /// <summary>The whole system started by the real AppHost (Aspire.Hosting.Testing), with real redis-server.</summary>
 public sealed class AppHostRunTests
 {
-    private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
@@ -22,9 +22,9 @@ public sealed class AppHostRunTests
             string? firstReplica = null;
             for (var attempt = 0; attempt < 20 && second is null; attempt++)
             {
-                var client = await ChatTestClient.ConnectAsync(gateway, _ct);
+                var client = await ChatTestClient.ConnectAsync(gateway, Unique("user"), _ct);
                 clients.Add(client);
-                var replica = (await client.GetConnectionInfoAsync()).Replica;
+                var replica = (await client.Chat.GetConnectionInfoAsync()).Replica;
                 if (first is null)
                 {
                     (first, firstReplica) = (client, replica);
@@ -36,12 +36,12 @@ public sealed class AppHostRunTests
             }
 
             Assert.True(second is not null, "20 connections through the proxy all landed on one replica.");
-            await first!.JoinRoomAsync("lobby");
-            await second.JoinRoomAsync("lobby");
+            await first!.Chat.JoinRoomAsync("lobby");
+            await second.Chat.JoinRoomAsync("lobby");
 
-            var ack = await first.SendMessageAsync("lobby", "across replicas");
+            var ack = await first.Chat.SendMessageAsync("lobby", "m-1", "across replicas");
 
-            Assert.Equal(ack.MessageId, (await second.NextMessageAsync(Delivery)).Id);
+            Assert.Equal(ack.MessageId, (await second.NextMessageAsync()).Id);
         }
         finally
         {
@@ -57,12 +57,12 @@ public sealed class AppHostRunTests
     {
         await using var redis = await RedisServerProcess.StartAsync(_ct);
         await using var run = await AppHostRun.StartAsync(["Gateway:Replicas=1", $"ConnectionStrings:redis={redis.ConnectionString}"], _ct);
-        await using var client = await ChatTestClient.ConnectAsync(run.Endpoint("realtime-gateway"), _ct);
-        await client.JoinRoomAsync("lobby");
+        await using var client = await ChatTestClient.ConnectAsync(run.Endpoint("realtime-gateway"), Unique("user"), _ct);
+        await client.Chat.JoinRoomAsync("lobby");
 
-        await client.SendMessageAsync("lobby", "through the external server");
+        await client.Chat.SendMessageAsync("lobby", "m-1", "through the external server");
 
-        Assert.Equal("through the external server", (await client.NextMessageAsync(Delivery)).Text);
+        Assert.Equal("through the external server", (await client.NextMessageAsync()).Text);
         await using var observer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var channels = await observer.GetServers().Single().SubscriptionChannelsAsync();
         Assert.Contains(channels, channel => channel.ToString().StartsWith("RealtimeDemo.Contracts.ChatHub:", StringComparison.Ordinal));

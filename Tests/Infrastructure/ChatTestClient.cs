@@ -1,55 +1,112 @@
+using System.Net.Http.Json;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Client;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
-/// <summary>A .NET SignalR client the way the frontend connects: WebSockets only, negotiation skipped.</summary>
+/// <summary>
+/// A signed-in user on one gateway, through the same <see cref="ChatClient"/> the frontend uses; everything
+/// the server pushes is queued so a test can wait for it.
+/// </summary>
 public sealed class ChatTestClient : IAsyncDisposable
 {
-    private readonly Channel<ChatMessage> _received = Channel.CreateUnbounded<ChatMessage>();
+    public static readonly TimeSpan Delivery = TimeSpan.FromSeconds(10);
 
-    private ChatTestClient(HubConnection connection)
+    private readonly Channel<ChatMessage> _messages = Channel.CreateUnbounded<ChatMessage>();
+    private readonly Channel<(string Room, string User)> _joined = Channel.CreateUnbounded<(string, string)>();
+    private readonly Channel<(string Room, string User)> _left = Channel.CreateUnbounded<(string, string)>();
+    private readonly Channel<PrivateChatMessage> _private = Channel.CreateUnbounded<PrivateChatMessage>();
+
+    private ChatTestClient(string user, ChatClient chat)
     {
-        Connection = connection;
-        Connection.On<ChatMessage>(nameof(IChatClient.MessageReceived), message => _received.Writer.TryWrite(message));
+        User = user;
+        Chat = chat;
+        chat.MessageReceived += m => Write(_messages, m);
+        chat.UserJoined += (room, u) => Write(_joined, (room, u));
+        chat.UserLeft += (room, u) => Write(_left, (room, u));
+        chat.PrivateMessageReceived += m => Write(_private, m);
     }
 
-    public HubConnection Connection { get; }
+    public string User { get; }
 
-    public static async Task<ChatTestClient> ConnectAsync(Uri gateway, CancellationToken cancellationToken)
+    public ChatClient Chat { get; }
+
+    public static async Task<string> GetTokenAsync(Uri gateway, string user, CancellationToken cancellationToken)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(gateway, ChatHubPaths.Hub), HttpTransportType.WebSockets, options => options.SkipNegotiation = true)
-            .Build();
-        var client = new ChatTestClient(connection);
-        await connection.StartAsync(cancellationToken);
+        using var http = new HttpClient { BaseAddress = gateway };
+        using var response = await http.PostAsJsonAsync("/auth/token", new TokenRequest(user), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.Token;
+    }
+
+    public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken)
+    {
+        var token = await GetTokenAsync(gateway, user, cancellationToken);
+        var chat = new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token));
+        var client = new ChatTestClient(user, chat);
+        await chat.StartAsync(cancellationToken);
         return client;
     }
 
-    public Task<ConnectionDetails> GetConnectionInfoAsync() =>
-        Connection.InvokeAsync<ConnectionDetails>(nameof(ChatHub.GetConnectionInfo));
+    public Task<ChatMessage> NextMessageAsync() => ReadAsync(_messages, "room message");
 
-    public Task<JoinRoomResult> JoinRoomAsync(string room) =>
-        Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
+    public Task<(string Room, string User)> NextUserJoinedAsync() => ReadAsync(_joined, "UserJoined");
 
-    public Task<MessageAck> SendMessageAsync(string room, string text, string? clientMessageId = null) =>
-        Connection.InvokeAsync<MessageAck>(nameof(ChatHub.SendMessage), room, clientMessageId ?? Guid.NewGuid().ToString("N"), text);
+    public Task<(string Room, string User)> NextUserLeftAsync() => ReadAsync(_left, "UserLeft");
 
-    /// <summary>The next message this client receives, or a timeout failure naming what it waited for.</summary>
-    public async Task<ChatMessage> NextMessageAsync(TimeSpan timeout)
+    public Task<PrivateChatMessage> NextPrivateMessageAsync() => ReadAsync(_private, "private message");
+
+    /// <summary>Every room message received so far and not yet read.</summary>
+    public IReadOnlyList<ChatMessage> DrainMessages()
     {
+        var drained = new List<ChatMessage>();
+        while (_messages.Reader.TryRead(out var message))
+        {
+            drained.Add(message);
+        }
+
+        return drained;
+    }
+
+    /// <summary>Reads room messages until one with <paramref name="sequence"/> arrives in <paramref name="room"/>.</summary>
+    public async Task<IReadOnlyList<ChatMessage>> MessagesUntilAsync(string room, long sequence, TimeSpan timeout)
+    {
+        var received = new List<ChatMessage>();
         using var cts = new CancellationTokenSource(timeout);
         try
         {
-            return await _received.Reader.ReadAsync(cts.Token);
+            while (!received.Any(m => m.Room == room && m.Sequence >= sequence))
+            {
+                received.Add(await _messages.Reader.ReadAsync(cts.Token));
+            }
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"No message arrived within {timeout.TotalSeconds:F0} s.");
+            throw new TimeoutException($"{User} did not reach message {sequence} of '{room}' within {timeout.TotalSeconds:F0} s; got [{string.Join(", ", received.Select(m => m.Sequence))}].");
+        }
+
+        return received;
+    }
+
+    private async Task<T> ReadAsync<T>(Channel<T> channel, string what)
+    {
+        using var cts = new CancellationTokenSource(Delivery);
+        try
+        {
+            return await channel.Reader.ReadAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{User} received no {what} within {Delivery.TotalSeconds:F0} s.");
         }
     }
 
-    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    private static Task Write<T>(Channel<T> channel, T item)
+    {
+        channel.Writer.TryWrite(item);
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => Chat.DisposeAsync();
 }

@@ -22,6 +22,30 @@ public sealed class RedisServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Stops the server the polite way (SHUTDOWN: the append-only file is flushed, as on a normal restart)
+    /// and starts it again on the same port and data, after <paramref name="downtime"/>.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken)
+    {
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{ConnectionString},allowAdmin=true"))
+        {
+            try
+            {
+                admin.GetServers().Single().Shutdown();
+            }
+            catch (RedisConnectionException)
+            {
+                // The server closes the connection as it exits.
+            }
+        }
+
+        await _process!.WaitForExitAsync(cancellationToken);
+        StopProcess();
+        await Task.Delay(downtime, cancellationToken);
+        await StartProcessAsync(cancellationToken);
+    }
+
     private async Task StartProcessAsync(CancellationToken cancellationToken)
     {
         var startInfo = new ProcessStartInfo("redis-server")

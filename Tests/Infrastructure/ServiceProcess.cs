@@ -9,15 +9,14 @@ namespace RealtimeDemo.Tests.Infrastructure;
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ProcessStartInfo _startInfo;
     private readonly ConcurrentQueue<string> _output = new();
+    private Process _process = null!;
 
-    private ServiceProcess(Process process, Uri baseAddress)
+    private ServiceProcess(ProcessStartInfo startInfo, Uri baseAddress)
     {
-        _process = process;
+        _startInfo = startInfo;
         BaseAddress = baseAddress;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
     }
 
     public Uri BaseAddress { get; }
@@ -42,11 +41,37 @@ public sealed class ServiceProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
 
-        var service = new ServiceProcess(Process.Start(startInfo)!, baseAddress);
-        service._process.BeginOutputReadLine();
-        service._process.BeginErrorReadLine();
-        await service.WaitUntilHealthyAsync(cancellationToken);
+        var service = new ServiceProcess(startInfo, baseAddress);
+        await service.StartProcessAsync(cancellationToken);
         return service;
+    }
+
+    /// <summary>Kills the process the way a crash would (SIGKILL): no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts the process again with the same settings, on the same port.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        await KillAsync();
+        _process.Dispose();
+        await StartProcessAsync(cancellationToken);
+    }
+
+    private async Task StartProcessAsync(CancellationToken cancellationToken)
+    {
+        _process = Process.Start(_startInfo)!;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitUntilHealthyAsync(cancellationToken);
     }
 
     private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)
@@ -91,12 +116,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
+        await KillAsync();
         _process.Dispose();
     }
 }

@@ -5,11 +5,12 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class GatewayClientExtensions
 {
-    /// <summary>One gateway connection per Blazor circuit, at the gateway URL Aspire injects.</summary>
+    /// <summary>Tokens from the gateway over HTTP (Aspire service discovery) and one hub connection per Blazor circuit.</summary>
     public static IHostApplicationBuilder AddGatewayClient(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(GatewayAddress.FromConfiguration(builder.Configuration));
-        builder.Services.AddScoped<ChatConnection>();
+        builder.Services.AddHttpClient<GatewayTokens>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
+        builder.Services.AddScoped<ChatSession>();
         return builder;
     }
 }

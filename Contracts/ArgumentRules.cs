@@ -1,0 +1,30 @@
+namespace RealtimeDemo.Contracts;
+
+/// <summary>
+/// Declares what a hub argument must be; the gateway's argument filter enforces the rule (with its configured
+/// limits) before the hub method runs, so the methods themselves hold no validation.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public abstract class ArgumentRuleAttribute : Attribute;
+
+/// <summary>1-64 letters, digits, '-', '_' and '.'.</summary>
+public sealed class RoomNameAttribute : ArgumentRuleAttribute;
+
+/// <summary>1-32 letters, digits, '-', '_' and '.'.</summary>
+public sealed class UserNameAttribute : ArgumentRuleAttribute;
+
+/// <summary>Message text: not blank, at most the configured length (default 4,000 characters).</summary>
+public sealed class MessageTextAttribute : ArgumentRuleAttribute;
+
+/// <summary>The client's own id for a message, 1-64 characters; resending it never stores the message twice.</summary>
+public sealed class ClientMessageIdAttribute : ArgumentRuleAttribute;
+
+/// <summary>A message id as the server issued it, or null/empty for "from the start of the history".</summary>
+public sealed class MessageIdOrStartAttribute : ArgumentRuleAttribute;
+
+/// <summary>How many items to return: 1 to the configured page size (default 200).</summary>
+public sealed class PageSizeAttribute : ArgumentRuleAttribute;
+
+/// <summary>The method sends messages and counts against the connection's message rate.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class CountsAsMessageAttribute : Attribute;

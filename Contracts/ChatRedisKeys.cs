@@ -1,0 +1,46 @@
+using StackExchange.Redis;
+
+namespace RealtimeDemo.Contracts;
+
+/// <summary>
+/// Where the chat keeps its state in Redis. The gateway writes all of it; the worker reads
+/// <see cref="MessageStream"/> through a consumer group. Room names are validated before they reach a key.
+/// </summary>
+public static class ChatRedisKeys
+{
+    /// <summary>Every accepted room message, in acceptance order; entry ids are the message ids.</summary>
+    public static readonly RedisKey MessageStream = "chat:messages";
+
+    /// <summary>All connections in the cluster (a set of connection ids).</summary>
+    public static readonly RedisKey Connections = "chat:connections";
+
+    /// <summary>Rooms with at least one member, scored by member count.</summary>
+    public static readonly RedisKey ActiveRooms = "chat:rooms";
+
+    /// <summary>Live gateway processes, scored by their last heartbeat (Redis server time, ms).</summary>
+    public static readonly RedisKey Replicas = "chat:replicas";
+
+    /// <summary>A room's retained history: a stream whose entry ids are the ids in <see cref="MessageStream"/>.</summary>
+    public static RedisKey RoomHistory(string room) => $"chat:room:{room}:history";
+
+    /// <summary>The room's message counter; its value is the last message's sequence number.</summary>
+    public static RedisKey RoomSequence(string room) => $"chat:room:{room}:seq";
+
+    /// <summary>Members of a room: user name → how many of that user's connections are in it.</summary>
+    public static RedisKey RoomMembers(string room) => $"chat:room:{room}:members";
+
+    /// <summary>One connection: user and replica.</summary>
+    public static RedisKey Connection(string connectionId) => $"chat:conn:{connectionId}";
+
+    /// <summary>The rooms one connection has joined.</summary>
+    public static RedisKey ConnectionRooms(string connectionId) => $"chat:conn:{connectionId}:rooms";
+
+    /// <summary>A user's connections anywhere in the cluster.</summary>
+    public static RedisKey UserConnections(string user) => $"chat:user:{user}:conns";
+
+    /// <summary>The connections one gateway process holds, for cleanup when it dies.</summary>
+    public static RedisKey ReplicaConnections(string replica) => $"chat:replica:{replica}:conns";
+
+    /// <summary>Remembers a sent message's ack so a resend with the same client message id is not stored twice.</summary>
+    public static RedisKey Deduplication(string user, string room, string clientMessageId) => $"chat:dedupe:{user}:{room}:{clientMessageId}";
+}

@@ -1,0 +1,82 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.RealtimeGateway.Chat;
+
+/// <summary>Everything about the chat a deployment may tune; section "Chat". Checked at start-up.</summary>
+public sealed class ChatOptions
+{
+    public const string Section = "Chat";
+
+    [Required, ValidateObjectMembers]
+    public ChatLimits Limits { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public HistoryOptions History { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public RegistryOptions Registry { get; set; } = new();
+
+    /// <summary>Browser origins allowed to open the hub (CORS and the WebSocket Origin check); .NET clients send none.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+}
+
+public sealed class ChatLimits
+{
+    /// <summary>Largest hub frame a client may send; a larger one closes that connection (SignalR cannot skip it).</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 32 * 1024;
+
+    [Range(1, 100_000)]
+    public int MaxTextLength { get; set; } = 4000;
+
+    [Range(1, 10_000)]
+    public int MaxRoomsPerConnection { get; set; } = 50;
+
+    /// <summary>Sustained sends per connection per second (token bucket refill).</summary>
+    [Range(0.1, 10_000)]
+    public double MessagesPerSecond { get; set; } = 20;
+
+    /// <summary>Sends a connection may make at once after being quiet (token bucket size).</summary>
+    [Range(1, 100_000)]
+    public int MessageBurst { get; set; } = 40;
+
+    [Range(1, 1000)]
+    public int MaxConnectionsPerUser { get; set; } = 5;
+
+    /// <summary>Connections across the whole cluster, checked when a connection opens.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    [Range(1, 10_000)]
+    public int MaxPageSize { get; set; } = 200;
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long without hearing from a client before the server drops it; at least twice the client's keep-alive.</summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:30:00")]
+    public TimeSpan ClientTimeoutInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed class HistoryOptions
+{
+    /// <summary>Messages kept per room for GetMessages (approximate: Redis trims whole stream nodes).</summary>
+    [Range(10, 10_000_000)]
+    public int MaxMessagesPerRoom { get; set; } = 1000;
+
+    /// <summary>Entries kept in the stream the worker reads; older ones are trimmed even if unprocessed.</summary>
+    [Range(1000, 100_000_000)]
+    public int MaxStreamLength { get; set; } = 1_000_000;
+
+    /// <summary>How long a client message id is remembered for resends.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromDays(1);
+}
+
+public sealed class RegistryOptions
+{
+    /// <summary>A gateway process not heard from for this long is dead; its connections leave their rooms.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

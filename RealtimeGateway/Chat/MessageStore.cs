@@ -1,0 +1,101 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.Contracts;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.RealtimeGateway.Chat;
+
+/// <summary>
+/// Room messages in Redis. A message is accepted by one script that checks the sender is in the room,
+/// numbers it, appends it to the worker's stream and to the room's history under the same id, and
+/// remembers the client message id, so the ack means "durably stored" and a resend changes nothing.
+/// </summary>
+public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options)
+{
+    private static readonly LuaScript AppendScript = LuaScript.Prepare("""
+        local previous = redis.call('GET', @deduplication)
+        if previous then return {'duplicate', previous} end
+        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then return {'not-member'} end
+        local seq = redis.call('INCR', @sequence)
+        local id = redis.call('XADD', @stream, 'MAXLEN', '~', @maxStream, '*',
+          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq)
+        redis.call('XADD', @history, 'MAXLEN', '~', @maxHistory, id,
+          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq)
+        local ack = id .. ' ' .. seq
+        redis.call('SET', @deduplication, ack, 'EX', @deduplicationSeconds)
+        return {'stored', ack}
+        """);
+
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<AppendOutcome> AppendAsync(string connectionId, string user, string room, string clientMessageId, string text)
+    {
+        var history = options.Value.History;
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, new
+        {
+            deduplication = ChatRedisKeys.Deduplication(user, room, clientMessageId),
+            connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
+            sequence = ChatRedisKeys.RoomSequence(room),
+            stream = ChatRedisKeys.MessageStream,
+            history = ChatRedisKeys.RoomHistory(room),
+            room,
+            user,
+            text,
+            clientMessageId,
+            maxStream = history.MaxStreamLength,
+            maxHistory = history.MaxMessagesPerRoom,
+            deduplicationSeconds = (long)history.DeduplicationWindow.TotalSeconds,
+        }))!;
+
+        if ((string?)result[0] == "not-member")
+        {
+            return new AppendOutcome(AppendStatus.NotMember, null);
+        }
+
+        var ack = ((string)result[1]!).Split(' ');
+        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]));
+        return new AppendOutcome((string?)result[0] == "stored" ? AppendStatus.Stored : AppendStatus.Duplicate, message);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept), oldest first.</summary>
+    public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
+    {
+        var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
+        var entries = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit);
+        return [.. entries.Select(entry => ToMessage(room, entry))];
+    }
+
+    public async Task<RoomStats> StatsAsync(string room, int members)
+    {
+        var sequence = Db.StringGetAsync(ChatRedisKeys.RoomSequence(room));
+        var last = Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", 1, Order.Descending);
+        await Task.WhenAll(sequence, last);
+        var lastId = last.Result.Length > 0 ? (string?)last.Result[0].Id : null;
+        return new RoomStats(room, members, (long?)sequence.Result ?? 0, lastId, lastId is null ? null : SentAt(lastId));
+    }
+
+    /// <summary>A message id is its stream entry id, "&lt;ms since epoch&gt;-&lt;n&gt;" in Redis's clock: the time it was accepted.</summary>
+    public static DateTimeOffset SentAt(string messageId) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(messageId.AsSpan(0, messageId.IndexOf('-'))));
+
+    public static bool IsMessageId(string? value)
+    {
+        var dash = value?.IndexOf('-') ?? -1;
+        return dash > 0 && value!.Length <= 41
+            && ulong.TryParse(value.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            && ulong.TryParse(value.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    }
+
+    private static ChatMessage ToMessage(string room, StreamEntry entry) =>
+        new((string)entry.Id!, room, (string)entry["user"]!, (string)entry["text"]!, SentAt((string)entry.Id!),
+            (string)entry["cmid"]!, (long)entry["seq"]);
+}
+
+public enum AppendStatus
+{
+    Stored,
+    Duplicate,
+    NotMember,
+}
+
+public sealed record AppendOutcome(AppendStatus Status, ChatMessage? Message);

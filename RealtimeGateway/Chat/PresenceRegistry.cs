@@ -1,0 +1,221 @@
+using Microsoft.Extensions.Options;
+using RealtimeDemo.Contracts;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.RealtimeGateway.Chat;
+
+/// <summary>
+/// Who is connected and in which rooms, for the whole cluster, kept in Redis (key layout in
+/// <see cref="ChatRedisKeys"/>). Every change is one Lua script, so concurrent replicas never see a half-made
+/// change and two replicas cleaning up the same dead connection announce its departure once.
+/// </summary>
+public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance)
+{
+    private static readonly LuaScript ConnectScript = LuaScript.Prepare("""
+        if redis.call('SCARD', @connections) >= tonumber(@maxConnections) then return 'cluster-full' end
+        if redis.call('SCARD', @userConnections) >= tonumber(@maxPerUser) then return 'user-full' end
+        redis.call('SADD', @connections, @connectionId)
+        redis.call('SADD', @userConnections, @connectionId)
+        redis.call('SADD', @replicaConnections, @connectionId)
+        redis.call('HSET', @connection, 'user', @user, 'replica', @replica)
+        return 'ok'
+        """);
+
+    private static readonly LuaScript JoinScript = LuaScript.Prepare("""
+        if redis.call('EXISTS', @connection) == 0 then return {'unregistered'} end
+        local first = 0
+        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then
+          if redis.call('SCARD', @connectionRooms) >= tonumber(@maxRooms) then return {'too-many-rooms'} end
+          redis.call('SADD', @connectionRooms, @room)
+          if redis.call('HINCRBY', @members, @user, 1) == 1 then first = 1 end
+        end
+        local count = redis.call('HLEN', @members)
+        redis.call('ZADD', @activeRooms, count, @room)
+        local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
+        local lastId = ''
+        if #last > 0 then lastId = last[1][1] end
+        return {'ok', first, count, lastId, redis.call('GET', @sequence) or '0'}
+        """);
+
+    private static readonly LuaScript LeaveScript = LuaScript.Prepare("""
+        if redis.call('SREM', @connectionRooms, @room) == 0 then return {'not-member'} end
+        local last = 0
+        if redis.call('HINCRBY', @members, @user, -1) <= 0 then
+          redis.call('HDEL', @members, @user)
+          last = 1
+        end
+        local count = redis.call('HLEN', @members)
+        if count == 0 then redis.call('ZREM', @activeRooms, @room) else redis.call('ZADD', @activeRooms, count, @room) end
+        return {'ok', last, count}
+        """);
+
+    private static readonly LuaScript UnregisterScript = LuaScript.Prepare("""
+        redis.call('SREM', @connections, @connectionId)
+        redis.call('SREM', @userConnections, @connectionId)
+        redis.call('SREM', @replicaConnections, @connectionId)
+        redis.call('DEL', @connection, @connectionRooms)
+        return 1
+        """);
+
+    // Redis's clock, not each replica's, decides who is late.
+    private static readonly LuaScript HeartbeatScript = LuaScript.Prepare("""
+        local t = redis.call('TIME')
+        return redis.call('ZADD', @replicas, t[1] * 1000 + math.floor(t[2] / 1000), @replica)
+        """);
+
+    private static readonly LuaScript DeadReplicasScript = LuaScript.Prepare("""
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        return redis.call('ZRANGEBYSCORE', @replicas, '-inf', now - tonumber(@timeoutMs))
+        """);
+
+    private ChatLimits Limits => options.Value.Limits;
+
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>This process's key in the registry: the replica id plus a per-process part, so a restarted replica never inherits a dead one's entries.</summary>
+    public string ReplicaKey { get; } = $"{instance.Id}.{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user)
+    {
+        var result = (string?)await Db.ScriptEvaluateAsync(ConnectScript, new
+        {
+            connections = ChatRedisKeys.Connections,
+            userConnections = ChatRedisKeys.UserConnections(user),
+            replicaConnections = ChatRedisKeys.ReplicaConnections(ReplicaKey),
+            connection = ChatRedisKeys.Connection(connectionId),
+            connectionId,
+            user,
+            replica = ReplicaKey,
+            maxConnections = Limits.MaxConnections,
+            maxPerUser = Limits.MaxConnectionsPerUser,
+        });
+        return result switch
+        {
+            "ok" => ConnectOutcome.Registered,
+            "cluster-full" => ConnectOutcome.ClusterFull,
+            _ => ConnectOutcome.UserFull,
+        };
+    }
+
+    public async Task<JoinOutcome> JoinAsync(string connectionId, string user, string room)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(JoinScript, new
+        {
+            connection = ChatRedisKeys.Connection(connectionId),
+            connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
+            members = ChatRedisKeys.RoomMembers(room),
+            activeRooms = ChatRedisKeys.ActiveRooms,
+            history = ChatRedisKeys.RoomHistory(room),
+            sequence = ChatRedisKeys.RoomSequence(room),
+            room,
+            user,
+            maxRooms = Limits.MaxRoomsPerConnection,
+        }))!;
+        return (string?)result[0] switch
+        {
+            "ok" => new JoinOutcome(JoinStatus.Joined, (int)result[1] == 1, (int)result[2], NullIfEmpty((string?)result[3]), (long)result[4]),
+            "too-many-rooms" => new JoinOutcome(JoinStatus.TooManyRooms, false, 0, null, 0),
+            _ => new JoinOutcome(JoinStatus.Unregistered, false, 0, null, 0),
+        };
+    }
+
+    /// <summary>Leaves the room; true when this was the user's last connection in it.</summary>
+    public async Task<bool?> LeaveAsync(string connectionId, string user, string room)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(LeaveScript, new
+        {
+            connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
+            members = ChatRedisKeys.RoomMembers(room),
+            activeRooms = ChatRedisKeys.ActiveRooms,
+            room,
+            user,
+        }))!;
+        return (string?)result[0] == "ok" ? (int)result[1] == 1 : null;
+    }
+
+    /// <summary>Removes a connection everywhere; returns the rooms its user no longer has any connection in.</summary>
+    public async Task<(string? User, IReadOnlyList<string> RoomsLeft)> DisconnectAsync(string connectionId)
+    {
+        var connection = await Db.HashGetAllAsync(ChatRedisKeys.Connection(connectionId));
+        var user = connection.FirstOrDefault(e => e.Name == "user").Value;
+        var replica = connection.FirstOrDefault(e => e.Name == "replica").Value;
+        if (user.IsNullOrEmpty)
+        {
+            return (null, []); // never registered, or already cleaned up by another replica
+        }
+
+        var roomsLeft = new List<string>();
+        foreach (var room in await RoomsOfAsync(connectionId))
+        {
+            if (await LeaveAsync(connectionId, user!, room) == true)
+            {
+                roomsLeft.Add(room);
+            }
+        }
+
+        await Db.ScriptEvaluateAsync(UnregisterScript, new
+        {
+            connections = ChatRedisKeys.Connections,
+            userConnections = ChatRedisKeys.UserConnections(user!),
+            replicaConnections = ChatRedisKeys.ReplicaConnections(replica!),
+            connection = ChatRedisKeys.Connection(connectionId),
+            connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
+            connectionId,
+        });
+        return (user, roomsLeft);
+    }
+
+    public async Task<IReadOnlyList<string>> RoomsOfAsync(string connectionId) =>
+        [.. (await Db.SetMembersAsync(ChatRedisKeys.ConnectionRooms(connectionId))).Select(r => (string)r!)];
+
+    public async Task<bool> IsMemberAsync(string connectionId, string room) =>
+        await Db.SetContainsAsync(ChatRedisKeys.ConnectionRooms(connectionId), room);
+
+    public async Task<bool> IsOnlineAsync(string user) =>
+        await Db.SetLengthAsync(ChatRedisKeys.UserConnections(user)) > 0;
+
+    public async Task<int> MemberCountAsync(string room) =>
+        (int)await Db.HashLengthAsync(ChatRedisKeys.RoomMembers(room));
+
+    /// <summary>Marks this process alive; true when the registry did not know it (first beat, or it was swept as dead).</summary>
+    public async Task<bool> HeartbeatAsync() =>
+        (int)await Db.ScriptEvaluateAsync(HeartbeatScript, new { replicas = ChatRedisKeys.Replicas, replica = ReplicaKey }) == 1;
+
+    public async Task<IReadOnlyList<string>> DeadReplicasAsync()
+    {
+        var dead = (RedisResult[])(await Db.ScriptEvaluateAsync(DeadReplicasScript, new
+        {
+            replicas = ChatRedisKeys.Replicas,
+            timeoutMs = (long)options.Value.Registry.ReplicaTimeout.TotalMilliseconds,
+        }))!;
+        return [.. dead.Select(r => (string)r!).Where(r => r != ReplicaKey)];
+    }
+
+    public async Task<IReadOnlyList<string>> ConnectionsOfAsync(string replica) =>
+        [.. (await Db.SetMembersAsync(ChatRedisKeys.ReplicaConnections(replica))).Select(c => (string)c!)];
+
+    public async Task ForgetReplicaAsync(string replica)
+    {
+        await Db.KeyDeleteAsync(ChatRedisKeys.ReplicaConnections(replica));
+        await Db.SortedSetRemoveAsync(ChatRedisKeys.Replicas, replica);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+public enum ConnectOutcome
+{
+    Registered,
+    ClusterFull,
+    UserFull,
+}
+
+public enum JoinStatus
+{
+    Joined,
+    TooManyRooms,
+    Unregistered,
+}
+
+public sealed record JoinOutcome(JoinStatus Status, bool FirstForUser, int Members, string? LastMessageId, long LastSequence);

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.RealtimeGateway.Chat;
+
+/// <summary>
+/// Keeps this gateway process marked alive in the registry and cleans up after processes that stopped
+/// beating (a kill -9 leaves its connections in rooms): their users leave their rooms within seconds.
+/// </summary>
+internal sealed partial class ReplicaHeartbeat(
+    PresenceRegistry registry,
+    ChatHubService chat,
+    IOptions<ChatOptions> options,
+    ILogger<ReplicaHeartbeat> logger)
+    : BackgroundService
+{
+    private bool _registered;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Registry.ReplicaTimeout / 4);
+        do
+        {
+            try
+            {
+                await BeatAsync();
+                await SweepDeadReplicasAsync();
+            }
+            catch (StackExchange.Redis.RedisException ex)
+            {
+                LogRegistryUnreachable(ex.GetType().Name);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task BeatAsync()
+    {
+        var unknown = await registry.HeartbeatAsync();
+        if (unknown && _registered)
+        {
+            // Another replica took this one for dead and removed its connections from the registry.
+            LogSweptWhileAlive(chat.LocalConnections);
+            chat.AbortLocalConnections();
+        }
+
+        _registered = true;
+    }
+
+    private async Task SweepDeadReplicasAsync()
+    {
+        foreach (var replica in await registry.DeadReplicasAsync())
+        {
+            LogReplicaSwept(replica, await RemoveReplicaAsync(replica));
+        }
+    }
+
+    private async Task<int> RemoveReplicaAsync(string replica)
+    {
+        var connections = await registry.ConnectionsOfAsync(replica);
+        foreach (var connection in connections)
+        {
+            await chat.ForgetConnectionAsync(connection);
+        }
+
+        await registry.ForgetReplicaAsync(replica);
+        return connections.Count;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            // Connections still open are closing with the process; their own disconnects then find nothing left.
+            await RemoveReplicaAsync(registry.ReplicaKey);
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            // Redis is gone too; the other replicas' sweep finishes the cleanup.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gateway process {Replica} stopped beating; removed its {Connections} connections from the registry")]
+    private partial void LogReplicaSwept(string replica, int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This process was swept from the registry while alive; dropping its {Connections} connections so they register again")]
+    private partial void LogSweptWhileAlive(int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry heartbeat failed ({Error}); retrying")]
+    private partial void LogRegistryUnreachable(string error);
+}

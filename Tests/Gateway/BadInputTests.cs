@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Gateway;
+
+/// <summary>A gateway with two users chatting, who must not notice anything while a third misbehaves.</summary>
+public sealed class BystanderFixture : IAsyncLifetime
+{
+    public GatewayCluster Cluster { get; private set; } = null!;
+
+    public Uri Gateway => Cluster.A.BaseAddress;
+
+    private ChatTestClient _alice = null!;
+    private ChatTestClient _bob = null!;
+    private readonly string _room = Unique("bystanders");
+    private int _sent;
+
+    public async ValueTask InitializeAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Cluster = await GatewayCluster.StartAsync(1, null, ct);
+        _alice = await ChatTestClient.ConnectAsync(Gateway, Unique("alice"), ct);
+        _bob = await ChatTestClient.ConnectAsync(Gateway, Unique("bob"), ct);
+        await _alice.Chat.JoinRoomAsync(_room);
+        await _bob.Chat.JoinRoomAsync(_room);
+    }
+
+    /// <summary>Alice, on the same gateway as the misbehaving client, still reaches Bob.</summary>
+    public async Task AssertBystandersStillChatAsync()
+    {
+        var text = $"still chatting {++_sent}";
+        await _alice.Chat.SendMessageAsync(_room, Guid.NewGuid().ToString("N"), text);
+        Assert.Equal(text, (await _bob.NextMessageAsync()).Text);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _alice.DisposeAsync();
+        await _bob.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>At least twenty kinds of bad input: each gets an error that says what is wrong, and the rest of the chat goes on.</summary>
+public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<BystanderFixture>
+{
+    private static readonly string LongRoom = new('r', 65);
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    public static TheoryData<string, string> HubMethodCases => new()
+    {
+        { "join: empty room name", "JoinRoom: 'room' must be 1-64 characters of letters, digits" },
+        { "join: room name with a space", "JoinRoom: 'room' must be 1-64 characters" },
+        { "join: room name of 65 characters", "JoinRoom: 'room' must be 1-64 characters" },
+        { "join: null room name", "JoinRoom: 'room' must be 1-64 characters" },
+        { "join: room name with non-ASCII letters", "JoinRoom: 'room' must be 1-64 characters" },
+        { "send: empty text", "SendMessage: 'text' must be 1-4000 characters and not only whitespace (Chat:Limits:MaxTextLength)" },
+        { "send: whitespace-only text", "SendMessage: 'text' must be 1-4000 characters" },
+        { "send: text of 4,001 characters", "SendMessage: 'text' must be 1-4000 characters" },
+        { "send: null text", "SendMessage: 'text' must be 1-4000 characters" },
+        { "send: empty client message id", "SendMessage: 'clientMessageId' must be 1-64 characters" },
+        { "send: client message id of 65 characters", "SendMessage: 'clientMessageId' must be 1-64 characters" },
+        { "send: to a room not joined", "Join room 'elsewhere' before sending to it." },
+        { "private: to a user connected nowhere", "User 'ghost' is not connected anywhere in the chat." },
+        { "private: to an invalid user name", "SendPrivateMessage: 'toUser' must be 1-32 characters" },
+        { "history: limit 0", "GetMessages: 'limit' must be 1-200 (Chat:Limits:MaxPageSize)" },
+        { "history: limit 201", "GetMessages: 'limit' must be 1-200" },
+        { "history: malformed message id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
+        { "history: room not joined", "Join room 'elsewhere' before reading its history." },
+        { "leave: room not joined", "This connection is not in room 'elsewhere'." },
+        { "wrong argument count", "Invocation provides 1 argument(s) but target expects 3" },
+        { "wrong argument type", "Failed to invoke 'GetMessages' due to an error on the server. InvalidDataException: Error binding arguments" },
+        { "unknown method", "Failed to invoke 'DeleteEverything' due to an error on the server. HubException: Method does not exist." },
+        { "stats: invalid room name", "GetRoomStats: 'room' must be 1-64 characters" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HubMethodCases))]
+    public async Task A_bad_hub_call_gets_a_clear_error_and_the_connection_stays_open(string @case, string error)
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        var hub = mallory.Connection;
+        await hub.InvokeAsync<JoinRoomResult>("JoinRoom", "mallorys-room", _ct);
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => @case switch
+        {
+            "join: empty room name" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", "", _ct),
+            "join: room name with a space" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", "two words", _ct),
+            "join: room name of 65 characters" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", LongRoom, _ct),
+            "join: null room name" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", null, _ct),
+            "join: room name with non-ASCII letters" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", "café", _ct),
+            "send: empty text" => Send(hub, "mallorys-room", "id-1", ""),
+            "send: whitespace-only text" => Send(hub, "mallorys-room", "id-1", " \t\n "),
+            "send: text of 4,001 characters" => Send(hub, "mallorys-room", "id-1", new string('x', 4001)),
+            "send: null text" => Send(hub, "mallorys-room", "id-1", null),
+            "send: empty client message id" => Send(hub, "mallorys-room", "", "hi"),
+            "send: client message id of 65 characters" => Send(hub, "mallorys-room", new string('i', 65), "hi"),
+            "send: to a room not joined" => Send(hub, "elsewhere", "id-1", "hi"),
+            "private: to a user connected nowhere" => hub.InvokeAsync<PrivateMessageAck>("SendPrivateMessage", "ghost", "hi", _ct),
+            "private: to an invalid user name" => hub.InvokeAsync<PrivateMessageAck>("SendPrivateMessage", "no spaces please", "hi", _ct),
+            "history: limit 0" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, 0, _ct),
+            "history: limit 201" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, 201, _ct),
+            "history: malformed message id" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "yesterday", 10, _ct),
+            "history: room not joined" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "elsewhere", null, 10, _ct),
+            "leave: room not joined" => hub.InvokeAsync("LeaveRoom", "elsewhere", _ct),
+            "wrong argument count" => hub.InvokeAsync<MessageAck>("SendMessage", "mallorys-room", _ct),
+            "wrong argument type" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, "ten", _ct),
+            "unknown method" => hub.InvokeAsync("DeleteEverything", _ct),
+            "stats: invalid room name" => hub.InvokeAsync<RoomStats>("GetRoomStats", "../etc", _ct),
+            _ => throw new ArgumentOutOfRangeException(nameof(@case)),
+        });
+
+        Assert.Contains(error, refused.Message);
+        Assert.DoesNotContain("   at ", refused.Message); // no stack trace
+        Assert.Equal(HubConnectionState.Connected, hub.State);
+        Assert.Equal(1, (await Send(hub, "mallorys-room", Guid.NewGuid().ToString("N"), "still here")).Sequence > 0 ? 1 : 0);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task The_51st_room_on_one_connection_is_refused_naming_the_limit()
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        for (var i = 0; i < 50; i++)
+        {
+            await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", $"room-{i}", _ct);
+        }
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "room-50", _ct));
+
+        Assert.Contains("too many rooms (Chat:Limits:MaxRoomsPerConnection)", refused.Message);
+        await mallory.Connection.InvokeAsync("LeaveRoom", "room-0", _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "room-50", _ct);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_flood_of_sends_is_throttled_per_connection_with_a_clear_error_and_the_connection_kept()
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "flood", _ct);
+
+        var sends = Enumerable.Range(0, 100).Select(i => Send(mallory.Connection, "flood", $"f-{i}", "spam")).ToList();
+        var outcomes = await Task.WhenAll(sends.Select(async send => { try { await send; return "ok"; } catch (HubException ex) { return ex.Message; } }));
+
+        var refusals = outcomes.Where(o => o != "ok").ToList();
+        Assert.InRange(outcomes.Count(o => o == "ok"), 40, 60); // the burst of 40, plus what refilled meanwhile
+        Assert.All(refusals, r => Assert.Contains("Too many messages: at most 20 per second, bursts of 40 (Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst)", r));
+        await fixture.AssertBystandersStillChatAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(200), _ct);
+        await Send(mallory.Connection, "flood", "after-the-flood", "calm again");
+    }
+
+    [Fact]
+    public async Task An_oversized_frame_closes_only_that_connection_and_says_which_limit()
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "big", _ct);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Send(mallory.Connection, "big", "huge", new string('x', 40_000)));
+
+        var reason = await mallory.Closed;
+        Assert.Contains("The maximum message size of 32768B was exceeded", reason?.Message);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_sixth_connection_of_one_user_is_refused_naming_the_limit()
+    {
+        var user = Unique("tabby");
+        var connections = new List<RawHubConnection>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                connections.Add(await RawHubConnection.ConnectAsync(fixture.Gateway, user, _ct));
+            }
+
+            var sixth = await RawHubConnection.ConnectAsync(fixture.Gateway, user, _ct, confirm: false);
+            connections.Add(sixth);
+
+            var reason = await sixth.Closed;
+            Assert.Contains("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser)", reason?.Message);
+            Assert.Equal(HubConnectionState.Connected, connections[0].Connection.State);
+            await fixture.AssertBystandersStillChatAsync();
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    public static TheoryData<string> RefusedTokens => ["no token", "expired", "forged", "wrong audience", "wrong issuer", "garbage"];
+
+    [Theory]
+    [MemberData(nameof(RefusedTokens))]
+    public async Task A_connection_without_a_valid_token_is_refused(string @case)
+    {
+        var token = @case switch
+        {
+            "no token" => null,
+            "expired" => TestTokens.Create("mallory", expiresIn: TimeSpan.FromMinutes(-2)),
+            "forged" => TestTokens.Create("mallory", signingKey: "some-other-key-that-is-also-long-enough-0123"),
+            "wrong audience" => TestTokens.Create("mallory", audience: "another-service"),
+            "wrong issuer" => TestTokens.Create("mallory", issuer: "someone-else"),
+            _ => "not.a.jwt",
+        };
+        await using var mallory = RawHubConnection.Create(fixture.Gateway, token);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => mallory.Connection.StartAsync(_ct));
+
+        Assert.Contains("401", refused.Message);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_token_in_the_access_token_query_value_is_accepted_on_the_hub_path()
+    {
+        var token = await ChatTestClient.GetTokenAsync(fixture.Gateway, Unique("browser"), _ct);
+        var hubUrl = new Uri(fixture.Gateway, $"{ChatHubPaths.Hub}?access_token={Uri.EscapeDataString(token)}");
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(hubUrl, Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets, o => o.SkipNegotiation = true)
+            .Build();
+
+        await connection.StartAsync(_ct);
+
+        Assert.Equal(HubConnectionState.Connected, connection.State);
+    }
+
+    [Fact]
+    public async Task A_browser_page_from_a_foreign_origin_cannot_open_the_hub()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
+        request.Headers.Add("Origin", "http://evil.example");
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Origin http://evil.example may not open the chat hub (Chat:AllowedOrigins)", await response.Content.ReadAsStringAsync(_ct));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    [InlineData("much-too-long-for-a-user-name-really")]
+    [InlineData("名前")]
+    public async Task The_token_endpoint_refuses_an_invalid_user_name_saying_what_is_allowed(string userName)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        using var response = await http.PostAsJsonAsync("/auth/token", new TokenRequest(userName), _ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
+        Assert.Equal("userName must be 1-32 characters of letters, digits, '-', '_' and '.'.", problem!.Detail);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task The_token_endpoint_refuses_a_body_that_is_not_json()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        using var response = await http.PostAsync("/auth/token", new StringContent("userName=alice"), _ct);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, $"got {response.StatusCode}");
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    private Task<MessageAck> Send(HubConnection hub, string room, string? clientMessageId, string? text) =>
+        hub.InvokeAsync<MessageAck>("SendMessage", room, clientMessageId, text, _ct);
+}

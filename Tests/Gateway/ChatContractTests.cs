@@ -1,0 +1,183 @@
+using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Gateway;
+
+/// <summary>Every contract method, over two real gateway processes on one real redis-server.</summary>
+public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixture<TwoGatewaysFixture>
+{
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    private GatewayCluster Cluster => fixture.Cluster;
+
+    private Task<ChatTestClient> ConnectAsync(ServiceProcess gateway, string user) =>
+        ChatTestClient.ConnectAsync(gateway.BaseAddress, user, _ct);
+
+    [Fact]
+    public async Task A_message_sent_on_one_replica_reaches_room_members_on_the_other_and_is_acked_as_stored()
+    {
+        var room = Unique("lobby");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        Assert.Equal(("gateway-a", "gateway-b"), ((await alice.Chat.GetConnectionInfoAsync()).Replica, (await bob.Chat.GetConnectionInfoAsync()).Replica));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        var ack = await alice.Chat.SendMessageAsync(room, "c-1", "hello from a");
+
+        var atBob = await bob.NextMessageAsync();
+        Assert.Equal((ack.MessageId, room, alice.User, "hello from a", "c-1", 1L), (atBob.Id, atBob.Room, atBob.User, atBob.Text, atBob.ClientMessageId, atBob.Sequence));
+        Assert.Equal(ack.SentAt, atBob.SentAt);
+        Assert.Equal(ack.MessageId, (await alice.NextMessageAsync()).Id);
+        var stored = Assert.Single(await bob.Chat.GetMessagesAsync(room, null, 10));
+        Assert.Equal(atBob, stored);
+    }
+
+    [Fact]
+    public async Task Resending_the_same_client_message_id_returns_the_same_ack_and_stores_nothing_twice()
+    {
+        var room = Unique("retry");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        var first = await alice.Chat.SendMessageAsync(room, "same-id", "only once");
+        var again = await alice.Chat.SendMessageAsync(room, "same-id", "only once");
+        await alice.Chat.SendMessageAsync(room, "next-id", "second message");
+
+        Assert.Equal(first, again);
+        Assert.Equal(["only once", "second message"], (await bob.MessagesUntilAsync(room, 2, ChatTestClient.Delivery)).Select(m => m.Text));
+        Assert.Equal(2, (await alice.Chat.GetMessagesAsync(room, null, 10)).Count);
+        Assert.Equal(2, (await bob.Chat.GetRoomStatsAsync(room)).Messages);
+    }
+
+    [Fact]
+    public async Task Only_members_of_a_room_receive_its_messages()
+    {
+        var (kitchen, garden) = (Unique("kitchen"), Unique("garden"));
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await alice.Chat.JoinRoomAsync(kitchen);
+        await alice.Chat.JoinRoomAsync(garden);
+        await bob.Chat.JoinRoomAsync(garden);
+
+        await alice.Chat.SendMessageAsync(kitchen, "k-1", "only for the kitchen");
+        await alice.Chat.SendMessageAsync(garden, "g-1", "for the garden");
+
+        // One sender's messages arrive in order, so the first one bob sees shows whether the kitchen leaked.
+        Assert.Equal("for the garden", (await bob.NextMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Joining_reports_cluster_wide_members_and_announces_a_user_once_however_many_connections()
+    {
+        var room = Unique("presence");
+        var bobName = Unique("bob");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await alice.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "m-1", "before bob");
+        await using var bobOnB = await ConnectAsync(Cluster.B, bobName);
+        await using var bobOnA = await ConnectAsync(Cluster.A, bobName);
+
+        var joined = await bobOnB.Chat.JoinRoomAsync(room);
+        var joinedAgain = await bobOnA.Chat.JoinRoomAsync(room);
+
+        Assert.Equal((room, 2, 1L), (joined.Room, joined.Members, joined.LastSequence));
+        Assert.Equal((await alice.NextMessageAsync()).Id, joined.LastMessageId);
+        Assert.Equal(2, joinedAgain.Members);
+        Assert.Equal((room, bobName), await alice.NextUserJoinedAsync());
+
+        await bobOnB.Chat.LeaveRoomAsync(room);
+        Assert.Equal(2, (await alice.Chat.GetRoomStatsAsync(room)).Members); // bob is still in through his other connection
+        await bobOnA.DisposeAsync();
+
+        Assert.Equal((room, bobName), await alice.NextUserLeftAsync());
+        Assert.Equal(1, (await alice.Chat.GetRoomStatsAsync(room)).Members);
+        await Assert.ThrowsAsync<TimeoutException>(alice.NextUserJoinedAsync); // the second connection was not news
+    }
+
+    [Fact]
+    public async Task Room_stats_are_the_same_from_every_replica()
+    {
+        var room = Unique("stats");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "1", "one");
+        var last = await bob.Chat.SendMessageAsync(room, "2", "two");
+
+        var fromA = await alice.Chat.GetRoomStatsAsync(room);
+        var fromB = await bob.Chat.GetRoomStatsAsync(room);
+
+        Assert.Equal(fromA, fromB);
+        Assert.Equal((room, 2, 2L, last.MessageId, last.SentAt), (fromA.Room, fromA.Members, fromA.Messages, fromA.LastMessageId, fromA.LastMessageAt));
+        var empty = await alice.Chat.GetRoomStatsAsync(Unique("empty"));
+        Assert.Equal((0, 0L, (string?)null), (empty.Members, empty.Messages, empty.LastMessageId));
+    }
+
+    [Fact]
+    public async Task GetMessages_returns_the_messages_after_an_id_in_pages()
+    {
+        var room = Unique("history");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await alice.Chat.JoinRoomAsync(room);
+        var acks = new List<RealtimeDemo.Contracts.MessageAck>();
+        for (var i = 1; i <= 5; i++)
+        {
+            acks.Add(await alice.Chat.SendMessageAsync(room, $"m{i}", $"message {i}"));
+        }
+
+        var firstPage = await alice.Chat.GetMessagesAsync(room, null, 2);
+        var afterSecond = await alice.Chat.GetMessagesAsync(room, acks[1].MessageId, 10);
+
+        Assert.Equal(["message 1", "message 2"], firstPage.Select(m => m.Text));
+        Assert.Equal(["message 3", "message 4", "message 5"], afterSecond.Select(m => m.Text));
+        Assert.Equal([3L, 4L, 5L], afterSecond.Select(m => m.Sequence));
+        Assert.Empty(await alice.Chat.GetMessagesAsync(room, acks[4].MessageId, 10));
+    }
+
+    [Fact]
+    public async Task A_private_message_reaches_only_its_recipient_on_another_replica()
+    {
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await using var carol = await ConnectAsync(Cluster.B, Unique("carol"));
+
+        var ack = await alice.Chat.SendPrivateMessageAsync(bob.User, "just for bob");
+
+        var received = await bob.NextPrivateMessageAsync();
+        Assert.Equal((ack.MessageId, alice.User, bob.User, "just for bob"), (received.Id, received.From, received.To, received.Text));
+        Assert.Equal(bob.User, ack.To);
+        await Assert.ThrowsAsync<TimeoutException>(carol.NextPrivateMessageAsync);
+    }
+
+    [Fact]
+    public async Task A_private_message_to_a_user_connected_nowhere_is_a_clear_error()
+    {
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        var nobody = Unique("nobody");
+
+        var error = await Assert.ThrowsAsync<HubException>(() => alice.Chat.SendPrivateMessageAsync(nobody, "hello?"));
+
+        Assert.Contains($"User '{nobody}' is not connected anywhere in the chat.", error.Message);
+    }
+
+    [Fact]
+    public async Task Disconnecting_tells_the_room_the_user_left()
+    {
+        var room = Unique("bye");
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+        var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+
+        await bob.DisposeAsync();
+
+        Assert.Equal((room, bob.User), await alice.NextUserLeftAsync());
+        Assert.Equal(1, (await alice.Chat.GetRoomStatsAsync(room)).Members);
+    }
+}

@@ -1,0 +1,150 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Gateway;
+
+/// <summary>Things break (a replica killed, Redis restarted); every acknowledged message still arrives, once.</summary>
+public sealed class RecoveryTests
+{
+    private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(45);
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_client_whose_replica_died_reconnects_rejoins_and_gets_every_missed_message_exactly_once()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var room = Unique("gap");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "m-1", "before the crash");
+        Assert.Equal(1, (await bob.NextMessageAsync()).Sequence);
+
+        await cluster.B.KillAsync();
+        for (var i = 2; i <= 6; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"m-{i}", $"while bob is away {i}");
+        }
+
+        await cluster.B.StartAgainAsync(_ct);
+        var received = await bob.MessagesUntilAsync(room, 6, Recovery);
+        await alice.Chat.SendMessageAsync(room, "m-7", "after bob is back");
+        received = [.. received, .. await bob.MessagesUntilAsync(room, 7, ChatTestClient.Delivery)];
+
+        Assert.Equal([2L, 3L, 4L, 5L, 6L, 7L], received.Select(m => m.Sequence));
+        Assert.Equal(received.Count, received.Select(m => m.Id).Distinct().Count());
+        Assert.Equal(HubConnectionState.Connected, bob.Chat.State);
+    }
+
+    [Fact]
+    public async Task Across_a_Redis_restart_every_acknowledged_message_reaches_the_other_replica_exactly_once()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var room = Unique("restart");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "m-1", "before the restart");
+
+        await cluster.Redis.RestartAsync(TimeSpan.FromSeconds(1), _ct);
+        var refusals = 0;
+        for (var i = 2; i <= 4; i++)
+        {
+            refusals += await SendUntilAcknowledgedAsync(alice, room, $"m-{i}", $"around the restart {i}");
+        }
+
+        var received = await bob.MessagesUntilAsync(room, 4, Recovery);
+        Assert.Equal([1L, 2L, 3L, 4L], received.Select(m => m.Sequence));
+        Assert.Equal(["before the restart", "around the restart 2", "around the restart 3", "around the restart 4"], received.Select(m => m.Text));
+        Assert.Equal(4, (await bob.Chat.GetRoomStatsAsync(room)).Messages);
+        TestContext.Current.SendDiagnosticMessage($"sends refused while Redis was down: {refusals}");
+    }
+
+    [Fact]
+    public async Task When_a_replica_is_killed_its_users_leave_their_rooms_within_seconds()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var room = Unique("cleanup");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal(2, (await alice.Chat.GetRoomStatsAsync(room)).Members);
+
+        var killedAt = DateTime.UtcNow;
+        await cluster.B.KillAsync();
+
+        Assert.Equal((room, bob.User), await alice.NextUserLeftAsync().WaitAsync(TimeSpan.FromSeconds(15), _ct));
+        var cleanedUpAfter = DateTime.UtcNow - killedAt;
+        Assert.Equal(1, (await alice.Chat.GetRoomStatsAsync(room)).Members);
+        var error = await Assert.ThrowsAsync<HubException>(() => alice.Chat.SendPrivateMessageAsync(bob.User, "are you there?"));
+        Assert.Contains("is not connected anywhere", error.Message);
+        Assert.True(cleanedUpAfter < TimeSpan.FromSeconds(10), $"cleanup took {cleanedUpAfter.TotalSeconds:F1} s with a 3 s replica timeout");
+    }
+
+    [Fact]
+    public async Task The_cluster_wide_connection_limit_counts_connections_on_every_replica()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, new Dictionary<string, string> { ["Chat__Limits__MaxConnections"] = "2" }, _ct);
+        await using var first = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("first"), _ct);
+        await using var second = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, Unique("second"), _ct);
+
+        await using var third = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("third"), _ct, confirm: false);
+
+        Assert.Contains("the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached", (await third.Closed)?.Message);
+        Assert.Equal(HubConnectionState.Connected, first.Connection.State);
+        await second.DisposeAsync();
+
+        // The freed place is usable as soon as the server has handled the disconnect.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var fourth = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("fourth"), _ct, confirm: false);
+            try
+            {
+                Assert.NotNull(await fourth.Connection.InvokeAsync<ConnectionDetails>("GetConnectionInfo", _ct));
+                return;
+            }
+            catch (HubException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, _ct);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_connection_is_closed_when_its_token_expires()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        // Expired 20 s ago: still inside the 30 s clock skew the gateway allows, so it connects, then lapses.
+        await using var connection = RawHubConnection.Create(cluster.A.BaseAddress, TestTokens.Create("short-lived", expiresIn: TimeSpan.FromSeconds(-20)));
+        await connection.Connection.StartAsync(_ct);
+
+        await connection.Closed.WaitAsync(TimeSpan.FromSeconds(20), _ct);
+
+        Assert.Equal(HubConnectionState.Disconnected, connection.Connection.State);
+    }
+
+    private static async Task<int> SendUntilAcknowledgedAsync(ChatTestClient client, string room, string clientMessageId, string text)
+    {
+        var deadline = DateTime.UtcNow + Recovery;
+        for (var refusals = 0; ; refusals++)
+        {
+            try
+            {
+                await client.Chat.SendMessageAsync(room, clientMessageId, text);
+                return refusals;
+            }
+            catch (HubException ex) when (DateTime.UtcNow < deadline)
+            {
+                Assert.Contains("Chat storage (Redis) is unreachable right now", ex.Message);
+                await Task.Delay(250);
+            }
+        }
+    }
+}
