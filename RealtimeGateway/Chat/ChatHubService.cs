@@ -23,15 +23,16 @@ internal sealed partial class ChatHubService(
 
     public async Task ConnectAsync(HubCallerContext caller)
     {
-        switch (await registry.ConnectAsync(caller.ConnectionId, UserName(caller)))
-        {
-            case ConnectOutcome.ClusterFull:
-                throw new HubException("The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.");
-            case ConnectOutcome.UserFull:
-                throw new HubException("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
-        }
-
+        // Local first: the reconciliation below must never take a connection being registered for an orphan.
         _local[caller.ConnectionId] = caller;
+        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller));
+        if (outcome != ConnectOutcome.Registered)
+        {
+            _local.TryRemove(caller.ConnectionId, out _);
+            throw new HubException(outcome == ConnectOutcome.ClusterFull
+                ? "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later."
+                : "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
+        }
     }
 
     public async Task DisconnectAsync(HubCallerContext caller)
@@ -163,6 +164,21 @@ internal sealed partial class ChatHubService(
     }
 
     public ConnectionDetails GetConnectionInfo(HubCallerContext caller) => new(caller.ConnectionId, UserName(caller), instance.Id);
+
+    /// <summary>
+    /// Forgets registry entries of this process that no longer have a connection here: a disconnect whose
+    /// cleanup failed (Redis was unreachable) would otherwise count against the limits and presence forever.
+    /// </summary>
+    public async Task<int> ForgetOrphansAsync()
+    {
+        var orphans = (await registry.ConnectionsOfAsync(registry.ReplicaKey)).Where(id => !_local.ContainsKey(id)).ToList();
+        foreach (var connectionId in orphans)
+        {
+            await ForgetConnectionAsync(connectionId);
+        }
+
+        return orphans.Count;
+    }
 
     /// <summary>Drops every local connection; their clients reconnect and register again.</summary>
     public void AbortLocalConnections()

@@ -13,24 +13,34 @@ internal sealed partial class ReplicaHeartbeat(
     ILogger<ReplicaHeartbeat> logger)
     : BackgroundService
 {
+    private const int OrphanCheckEveryTicks = 4;
+
     private bool _registered;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Registry.ReplicaTimeout / 4);
-        do
+        for (var tick = 0; ; tick++)
         {
             try
             {
                 await BeatAsync();
                 await SweepDeadReplicasAsync();
+                if (tick % OrphanCheckEveryTicks == 0 && await chat.ForgetOrphansAsync() is > 0 and var orphans)
+                {
+                    LogOrphansForgotten(orphans);
+                }
             }
-            catch (StackExchange.Redis.RedisException ex)
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
             {
                 LogRegistryUnreachable(ex.GetType().Name);
             }
+
+            if (!await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                return;
+            }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     private async Task BeatAsync()
@@ -85,6 +95,9 @@ internal sealed partial class ReplicaHeartbeat(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "This process was swept from the registry while alive; dropping its {Connections} connections so they register again")]
     private partial void LogSweptWhileAlive(int connections);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Connections} registry entries of this process whose connections are gone")]
+    private partial void LogOrphansForgotten(int connections);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry heartbeat failed ({Error}); retrying")]
     private partial void LogRegistryUnreachable(string error);

@@ -88,6 +88,35 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_user_who_disconnects_while_Redis_is_down_leaves_the_registry_once_it_is_back()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var room = Unique("orphan");
+        await using var watcher = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("watcher"), _ct);
+        var leaver = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("leaver"), _ct);
+        await watcher.Chat.JoinRoomAsync(room);
+        await leaver.Chat.JoinRoomAsync(room);
+
+        // Down longer than the Redis client's command timeout (5 s), so the disconnect's own cleanup fails.
+        await cluster.Redis.RestartAsync(async () =>
+        {
+            await leaver.DisposeAsync();
+            await Task.Delay(TimeSpan.FromSeconds(8), _ct);
+        }, _ct);
+
+        var deadline = DateTime.UtcNow + Recovery;
+        while ((await StatsWhenReachableAsync(watcher, room)).Members != 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the disconnected user is still counted as a member");
+            await Task.Delay(500, _ct);
+        }
+
+        var error = await Assert.ThrowsAsync<HubException>(() => watcher.Chat.SendPrivateMessageAsync(leaver.User, "still there?"));
+        Assert.Contains("is not connected anywhere", error.Message);
+        Assert.Contains("Forgot 1 registry entries of this process whose connections are gone", cluster.A.RecentOutput);
+    }
+
+    [Fact]
     public async Task The_cluster_wide_connection_limit_counts_connections_on_every_replica()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, new Dictionary<string, string> { ["Chat__Limits__MaxConnections"] = "2" }, _ct);
@@ -128,6 +157,21 @@ public sealed class RecoveryTests
         await connection.Closed.WaitAsync(TimeSpan.FromSeconds(20), _ct);
 
         Assert.Equal(HubConnectionState.Disconnected, connection.Connection.State);
+    }
+
+    private static async Task<RoomStats> StatsWhenReachableAsync(ChatTestClient client, string room)
+    {
+        while (true)
+        {
+            try
+            {
+                return await client.Chat.GetRoomStatsAsync(room);
+            }
+            catch (HubException ex) when (ex.Message.Contains("Chat storage (Redis) is unreachable"))
+            {
+                await Task.Delay(250);
+            }
+        }
     }
 
     private static async Task<int> SendUntilAcknowledgedAsync(ChatTestClient client, string room, string clientMessageId, string text)

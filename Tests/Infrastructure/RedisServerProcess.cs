@@ -26,7 +26,11 @@ public sealed class RedisServerProcess : IAsyncDisposable
     /// Stops the server the polite way (SHUTDOWN: the append-only file is flushed, as on a normal restart)
     /// and starts it again on the same port and data, after <paramref name="downtime"/>.
     /// </summary>
-    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken)
+    public Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken) =>
+        RestartAsync(() => Task.Delay(downtime, cancellationToken), cancellationToken);
+
+    /// <summary>As <see cref="RestartAsync(TimeSpan, CancellationToken)"/>, doing <paramref name="whileDown"/> while the server is down.</summary>
+    public async Task RestartAsync(Func<Task> whileDown, CancellationToken cancellationToken)
     {
         await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{ConnectionString},allowAdmin=true"))
         {
@@ -42,7 +46,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
 
         await _process!.WaitForExitAsync(cancellationToken);
         StopProcess();
-        await Task.Delay(downtime, cancellationToken);
+        await whileDown();
         await StartProcessAsync(cancellationToken);
     }
 
