@@ -3,9 +3,11 @@ namespace RealtimeDemo.Contracts;
 /// <summary>
 /// A room message as every member receives it. <see cref="Id"/> is unique across the cluster and orders the
 /// room's history; <see cref="Sequence"/> counts the room's messages 1, 2, 3, … so a client that sees a jump
-/// knows it missed something and asks <c>GetMessages</c> for the gap.
+/// knows it missed something and asks <c>GetMessages</c> for the gap. <see cref="TraceParent"/> is the W3C
+/// trace context of the delivery that brought it, so a client's handling continues the sender's trace.
 /// </summary>
-public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId, long Sequence);
+public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId, long Sequence,
+    string? TraceParent = null);
 
 /// <summary>Returned to the sender once the message is durably stored; a resend with the same client message id returns the same ack.</summary>
 public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt, long Sequence);
@@ -13,7 +15,7 @@ public sealed record MessageAck(string MessageId, string Room, DateTimeOffset Se
 /// <summary>The room as the joiner finds it: cluster-wide members and where its history ends.</summary>
 public sealed record JoinRoomResult(string Room, int Members, string? LastMessageId, long LastSequence);
 
-public sealed record PrivateChatMessage(string Id, string From, string To, string Text, DateTimeOffset SentAt);
+public sealed record PrivateChatMessage(string Id, string From, string To, string Text, DateTimeOffset SentAt, string? TraceParent = null);
 
 public sealed record PrivateMessageAck(string MessageId, string To, DateTimeOffset SentAt);
 

@@ -49,17 +49,22 @@ public static class Extensions
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter(BuiltInTelemetry.Meters);
+                    .AddMeter(BuiltInTelemetry.Meters)
+                    .AddMeter(RealtimeTelemetry.OurNames);
             })
             .WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                tracing.SetSampler(RealtimeTelemetry.Sampler(builder.Configuration))
+                    .AddSource(builder.Environment.ApplicationName)
                     .AddSource(BuiltInTelemetry.ActivitySources)
+                    .AddSource(RealtimeTelemetry.OurNames)
                     .AddAspNetCoreInstrumentation(tracing =>
-                        // Health probes arrive every few seconds per replica and would bury the chat traces.
+                        // Health probes arrive every few seconds per replica and would bury the chat traces;
+                        // a WebSocket request lasts as long as its connection (see UseShortConnectionTraces).
                         tracing.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && !context.WebSockets.IsWebSocketRequest
                     )
                     .AddHttpClientInstrumentation();
             });
@@ -91,6 +96,8 @@ public static class Extensions
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseShortConnectionTraces();
+
         // Mapped in every environment: the AppHost's health checks and any orchestrator's probes need them.
         // The responses carry only the aggregate status, never check details.
         app.MapHealthChecks(HealthEndpointPath);

@@ -36,7 +36,7 @@ public sealed class ChatClient : IAsyncDisposable
         _connection.On<ChatMessage>(nameof(IChatClient.MessageReceived), message => Enqueue(() => AcceptAsync(message)));
         _connection.On<string, string>(nameof(IChatClient.UserJoined), (room, user) => Enqueue(() => Raise(UserJoined, room, user)));
         _connection.On<string, string>(nameof(IChatClient.UserLeft), (room, user) => Enqueue(() => Raise(UserLeft, room, user)));
-        _connection.On<PrivateChatMessage>(nameof(IChatClient.PrivateMessage), message => Enqueue(() => PrivateMessageReceived?.Invoke(message) ?? Task.CompletedTask));
+        _connection.On<PrivateChatMessage>(nameof(IChatClient.PrivateMessage), message => Enqueue(() => ReceivePrivateAsync(message)));
         _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(error));
         _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
         _connection.Closed += error => Enqueue(() => RaiseStateChanged(error));
@@ -116,13 +116,19 @@ public sealed class ChatClient : IAsyncDisposable
 
         if (message.Sequence > position.Sequence + 1)
         {
-            await FillGapAsync(message.Room);
+            await FillGapAsync(message.Room, "missed_delivery");
         }
 
         if (_rooms.TryGetValue(message.Room, out position) && message.Sequence > position.Sequence)
         {
-            await DeliverAsync(message);
+            await DeliverAsync(message, fromHistory: false);
         }
+    }
+
+    private async Task ReceivePrivateAsync(PrivateChatMessage message)
+    {
+        using var activity = ChatClientTelemetry.StartReceive(message);
+        await (PrivateMessageReceived?.Invoke(message) ?? Task.CompletedTask);
     }
 
     private async Task RejoinAndFillAsync()
@@ -130,21 +136,22 @@ public sealed class ChatClient : IAsyncDisposable
         foreach (var room in _rooms.Keys.ToList())
         {
             await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
-            await FillGapAsync(room);
+            await FillGapAsync(room, "reconnect");
         }
 
         await RaiseStateChanged(null);
     }
 
     /// <summary>Delivers every stored message after the last one shown, page by page.</summary>
-    private async Task FillGapAsync(string room)
+    private async Task FillGapAsync(string room, string reason)
     {
+        ChatClientTelemetry.GapFilled(reason);
         while (_rooms.TryGetValue(room, out var position))
         {
             var page = await GetMessagesAsync(room, position.MessageId, GapFillPageSize);
             foreach (var message in page.Where(m => m.Sequence > position.Sequence))
             {
-                await DeliverAsync(message);
+                await DeliverAsync(message, fromHistory: true);
             }
 
             if (page.Count < GapFillPageSize)
@@ -154,10 +161,11 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
-    private Task DeliverAsync(ChatMessage message)
+    private async Task DeliverAsync(ChatMessage message, bool fromHistory)
     {
         _rooms[message.Room] = new RoomPosition(message.Id, message.Sequence);
-        return MessageReceived?.Invoke(message) ?? Task.CompletedTask;
+        using var activity = ChatClientTelemetry.StartReceive(message, fromHistory);
+        await (MessageReceived?.Invoke(message) ?? Task.CompletedTask);
     }
 
     private Task Enqueue(Func<Task> work)

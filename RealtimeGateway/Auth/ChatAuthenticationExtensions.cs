@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Auth;
+using RealtimeDemo.RealtimeGateway.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -31,7 +32,7 @@ public static class ChatAuthenticationExtensions
                     NameClaimType = TokenIssuer.NameClaim,
                     ClockSkew = TimeSpan.FromSeconds(30),
                 };
-                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken };
+                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken, OnChallenge = CountRejection };
             });
         services.AddAuthorization();
         return services;
@@ -58,6 +59,18 @@ public static class ChatAuthenticationExtensions
             context.Token = token;
         }
 
+        return Task.CompletedTask;
+    }
+
+    // A refused connection never reaches the hub, so its filter cannot count it; the challenge is where it ends.
+    private static Task CountRejection(JwtBearerChallengeContext context)
+    {
+        context.HttpContext.RequestServices.GetRequiredService<GatewayTelemetry>().ConnectionRejected(context.AuthenticateFailure switch
+        {
+            null => "token_missing",
+            SecurityTokenExpiredException => "token_expired",
+            _ => "token_invalid",
+        });
         return Task.CompletedTask;
     }
 

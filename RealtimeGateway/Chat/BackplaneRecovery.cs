@@ -1,3 +1,5 @@
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
@@ -7,7 +9,8 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// backplane resumes, but whatever was published meanwhile never reached this replica's clients. Replays
 /// what their rooms accepted since shortly before the drop; clients drop the sequence numbers they have.
 /// </summary>
-internal sealed partial class BackplaneRecovery(IConnectionMultiplexer redis, ChatHubService chat, ILogger<BackplaneRecovery> logger)
+internal sealed partial class BackplaneRecovery(
+    IConnectionMultiplexer redis, ChatHubService chat, GatewayTelemetry telemetry, ILogger<BackplaneRecovery> logger)
     : IHostedService
 {
     // Margins: Redis's clock (message ids) against ours, and the subscription coming back a moment after the connection.
@@ -50,14 +53,19 @@ internal sealed partial class BackplaneRecovery(IConnectionMultiplexer redis, Ch
 
     private async Task ReplayAsync(DateTimeOffset lostAt)
     {
+        var outage = DateTimeOffset.UtcNow - lostAt;
+        telemetry.BackplaneRestored(outage);
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ReplaySpan);
         try
         {
             await Task.Delay(ResubscribeDelay);
             var replayed = await chat.ReplayToLocalConnectionsAsync(lostAt - ClockMargin);
-            LogReplayed(DateTimeOffset.UtcNow - lostAt, replayed);
+            activity?.SetTag(ChatTelemetryAttributes.MessagingBatchCount, replayed);
+            LogReplayed(outage, replayed);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            activity?.SetTag(ChatTelemetryAttributes.ErrorType, ex.GetType().Name);
             LogReplayFailed(ex.GetType().Name);
         }
     }

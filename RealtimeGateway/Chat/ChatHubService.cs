@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
-using StackExchange.Redis;
+using RealtimeDemo.RealtimeGateway.Delivery;
+using RealtimeDemo.RealtimeGateway.Hub;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
-/// <summary>What the chat hub does, across the cluster: registry and history in Redis, delivery over the backplane.</summary>
-internal sealed partial class ChatHubService(
+/// <summary>What the chat hub does, across the cluster: registry and history in Redis, delivery by <see cref="MessageDelivery"/>.</summary>
+internal sealed class ChatHubService(
     IHubContext<ChatHub, IChatClient> hub,
     PresenceRegistry registry,
     MessageStore messages,
-    ServiceInstance instance,
-    ILogger<ChatHubService> logger)
+    MessageDelivery delivery,
+    ServiceInstance instance)
     : IChatHubService
 {
     private const int ReplayPageSize = 500;
@@ -29,9 +30,9 @@ internal sealed partial class ChatHubService(
         if (outcome != ConnectOutcome.Registered)
         {
             _local.TryRemove(caller.ConnectionId, out _);
-            throw new HubException(outcome == ConnectOutcome.ClusterFull
-                ? "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later."
-                : "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
+            throw outcome == ConnectOutcome.ClusterFull
+                ? new ChatHubError(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
+                : new ChatHubError(ChatErrorCodes.UserFull, "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
         }
     }
 
@@ -62,10 +63,10 @@ internal sealed partial class ChatHubService(
         {
             case JoinStatus.TooManyRooms:
                 await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
-                throw new HubException("This connection is in too many rooms (Chat:Limits:MaxRoomsPerConnection); leave one first.");
+                throw new ChatHubError(ChatErrorCodes.TooManyRooms, "This connection is in too many rooms (Chat:Limits:MaxRoomsPerConnection); leave one first.");
             case JoinStatus.Unregistered:
                 caller.Abort();
-                throw new HubException("This connection is no longer registered (the server lost contact with it); reconnect.");
+                throw new ChatHubError(ChatErrorCodes.Unregistered, "This connection is no longer registered (the server lost contact with it); reconnect.");
         }
 
         if (joined.FirstForUser)
@@ -80,7 +81,7 @@ internal sealed partial class ChatHubService(
     {
         var user = UserName(caller);
         var lastConnection = await registry.LeaveAsync(caller.ConnectionId, user, room)
-            ?? throw new HubException($"This connection is not in room '{room}'.");
+            ?? throw new ChatHubError(ChatErrorCodes.NotMember, $"This connection is not in room '{room}'.");
         await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
         if (lastConnection)
         {
@@ -90,27 +91,40 @@ internal sealed partial class ChatHubService(
 
     public async Task<MessageAck> SendMessageAsync(HubCallerContext caller, string room, string clientMessageId, string text)
     {
-        var appended = await messages.AppendAsync(caller.ConnectionId, UserName(caller), room, clientMessageId, text);
-        var message = appended.Message ?? throw new HubException($"Join room '{room}' before sending to it.");
-
-        // Stored first, delivered second. A resend is delivered again too, because the first delivery may be
-        // what failed; clients drop a sequence number they already have.
-        try
-        {
-            await hub.Clients.Group(room).MessageReceived(message);
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            // The message is stored and acknowledged; receivers get it from the history (gap fill, replay).
-            LogDeliveryFailed(room, ex.GetType().Name);
-        }
-
+        var sent = await delivery.SendToRoomAsync(caller.ConnectionId, UserName(caller), room, clientMessageId, text);
+        var message = sent.Message ?? throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before sending to it.");
         return new MessageAck(message.Id, room, message.SentAt, message.Sequence);
     }
 
+    public async Task<PrivateMessageAck> SendPrivateMessageAsync(HubCallerContext caller, string toUser, string text)
+    {
+        if (!await registry.IsOnlineAsync(toUser))
+        {
+            throw new ChatHubError(ChatErrorCodes.UserNotFound, $"User '{toUser}' is not connected anywhere in the chat.");
+        }
+
+        var message = await delivery.SendToUserAsync(UserName(caller), toUser, text);
+        return new PrivateMessageAck(message.Id, toUser, message.SentAt);
+    }
+
+    public async Task<RoomStats> GetRoomStatsAsync(string room) =>
+        await messages.StatsAsync(room, await registry.MemberCountAsync(room));
+
+    public async Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit)
+    {
+        if (!await registry.IsMemberAsync(caller.ConnectionId, room))
+        {
+            throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before reading its history.");
+        }
+
+        return await messages.ReadAsync(room, afterMessageId, limit);
+    }
+
+    public ConnectionDetails GetConnectionInfo(HubCallerContext caller) => new(caller.ConnectionId, UserName(caller), instance.Id);
+
     /// <summary>
     /// Sends this replica's connections every message of their rooms accepted since <paramref name="since"/>:
-    /// while the backplane subscription was down, live deliveries to this replica were lost.
+    /// while the Redis subscription was down, live deliveries to this replica were lost.
     /// </summary>
     public async Task<int> ReplayToLocalConnectionsAsync(DateTimeOffset since)
     {
@@ -138,33 +152,6 @@ internal sealed partial class ChatHubService(
         return replayed;
     }
 
-    public async Task<PrivateMessageAck> SendPrivateMessageAsync(HubCallerContext caller, string toUser, string text)
-    {
-        if (!await registry.IsOnlineAsync(toUser))
-        {
-            throw new HubException($"User '{toUser}' is not connected anywhere in the chat.");
-        }
-
-        var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), UserName(caller), toUser, text, DateTimeOffset.UtcNow);
-        await hub.Clients.User(toUser).PrivateMessage(message);
-        return new PrivateMessageAck(message.Id, toUser, message.SentAt);
-    }
-
-    public async Task<RoomStats> GetRoomStatsAsync(string room) =>
-        await messages.StatsAsync(room, await registry.MemberCountAsync(room));
-
-    public async Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit)
-    {
-        if (!await registry.IsMemberAsync(caller.ConnectionId, room))
-        {
-            throw new HubException($"Join room '{room}' before reading its history.");
-        }
-
-        return await messages.ReadAsync(room, afterMessageId, limit);
-    }
-
-    public ConnectionDetails GetConnectionInfo(HubCallerContext caller) => new(caller.ConnectionId, UserName(caller), instance.Id);
-
     /// <summary>
     /// Forgets registry entries of this process that no longer have a connection here: a disconnect whose
     /// cleanup failed (Redis was unreachable) would otherwise count against the limits and presence forever.
@@ -188,9 +175,6 @@ internal sealed partial class ChatHubService(
             connection.Abort();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Live delivery to room {Room} failed ({Error}); the message is stored and reaches members through the history")]
-    private partial void LogDeliveryFailed(string room, string error);
 
     // The hub requires an authenticated user, and the token's name is a validated user name.
     private static string UserName(HubCallerContext caller) => caller.User!.Identity!.Name!;

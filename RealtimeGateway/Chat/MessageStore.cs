@@ -7,28 +7,30 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 
 /// <summary>
 /// Room messages in Redis. A message is accepted by one script that checks the sender is in the room,
-/// numbers it, appends it to the worker's stream and to the room's history under the same id, and
-/// remembers the client message id, so the ack means "durably stored" and a resend changes nothing.
+/// numbers it, appends it to the worker's stream and to the room's history under the same id (with the
+/// sender's trace context, field "tp"), and remembers the client message id, so the ack means "durably
+/// stored" and a resend changes nothing.
 /// </summary>
 public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options)
 {
     private static readonly LuaScript AppendScript = LuaScript.Prepare("""
+        local members = redis.call('HLEN', @members)
         local previous = redis.call('GET', @deduplication)
-        if previous then return {'duplicate', previous} end
-        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then return {'not-member'} end
+        if previous then return {'duplicate', previous, members} end
+        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then return {'not-member', '', members} end
         local seq = redis.call('INCR', @sequence)
         local id = redis.call('XADD', @stream, 'MAXLEN', '~', @maxStream, '*',
-          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq)
+          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'tp', @traceParent)
         redis.call('XADD', @history, 'MAXLEN', '~', @maxHistory, id,
-          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq)
+          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'tp', @traceParent)
         local ack = id .. ' ' .. seq
         redis.call('SET', @deduplication, ack, 'EX', @deduplicationSeconds)
-        return {'stored', ack}
+        return {'stored', ack, members}
         """);
 
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<AppendOutcome> AppendAsync(string connectionId, string user, string room, string clientMessageId, string text)
+    public async Task<AppendOutcome> AppendAsync(string connectionId, string user, string room, string clientMessageId, string text, string? traceParent)
     {
         var history = options.Value.History;
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, new
@@ -38,23 +40,26 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
             sequence = ChatRedisKeys.RoomSequence(room),
             stream = ChatRedisKeys.MessageStream,
             history = ChatRedisKeys.RoomHistory(room),
+            members = ChatRedisKeys.RoomMembers(room),
             room,
             user,
             text,
             clientMessageId,
+            traceParent = traceParent ?? "",
             maxStream = history.MaxStreamLength,
             maxHistory = history.MaxMessagesPerRoom,
             deduplicationSeconds = (long)history.DeduplicationWindow.TotalSeconds,
         }))!;
 
+        var members = (int)result[2];
         if ((string?)result[0] == "not-member")
         {
-            return new AppendOutcome(AppendStatus.NotMember, null);
+            return new AppendOutcome(AppendStatus.NotMember, null, members);
         }
 
         var ack = ((string)result[1]!).Split(' ');
-        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]));
-        return new AppendOutcome((string?)result[0] == "stored" ? AppendStatus.Stored : AppendStatus.Duplicate, message);
+        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), traceParent);
+        return new AppendOutcome((string?)result[0] == "stored" ? AppendStatus.Stored : AppendStatus.Duplicate, message, members);
     }
 
     /// <summary>Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept), oldest first.</summary>
@@ -88,7 +93,9 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
 
     private static ChatMessage ToMessage(string room, StreamEntry entry) =>
         new((string)entry.Id!, room, (string)entry["user"]!, (string)entry["text"]!, SentAt((string)entry.Id!),
-            (string)entry["cmid"]!, (long)entry["seq"]);
+            (string)entry["cmid"]!, (long)entry["seq"], NullIfEmpty((string?)entry["tp"]));
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
 
 public enum AppendStatus
@@ -98,4 +105,5 @@ public enum AppendStatus
     NotMember,
 }
 
-public sealed record AppendOutcome(AppendStatus Status, ChatMessage? Message);
+/// <summary>The stored (or previously stored) message, and the room's cluster-wide members at that moment.</summary>
+public sealed record AppendOutcome(AppendStatus Status, ChatMessage? Message, int Members);

@@ -3,7 +3,11 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Hub;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -23,10 +27,22 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PresenceRegistry>();
         builder.Services.AddSingleton<MessageStore>();
+        builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddSingleton<MessageDelivery>();
+        builder.Services.AddSingleton<RoomSubscriptions>();
         builder.Services.AddSingleton<ChatHubService>();
         builder.Services.AddSingleton<IChatHubService>(sp => sp.GetRequiredService<ChatHubService>());
         builder.Services.AddHostedService<ReplicaHeartbeat>();
         builder.Services.AddHostedService<BackplaneRecovery>();
+
+        // Room messages travel as our own envelope (MessageDelivery); the Redis backplane, wrapped, carries the rest.
+        builder.Services.AddSingleton<RedisHubLifetimeManager<ChatHub>>();
+        builder.Services.AddSingleton<HubLifetimeManager<ChatHub>, ChatHubLifetimeManager>();
+
+        builder.Services.AddSingleton(new RoomTemplate(builder.Configuration.GetSection(RoomTemplate.Setting).Get<string[]>() ?? ["lobby"]));
+        builder.Services.AddSingleton<ClusterSnapshot>();
+        builder.Services.AddSingleton<GatewayTelemetry>();
+        builder.Services.AddHostedService<ClusterSnapshotRefresher>();
 
         builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>>((hub, chat) =>
         {
@@ -37,6 +53,7 @@ public static class ChatGatewayExtensions
             // SignalR's own protocol errors (wrong argument count, oversized frame) then say what was wrong;
             // HubErrorFilter makes sure nothing else of ours ever reaches a client unexplained.
             hub.EnableDetailedErrors = true;
+            hub.AddFilter<TelemetryHubFilter>();
             hub.AddFilter<HubErrorFilter>();
             hub.AddFilter<MessageRateFilter>();
             hub.AddFilter<ArgumentRulesFilter>();
@@ -80,6 +97,7 @@ public static class ChatGatewayExtensions
         var allowed = context.RequestServices.GetRequiredService<IOptions<ChatOptions>>().Value.AllowedOrigins;
         if (origin.Length > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
+            context.RequestServices.GetRequiredService<GatewayTelemetry>().ConnectionRejected("origin_not_allowed");
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return context.Response.WriteAsync($"Origin {origin} may not open the chat hub (Chat:AllowedOrigins).");
         }

@@ -15,7 +15,7 @@ internal sealed class ArgumentRulesFilter(IOptions<ChatOptions> options) : IHubF
         {
             if (Check(arguments[i].Rule, context.HubMethodArguments[i]) is { } problem)
             {
-                throw new HubException($"{context.HubMethodName}: '{arguments[i].Name}' {problem}");
+                throw new ChatHubError(ChatErrorCodes.InvalidArgument, $"{context.HubMethodName}: '{arguments[i].Name}' {problem}");
             }
         }
 

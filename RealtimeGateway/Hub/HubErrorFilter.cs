@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace RealtimeDemo.RealtimeGateway.Hub;
 
 /// <summary>
-/// The outermost hub filter: whatever goes wrong reaches the client as a HubException a person can act on,
+/// Runs just inside the telemetry filter: whatever goes wrong reaches the client as a HubException a person can act on,
 /// never an exception's internals. (Detailed errors are on so that SignalR's own protocol errors, such as a
 /// wrong argument count or an oversized frame, say what was wrong; everything our code throws passes here.)
 /// </summary>
@@ -37,17 +37,17 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
         }
     }
 
-    private HubException Translate(Exception ex, string operation)
+    private ChatHubError Translate(Exception ex, string operation)
     {
-        if (ex is RedisException or RedisTimeoutException or RedisConnectionException)
+        if (ex is RedisException or TimeoutException)
         {
             LogStorageFailure(operation, ex.GetType().Name);
-            return new HubException(StorageUnavailable);
+            return new ChatHubError(ChatErrorCodes.StorageUnavailable, StorageUnavailable);
         }
 
         var errorId = Guid.NewGuid().ToString("N")[..12];
         LogUnexpected(ex, operation, errorId);
-        return new HubException($"The server failed to handle '{operation}' (error id {errorId}).");
+        return new ChatHubError(ChatErrorCodes.Internal, $"The server failed to handle '{operation}' (error id {errorId}).");
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub {Operation} failed: Redis unavailable ({Error})")]

@@ -12,4 +12,18 @@ internal sealed record HubMethodRules(bool CountsAsMessage, IReadOnlyList<(strin
     public static HubMethodRules For(MethodInfo method) => Cache.GetOrAdd(method, static m => new(
         m.IsDefined(typeof(CountsAsMessageAttribute)),
         [.. m.GetParameters().Select(p => (p.Name!, p.GetCustomAttribute<ArgumentRuleAttribute>()))]));
+
+    /// <summary>The room this call is about, when it has a room argument that is a valid room name.</summary>
+    public string? Room(IReadOnlyList<object?> arguments)
+    {
+        for (var i = 0; i < Arguments.Count && i < arguments.Count; i++)
+        {
+            if (Arguments[i].Rule is RoomNameAttribute && arguments[i] is string room && ChatNames.IsValidRoom(room))
+            {
+                return room;
+            }
+        }
+
+        return null;
+    }
 }

@@ -12,7 +12,7 @@ internal sealed class MessageRateFilter(IOptions<ChatOptions> options, TimeProvi
         if (HubMethodRules.For(context.HubMethod).CountsAsMessage && !Bucket(context.Context).TryTake(time.GetTimestamp()))
         {
             var limits = options.Value.Limits;
-            throw new HubException(
+            throw new ChatHubError(ChatErrorCodes.RateLimited,
                 $"Too many messages: at most {limits.MessagesPerSecond:0.##} per second, bursts of {limits.MessageBurst} " +
                 "(Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst). Wait a moment and resend with the same clientMessageId.");
         }

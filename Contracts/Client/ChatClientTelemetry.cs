@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using RealtimeDemo.Contracts.Telemetry;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.Contracts.Client;
+
+/// <summary>
+/// The .NET client's spans and metrics (docs/telemetry.md): a CONSUMER span per room or private message it
+/// hands to the application, continuing the trace the message carries, and a count of gap fills.
+/// </summary>
+public static class ChatClientTelemetry
+{
+    public const string Name = "RealtimeDemo.ChatClient";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private static readonly Meter Meter = new(Name);
+
+    private static readonly Counter<long> GapFills = Meter.CreateCounter<long>(
+        "chat.client.gap_fills", "{fill}", "Times the client fetched history to fill a gap (a missed delivery or a reconnect).");
+
+    public const string ReceiveSpan = "receive room/{name}";
+    public const string ReceivePrivateSpan = "receive user/{name}";
+
+    public static Activity? StartReceive(ChatMessage message, bool fromHistory)
+    {
+        var activity = Source.StartActivity(ReceiveSpan, ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
+        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
+        activity?.SetTag(MessagingOperationType, "receive");
+        activity?.SetTag(MessagingDestinationName, message.Room);
+        activity?.SetTag(MessagingMessageId, message.Id);
+        activity?.SetTag(Sequence, message.Sequence);
+        activity?.SetTag(GapFill, fromHistory);
+        return activity;
+    }
+
+    public static Activity? StartReceive(PrivateChatMessage message)
+    {
+        var activity = Source.StartActivity(ReceivePrivateSpan, ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
+        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
+        activity?.SetTag(MessagingOperationType, "receive");
+        activity?.SetTag(MessagingMessageId, message.Id);
+        return activity;
+    }
+
+    public static void GapFilled(string reason) => GapFills.Add(1, new KeyValuePair<string, object?>(GapReason, reason));
+}

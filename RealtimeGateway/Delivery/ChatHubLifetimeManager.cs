@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+
+namespace RealtimeDemo.RealtimeGateway.Delivery;
+
+/// <summary>
+/// Wraps SignalR's Redis lifetime manager, which still carries presence, private messages and the worker's
+/// notices. It sees every connection and group change, so it keeps <see cref="LocalConnections"/> for our
+/// own room delivery (which the backplane cannot instrument), subscribes this replica to a room's deliveries
+/// while it has members there, and records room joins and leaves as spans.
+/// </summary>
+internal sealed class ChatHubLifetimeManager(
+    RedisHubLifetimeManager<ChatHub> inner, LocalConnections local, RoomSubscriptions subscriptions, RoomTemplate rooms)
+    : HubLifetimeManager<ChatHub>
+{
+    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    {
+        local.Add(connection);
+        await inner.OnConnectedAsync(connection);
+    }
+
+    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        foreach (var room in local.Remove(connection.ConnectionId))
+        {
+            using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(room)), connection.ConnectionId, room);
+            await subscriptions.SyncSubscriptionAsync(room);
+        }
+
+        await inner.OnDisconnectedAsync(connection);
+    }
+
+    public override async Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+    {
+        using var join = StartMembershipSpan(GatewayTelemetry.JoinSpan(rooms.For(groupName)), connectionId, groupName);
+        await inner.AddToGroupAsync(connectionId, groupName, cancellationToken);
+        if (local.Join(connectionId, groupName))
+        {
+            await subscriptions.SyncSubscriptionAsync(groupName);
+        }
+    }
+
+    public override async Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+    {
+        using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(groupName)), connectionId, groupName);
+        await inner.RemoveFromGroupAsync(connectionId, groupName, cancellationToken);
+        if (local.Leave(connectionId, groupName))
+        {
+            await subscriptions.SyncSubscriptionAsync(groupName);
+        }
+    }
+
+    private Activity? StartMembershipSpan(string name, string connectionId, string room)
+    {
+        var activity = GatewayTelemetry.Source.StartActivity(name);
+        activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationName, room);
+        activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationTemplate, rooms.For(room));
+        activity?.SetTag(ChatTelemetryAttributes.ConnectionId, connectionId);
+        return activity;
+    }
+
+    // Everything else is the Redis lifetime manager's.
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendAllAsync(methodName, args, cancellationToken);
+
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        inner.SendAllExceptAsync(methodName, args, excludedConnectionIds, cancellationToken);
+
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendConnectionAsync(connectionId, methodName, args, cancellationToken);
+
+    public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendConnectionsAsync(connectionIds, methodName, args, cancellationToken);
+
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendGroupAsync(groupName, methodName, args, cancellationToken);
+
+    public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendGroupsAsync(groupNames, methodName, args, cancellationToken);
+
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
+        inner.SendGroupExceptAsync(groupName, methodName, args, excludedConnectionIds, cancellationToken);
+
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendUserAsync(userId, methodName, args, cancellationToken);
+
+    public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        inner.SendUsersAsync(userIds, methodName, args, cancellationToken);
+
+    public override Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken) =>
+        inner.InvokeConnectionAsync<T>(connectionId, methodName, args, cancellationToken);
+
+    public override Task SetConnectionResultAsync(string connectionId, Microsoft.AspNetCore.SignalR.Protocol.CompletionMessage result) =>
+        inner.SetConnectionResultAsync(connectionId, result);
+
+    public override bool TryGetReturnType(string invocationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Type? type) =>
+        inner.TryGetReturnType(invocationId, out type);
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+using StackExchange.Redis;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.RealtimeGateway.Delivery;
+
+/// <summary>
+/// How messages travel. A room message is stored, then published as its own envelope on the room's Redis
+/// channel, which every replica with members in the room subscribes to; each replica writes it to its
+/// local members, serialized once per protocol. Unlike a SignalR group send over the backplane (whose
+/// receiving side has no hook), this lets every replica's delivery continue the sender's trace: the trace
+/// context travels inside the message (PRODUCER "send", one CONSUMER "process" per replica, then each
+/// client's receive). Private messages go through the backplane, their trace context in the message too.
+/// </summary>
+public sealed partial class MessageDelivery(
+    MessageStore store,
+    IConnectionMultiplexer redis,
+    IHubContext<ChatHub, IChatClient> hub,
+    GatewayTelemetry telemetry,
+    RoomTemplate rooms,
+    ILogger<MessageDelivery> logger)
+{
+    public static RedisChannel RoomChannel(string room) => RedisChannel.Literal($"chat:deliver:{room}");
+
+    /// <summary>Stores the message (the ack's promise), then publishes it to every replica with members in the room.</summary>
+    public async Task<AppendOutcome> SendToRoomAsync(string connectionId, string user, string room, string clientMessageId, string text)
+    {
+        var template = rooms.For(room);
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(template), ActivityKind.Producer);
+        TagMessaging(activity, "send", room, template);
+
+        var appended = await store.AppendAsync(connectionId, user, room, clientMessageId, text, MessageTraceContext.From(activity));
+        if (appended.Message is not { } message)
+        {
+            activity?.SetTag(ErrorType, "not_member");
+            return appended;
+        }
+
+        var bodyBytes = Encoding.UTF8.GetByteCount(text);
+        activity?.SetTag(MessagingMessageId, message.Id);
+        activity?.SetTag(Sequence, message.Sequence);
+        activity?.SetTag(MessagingBodySize, bodyBytes);
+        activity?.SetTag(RoomMembers, appended.Members);
+        activity?.SetTag(Duplicate, appended.Status == AppendStatus.Duplicate);
+        if (appended.Status == AppendStatus.Stored)
+        {
+            telemetry.MessageAccepted(template, bodyBytes, appended.Members);
+        }
+
+        // A resend is published again: the first publish may be what failed, and clients drop known sequences.
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(RoomChannel(room), JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            activity?.SetTag(ErrorType, "publish_failed");
+            telemetry.PublishFailed(template);
+            LogPublishFailed(room, ex.GetType().Name);
+        }
+
+        return appended;
+    }
+
+    public async Task<PrivateChatMessage> SendToUserAsync(string from, string to, string text)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(GatewayTelemetry.UserTemplate), ActivityKind.Producer);
+        var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), from, to, text, DateTimeOffset.UtcNow, MessageTraceContext.From(activity));
+        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
+        activity?.SetTag(MessagingOperationType, "send");
+        activity?.SetTag(MessagingDestinationTemplate, GatewayTelemetry.UserTemplate);
+        activity?.SetTag(MessagingMessageId, message.Id);
+        activity?.SetTag(MessagingBodySize, Encoding.UTF8.GetByteCount(text));
+        await hub.Clients.User(to).PrivateMessage(message);
+        return message;
+    }
+
+    public static void TagMessaging(Activity? activity, string operation, string room, string template)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(MessagingSystem, MessagingSystemRedis);
+        activity.SetTag(MessagingOperationType, operation);
+        activity.SetTag(MessagingDestinationName, room);
+        activity.SetTag(MessagingDestinationTemplate, template);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live delivery to room {Room} failed ({Error}); the message is stored and reaches members through the history")]
+    private partial void LogPublishFailed(string room, string error);
+}

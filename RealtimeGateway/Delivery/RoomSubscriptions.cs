@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+using StackExchange.Redis;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.RealtimeGateway.Delivery;
+
+/// <summary>
+/// The receiving side of <see cref="MessageDelivery"/> on this replica: subscribed to a room's channel
+/// while it has local members there, it writes each message to them (serialized once per protocol) in a
+/// CONSUMER span that continues the sender's trace, and passes its own trace context on to the clients.
+/// </summary>
+public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultiplexer redis, GatewayTelemetry telemetry, RoomTemplate rooms)
+{
+    private readonly ConcurrentDictionary<string, ChannelMessageQueue> _subscriptions = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Subscribes this replica to the room's deliveries while it has local members there, and only then.</summary>
+    public async Task SyncSubscriptionAsync(string room)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var wanted = local.HasMembers(room);
+            if (wanted && !_subscriptions.ContainsKey(room))
+            {
+                var queue = await redis.GetSubscriber().SubscribeAsync(MessageDelivery.RoomChannel(room));
+                queue.OnMessage(delivery => DeliverLocallyAsync(room, delivery.Message));
+                _subscriptions[room] = queue;
+            }
+            else if (!wanted && _subscriptions.TryRemove(room, out var queue))
+            {
+                await queue.UnsubscribeAsync();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task DeliverLocallyAsync(string room, RedisValue payload)
+    {
+        var message = JsonSerializer.Deserialize<ChatMessage>((byte[])payload!, JsonSerializerOptions.Web)!;
+        var template = rooms.For(room);
+        using var activity = GatewayTelemetry.Source.StartActivity(
+            GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
+        MessageDelivery.TagMessaging(activity, "process", room, template);
+        activity?.SetTag(MessagingMessageId, message.Id);
+        activity?.SetTag(Sequence, message.Sequence);
+
+        // Clients continue from this replica's span; without one (not sampled) from the sender's.
+        var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
+        var serialized = new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.MessageReceived), [outgoing]));
+        var members = local.In(room);
+        foreach (var connection in members)
+        {
+            await connection.WriteAsync(serialized);
+        }
+
+        activity?.SetTag(LocalRecipients, members.Count);
+        telemetry.Delivered(template, members.Count, DateTimeOffset.UtcNow - message.SentAt);
+    }
+
+}

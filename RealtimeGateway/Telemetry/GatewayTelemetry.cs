@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.RealtimeGateway.Telemetry;
+
+/// <summary>
+/// The gateway's own spans and metrics (docs/telemetry.md). SignalR already traces every hub invocation,
+/// connect and disconnect, and meters connections; this adds what it cannot know: message sends and
+/// per-replica deliveries, room membership, refusals and why connections end.
+/// </summary>
+public sealed class GatewayTelemetry
+{
+    public const string Name = "RealtimeDemo.Gateway";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _disconnects;
+    private readonly Histogram<double> _invocationDuration;
+    private readonly Histogram<long> _messageSize;
+    private readonly Histogram<long> _fanout;
+    private readonly Histogram<double> _deliveryDuration;
+    private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _publishFailures;
+    private readonly Counter<long> _backplaneReconnects;
+    private readonly Histogram<double> _backplaneOutage;
+
+    public GatewayTelemetry(IMeterFactory meters, ClusterSnapshot cluster)
+    {
+        var meter = meters.Create(Name);
+        _rejected = meter.CreateCounter<long>("chat.connections.rejected", "{connection}", "Connections refused before or at connect, by reason.");
+        _disconnects = meter.CreateCounter<long>("chat.connections.closed", "{connection}", "Connections that ended, by reason.");
+        _invocationDuration = meter.CreateHistogram<double>("chat.hub.invocation.duration", "s", "Hub method calls by method and outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _messageSize = meter.CreateHistogram<long>("chat.message.size", "By", "UTF-8 size of accepted message texts.");
+        _fanout = meter.CreateHistogram<long>("chat.message.fanout", "{user}", "Room members (cluster-wide) when a message was accepted.");
+        _deliveryDuration = meter.CreateHistogram<double>("chat.message.delivery.duration", "s", "From a message's acceptance to its delivery to this replica's members.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5] });
+        _deliveries = meter.CreateCounter<long>("chat.message.deliveries", "{delivery}", "Room messages written to this replica's connections.");
+        _publishFailures = meter.CreateCounter<long>("chat.backplane.publish.failures", "{message}", "Accepted messages whose live publish failed (they reach members through the history).");
+        _backplaneReconnects = meter.CreateCounter<long>("chat.backplane.reconnects", "{reconnect}", "Times this replica's Redis subscription came back after a drop.");
+        _backplaneOutage = meter.CreateHistogram<double>("chat.backplane.outage.duration", "s", "How long this replica's Redis subscription was down.");
+
+        meter.CreateObservableGauge("chat.connections.cluster", () => cluster.Connections, "{connection}", "Connections across the cluster (registry).");
+        meter.CreateObservableGauge("chat.rooms.active", () => cluster.ActiveRooms, "{room}", "Rooms with at least one member across the cluster (registry).");
+        meter.CreateObservableGauge("chat.room.members", () => cluster.MembersByTemplate(), "{user}", "Members across the cluster by room template (registry).");
+    }
+
+    public static string SendSpan(string template) => $"send {template}";
+
+    public static string ProcessSpan(string template) => $"process {template}";
+
+    public static string JoinSpan(string template) => $"join {template}";
+
+    public static string LeaveSpan(string template) => $"leave {template}";
+
+    public const string ReplaySpan = "replay missed deliveries";
+
+    public const string UserTemplate = "user/{name}";
+
+    public void ConnectionRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>(RejectionReason, reason));
+
+    public void ConnectionClosed(string reason) => _disconnects.Add(1, new KeyValuePair<string, object?>(DisconnectReason, reason));
+
+    public void InvocationCompleted(string method, string outcome, string? errorType, string? template, TimeSpan duration)
+    {
+        var tags = new TagList { { RpcMethod, method }, { Outcome, outcome } };
+        if (errorType is not null)
+        {
+            tags.Add(ErrorType, errorType);
+        }
+
+        if (template is not null)
+        {
+            tags.Add(MessagingDestinationTemplate, template);
+        }
+
+        _invocationDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void MessageAccepted(string template, long bodyBytes, int members)
+    {
+        var tag = new KeyValuePair<string, object?>(MessagingDestinationTemplate, template);
+        _messageSize.Record(bodyBytes, tag);
+        _fanout.Record(members, tag);
+    }
+
+    public void Delivered(string template, int recipients, TimeSpan sinceAccepted)
+    {
+        var tag = new KeyValuePair<string, object?>(MessagingDestinationTemplate, template);
+        _deliveries.Add(recipients, tag);
+        _deliveryDuration.Record(Math.Max(0, sinceAccepted.TotalSeconds), tag);
+    }
+
+    public void PublishFailed(string template) => _publishFailures.Add(1, new KeyValuePair<string, object?>(MessagingDestinationTemplate, template));
+
+    public void BackplaneRestored(TimeSpan outage)
+    {
+        _backplaneReconnects.Add(1);
+        _backplaneOutage.Record(outage.TotalSeconds);
+    }
+}

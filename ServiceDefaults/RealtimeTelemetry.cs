@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The realtime telemetry every service shares: our ActivitySources and Meters (all named RealtimeDemo.*,
+/// declared in each component's Telemetry class, listed in docs/telemetry.md), the sampling policy, and
+/// short traces for long-lived connections.
+/// </summary>
+public static class RealtimeTelemetry
+{
+    public const string OurNames = "RealtimeDemo.*";
+    public const string SampleRatioSetting = "Telemetry:TraceSampleRatio";
+
+    /// <summary>
+    /// Parent-based ratio sampling (Telemetry:TraceSampleRatio, default 1): a trace is kept or dropped as a
+    /// whole, wherever it continues. Metrics are not sampled; they always count everything.
+    /// </summary>
+    public static Sampler Sampler(IConfiguration configuration)
+    {
+        var value = configuration[SampleRatioSetting];
+        if (value is null)
+        {
+            return new ParentBasedSampler(new AlwaysOnSampler());
+        }
+
+        return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
+            ? new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio))
+            : throw new InvalidOperationException($"{SampleRatioSetting} must be a number from 0 to 1; it is '{value}'.");
+    }
+
+    /// <summary>
+    /// A WebSocket request lives as long as its connection, for hours. Its span is not recorded (see the
+    /// ASP.NET Core filter in ConfigureOpenTelemetry), and nothing the connection does later is parented to
+    /// it: each connect, message and disconnect starts its own short trace.
+    /// </summary>
+    public static IApplicationBuilder UseShortConnectionTraces(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                Activity.Current = null;
+            }
+
+            return next(context);
+        });
+}
