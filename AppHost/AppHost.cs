@@ -6,12 +6,13 @@ var tokenSigningKey = builder.AddGeneratedSecret("chat-token-signing-key");
 
 // Services, in dependency order.
 var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
-    .WithReplicas(builder.GatewayReplicas())
+    .WithReplicas(builder.Replicas("Gateway:Replicas", defaultCount: 3))
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Auth__SigningKey", tokenSigningKey)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.ChatWorker>("chat-worker")
+    .WithReplicas(builder.Replicas("Worker:Replicas", defaultCount: 1))
     .WithReference(redis).WaitFor(redis)
     .WithHttpHealthCheck("/health");
 

@@ -7,7 +7,10 @@ namespace RealtimeDemo.Contracts;
 /// trace context of the delivery that brought it, so a client's handling continues the sender's trace.
 /// </summary>
 public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId, long Sequence,
-    string? TraceParent = null);
+    string? TraceParent = null, string? Moderation = null);
+
+/// <summary>The worker moderated a message of the room (it is marked so in the history too).</summary>
+public sealed record ModerationNotice(string Room, string MessageId, string Reason, string? TraceParent = null);
 
 /// <summary>Returned to the sender once the message is durably stored; a resend with the same client message id returns the same ack.</summary>
 public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt, long Sequence);
@@ -19,8 +22,17 @@ public sealed record PrivateChatMessage(string Id, string From, string To, strin
 
 public sealed record PrivateMessageAck(string MessageId, string To, DateTimeOffset SentAt);
 
-/// <summary>A room across the whole cluster.</summary>
-public sealed record RoomStats(string Room, int Members, long Messages, string? LastMessageId, DateTimeOffset? LastMessageAt);
+/// <summary>
+/// A room across the whole cluster. Members and messages (accepted) come from the gateway's registry and
+/// history; processed messages, active senders (distinct users who sent in the last
+/// <see cref="ActiveSenderWindowMinutes"/> minutes) and moderated messages from the worker, so they trail
+/// by the worker's lag.
+/// </summary>
+public sealed record RoomStats(string Room, int Members, long Messages, string? LastMessageId, DateTimeOffset? LastMessageAt,
+    long ProcessedMessages, int ActiveSenders, long ModeratedMessages)
+{
+    public const int ActiveSenderWindowMinutes = 5;
+}
 
 /// <summary>Which replica a connection landed on: the proxy in front of the replicas is not sticky.</summary>
 public sealed record ConnectionDetails(string ConnectionId, string User, string Replica);

@@ -41,6 +41,30 @@ public static class ChatRedisKeys
     /// <summary>The connections one gateway process holds, for cleanup when it dies.</summary>
     public static RedisKey ReplicaConnections(string replica) => $"chat:replica:{replica}:conns";
 
+    /// <summary>Entries the worker gave up on, with the reason (a stream).</summary>
+    public static readonly RedisKey DeadLetters = "chat:messages:dead";
+
+    /// <summary>The worker's consumer group on <see cref="MessageStream"/>.</summary>
+    public const string WorkerGroup = "chat-worker";
+
+    /// <summary>Failed processing attempts per message id (a hash), so any worker replica knows when to give up.</summary>
+    public static readonly RedisKey WorkerAttempts = "chat:worker:attempts";
+
+    /// <summary>Marks a message as processed by the worker, so a redelivery changes nothing twice.</summary>
+    public static RedisKey WorkerProcessed(string messageId) => $"chat:worker:done:{messageId}";
+
+    /// <summary>A moderation notice decided but not yet sent (survives a worker crash between the two).</summary>
+    public static RedisKey WorkerPendingNotice(string messageId) => $"chat:worker:notice:{messageId}";
+
+    /// <summary>The worker's statistics for a room (a hash: processed, moderated, last_activity).</summary>
+    public static RedisKey RoomActivity(string room) => $"chat:room:{room}:activity";
+
+    /// <summary>Who sent to a room and when (a sorted set: user → ms), for "active senders".</summary>
+    public static RedisKey RoomSenders(string room) => $"chat:room:{room}:senders";
+
+    /// <summary>Messages of a room the worker moderated: message id → reason. History is append-only, so marks live beside it.</summary>
+    public static RedisKey RoomModerated(string room) => $"chat:room:{room}:moderated";
+
     /// <summary>Remembers a sent message's ack so a resend with the same client message id is not stored twice.</summary>
     public static RedisKey Deduplication(string user, string room, string clientMessageId) => $"chat:dedupe:{user}:{room}:{clientMessageId}";
 }

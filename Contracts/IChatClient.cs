@@ -12,4 +12,7 @@ public interface IChatClient
     Task UserLeft(string room, string user);
 
     Task PrivateMessage(PrivateChatMessage message);
+
+    /// <summary>The worker moderated a room message; clients hide or mark it.</summary>
+    Task MessageModerated(ModerationNotice notice);
 }

@@ -64,7 +64,7 @@ public static class Extensions
                         tracing.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !context.WebSockets.IsWebSocketRequest
+                            && !RealtimeTelemetry.IsWebSocketUpgrade(context.Request)
                     )
                     .AddHttpClientInstrumentation();
             });
@@ -94,13 +94,23 @@ public static class Extensions
         return builder;
     }
 
+    private static Task WriteHealthReportAsync(Microsoft.AspNetCore.Http.HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+    }
+
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseShortConnectionTraces();
 
         // Mapped in every environment: the AppHost's health checks and any orchestrator's probes need them.
-        // The responses carry only the aggregate status, never check details.
-        app.MapHealthChecks(HealthEndpointPath);
+        // The body says which check failed and why (descriptions only: no exception details).
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthReportAsync });
 
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Trace;
 
@@ -40,11 +41,19 @@ public static class RealtimeTelemetry
     public static IApplicationBuilder UseShortConnectionTraces(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
-            if (context.WebSockets.IsWebSocketRequest)
+            if (IsWebSocketUpgrade(context.Request))
             {
                 Activity.Current = null;
             }
 
             return next(context);
         });
+
+    /// <summary>
+    /// Whether the request asks for a WebSocket, from its headers alone: the tracing filter runs before the
+    /// WebSockets feature exists, so HttpContext.WebSockets.IsWebSocketRequest would still say no.
+    /// </summary>
+    public static bool IsWebSocketUpgrade(HttpRequest request) =>
+        request.Headers.Upgrade.Any(value => value?.Contains("websocket", StringComparison.OrdinalIgnoreCase) == true)
+        || HttpMethods.IsConnect(request.Method);
 }

@@ -14,22 +14,36 @@ namespace RealtimeDemo.Contracts.Client;
 public sealed class ChatClient : IAsyncDisposable
 {
     private const int GapFillPageSize = 200;
+    private const int NoticesRemembered = 10_000;
 
     private readonly HubConnection _connection;
     private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new() { SingleReader = true });
     private readonly Dictionary<string, RoomPosition> _rooms = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _noticesSeen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _noticeOrder = new();
     private readonly Task _worker;
 
-    public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider)
+    /// <param name="hubUrl">The hub, e.g. <see cref="GatewayAddress.HubUrl"/>.</param>
+    /// <param name="accessTokenProvider">Returns a current token (from POST /auth/token); asked again on every reconnect.</param>
+    /// <param name="keepAliveInterval">
+    /// How often to ping the server when idle (default 15 s). The gateway drops a client it has not heard from
+    /// within Chat:Limits:ClientTimeoutInterval (default 30 s), so keep this at most half of that.
+    /// </param>
+    public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null)
     {
-        _connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(hubUrl, HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = accessTokenProvider;
             })
-            .WithAutomaticReconnect()
-            .Build();
+            .WithAutomaticReconnect();
+        if (keepAliveInterval is { } interval)
+        {
+            builder.WithKeepAliveInterval(interval);
+        }
+
+        _connection = builder.Build();
 
         // Handlers only queue work: the SignalR client waits for a handler before it reads the next frame,
         // so a handler that called the server (to fill a gap) would wait for a reply it can never read.
@@ -37,6 +51,7 @@ public sealed class ChatClient : IAsyncDisposable
         _connection.On<string, string>(nameof(IChatClient.UserJoined), (room, user) => Enqueue(() => Raise(UserJoined, room, user)));
         _connection.On<string, string>(nameof(IChatClient.UserLeft), (room, user) => Enqueue(() => Raise(UserLeft, room, user)));
         _connection.On<PrivateChatMessage>(nameof(IChatClient.PrivateMessage), message => Enqueue(() => ReceivePrivateAsync(message)));
+        _connection.On<ModerationNotice>(nameof(IChatClient.MessageModerated), notice => Enqueue(() => AcceptNoticeAsync(notice)));
         _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(error));
         _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
         _connection.Closed += error => Enqueue(() => RaiseStateChanged(error));
@@ -51,6 +66,9 @@ public sealed class ChatClient : IAsyncDisposable
     public event Func<string, string, Task>? UserLeft;
 
     public event Func<PrivateChatMessage, Task>? PrivateMessageReceived;
+
+    /// <summary>The worker moderated a room message (it may already have been shown).</summary>
+    public event Func<ModerationNotice, Task>? MessageModerated;
 
     /// <summary>The connection state changed; the exception says why it dropped or closed, when it did.</summary>
     public event Func<HubConnectionState, Exception?, Task>? StateChanged;
@@ -123,6 +141,23 @@ public sealed class ChatClient : IAsyncDisposable
         {
             await DeliverAsync(message, fromHistory: false);
         }
+    }
+
+    // The worker sends a notice at least once; a retry after its crash could repeat one.
+    private Task AcceptNoticeAsync(ModerationNotice notice)
+    {
+        if (!_rooms.ContainsKey(notice.Room) || !_noticesSeen.Add(notice.MessageId))
+        {
+            return Task.CompletedTask;
+        }
+
+        _noticeOrder.Enqueue(notice.MessageId);
+        if (_noticeOrder.Count > NoticesRemembered)
+        {
+            _noticesSeen.Remove(_noticeOrder.Dequeue());
+        }
+
+        return MessageModerated?.Invoke(notice) ?? Task.CompletedTask;
     }
 
     private async Task ReceivePrivateAsync(PrivateChatMessage message)

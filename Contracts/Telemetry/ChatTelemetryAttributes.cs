@@ -24,6 +24,9 @@ public static class ChatTelemetryAttributes
 
     // Ours.
     public const string Outcome = "chat.outcome";
+
+    /// <summary>Our error code on SignalR's spans, where SignalR itself sets error.type to the exception type.</summary>
+    public const string ErrorCode = "chat.error.code";
     public const string RoomMembers = "chat.room.members";
     public const string LocalRecipients = "chat.recipients.local";
     public const string Sequence = "chat.message.sequence";
@@ -33,6 +36,7 @@ public static class ChatTelemetryAttributes
     public const string ConnectionId = "chat.connection.id";
     public const string GapFill = "chat.gap_fill";
     public const string GapReason = "chat.gap.reason";
+    public const string Moderated = "chat.message.moderated";
 
     /// <summary>The transport under our messaging spans: Redis streams and pub/sub.</summary>
     public const string MessagingSystemRedis = "redis";

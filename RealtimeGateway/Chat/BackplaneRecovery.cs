@@ -65,7 +65,7 @@ internal sealed partial class BackplaneRecovery(
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            activity?.SetTag(ChatTelemetryAttributes.ErrorType, ex.GetType().Name);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
             LogReplayFailed(ex.GetType().Name);
         }
     }

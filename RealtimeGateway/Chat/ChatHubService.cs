@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
@@ -12,35 +11,26 @@ internal sealed class ChatHubService(
     PresenceRegistry registry,
     MessageStore messages,
     MessageDelivery delivery,
+    LocalConnections local,
     ServiceInstance instance)
     : IChatHubService
 {
     private const int ReplayPageSize = 500;
 
-    // This replica's connections, so they can be dropped (and re-register on reconnect) if the registry lost them.
-    private readonly ConcurrentDictionary<string, HubCallerContext> _local = new();
-
-    public int LocalConnections => _local.Count;
-
+    // The lifetime manager has added the connection to LocalConnections before this runs, so the orphan
+    // reconciliation below never takes a connection being registered for an orphan.
     public async Task ConnectAsync(HubCallerContext caller)
     {
-        // Local first: the reconciliation below must never take a connection being registered for an orphan.
-        _local[caller.ConnectionId] = caller;
         var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller));
         if (outcome != ConnectOutcome.Registered)
         {
-            _local.TryRemove(caller.ConnectionId, out _);
             throw outcome == ConnectOutcome.ClusterFull
                 ? new ChatHubError(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
                 : new ChatHubError(ChatErrorCodes.UserFull, "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
         }
     }
 
-    public async Task DisconnectAsync(HubCallerContext caller)
-    {
-        _local.TryRemove(caller.ConnectionId, out _);
-        await ForgetConnectionAsync(caller.ConnectionId);
-    }
+    public Task DisconnectAsync(HubCallerContext caller) => ForgetConnectionAsync(caller.ConnectionId);
 
     /// <summary>Removes a connection from the registry and tells its rooms when its user is gone from them.</summary>
     public async Task ForgetConnectionAsync(string connectionId)
@@ -59,21 +49,20 @@ internal sealed class ChatHubService(
         // Into the group first: whatever is stored after the registry answers below is then delivered live.
         await hub.Groups.AddToGroupAsync(caller.ConnectionId, room);
         var joined = await registry.JoinAsync(caller.ConnectionId, user, room);
-        switch (joined.Status)
+        if (joined.Status == JoinStatus.Unregistered)
         {
-            case JoinStatus.TooManyRooms:
-                await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
-                throw new ChatHubError(ChatErrorCodes.TooManyRooms, "This connection is in too many rooms (Chat:Limits:MaxRoomsPerConnection); leave one first.");
-            case JoinStatus.Unregistered:
-                caller.Abort();
-                throw new ChatHubError(ChatErrorCodes.Unregistered, "This connection is no longer registered (the server lost contact with it); reconnect.");
+            // Another replica took this one for dead (a long pause) and removed its entries; put them back.
+            await RegisterAgainAsync(caller.ConnectionId, user);
+            joined = await registry.JoinAsync(caller.ConnectionId, user, room);
         }
 
-        if (joined.FirstForUser)
+        if (joined.Status == JoinStatus.TooManyRooms)
         {
-            await hub.Clients.GroupExcept(room, caller.ConnectionId).UserJoined(room, user);
+            await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
+            throw new ChatHubError(ChatErrorCodes.TooManyRooms, "This connection is in too many rooms (Chat:Limits:MaxRoomsPerConnection); leave one first.");
         }
 
+        await AnnounceIfFirstAsync(joined, room, user, caller.ConnectionId);
         return new JoinRoomResult(room, joined.Members, joined.LastMessageId, joined.LastSequence);
     }
 
@@ -131,9 +120,9 @@ internal sealed class ChatHubService(
         var after = $"{since.ToUnixTimeMilliseconds()}-0";
         var missedByRoom = new Dictionary<string, IReadOnlyList<ChatMessage>>(StringComparer.Ordinal);
         var replayed = 0;
-        foreach (var connectionId in _local.Keys)
+        foreach (var connectionId in local.Ids)
         {
-            foreach (var room in await registry.RoomsOfAsync(connectionId))
+            foreach (var room in local.RoomsOf(connectionId))
             {
                 if (!missedByRoom.TryGetValue(room, out var missed))
                 {
@@ -158,7 +147,7 @@ internal sealed class ChatHubService(
     /// </summary>
     public async Task<int> ForgetOrphansAsync()
     {
-        var orphans = (await registry.ConnectionsOfAsync(registry.ReplicaKey)).Where(id => !_local.ContainsKey(id)).ToList();
+        var orphans = (await registry.ConnectionsOfAsync(registry.ReplicaKey)).Where(id => !local.Contains(id)).ToList();
         foreach (var connectionId in orphans)
         {
             await ForgetConnectionAsync(connectionId);
@@ -167,12 +156,38 @@ internal sealed class ChatHubService(
         return orphans.Count;
     }
 
-    /// <summary>Drops every local connection; their clients reconnect and register again.</summary>
-    public void AbortLocalConnections()
+    /// <summary>
+    /// Puts every local connection and its rooms back into the registry, after another replica took this one
+    /// for dead and removed them. The connections themselves never noticed; their rooms hear UserJoined again.
+    /// </summary>
+    public async Task<int> RegisterLocalConnectionsAgainAsync()
     {
-        foreach (var connection in _local.Values)
+        var connections = local.Ids.ToList();
+        foreach (var connectionId in connections)
         {
-            connection.Abort();
+            if (local.User(connectionId) is { } user)
+            {
+                await RegisterAgainAsync(connectionId, user);
+            }
+        }
+
+        return connections.Count;
+    }
+
+    private async Task RegisterAgainAsync(string connectionId, string user)
+    {
+        await registry.ConnectAsync(connectionId, user, enforceLimits: false);
+        foreach (var room in local.RoomsOf(connectionId))
+        {
+            await AnnounceIfFirstAsync(await registry.JoinAsync(connectionId, user, room), room, user, connectionId);
+        }
+    }
+
+    private async Task AnnounceIfFirstAsync(JoinOutcome joined, string room, string user, string connectionId)
+    {
+        if (joined.FirstForUser)
+        {
+            await hub.Clients.GroupExcept(room, connectionId).UserJoined(room, user);
         }
     }
 

@@ -62,21 +62,36 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         return new AppendOutcome((string?)result[0] == "stored" ? AppendStatus.Stored : AppendStatus.Duplicate, message, members);
     }
 
-    /// <summary>Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept), oldest first.</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept),
+    /// oldest first, with the worker's moderation marks.
+    /// </summary>
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
     {
         var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
         var entries = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit);
-        return [.. entries.Select(entry => ToMessage(room, entry))];
+        if (entries.Length == 0)
+        {
+            return [];
+        }
+
+        var marks = await Db.HashGetAsync(ChatRedisKeys.RoomModerated(room), [.. entries.Select(e => (RedisValue)e.Id)]);
+        return [.. entries.Select((entry, i) => ToMessage(room, entry) with { Moderation = marks[i].IsNull ? null : (string?)marks[i] })];
     }
 
     public async Task<RoomStats> StatsAsync(string room, int members)
     {
-        var sequence = Db.StringGetAsync(ChatRedisKeys.RoomSequence(room));
-        var last = Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", 1, Order.Descending);
-        await Task.WhenAll(sequence, last);
+        var db = Db;
+        var sequence = db.StringGetAsync(ChatRedisKeys.RoomSequence(room));
+        var last = db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", 1, Order.Descending);
+        var activeSince = DateTimeOffset.UtcNow.AddMinutes(-RoomStats.ActiveSenderWindowMinutes).ToUnixTimeMilliseconds();
+        var activeSenders = db.SortedSetLengthAsync(ChatRedisKeys.RoomSenders(room), activeSince);
+        var activity = db.HashGetAsync(ChatRedisKeys.RoomActivity(room), ["processed", "moderated"]);
+        await Task.WhenAll(sequence, last, activeSenders, activity);
+
         var lastId = last.Result.Length > 0 ? (string?)last.Result[0].Id : null;
-        return new RoomStats(room, members, (long?)sequence.Result ?? 0, lastId, lastId is null ? null : SentAt(lastId));
+        return new RoomStats(room, members, (long?)sequence.Result ?? 0, lastId, lastId is null ? null : SentAt(lastId),
+            (long?)activity.Result[0] ?? 0, (int)activeSenders.Result, (long?)activity.Result[1] ?? 0);
     }
 
     /// <summary>A message id is its stream entry id, "&lt;ms since epoch&gt;-&lt;n&gt;" in Redis's clock: the time it was accepted.</summary>

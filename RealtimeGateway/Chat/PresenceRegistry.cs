@@ -76,7 +76,8 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     /// <summary>This process's key in the registry: the replica id plus a per-process part, so a restarted replica never inherits a dead one's entries.</summary>
     public string ReplicaKey { get; } = $"{instance.Id}.{Guid.NewGuid().ToString("N")[..8]}";
 
-    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user)
+    /// <param name="enforceLimits">False when putting back a connection that was already admitted.</param>
+    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, bool enforceLimits = true)
     {
         var result = (string?)await Db.ScriptEvaluateAsync(ConnectScript, new
         {
@@ -87,8 +88,8 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionId,
             user,
             replica = ReplicaKey,
-            maxConnections = Limits.MaxConnections,
-            maxPerUser = Limits.MaxConnectionsPerUser,
+            maxConnections = enforceLimits ? Limits.MaxConnections : int.MaxValue,
+            maxPerUser = enforceLimits ? Limits.MaxConnectionsPerUser : int.MaxValue,
         });
         return result switch
         {

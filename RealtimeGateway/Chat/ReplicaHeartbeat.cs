@@ -16,6 +16,7 @@ internal sealed partial class ReplicaHeartbeat(
     private const int OrphanCheckEveryTicks = 4;
 
     private bool _registered;
+    private DateTimeOffset _sweepNotBefore;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,7 +26,14 @@ internal sealed partial class ReplicaHeartbeat(
             try
             {
                 await BeatAsync();
-                await SweepDeadReplicasAsync();
+
+                // After this replica could not reach Redis, the others could not either: give them one full
+                // timeout to beat again before taking anyone for dead.
+                if (DateTimeOffset.UtcNow >= _sweepNotBefore)
+                {
+                    await SweepDeadReplicasAsync();
+                }
+
                 if (tick % OrphanCheckEveryTicks == 0 && await chat.ForgetOrphansAsync() is > 0 and var orphans)
                 {
                     LogOrphansForgotten(orphans);
@@ -34,6 +42,7 @@ internal sealed partial class ReplicaHeartbeat(
             catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
             {
                 LogRegistryUnreachable(ex.GetType().Name);
+                _sweepNotBefore = DateTimeOffset.UtcNow + options.Value.Registry.ReplicaTimeout;
             }
 
             if (!await timer.WaitForNextTickAsync(stoppingToken))
@@ -48,9 +57,8 @@ internal sealed partial class ReplicaHeartbeat(
         var unknown = await registry.HeartbeatAsync();
         if (unknown && _registered)
         {
-            // Another replica took this one for dead and removed its connections from the registry.
-            LogSweptWhileAlive(chat.LocalConnections);
-            chat.AbortLocalConnections();
+            // Another replica took this one for dead (a long pause) and removed its connections from the registry.
+            LogSweptWhileAlive(await chat.RegisterLocalConnectionsAgainAsync());
         }
 
         _registered = true;
@@ -93,7 +101,7 @@ internal sealed partial class ReplicaHeartbeat(
     [LoggerMessage(Level = LogLevel.Information, Message = "Gateway process {Replica} stopped beating; removed its {Connections} connections from the registry")]
     private partial void LogReplicaSwept(string replica, int connections);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "This process was swept from the registry while alive; dropping its {Connections} connections so they register again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This process was taken for dead and swept from the registry while alive; registered its {Connections} connections again")]
     private partial void LogSweptWhileAlive(int connections);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Connections} registry entries of this process whose connections are gone")]

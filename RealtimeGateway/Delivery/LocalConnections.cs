@@ -76,6 +76,20 @@ public sealed class LocalConnections
         }
     }
 
+    public ICollection<string> Ids => _connections.Keys;
+
+    public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
+
+    public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var connection) ? connection.UserIdentifier : null;
+
+    public IReadOnlyList<string> RoomsOf(string connectionId)
+    {
+        lock (_rooms)
+        {
+            return _roomsOf.TryGetValue(connectionId, out var rooms) ? [.. rooms] : [];
+        }
+    }
+
     public bool HasMembers(string room)
     {
         lock (_rooms)

@@ -36,7 +36,14 @@ public static class ChatGatewayExtensions
         builder.Services.AddHostedService<BackplaneRecovery>();
 
         // Room messages travel as our own envelope (MessageDelivery); the Redis backplane, wrapped, carries the rest.
-        builder.Services.AddSingleton<RedisHubLifetimeManager<ChatHub>>();
+        // Tracing and Redis first: services are disposed in reverse order of creation, and the backplane
+        // unsubscribes on dispose, which must happen while the Redis instrumentation is still alive.
+        builder.Services.AddSingleton(sp =>
+        {
+            sp.GetService<OpenTelemetry.Trace.TracerProvider>();
+            sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+            return ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<ChatHub>>(sp);
+        });
         builder.Services.AddSingleton<HubLifetimeManager<ChatHub>, ChatHubLifetimeManager>();
 
         builder.Services.AddSingleton(new RoomTemplate(builder.Configuration.GetSection(RoomTemplate.Setting).Get<string[]>() ?? ["lobby"]));
@@ -72,7 +79,9 @@ public static class ChatGatewayExtensions
     public static WebApplication MapChatGateway(this WebApplication app)
     {
         app.UseCors();
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(ChatHubPaths.Hub), hub => hub.Use(RefuseForeignBrowserOrigins));
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(ChatHubPaths.Hub), hub => hub
+            .Use(RefuseWhileStopping)
+            .Use(RefuseForeignBrowserOrigins));
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -87,6 +96,19 @@ public static class ChatGatewayExtensions
             .RequireAuthorization()
             .RequireCors(BrowserClientsPolicy);
         return app;
+    }
+
+    // On stop, SignalR closes every connection and clients reconnect at once; one that reached this process
+    // again would hold its shutdown open until the timeout. Send it elsewhere (through the proxy).
+    private static Task RefuseWhileStopping(HttpContext context, Func<Task> next)
+    {
+        if (!context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
+            return next();
+        }
+
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        return context.Response.WriteAsync("This gateway replica is shutting down; reconnect.");
     }
 
     // CORS does not cover WebSockets: a page from any origin could open one with the user's cookies or a

@@ -23,7 +23,6 @@ public static class ChatErrorCodes
     public const string TooManyRooms = "too_many_rooms";
     public const string ClusterFull = "cluster_full";
     public const string UserFull = "user_full";
-    public const string Unregistered = "unregistered";
     public const string StorageUnavailable = "storage_unavailable";
     public const string Internal = "internal";
 }

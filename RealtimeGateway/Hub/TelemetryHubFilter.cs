@@ -17,7 +17,6 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
     : IHubFilter
 {
     private const string ConnectSpanKey = "chat.telemetry.connect";
-    private const string ClosingReasonKey = "chat.telemetry.closing";
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
@@ -36,11 +35,6 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         catch (ChatHubError error)
         {
             (outcome, errorType) = (error.IsServerFault ? "error" : "refused", error.Code);
-            if (error.Code == ChatErrorCodes.Unregistered)
-            {
-                context.Context.Items[ClosingReasonKey] = DisconnectReasons.RegistryLost;
-            }
-
             throw;
         }
         catch (Exception error)
@@ -51,7 +45,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         finally
         {
             span?.SetTag(Outcome, outcome);
-            span?.SetTag(ErrorType, errorType);
+            span?.SetTag(ErrorCode, errorType);
             telemetry.InvocationCompleted(context.HubMethodName, outcome, errorType, template, time.GetElapsedTime(started));
         }
     }
@@ -76,8 +70,8 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         }
         catch (ChatHubError error)
         {
-            span?.SetTag(ErrorType, error.Code);
-            caller.Items[ClosingReasonKey] = DisconnectReasons.Limit;
+            span?.SetTag(ErrorCode, error.Code);
+            caller.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Limit;
             telemetry.ConnectionRejected(error.Code);
             throw;
         }
@@ -86,7 +80,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
     public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
     {
         var reason = DisconnectReasons.Classify(
-            context.Context.Items.TryGetValue(ClosingReasonKey, out var preset) ? preset as string : null,
+            context.Context.Items.TryGetValue(DisconnectReasons.ItemKey, out var preset) ? preset as string : null,
             exception,
             lifetime.ApplicationStopping.IsCancellationRequested,
             TokenExpired(context.Context.User));
@@ -114,6 +108,9 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
 /// <summary>Why a connection ended: the chat.disconnect.reason values.</summary>
 public static class DisconnectReasons
 {
+    /// <summary>Where code that closes a connection on purpose notes why (HubCallerContext.Items).</summary>
+    public const string ItemKey = "chat.closing.reason";
+
     public const string ClientClosed = "client_closed";
     public const string Timeout = "timeout";
     public const string TransportError = "transport_error";
@@ -121,8 +118,9 @@ public static class DisconnectReasons
     public const string TokenExpired = "token_expired";
     public const string Limit = "limit";
     public const string ProtocolError = "protocol_error";
-    public const string RegistryLost = "registry_lost";
 
+    // SignalR reports no exception when a client closes, and none either when its socket simply vanishes
+    // (no WebSocket close frame): both are client_closed. transport_error is what SignalR does surface.
     public static string Classify(string? preset, Exception? exception, bool serverStopping, bool tokenExpired) =>
         preset ?? (serverStopping, tokenExpired, exception) switch
         {

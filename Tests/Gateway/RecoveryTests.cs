@@ -88,6 +88,28 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_replica_paused_past_the_timeout_is_swept_and_puts_its_users_back_when_it_wakes_without_dropping_them()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var room = Unique("nap");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+
+        cluster.B.Freeze(true); // as a long GC pause or a stalled VM would
+        Assert.Equal((room, bob.User), await alice.NextUserLeftAsync().WaitAsync(TimeSpan.FromSeconds(15), _ct));
+        cluster.B.Freeze(false);
+
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync().WaitAsync(TimeSpan.FromSeconds(15), _ct));
+        Assert.Equal(2, (await alice.Chat.GetRoomStatsAsync(room)).Members);
+        await alice.Chat.SendMessageAsync(room, "after-nap", "welcome back");
+        Assert.Equal("welcome back", (await bob.NextMessageAsync()).Text);
+        Assert.DoesNotContain("Reconnecting", bob.History);
+    }
+
+    [Fact]
     public async Task A_user_who_disconnects_while_Redis_is_down_leaves_the_registry_once_it_is_back()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);

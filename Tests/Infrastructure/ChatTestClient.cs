@@ -26,6 +26,19 @@ public sealed class ChatTestClient : IAsyncDisposable
         chat.UserJoined += (room, u) => Write(_joined, (room, u));
         chat.UserLeft += (room, u) => Write(_left, (room, u));
         chat.PrivateMessageReceived += m => Write(_private, m);
+        chat.StateChanged += (state, error) => Note($"{state}{(error is null ? "" : $" ({error.GetType().Name}: {error.Message})")}");
+        chat.BackgroundError += error => Note($"background error {error.GetType().Name}: {error.Message}");
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _history = new();
+
+    /// <summary>What happened to the connection, for failure messages.</summary>
+    public string History => string.Join("; ", _history);
+
+    private Task Note(string what)
+    {
+        _history.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {what}");
+        return Task.CompletedTask;
     }
 
     public string User { get; }
@@ -43,7 +56,8 @@ public sealed class ChatTestClient : IAsyncDisposable
     public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken)
     {
         var token = await GetTokenAsync(gateway, user, cancellationToken);
-        var chat = new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token));
+        // Pings every second, so tests may run gateways with a short client timeout.
+        var chat = new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), TimeSpan.FromSeconds(1));
         var client = new ChatTestClient(user, chat);
         await chat.StartAsync(cancellationToken);
         return client;
@@ -83,7 +97,7 @@ public sealed class ChatTestClient : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{User} did not reach message {sequence} of '{room}' within {timeout.TotalSeconds:F0} s; got [{string.Join(", ", received.Select(m => m.Sequence))}].");
+            throw new TimeoutException($"{User} did not reach message {sequence} of '{room}' within {timeout.TotalSeconds:F0} s; got [{string.Join(", ", received.Select(m => m.Sequence))}]. Connection: {History}");
         }
 
         return received;

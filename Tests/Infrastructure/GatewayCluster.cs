@@ -5,10 +5,14 @@ public sealed class GatewayCluster : IAsyncDisposable
 {
     public const string SigningKey = "tests-only-signing-key-0123456789-abcdefghij";
 
-    private GatewayCluster(RedisServerProcess redis, IReadOnlyList<ServiceProcess> gateways)
+    private readonly List<ServiceProcess> _workers = [];
+    private readonly IReadOnlyDictionary<string, string>? _settings;
+
+    private GatewayCluster(RedisServerProcess redis, IReadOnlyList<ServiceProcess> gateways, IReadOnlyDictionary<string, string>? settings)
     {
         Redis = redis;
         Gateways = gateways;
+        _settings = settings;
     }
 
     public RedisServerProcess Redis { get; }
@@ -32,11 +36,11 @@ public sealed class GatewayCluster : IAsyncDisposable
                 started.Add(await ServiceProcess.StartAsync("RealtimeGateway", Environment(redis, $"gateway-{(char)('a' + i)}", settings), cancellationToken));
             }
 
-            return new GatewayCluster(redis, started);
+            return new GatewayCluster(redis, started, settings);
         }
         catch
         {
-            await new GatewayCluster(redis, started).DisposeAsync();
+            await new GatewayCluster(redis, started, settings).DisposeAsync();
             throw;
         }
     }
@@ -59,8 +63,42 @@ public sealed class GatewayCluster : IAsyncDisposable
         return environment;
     }
 
+    /// <summary>
+    /// Starts a chat-worker process on this cluster's Redis, with the cluster's settings (OTLP ones included)
+    /// and quick recovery (entries idle 1 s are claimed, 3 attempts before the dead-letter stream).
+    /// </summary>
+    public async Task<ServiceProcess> StartWorkerAsync(string name, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__redis"] = Redis.ConnectionString,
+            ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={name}",
+            ["Worker__ClaimIdleTime"] = "00:00:01",
+            ["Worker__MaxAttempts"] = "3",
+            ["Worker__BlockTime"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in (_settings ?? new Dictionary<string, string>()).Concat(settings ?? new Dictionary<string, string>()))
+        {
+            environment[key] = value;
+        }
+
+        if (environment.TryGetValue("OTEL_SERVICE_NAME", out var service) && service == "realtime-gateway")
+        {
+            environment["OTEL_SERVICE_NAME"] = "chat-worker";
+        }
+
+        var worker = await ServiceProcess.StartAsync("ChatWorker", environment, cancellationToken);
+        _workers.Add(worker);
+        return worker;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
         foreach (var gateway in Gateways.Reverse())
         {
             await gateway.DisposeAsync();

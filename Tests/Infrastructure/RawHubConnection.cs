@@ -31,6 +31,7 @@ public sealed class RawHubConnection : IAsyncDisposable
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = () => Task.FromResult(token);
             })
+            .WithKeepAliveInterval(TimeSpan.FromSeconds(1))
             .Build());
 
     /// <summary>

@@ -13,11 +13,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private Process _process = null!;
 
-    private ServiceProcess(ProcessStartInfo startInfo, Uri baseAddress)
+    private readonly StreamWriter _log;
+
+    private ServiceProcess(ProcessStartInfo startInfo, Uri baseAddress, string project)
     {
         _startInfo = startInfo;
         BaseAddress = baseAddress;
+        var directory = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "test-logs")).FullName;
+        LogPath = Path.Combine(directory, $"{DateTime.UtcNow:HHmmss}-{project}-{baseAddress.Port}.log");
+        _log = new StreamWriter(LogPath) { AutoFlush = true };
     }
+
+    /// <summary>Everything the process wrote, kept after the test for a look at what went wrong.</summary>
+    public string LogPath { get; }
 
     public Uri BaseAddress { get; }
 
@@ -41,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             startInfo.Environment[name] = value;
         }
 
-        var service = new ServiceProcess(startInfo, baseAddress);
+        var service = new ServiceProcess(startInfo, baseAddress, project);
         await service.StartProcessAsync(cancellationToken);
         return service;
     }
@@ -54,6 +62,23 @@ public sealed class ServiceProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM), as an orchestrator or Ctrl+C would, and waits for it to exit.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the process: alive, but silent, as a long GC pause or a stuck VM would be.</summary>
+    public void Freeze(bool frozen)
+    {
+        using var signal = Process.Start("kill", [frozen ? "-STOP" : "-CONT", _process.Id.ToString()]);
+        signal.WaitForExit();
     }
 
     /// <summary>Starts the process again with the same settings, on the same port.</summary>
@@ -97,7 +122,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(200, cancellationToken);
         }
 
-        throw new InvalidOperationException($"{_process.StartInfo.ArgumentList[0]} did not become healthy at {BaseAddress}:{Environment.NewLine}{RecentOutput}");
+        throw new InvalidOperationException($"{_process.StartInfo.ArgumentList[0]} did not become healthy at {BaseAddress} (log: {LogPath}):{Environment.NewLine}{RecentOutput}");
     }
 
     private void Keep(string? line)
@@ -105,6 +130,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        lock (_log)
+        {
+            _log.WriteLine(line);
         }
 
         _output.Enqueue(line);
@@ -118,5 +148,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
     }
 }

@@ -13,7 +13,7 @@ public sealed class SettingsTests
     [InlineData(" 16 ", 16)]
     public void Gateway_replicas_default_to_three_and_accept_1_to_16(string? value, int expected)
     {
-        Assert.Equal(expected, GatewayReplicasExtensions.Parse(value));
+        Assert.Equal(expected, ReplicasExtensions.Parse("Gateway:Replicas", value, defaultCount: 3));
     }
 
     [Theory]

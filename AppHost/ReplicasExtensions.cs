@@ -1,0 +1,22 @@
+namespace Aspire.Hosting;
+
+public static class ReplicasExtensions
+{
+    public const int Max = 16;
+
+    /// <summary>How many replicas a service runs: the setting (1-16), or <paramref name="defaultCount"/> when unset.</summary>
+    public static int Replicas(this IDistributedApplicationBuilder builder, string setting, int defaultCount) =>
+        Parse(setting, builder.Configuration[setting], defaultCount);
+
+    public static int Parse(string setting, string? value, int defaultCount)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return defaultCount;
+        }
+
+        return int.TryParse(value.Trim(), out var replicas) && replicas is >= 1 and <= Max
+            ? replicas
+            : throw new AppHostConfigurationException($"{setting} must be a whole number from 1 to {Max}; it is '{value}'.");
+    }
+}

@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.ChatWorker;
+
+/// <summary>How the worker consumes the message stream; section "Worker". Checked at start-up.</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Entries read at once.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long one read waits for new entries (also the longest a shutdown waits for it).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:30")]
+    public TimeSpan BlockTime { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>An entry delivered but not acknowledged for this long (its worker died, or it failed) is taken over.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Failed attempts after which an entry goes to the dead-letter stream.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>The worker reports unhealthy when its oldest unprocessed entry is older than this.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LagThreshold { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a processed message id is remembered, so a redelivery changes nothing.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan ProcessedMarkerTtl { get; set; } = TimeSpan.FromDays(7);
+
+    [Required]
+    public ModerationOptions Moderation { get; set; } = new();
+}
+
+public sealed class ModerationOptions
+{
+    /// <summary>Words (whole words, any case) that get a message moderated.</summary>
+    public string[] BlockedWords { get; set; } = [];
+}
+
+[OptionsValidator]
+internal sealed partial class WorkerOptionsValidator : IValidateOptions<WorkerOptions>;

@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Client;
+using RealtimeDemo.Tests.Infrastructure;
+using StackExchange.Redis;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Telemetry;
+
+/// <summary>
+/// One run of everything the telemetry describes, against real processes exporting OTLP to the test: chat
+/// across two gateway replicas and the worker, refusals, every way a connection ends, a publish failure,
+/// a Redis restart, a poison stream entry. The .NET clients run in this process; their spans are caught
+/// with an ActivityListener, their metric with a MeterListener.
+/// </summary>
+public sealed class TelemetryScenario : IAsyncLifetime
+{
+    public const string Collection = "telemetry scenario";
+
+    public const string Marker = "ZEBRA-MARKER-7f3a91";
+
+    private readonly List<IAsyncDisposable> _owned = [];
+    private ActivityListener? _clientSpans;
+    private MeterListener? _clientMetrics;
+
+    public OtlpReceiver Otlp { get; private set; } = null!;
+
+    public ConcurrentQueue<Activity> ClientSpans { get; } = new();
+
+    public ConcurrentQueue<(string Name, IReadOnlyDictionary<string, object?> Tags)> ClientMetrics { get; } = new();
+
+    /// <summary>Alice's first lobby message, sent on gateway-a with Bob on gateway-b.</summary>
+    public MessageAck FirstMessage { get; private set; } = null!;
+
+    private string _stage = "start";
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            await RunAsync();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException($"The telemetry scenario failed at: {_stage}", ex);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        ListenToClients();
+        Otlp = await OtlpReceiver.StartAsync();
+        _owned.Add(Otlp);
+        var settings = new Dictionary<string, string>(Otlp.ExporterSettings("realtime-gateway"))
+        {
+            ["Chat__Limits__ClientTimeoutInterval"] = "00:00:04",
+            ["Chat__Limits__KeepAliveInterval"] = "00:00:01",
+            ["Telemetry__Rooms__0"] = "lobby",
+        };
+        var cluster = await GatewayCluster.StartAsync(2, settings, ct);
+        _owned.Add(cluster);
+        await cluster.StartWorkerAsync("worker-1", ct);
+        var (a, b) = (cluster.A, cluster.B);
+
+        // Chat across replicas: rooms, sends (a duplicate, a blocked word), a private message, a leave.
+        _stage = "Chat across replicas: rooms, sends (a duplicate, a blocked word), a private message, a leave.";
+        var alice = await Connect(a, Unique("alice"), ct);
+        var bob = await Connect(b, Unique("bob"), ct);
+        var carol = await Connect(b, Unique("carol"), ct);
+        foreach (var client in new[] { alice, bob, carol })
+        {
+            await client.Chat.JoinRoomAsync("lobby");
+        }
+
+        await alice.Chat.JoinRoomAsync("team-x");
+        await bob.Chat.JoinRoomAsync("team-x");
+        FirstMessage = await alice.Chat.SendMessageAsync("lobby", "m-1", "hello everyone");
+        await alice.Chat.SendMessageAsync("lobby", "m-1", "hello everyone");
+        await alice.Chat.SendMessageAsync("lobby", "m-2", "buy cheap spam now");
+        await alice.Chat.SendMessageAsync("team-x", "t-1", $"the secret is {Marker}");
+        await alice.Chat.SendPrivateMessageAsync(bob.User, "psst");
+        await bob.NextPrivateMessageAsync();
+        await bob.Chat.LeaveRoomAsync("team-x");
+        await Refused(() => alice.Chat.SendMessageAsync("elsewhere", "x", "not a member"));
+        await Refused(() => alice.Chat.JoinRoomAsync("bad room"));
+
+        // Refused connections: no, forged, expired tokens; a foreign origin; a sixth tab.
+        _stage = "Refused connections: no, forged, expired tokens; a foreign origin; a sixth tab.";
+        await RefusedConnection(a, null);
+        await RefusedConnection(a, Marker);
+        await RefusedConnection(a, TestTokens.Create("eve", expiresIn: TimeSpan.FromMinutes(-5)));
+        await ForeignOrigin(a, ct);
+        await SixConnections(a, Unique("tabby"), ct);
+
+        // Every way a connection ends.
+        _stage = "Every way a connection ends.";
+        _stage = "client_closed";
+        await carol.Chat.Connection.StopAsync(ct);                                            // client_closed
+        var silent = await RawWebSocketClient.ConnectAsync(a.BaseAddress, await Token(a, "silent"), ct);
+        await silent.SendAsync("{\"type\":6}\u001e", ct); // one ping, then nothing: the client timeout starts at the first message
+        _stage = "timeout";
+        await silent.ClosedByServerWithinAsync(TimeSpan.FromSeconds(10));                     // timeout
+        var vanishing = await RawWebSocketClient.ConnectAsync(a.BaseAddress, await Token(a, "vanisher"), ct);
+        _stage = "a client vanishing";
+        vanishing.Vanish();                                                                    // client_closed: SignalR cannot tell it from a close
+        var garbled = await RawWebSocketClient.ConnectAsync(a.BaseAddress, await Token(a, "garbler"), ct);
+        _stage = "protocol_error";
+        await garbled.SendAsync("{this is not json\u001e", ct);                               // protocol_error
+        await garbled.ClosedByServerWithinAsync(TimeSpan.FromSeconds(10));
+        await using (var big = await RawHubConnection.ConnectAsync(a.BaseAddress, Unique("big"), ct))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => big.Connection.InvokeAsync<MessageAck>("SendMessage", "lobby", "x", new string('x', 40_000), ct));
+            _stage = "limit";
+            await big.Closed;                                                                   // limit
+        }
+
+        await using (var expiring = RawHubConnection.Create(a.BaseAddress, TestTokens.Create(Unique("cinderella"), expiresIn: TimeSpan.FromSeconds(-25))))
+        {
+            await expiring.Connection.StartAsync(ct);
+            _stage = "token_expired";
+            await expiring.Closed.WaitAsync(TimeSpan.FromSeconds(30), ct);                     // token_expired
+        }
+
+        // A live publish that fails (the message is stored; Bob's client fills the gap at the next message).
+        _stage = "A live publish that fails (the message is stored; Bob's client fills the gap at the next message).";
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{cluster.Redis.ConnectionString},allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", "default", "-publish");
+            await alice.Chat.SendMessageAsync("lobby", "m-3", "published to nobody");
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", "default", "+publish");
+        }
+
+        await alice.Chat.SendMessageAsync("lobby", "m-4", "after the failed publish");
+        await bob.MessagesUntilAsync("lobby", 4, ChatTestClient.Delivery);
+
+        // Redis restarts: subscriptions drop and come back; replicas replay; the worker carries on.
+        _stage = "Redis restarts: subscriptions drop and come back; replicas replay; the worker carries on.";
+        await cluster.Redis.RestartAsync(TimeSpan.FromSeconds(1), ct);
+        await SendUntilStoredAsync(alice, "lobby", "m-5", "after the restart");
+
+        // A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.
+        _stage = "A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.";
+        await b.StopAsync();
+        await SendUntilStoredAsync(alice, "lobby", "m-6", "while b restarts");
+        await b.StartAgainAsync(ct);
+        await bob.MessagesUntilAsync("lobby", 6, TimeSpan.FromSeconds(45));
+
+        // A stream entry the worker cannot process: retried, then dead-lettered.
+        _stage = "A stream entry the worker cannot process: retried, then dead-lettered.";
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString))
+        {
+            await redis.GetDatabase().StreamAddAsync(ChatRedisKeys.MessageStream, "garbage", "1");
+            await WaitForAsync(async () => await redis.GetDatabase().StreamLengthAsync(ChatRedisKeys.DeadLetters) > 0, TimeSpan.FromSeconds(30), "a dead letter");
+        }
+
+        // Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.
+        _stage = "Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.";
+        await Otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.worker.messages" && m.Attribute("chat.outcome") == "dead_lettered"), TimeSpan.FromSeconds(20), "the dead-letter count");
+        await Otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Kind == OtlpSpan.KindClient && s.Attributes.ContainsKey("db.system")), TimeSpan.FromSeconds(30), "Redis client spans");
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+    }
+
+    private async Task<ChatTestClient> Connect(ServiceProcess gateway, string user, CancellationToken ct)
+    {
+        var client = await ChatTestClient.ConnectAsync(gateway.BaseAddress, user, ct);
+        _owned.Add(client);
+        return client;
+    }
+
+    private static Task<string> Token(ServiceProcess gateway, string user) =>
+        ChatTestClient.GetTokenAsync(gateway.BaseAddress, Unique(user), TestContext.Current.CancellationToken);
+
+    private static async Task Refused(Func<Task> call) => await Assert.ThrowsAsync<HubException>(call);
+
+    private static async Task RefusedConnection(ServiceProcess gateway, string? token)
+    {
+        await using var connection = RawHubConnection.Create(gateway.BaseAddress, token);
+        await Assert.ThrowsAnyAsync<Exception>(() => connection.Connection.StartAsync());
+
+        // The same token on a plain HTTP request, where logs and spans record URLs.
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{ChatHubPaths.Hub}/negotiate?access_token={token}");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        (await http.SendAsync(request)).Dispose();
+    }
+
+    private static async Task ForeignOrigin(ServiceProcess gateway, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
+        request.Headers.Add("Origin", "http://evil.example");
+        (await http.SendAsync(request, ct)).Dispose();
+    }
+
+    private static async Task SixConnections(ServiceProcess gateway, string user, CancellationToken ct)
+    {
+        var connections = new List<RawHubConnection>();
+        for (var i = 0; i < 5; i++)
+        {
+            connections.Add(await RawHubConnection.ConnectAsync(gateway.BaseAddress, user, ct));
+        }
+
+        var sixth = await RawHubConnection.ConnectAsync(gateway.BaseAddress, user, ct, confirm: false);
+        await sixth.Closed;
+        connections.Add(sixth);
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private static async Task SendUntilStoredAsync(ChatTestClient client, string room, string id, string text)
+    {
+        Exception? last = null;
+        await WaitForAsync(async () =>
+        {
+            try
+            {
+                await client.Chat.SendMessageAsync(room, id, text);
+                return true;
+            }
+            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException)
+            {
+                last = ex;
+                return false; // Redis or the gateway is still coming back; the client reconnects by itself
+            }
+        }, TimeSpan.FromSeconds(30), () => $"message {id} stored (last error: {last?.GetType().Name}: {last?.Message}; connection: {client.History})");
+    }
+
+    private static Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) => WaitForAsync(condition, timeout, () => what);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No {what()} within {timeout.TotalSeconds:F0} s.");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private void ListenToClients()
+    {
+        _clientSpans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ChatClientTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = ClientSpans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(_clientSpans);
+
+        _clientMetrics = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == ChatClientTelemetry.Name)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _clientMetrics.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+            ClientMetrics.Enqueue((instrument.Name, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        _clientMetrics.Start();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _clientSpans?.Dispose();
+        _clientMetrics?.Dispose();
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            await owned.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(TelemetryScenario.Collection)]
+public sealed class TelemetryScenarioCollection : ICollectionFixture<TelemetryScenario>;

@@ -1,0 +1,220 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using StackExchange.Redis;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Worker;
+
+/// <summary>The worker against a real redis-server, as real processes: stopped, killed, doubled, poisoned, restarted.</summary>
+public sealed class WorkerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Messages_sent_while_the_worker_is_stopped_are_all_processed_once_it_starts()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var room = Unique("offline");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        for (var i = 0; i < 25; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"m-{i}", $"message {i}");
+        }
+
+        Assert.Equal(0, (await alice.Chat.GetRoomStatsAsync(room)).ProcessedMessages);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+
+        await WaitForAsync(async () => (await alice.Chat.GetRoomStatsAsync(room)).ProcessedMessages == 25, "25 processed messages");
+        var stats = await alice.Chat.GetRoomStatsAsync(room);
+        Assert.Equal((25L, 25L, 1), (stats.Messages, stats.ProcessedMessages, stats.ActiveSenders));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_batch_loses_nothing_and_its_replacement_counts_and_notifies_each_message_once()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        const string room = "bulk";
+        await using var watcher = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("watcher"), _ct);
+        await watcher.Chat.JoinRoomAsync(room);
+        var notices = 0;
+        watcher.Chat.MessageModerated += _ => Task.FromResult(Interlocked.Increment(ref notices));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        await AppendEntriesAsync(redis.GetDatabase(), room, count: 20_000, blockedEvery: 100);
+
+        var first = await cluster.StartWorkerAsync("worker-1", _ct);
+        await WaitForAsync(async () => await ProcessedAsync(redis, room) > 2_000, "the first worker under way");
+        await first.KillAsync();
+        var processedWhenKilled = await ProcessedAsync(redis, room);
+        await cluster.StartWorkerAsync("worker-2", _ct);
+
+        await WaitForAsync(async () => await ProcessedAsync(redis, room) == 20_000, "all 20,000 processed", TimeSpan.FromSeconds(90));
+        await WaitForAsync(() => Task.FromResult(Volatile.Read(ref notices) >= 200), "200 notices");
+        await Task.Delay(TimeSpan.FromSeconds(2), _ct);
+
+        Assert.InRange(processedWhenKilled, 2_001, 19_999); // it really died mid-stream
+        Assert.Equal(20_000, await ProcessedAsync(redis, room));
+        Assert.Equal(200, (long)await redis.GetDatabase().HashGetAsync(ChatRedisKeys.RoomActivity(room), "moderated"));
+        Assert.Equal(200, Volatile.Read(ref notices));
+        Assert.Equal(0, (await redis.GetDatabase().StreamPendingAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup)).PendingMessageCount);
+    }
+
+    [Fact]
+    public async Task Two_workers_share_the_stream_and_no_entry_is_processed_by_both()
+    {
+        await using var otlp = await OtlpReceiver.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(1, otlp.ExporterSettings("realtime-gateway"), _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        await cluster.StartWorkerAsync("worker-2", _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+
+        await AppendEntriesAsync(redis.GetDatabase(), "shared", count: 5_000, blockedEvery: 0);
+
+        await WaitForAsync(async () => await ProcessedAsync(redis, "shared") == 5_000, "5,000 processed", TimeSpan.FromSeconds(60));
+        await otlp.WaitUntilAsync(r => ProcessedBy(r).Values.Sum() == 5_000, TimeSpan.FromSeconds(15), "the workers' counts");
+        var byWorker = ProcessedBy(otlp);
+        Assert.Equal(["worker-1", "worker-2"], byWorker.Keys.Order());
+        Assert.All(byWorker.Values, count => Assert.True(count > 0, "one worker did all the work"));
+        Assert.DoesNotContain(otlp.Metrics, m => m.Name == "chat.worker.messages" && m.Attribute("chat.outcome") == "duplicate" && m.Value > 0);
+    }
+
+    [Fact]
+    public async Task A_poison_entry_goes_to_the_dead_letter_stream_after_its_attempts_without_holding_up_the_rest()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var db = redis.GetDatabase();
+
+        var poison = await db.StreamAddAsync(ChatRedisKeys.MessageStream, [new NameValueEntry("user", "mallory"), new NameValueEntry("text", "no room")]);
+        await AppendEntriesAsync(db, "behind", count: 10, blockedEvery: 0);
+
+        await WaitForAsync(async () => await ProcessedAsync(redis, "behind") == 10, "the 10 entries behind it", TimeSpan.FromSeconds(3));
+        await WaitForAsync(async () => await db.StreamLengthAsync(ChatRedisKeys.DeadLetters) == 1, "a dead letter");
+        var dead = Assert.Single(await db.StreamRangeAsync(ChatRedisKeys.DeadLetters));
+        Assert.Equal((string?)poison, (string?)dead["id"]);
+        Assert.Equal($"entry {poison} has no 'room' field", (string?)dead["reason"]);
+        Assert.Equal(3, (int)dead["attempts"]);
+        Assert.Equal("no room", (string?)dead["text"]); // the entry itself is kept, so it can be looked at and replayed
+        Assert.Equal(0, (await db.StreamPendingAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup)).PendingMessageCount);
+    }
+
+    [Fact]
+    public async Task A_blocked_word_gets_exactly_one_notice_to_members_on_every_replica_and_a_mark_in_the_history()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        var room = Unique("moderated");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        var received = new[] { 0, 0 };
+        // Counted on the wire, before ChatClient would drop a repeat.
+        alice.Chat.Connection.On<ModerationNotice>(nameof(IChatClient.MessageModerated), _ => Interlocked.Increment(ref received[0]));
+        bob.Chat.Connection.On<ModerationNotice>(nameof(IChatClient.MessageModerated), _ => Interlocked.Increment(ref received[1]));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        var ack = await alice.Chat.SendMessageAsync(room, "m-1", "Buy cheap SPAM now");
+        await alice.Chat.SendMessageAsync(room, "m-2", "a spammer is not spam"); // "spammer" is not the word; "spam" is
+        await alice.Chat.SendMessageAsync(room, "m-3", "nothing to see");
+
+        await WaitForAsync(() => Task.FromResult(received.All(r => r > 0)), "a notice on both replicas");
+        await WaitForAsync(async () => (await alice.Chat.GetRoomStatsAsync(room)).ProcessedMessages == 3, "all three processed");
+        Assert.Equal([2, 2], received); // m-1 and m-2 each once, at each member
+        var history = await bob.Chat.GetMessagesAsync(room, null, 10);
+        Assert.Equal(["blocked-word", "blocked-word", null], history.Select(m => m.Moderation));
+        Assert.Equal(ack.MessageId, history[0].Id);
+        Assert.Equal(2, (await alice.Chat.GetRoomStatsAsync(room)).ModeratedMessages);
+    }
+
+    [Fact]
+    public async Task The_worker_rides_out_a_Redis_restart_and_loses_nothing()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{cluster.Redis.ConnectionString},abortConnect=false");
+        await AppendEntriesAsync(redis.GetDatabase(), "restart", count: 500, blockedEvery: 0);
+
+        await cluster.Redis.RestartAsync(TimeSpan.FromSeconds(2), _ct);
+        await WaitForAsync(async () =>
+        {
+            try
+            {
+                await AppendEntriesAsync(redis.GetDatabase(), "restart", count: 500, blockedEvery: 0, firstIndex: 500);
+                return true;
+            }
+            catch (RedisException)
+            {
+                return false;
+            }
+        }, "Redis back");
+
+        await WaitForAsync(async () => await ProcessedAsync(redis, "restart") == 1_000, "all 1,000 processed");
+    }
+
+    [Fact]
+    public async Task The_worker_reports_unhealthy_and_why_when_its_lag_passes_the_threshold()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var worker = await cluster.StartWorkerAsync("worker-1", _ct, new Dictionary<string, string>
+        {
+            ["Worker__LagThreshold"] = "00:00:02",
+            ["Worker__MaxAttempts"] = "100", // the poison entry below stays pending: the lag grows
+        });
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        await redis.GetDatabase().StreamAddAsync(ChatRedisKeys.MessageStream, "garbage", "1");
+        using var http = new HttpClient { BaseAddress = worker.BaseAddress };
+
+        JsonElement report = default;
+        await WaitForAsync(async () =>
+        {
+            using var response = await http.GetAsync("/health", _ct);
+            report = await response.Content.ReadFromJsonAsync<JsonElement>(_ct);
+            return !response.IsSuccessStatusCode;
+        }, "an unhealthy worker");
+
+        Assert.Equal("Unhealthy", report.GetProperty("status").GetString());
+        var backlog = report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "message-stream-backlog");
+        Assert.Contains("is over Worker:LagThreshold (2 s); 1 entries pending", backlog.GetProperty("description").GetString());
+    }
+
+    /// <summary>Entries as the gateway writes them; every <paramref name="blockedEvery"/>-th contains a blocked word.</summary>
+    private static async Task AppendEntriesAsync(IDatabase db, string room, int count, int blockedEvery, int firstIndex = 0)
+    {
+        var adds = Enumerable.Range(firstIndex, count).Select(i => db.StreamAddAsync(ChatRedisKeys.MessageStream,
+        [
+            new NameValueEntry("room", room),
+            new NameValueEntry("user", $"loader-{i % 7}"),
+            new NameValueEntry("text", blockedEvery > 0 && i % blockedEvery == 0 ? $"cheap spam {i}" : $"message {i}"),
+            new NameValueEntry("cmid", $"c-{i}"),
+            new NameValueEntry("seq", i + 1),
+        ]));
+        await Task.WhenAll(adds);
+    }
+
+    private static async Task<long> ProcessedAsync(ConnectionMultiplexer redis, string room) =>
+        (long?)await redis.GetDatabase().HashGetAsync(ChatRedisKeys.RoomActivity(room), "processed") ?? 0;
+
+    private static Dictionary<string, double> ProcessedBy(OtlpReceiver otlp) =>
+        otlp.Metrics.Where(m => m.Name == "chat.worker.messages" && m.Attribute("chat.outcome") == "processed")
+            .GroupBy(m => m.Instance!)
+            .ToDictionary(g => g.Key, g => g.Last().Value);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Patience);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No {what} within {(timeout ?? Patience).TotalSeconds:F0} s.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
