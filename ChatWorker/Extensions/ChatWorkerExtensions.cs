@@ -15,7 +15,7 @@ public static class ChatWorkerExtensions
 
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
-        builder.Services.AddSingleton(new RoomTemplate(builder.Configuration.GetSection(RoomTemplate.Setting).Get<string[]>() ?? ["lobby"]));
+        builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddSingleton<RoomMessageProcessor>();
         builder.Services.AddSingleton<StreamBacklog>();

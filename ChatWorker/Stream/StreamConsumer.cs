@@ -110,12 +110,8 @@ internal sealed partial class StreamConsumer(
         var template = rooms.For(room);
         using var activity = WorkerTelemetry.Source.StartActivity(
             $"process {template}", ActivityKind.Consumer, MessageTraceContext.Parse(StreamMessage.TraceParentOf(entry)));
-        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
-        activity?.SetTag(MessagingOperationType, "process");
-        activity?.SetTag(MessagingDestinationName, room);
-        activity?.SetTag(MessagingDestinationTemplate, template);
+        activity.SetMessaging("process", room, template, entry.Id);
         activity?.SetTag(MessagingConsumerGroup, ChatRedisKeys.WorkerGroup);
-        activity?.SetTag(MessagingMessageId, (string?)entry.Id);
 
         var started = Stopwatch.GetTimestamp();
         string outcome;

@@ -26,10 +26,7 @@ public static class ChatClientTelemetry
     public static Activity? StartReceive(ChatMessage message, bool fromHistory)
     {
         var activity = Source.StartActivity(ReceiveSpan, ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
-        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
-        activity?.SetTag(MessagingOperationType, "receive");
-        activity?.SetTag(MessagingDestinationName, message.Room);
-        activity?.SetTag(MessagingMessageId, message.Id);
+        activity.SetMessaging("receive", message.Room, template: null, message.Id);
         activity?.SetTag(Sequence, message.Sequence);
         activity?.SetTag(GapFill, fromHistory);
         return activity;
@@ -38,9 +35,7 @@ public static class ChatClientTelemetry
     public static Activity? StartReceive(PrivateChatMessage message)
     {
         var activity = Source.StartActivity(ReceivePrivateSpan, ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
-        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
-        activity?.SetTag(MessagingOperationType, "receive");
-        activity?.SetTag(MessagingMessageId, message.Id);
+        activity.SetMessaging("receive", room: null, template: null, message.Id);
         return activity;
     }
 

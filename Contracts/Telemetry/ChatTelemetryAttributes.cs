@@ -40,4 +40,19 @@ public static class ChatTelemetryAttributes
 
     /// <summary>The transport under our messaging spans: Redis streams and pub/sub.</summary>
     public const string MessagingSystemRedis = "redis";
+
+    /// <summary>The attributes every messaging span of ours carries.</summary>
+    public static void SetMessaging(this System.Diagnostics.Activity? activity, string operation, string? room, string? template, string? messageId)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(MessagingSystem, MessagingSystemRedis);
+        activity.SetTag(MessagingOperationType, operation);
+        activity.SetTag(MessagingDestinationName, room);
+        activity.SetTag(MessagingDestinationTemplate, template);
+        activity.SetTag(MessagingMessageId, messageId);
+    }
 }

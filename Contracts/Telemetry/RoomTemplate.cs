@@ -15,5 +15,8 @@ public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
 
     public static RoomTemplate Default { get; } = new(["lobby"]);
 
+    public static RoomTemplate FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        new(configuration.GetSection(Setting).GetChildren().Select(c => c.Value).OfType<string>().DefaultIfEmpty("lobby"));
+
     public string For(string? room) => room is not null && _wellKnown.TryGetValue(room, out var template) ? template : AnyRoom;
 }

@@ -34,7 +34,7 @@ public sealed partial class MessageDelivery(
     {
         var template = rooms.For(room);
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(template), ActivityKind.Producer);
-        TagMessaging(activity, "send", room, template);
+        activity.SetMessaging("send", room, template, messageId: null);
 
         var appended = await store.AppendAsync(connectionId, user, room, clientMessageId, text, MessageTraceContext.From(activity));
         if (appended.Message is not { } message)
@@ -73,26 +73,10 @@ public sealed partial class MessageDelivery(
     {
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(GatewayTelemetry.UserTemplate), ActivityKind.Producer);
         var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), from, to, text, DateTimeOffset.UtcNow, MessageTraceContext.From(activity));
-        activity?.SetTag(MessagingSystem, MessagingSystemRedis);
-        activity?.SetTag(MessagingOperationType, "send");
-        activity?.SetTag(MessagingDestinationTemplate, GatewayTelemetry.UserTemplate);
-        activity?.SetTag(MessagingMessageId, message.Id);
+        activity.SetMessaging("send", room: null, GatewayTelemetry.UserTemplate, message.Id);
         activity?.SetTag(MessagingBodySize, Encoding.UTF8.GetByteCount(text));
         await hub.Clients.User(to).PrivateMessage(message);
         return message;
-    }
-
-    public static void TagMessaging(Activity? activity, string operation, string room, string template)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag(MessagingSystem, MessagingSystemRedis);
-        activity.SetTag(MessagingOperationType, operation);
-        activity.SetTag(MessagingDestinationName, room);
-        activity.SetTag(MessagingDestinationTemplate, template);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Live delivery to room {Room} failed ({Error}); the message is stored and reaches members through the history")]

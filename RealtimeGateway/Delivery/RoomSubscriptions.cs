@@ -51,8 +51,7 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
         var template = rooms.For(room);
         using var activity = GatewayTelemetry.Source.StartActivity(
             GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
-        MessageDelivery.TagMessaging(activity, "process", room, template);
-        activity?.SetTag(MessagingMessageId, message.Id);
+        activity.SetMessaging("process", room, template, message.Id);
         activity?.SetTag(Sequence, message.Sequence);
 
         // Clients continue from this replica's span; without one (not sampled) from the sender's.

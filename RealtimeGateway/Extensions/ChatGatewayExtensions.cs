@@ -46,7 +46,7 @@ public static class ChatGatewayExtensions
         });
         builder.Services.AddSingleton<HubLifetimeManager<ChatHub>, ChatHubLifetimeManager>();
 
-        builder.Services.AddSingleton(new RoomTemplate(builder.Configuration.GetSection(RoomTemplate.Setting).Get<string[]>() ?? ["lobby"]));
+        builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<ClusterSnapshot>();
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddHostedService<ClusterSnapshotRefresher>();

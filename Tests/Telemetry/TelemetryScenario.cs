@@ -156,7 +156,7 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString))
         {
             await redis.GetDatabase().StreamAddAsync(ChatRedisKeys.MessageStream, "garbage", "1");
-            await WaitForAsync(async () => await redis.GetDatabase().StreamLengthAsync(ChatRedisKeys.DeadLetters) > 0, TimeSpan.FromSeconds(30), "a dead letter");
+            await Eventually.HoldsAsync(async () => await redis.GetDatabase().StreamLengthAsync(ChatRedisKeys.DeadLetters) > 0, TimeSpan.FromSeconds(30), "a dead letter");
         }
 
         // Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.
@@ -222,7 +222,7 @@ public sealed class TelemetryScenario : IAsyncLifetime
     private static async Task SendUntilStoredAsync(ChatTestClient client, string room, string id, string text)
     {
         Exception? last = null;
-        await WaitForAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             try
             {
@@ -235,22 +235,6 @@ public sealed class TelemetryScenario : IAsyncLifetime
                 return false; // Redis or the gateway is still coming back; the client reconnects by itself
             }
         }, TimeSpan.FromSeconds(30), () => $"message {id} stored (last error: {last?.GetType().Name}: {last?.Message}; connection: {client.History})");
-    }
-
-    private static Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) => WaitForAsync(condition, timeout, () => what);
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No {what()} within {timeout.TotalSeconds:F0} s.");
-            }
-
-            await Task.Delay(250);
-        }
     }
 
     private void ListenToClients()

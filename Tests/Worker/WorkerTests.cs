@@ -204,17 +204,6 @@ public sealed class WorkerTests
             .GroupBy(m => m.Instance!)
             .ToDictionary(g => g.Key, g => g.Last().Value);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? Patience);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"No {what} within {(timeout ?? Patience).TotalSeconds:F0} s.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        Eventually.HoldsAsync(condition, timeout ?? Patience, what);
 }
