@@ -19,6 +19,7 @@ builder.AddProject<Projects.ChatWorker>("chat-worker")
 // The frontend, the only browser origin the gateway accepts.
 var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
     .WithExternalHttpEndpoints()
+    .WithChatAndOpsLinks()
     .WithReference(gateway).WaitFor(gateway)
     .WithHttpHealthCheck("/health");
 gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));

@@ -31,5 +31,12 @@ public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
     public Task<IReadOnlyList<ChatMessage>> GetMessages([RoomName] string room, [MessageIdOrStart] string? afterMessageId, [PageSize] int limit) =>
         chat.GetMessagesAsync(Context, room, afterMessageId, limit);
 
+    public Task<IReadOnlyList<ChatMessage>> GetRecentMessages([RoomName] string room, [PageSize] int limit) =>
+        chat.GetRecentMessagesAsync(Context, room, limit);
+
+    public Task<IReadOnlyList<RoomSummary>> ListRooms([PageSize] int limit) => chat.ListRoomsAsync(limit);
+
+    public Task<IReadOnlyList<string>> GetRoomMembers([RoomName] string room) => chat.GetRoomMembersAsync(Context, room);
+
     public ConnectionDetails GetConnectionInfo() => chat.GetConnectionInfo(Context);
 }

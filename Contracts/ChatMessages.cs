@@ -41,3 +41,19 @@ public sealed record ConnectionDetails(string ConnectionId, string User, string 
 public sealed record TokenRequest(string? UserName);
 
 public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt);
+
+/// <summary>A room with members, for room lists.</summary>
+public sealed record RoomSummary(string Room, int Members);
+
+/// <summary>The cluster at a glance, for the operations view (GET /ops/snapshot).</summary>
+public sealed record OpsSnapshot(
+    DateTimeOffset At, long Connections, long ActiveRooms, IReadOnlyList<RoomSummary> BusiestRooms,
+    IReadOnlyList<GatewayReplicaStats> Gateways, IReadOnlyList<WorkerStats> Workers);
+
+/// <summary>One gateway process over its last second.</summary>
+public sealed record GatewayReplicaStats(
+    string Replica, long Connections, double SendsPerSecond, double DeliveriesPerSecond,
+    double? DeliveryP50Milliseconds, double? DeliveryP99Milliseconds, bool BackplaneConnected, DateTimeOffset At);
+
+/// <summary>One worker process: how far behind the stream is, and how fast it goes.</summary>
+public sealed record WorkerStats(string Consumer, double LagSeconds, long Pending, double ProcessedPerSecond, DateTimeOffset At);

@@ -65,6 +65,15 @@ public static class ChatRedisKeys
     /// <summary>Messages of a room the worker moderated: message id → reason. History is append-only, so marks live beside it.</summary>
     public static RedisKey RoomModerated(string room) => $"chat:room:{room}:moderated";
 
+    /// <summary>Live gateway processes' last-second stats for the ops view: member = process, score = update time (ms).</summary>
+    public static readonly RedisKey GatewayStatsIndex = "chat:stats:gateways";
+
+    /// <summary>Live worker processes' stats for the ops view, as <see cref="GatewayStatsIndex"/>.</summary>
+    public static readonly RedisKey WorkerStatsIndex = "chat:stats:workers";
+
+    /// <summary>One process's stats (JSON of GatewayReplicaStats or WorkerStats), expiring when it stops updating.</summary>
+    public static RedisKey ProcessStats(string process) => $"chat:stats:{process}";
+
     /// <summary>Remembers a sent message's ack so a resend with the same client message id is not stored twice.</summary>
     public static RedisKey Deduplication(string user, string room, string clientMessageId) => $"chat:dedupe:{user}:{room}:{clientMessageId}";
 }

@@ -21,5 +21,11 @@ public interface IChatHubService
 
     Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit);
 
+    Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(HubCallerContext caller, string room, int limit);
+
+    Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit);
+
+    Task<IReadOnlyList<string>> GetRoomMembersAsync(HubCallerContext caller, string room);
+
     ConnectionDetails GetConnectionInfo(HubCallerContext caller);
 }

@@ -22,6 +22,7 @@ public static class ChatWorkerExtensions
         builder.Services.AddSingleton<WorkerTelemetry>();
         builder.Services.AddHostedService<StreamConsumer>();
         builder.Services.AddHostedService<StreamBacklogSampler>();
+        builder.Services.AddHostedService<WorkerOpsStats>();
         builder.Services.AddHealthChecks().AddCheck<StreamBacklogHealthCheck>("message-stream-backlog");
         return builder;
     }

@@ -122,6 +122,15 @@ public sealed class ChatClient : IAsyncDisposable
     public Task<RoomStats> GetRoomStatsAsync(string room) =>
         _connection.InvokeAsync<RoomStats>(nameof(ChatHub.GetRoomStats), room);
 
+    public Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(string room, int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(nameof(ChatHub.GetRecentMessages), room, limit);
+
+    public Task<IReadOnlyList<string>> GetRoomMembersAsync(string room) =>
+        _connection.InvokeAsync<IReadOnlyList<string>>(nameof(ChatHub.GetRoomMembers), room);
+
+    public Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<RoomSummary>>(nameof(ChatHub.ListRooms), limit);
+
     public Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(string room, string? afterMessageId, int limit) =>
         _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(nameof(ChatHub.GetMessages), room, afterMessageId, limit);
 

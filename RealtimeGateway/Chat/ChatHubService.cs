@@ -16,6 +16,7 @@ internal sealed class ChatHubService(
     : IChatHubService
 {
     private const int ReplayPageSize = 500;
+    private const int MaxMembersListed = 500;
 
     // The lifetime manager has added the connection to LocalConnections before this runs, so the orphan
     // reconciliation below never takes a connection being registered for an orphan.
@@ -101,15 +102,33 @@ internal sealed class ChatHubService(
 
     public async Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit)
     {
-        if (!await registry.IsMemberAsync(caller.ConnectionId, room))
-        {
-            throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before reading its history.");
-        }
-
+        await EnsureMemberAsync(caller, room);
         return await messages.ReadAsync(room, afterMessageId, limit);
     }
 
+    public async Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(HubCallerContext caller, string room, int limit)
+    {
+        await EnsureMemberAsync(caller, room);
+        return await messages.ReadLatestAsync(room, limit);
+    }
+
+    public Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit) => registry.BusiestRoomsAsync(limit);
+
+    public async Task<IReadOnlyList<string>> GetRoomMembersAsync(HubCallerContext caller, string room)
+    {
+        await EnsureMemberAsync(caller, room);
+        return await registry.MembersAsync(room, MaxMembersListed);
+    }
+
     public ConnectionDetails GetConnectionInfo(HubCallerContext caller) => new(caller.ConnectionId, UserName(caller), instance.Id);
+
+    private async Task EnsureMemberAsync(HubCallerContext caller, string room)
+    {
+        if (!await registry.IsMemberAsync(caller.ConnectionId, room))
+        {
+            throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before reading its history or members.");
+        }
+    }
 
     /// <summary>
     /// Sends this replica's connections every message of their rooms accepted since <paramref name="since"/>:

@@ -69,7 +69,18 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
     {
         var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
-        var entries = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit);
+        return await WithModerationAsync(room, await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit));
+    }
+
+    /// <summary>The last <paramref name="limit"/> messages, oldest first, with moderation marks.</summary>
+    public async Task<IReadOnlyList<ChatMessage>> ReadLatestAsync(string room, int limit)
+    {
+        var newestFirst = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", limit, Order.Descending);
+        return await WithModerationAsync(room, [.. newestFirst.Reverse()]);
+    }
+
+    private async Task<IReadOnlyList<ChatMessage>> WithModerationAsync(string room, StreamEntry[] entries)
+    {
         if (entries.Length == 0)
         {
             return [];

@@ -176,6 +176,18 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     public async Task<bool> IsOnlineAsync(string user) =>
         await Db.SetLengthAsync(ChatRedisKeys.UserConnections(user)) > 0;
 
+    public async Task<IReadOnlyList<RoomSummary>> BusiestRoomsAsync(int limit) =>
+        [.. (await Db.SortedSetRangeByRankWithScoresAsync(ChatRedisKeys.ActiveRooms, 0, limit - 1, Order.Descending))
+            .Select(r => new RoomSummary((string)r.Element!, (int)r.Score))];
+
+    public async Task<long> ActiveRoomCountAsync() => await Db.SortedSetLengthAsync(ChatRedisKeys.ActiveRooms);
+
+    public async Task<long> ConnectionCountAsync() => await Db.SetLengthAsync(ChatRedisKeys.Connections);
+
+    /// <summary>User names in the room, at most <paramref name="limit"/>, sorted.</summary>
+    public async Task<IReadOnlyList<string>> MembersAsync(string room, int limit) =>
+        [.. (await Db.HashKeysAsync(ChatRedisKeys.RoomMembers(room))).Select(u => (string)u!).Order(StringComparer.Ordinal).Take(limit)];
+
     public async Task<int> MemberCountAsync(string room) =>
         (int)await Db.HashLengthAsync(ChatRedisKeys.RoomMembers(room));
 

@@ -50,6 +50,7 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<ClusterSnapshot>();
         builder.Services.AddSingleton<GatewayTelemetry>();
         builder.Services.AddHostedService<ClusterSnapshotRefresher>();
+        builder.Services.AddHostedService<GatewayOpsStats>();
 
         builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>>((hub, chat) =>
         {
@@ -86,6 +87,7 @@ public static class ChatGatewayExtensions
         app.UseAuthorization();
 
         app.MapTokenEndpoint().RequireCors(BrowserClientsPolicy);
+        app.MapOpsSnapshot();
         app.MapHub<ChatHub>(ChatHubPaths.Hub, options =>
             {
                 // The proxy in front of the replicas is not sticky: a negotiate request and a long-polling

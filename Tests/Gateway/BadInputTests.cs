@@ -71,7 +71,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "history: limit 0", "GetMessages: 'limit' must be 1-200 (Chat:Limits:MaxPageSize)" },
         { "history: limit 201", "GetMessages: 'limit' must be 1-200" },
         { "history: malformed message id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
-        { "history: room not joined", "Join room 'elsewhere' before reading its history." },
+        { "history: room not joined", "Join room 'elsewhere' before reading its history or members." },
         { "leave: room not joined", "This connection is not in room 'elsewhere'." },
         { "wrong argument count", "Invocation provides 1 argument(s) but target expects 3" },
         { "wrong argument type", "Failed to invoke 'GetMessages' due to an error on the server. InvalidDataException: Error binding arguments" },

@@ -5,11 +5,13 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class GatewayClientExtensions
 {
-    /// <summary>Tokens from the gateway over HTTP (Aspire service discovery) and one hub connection per Blazor circuit.</summary>
+    /// <summary>Tokens and ops snapshots from the gateway over HTTP (Aspire service discovery), one hub connection per Blazor circuit.</summary>
     public static IHostApplicationBuilder AddGatewayClient(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(GatewayAddress.FromConfiguration(builder.Configuration));
         builder.Services.AddHttpClient<GatewayTokens>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
+        builder.Services.AddHttpClient<OpsClient>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<ChatSession>();
         return builder;
     }

@@ -1,0 +1,60 @@
+using System.Diagnostics.Metrics;
+using RealtimeDemo.ChatWorker.Stream;
+using RealtimeDemo.Contracts;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.ChatWorker.Telemetry;
+
+/// <summary>Every second, this worker's lag, pending count and rate for the operations view, from its own metrics.</summary>
+internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, StreamBacklog backlog, ServiceInstance instance, ILogger<WorkerOpsStats> logger)
+    : BackgroundService
+{
+    private long _processed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == WorkerTelemetry.Name && instrument.Name == "chat.worker.messages")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Value as string == EntryOutcomes.Processed)
+                {
+                    Interlocked.Add(ref _processed, value);
+                }
+            }
+        });
+        listener.Start();
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var last = DateTimeOffset.UtcNow;
+        var consumer = $"{instance.Id}.{Environment.ProcessId}";
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = DateTimeOffset.UtcNow;
+            var rate = Interlocked.Exchange(ref _processed, 0) / Math.Max(0.001, (now - last).TotalSeconds);
+            last = now;
+            try
+            {
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer,
+                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now));
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogPublishFailed(ex.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ops stats not published ({Error})")]
+    private partial void LogPublishFailed(string error);
+}

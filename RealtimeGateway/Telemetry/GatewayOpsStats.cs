@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Delivery;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.RealtimeGateway.Telemetry;
+
+/// <summary>
+/// Every second, this replica's numbers for the operations view, taken from its own metrics (a MeterListener
+/// on <see cref="GatewayTelemetry"/>'s instruments), so the view and the dashboard never disagree.
+/// </summary>
+internal sealed partial class GatewayOpsStats(
+    IConnectionMultiplexer redis, LocalConnections local, PresenceRegistry registry, ServiceInstance instance, ILogger<GatewayOpsStats> logger)
+    : BackgroundService
+{
+    private readonly ConcurrentQueue<double> _latencies = new();
+    private long _sends;
+    private long _deliveries;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var listener = Listen();
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var last = DateTimeOffset.UtcNow;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = DateTimeOffset.UtcNow;
+            var seconds = Math.Max(0.001, (now - last).TotalSeconds);
+            last = now;
+            var latencies = Drain();
+            var stats = new GatewayReplicaStats(
+                instance.Id, local.Ids.Count,
+                Interlocked.Exchange(ref _sends, 0) / seconds,
+                Interlocked.Exchange(ref _deliveries, 0) / seconds,
+                Percentile(latencies, 0.50), Percentile(latencies, 0.99),
+                redis.IsConnected, now);
+            try
+            {
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogPublishFailed(ex.GetType().Name);
+            }
+        }
+    }
+
+    private MeterListener Listen()
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GatewayTelemetry.Name
+                    && instrument.Name is "chat.message.deliveries" or "chat.message.delivery.duration" or "chat.message.size")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "chat.message.deliveries")
+            {
+                Interlocked.Add(ref _deliveries, value);
+            }
+            else
+            {
+                Interlocked.Increment(ref _sends); // one chat.message.size record per accepted message
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+        {
+            if (_latencies.Count < 100_000)
+            {
+                _latencies.Enqueue(seconds * 1000);
+            }
+        });
+        listener.Start();
+        return listener;
+    }
+
+    private List<double> Drain()
+    {
+        var drained = new List<double>();
+        while (_latencies.TryDequeue(out var latency))
+        {
+            drained.Add(latency);
+        }
+
+        drained.Sort();
+        return drained;
+    }
+
+    private static double? Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? null : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ops stats not published ({Error})")]
+    private partial void LogPublishFailed(string error);
+}
