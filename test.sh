@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 require_dotnet
-install_packages redis-server
+install_packages redis-server chromium fonts-liberation
 
 say "Building"
 dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."

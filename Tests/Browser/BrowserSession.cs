@@ -1,0 +1,83 @@
+using Microsoft.Playwright;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Browser;
+
+/// <summary>
+/// The system started by the AppHost (2 gateway replicas) and Debian's Chromium, headless, driven by
+/// Playwright — never a downloaded browser (this machine has no internet).
+/// </summary>
+public sealed class BrowserSession : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    public AppHostRun Run { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public Uri Frontend => Run.Endpoint("webfrontend");
+
+    public static string ScreenshotDirectory { get; } = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "screenshots")).FullName;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing; the README's test command installs it (apt-get install chromium).");
+        }
+
+        Run = await AppHostRun.StartAsync(["Gateway:Replicas=2", "Redis:Mode=local"], TestContext.Current.CancellationToken);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A fresh browser profile (its own circuit and gateway connection), signed in as <paramref name="user"/>.</summary>
+    public async Task<IPage> SignInAsync(string user)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Frontend.ToString());
+        await page.FillAsync("[data-testid=user-name-input]", user);
+        await page.ClickAsync("button:has-text('Sign in')");
+        await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby')");
+        return page;
+    }
+
+    /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>
+    public static async Task SendAsync(IPage page, string text)
+    {
+        await page.FillAsync("[data-testid=message-input]", text);
+        await page.PressAsync("[data-testid=message-input]", "Enter");
+        await page.Locator("[data-testid=messages] li", new() { HasText = text }).First.WaitForAsync();
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png") });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        if (Run is not null)
+        {
+            await Run.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Collection)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserSession>
+{
+    public const string Collection = "browser";
+}

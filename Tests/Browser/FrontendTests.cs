@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using static Microsoft.Playwright.Assertions;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Browser;
+
+/// <summary>The chat and the ops view in a real browser, against the system the AppHost runs.</summary>
+[Collection(BrowserCollection.Collection)]
+public sealed class FrontendTests(BrowserSession browser)
+{
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Two_people_in_one_room_see_each_others_messages_and_presence()
+    {
+        var (aliceName, bobName) = (Unique("alice"), Unique("bob"));
+        var signIn = Stopwatch.StartNew();
+        var alice = await browser.SignInAsync(aliceName);
+        var firstSignIn = signIn.Elapsed;
+        signIn.Restart();
+        var bob = await browser.SignInAsync(bobName);
+        var secondSignIn = signIn.Elapsed;
+
+        var sent = Stopwatch.StartNew();
+        await BrowserSession.SendAsync(alice, "hello from alice");
+        await Expect(bob.Locator("[data-testid=message]", new() { HasText = "hello from alice" })).ToBeVisibleAsync();
+        var delivered = sent.Elapsed;
+        await BrowserSession.SendAsync(bob, "hi alice");
+        await Expect(alice.Locator("[data-testid=message]", new() { HasText = "hi alice" })).ToBeVisibleAsync();
+
+        await Expect(alice.Locator("[data-testid=member]", new() { HasText = bobName })).ToBeVisibleAsync();
+        await Expect(bob.Locator("[data-testid=member]", new() { HasText = aliceName })).ToBeVisibleAsync();
+        await Expect(alice.Locator("[data-testid=outgoing]")).ToHaveCountAsync(0); // every sent message came back from the room
+        await BrowserSession.ScreenshotAsync(alice, "chat");
+        // Page load, circuit, token, hub connection, join, history and members: until the lobby shows.
+        var timings = $"sign-in to lobby shown: first {firstSignIn.TotalMilliseconds:F0} ms, second {secondSignIn.TotalMilliseconds:F0} ms; "
+            + $"send to seen by the other user: {delivered.TotalMilliseconds:F0} ms";
+        TestContext.Current.SendDiagnosticMessage(timings);
+        await File.WriteAllTextAsync(Path.Combine(BrowserSession.ScreenshotDirectory, "timings.txt"), timings + "\n", _ct);
+    }
+
+    [Fact]
+    public async Task A_private_message_reaches_only_its_recipient()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var bobName = Unique("bob");
+        var bob = await browser.SignInAsync(bobName);
+        var carol = await browser.SignInAsync(Unique("carol"));
+
+        await alice.FillAsync("[data-testid=private-to]", bobName);
+        await alice.FillAsync("[data-testid=private-text]", "only for bob");
+        await alice.ClickAsync("button:has-text('Send privately')");
+
+        await Expect(bob.Locator("[data-testid=private-message]", new() { HasText = "only for bob" })).ToBeVisibleAsync();
+        await Expect(alice.Locator("[data-testid=private-message]", new() { HasText = $"to {bobName}" })).ToBeVisibleAsync();
+        await Task.Delay(1000, _ct);
+        await Expect(carol.Locator("[data-testid=private-message]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task A_bad_name_gets_a_clear_message_and_no_sign_in()
+    {
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(browser.Frontend.ToString());
+
+        await page.FillAsync("[data-testid=user-name-input]", "not a valid name!");
+        await page.ClickAsync("button:has-text('Sign in')");
+
+        await Expect(page.Locator("[data-testid=error]")).ToContainTextAsync("1-32 characters of letters, digits");
+        await Expect(page.Locator("[data-testid=connection-state]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task The_ops_view_shows_every_replica_and_its_numbers_move_as_messages_flow()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        await browser.SignInAsync(Unique("bob"));
+        var ops = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } })).NewPageAsync();
+        await ops.GotoAsync(new Uri(browser.Frontend, "/ops").ToString());
+
+        await Expect(ops.Locator("[data-testid=gateway-row]")).ToHaveCountAsync(2);
+        await Expect(ops.Locator("[data-testid=worker-row]")).ToHaveCountAsync(1);
+        var updated = await ops.TextContentAsync("[data-testid=updated]");
+
+        var deliveries = ops.Locator("[data-testid=gateway-deliveries]");
+        for (var i = 0; i < 30 && !(await deliveries.AllTextContentsAsync()).Any(d => double.Parse(d) > 0); i++)
+        {
+            await BrowserSession.SendAsync(alice, $"traffic {i}");
+            await Task.Delay(300, _ct);
+        }
+
+        Assert.Contains((await deliveries.AllTextContentsAsync()), d => double.Parse(d) > 0);
+        Assert.NotEqual(updated, await ops.TextContentAsync("[data-testid=updated]")); // refreshed without a reload
+        Assert.True(int.Parse((await ops.TextContentAsync("[data-testid=cluster-connections]"))!) >= 2);
+        await BrowserSession.ScreenshotAsync(ops, "ops");
+    }
+}

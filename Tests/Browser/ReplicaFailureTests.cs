@@ -1,0 +1,58 @@
+using RealtimeDemo.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Browser;
+
+/// <summary>A gateway replica dies under a signed-in page (its own AppHost run: the killed replica stays dead).</summary>
+public sealed class ReplicaFailureTests : IAsyncLifetime
+{
+    private readonly BrowserSession _browser = new();
+
+    public ValueTask InitializeAsync() => _browser.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _browser.DisposeAsync();
+
+    [Fact]
+    public async Task The_page_shows_reconnecting_comes_back_and_misses_or_doubles_nothing()
+    {
+        var alice = await _browser.SignInAsync(Unique("alice"));
+        var replica = await alice.TextContentAsync("[data-testid=replica]");
+        var bob = await SignInAwayFromAsync(replica!); // bob keeps chatting through the crash
+        await BrowserSession.SendAsync(bob, "before the crash");
+        await Expect(alice.Locator("[data-testid=message]", new() { HasText = "before the crash" })).ToBeVisibleAsync();
+
+        GatewayProcesses.Kill(replica!);
+        await Expect(alice.Locator("[data-testid=connection-state].reconnecting")).ToBeVisibleAsync();
+        for (var i = 1; i <= 5; i++)
+        {
+            await BrowserSession.SendAsync(bob, $"while alice is away {i}");
+        }
+
+        await Expect(alice.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync(new() { Timeout = 45_000 });
+        await Expect(alice.Locator("[data-testid=message]", new() { HasText = "while alice is away 5" })).ToBeVisibleAsync();
+        Assert.NotEqual(replica, await alice.TextContentAsync("[data-testid=replica]"));
+        var texts = await alice.Locator("[data-testid=message] .text").AllTextContentsAsync();
+        Assert.Equal(["before the crash", .. Enumerable.Range(1, 5).Select(i => $"while alice is away {i}")], texts.Where(t => t.StartsWith("before") || t.StartsWith("while")));
+        var ids = await alice.Locator("[data-testid=message]").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.messageId)");
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-failure");
+    }
+
+    // The proxy balances per connection; sign in until a page lands on another replica.
+    private async Task<Microsoft.Playwright.IPage> SignInAwayFromAsync(string replica)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var page = await _browser.SignInAsync(Unique("bob"));
+            if (await page.TextContentAsync("[data-testid=replica]") != replica)
+            {
+                return page;
+            }
+
+            await page.Context.CloseAsync();
+        }
+
+        throw new InvalidOperationException("20 sign-ins all landed on one replica.");
+    }
+}
