@@ -43,31 +43,38 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics =>
-            {
-                metrics.AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation()
-                    .AddMeter(BuiltInTelemetry.Meters)
-                    .AddMeter(RealtimeTelemetry.OurNames);
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.SetSampler(RealtimeTelemetry.Sampler(builder.Configuration))
-                    .AddSource(builder.Environment.ApplicationName)
-                    .AddSource(BuiltInTelemetry.ActivitySources)
-                    .AddSource(RealtimeTelemetry.OurNames)
-                    .AddAspNetCoreInstrumentation(tracing =>
-                        // Health probes arrive every few seconds per replica and would bury the chat traces;
-                        // a WebSocket request lasts as long as its connection (see UseShortConnectionTraces).
-                        tracing.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !RealtimeTelemetry.IsWebSocketUpgrade(context.Request)
-                    )
-                    .AddHttpClientInstrumentation();
-            });
+        var telemetry = builder.Services.AddOpenTelemetry();
+        if (RealtimeTelemetry.MetricsEnabled(builder.Configuration))
+        {
+            telemetry.WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(BuiltInTelemetry.Meters)
+                .AddMeter(RealtimeTelemetry.OurNames));
+        }
+
+        if (RealtimeTelemetry.TracesEnabled(builder.Configuration))
+        {
+            telemetry.WithTracing(tracing => tracing
+                .SetSampler(RealtimeTelemetry.Sampler(builder.Configuration))
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(BuiltInTelemetry.ActivitySources)
+                .AddSource(RealtimeTelemetry.OurNames)
+                .AddAspNetCoreInstrumentation(aspNetCore =>
+                    // Health probes arrive every few seconds per replica and would bury the chat traces;
+                    // a WebSocket request lasts as long as its connection (see UseShortConnectionTraces).
+                    aspNetCore.Filter = context =>
+                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
+                .AddHttpClientInstrumentation());
+        }
+        else
+        {
+            // Aspire's Redis integration adds its own tracing unless told not to.
+            builder.Configuration["Aspire:StackExchange:Redis:DisableTracing"] = "true";
+        }
 
         builder.AddOpenTelemetryExporters();
 

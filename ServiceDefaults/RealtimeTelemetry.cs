@@ -15,6 +15,21 @@ public static class RealtimeTelemetry
 {
     public const string OurNames = "RealtimeDemo.*";
     public const string SampleRatioSetting = "Telemetry:TraceSampleRatio";
+    public const string TracesSetting = "Telemetry:Traces";
+    public const string MetricsSetting = "Telemetry:Metrics";
+
+    /// <summary>Telemetry:Traces (default true): false switches every tracer off, for measuring what tracing costs.</summary>
+    public static bool TracesEnabled(IConfiguration configuration) => Flag(configuration, TracesSetting);
+
+    /// <summary>Telemetry:Metrics (default true): false switches metrics off.</summary>
+    public static bool MetricsEnabled(IConfiguration configuration) => Flag(configuration, MetricsSetting);
+
+    private static bool Flag(IConfiguration configuration, string setting) => configuration[setting] switch
+    {
+        null => true,
+        var value when bool.TryParse(value, out var enabled) => enabled,
+        var value => throw new InvalidOperationException($"{setting} must be true or false; it is '{value}'."),
+    };
 
     /// <summary>
     /// Parent-based ratio sampling (Telemetry:TraceSampleRatio, default 1): a trace is kept or dropped as a
