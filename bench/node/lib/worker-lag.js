@@ -1,0 +1,33 @@
+'use strict';
+// Worker lag as the issue defines it: the age of the oldest room message the worker group has not finished
+// (pending, or not yet read), sampled from Redis every 100 ms. Stream ids carry Redis's clock in ms.
+const { createClient } = require('redis');
+
+const STREAM = 'chat:messages';
+const GROUP = 'chat-worker';
+const idMillis = (id) => Number(String(id).split('-')[0]);
+
+function sampleWorkerLag(redisUrl, samples) {
+  const client = createClient({ url: redisUrl });
+  let running = true;
+  const loop = (async () => {
+    await client.connect();
+    while (running) {
+      const [time] = await client.time().then((t) => [t.getTime()]);
+      const pending = await client.sendCommand(['XPENDING', STREAM, GROUP]);
+      const groups = await client.sendCommand(['XINFO', 'GROUPS', STREAM]);
+      const group = groups.map((fields) => Object.fromEntries(fields.reduce((pairs, value, i) => (i % 2 ? pairs : [...pairs, [value, fields[i + 1]]]), [])))
+        .find((g) => g.name === GROUP);
+      let oldest = pending?.[1] ? idMillis(pending[1]) : null;
+      if (group && Number(group.lag ?? 0) > 0) {
+        const [next] = await client.sendCommand(['XRANGE', STREAM, `(${group['last-delivered-id']}`, '+', 'COUNT', '1']);
+        if (next) oldest = oldest === null ? idMillis(next[0]) : Math.min(oldest, idMillis(next[0]));
+      }
+      samples.push(oldest === null ? 0 : Math.max(0, time - oldest));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return { stop: async () => { running = false; await loop.catch(() => {}); await client.quit().catch(() => {}); } };
+}
+
+module.exports = { sampleWorkerLag };

@@ -1,0 +1,344 @@
+'use strict';
+// The benchmark orchestrator: `node run.js quick|full|smoke [--configuration Release|Debug]`.
+// Starts each system under test pinned to core 0 (with its Redis), drives it with loadgen.js on core 1,
+// samples CPU and memory from /proc at the start and end of every measured step, and writes the results
+// (JSON, then the report: Markdown, CSV, PNG charts) to bench/results.
+const { fork, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const profiles = require('./lib/profiles');
+const { startSink } = require('./lib/otlp-sink');
+const { cpuSeconds, rssBytes, freePort, startPinned } = require('./lib/processes');
+const { sampleWorkerLag } = require('./lib/worker-lag');
+
+const REPO = path.resolve(__dirname, '../..');
+const SIGNING_KEY = 'benchmark-only-signing-key-0123456789-abcdefghij';
+
+const args = process.argv.slice(2);
+const profileName = args[0];
+const configuration = args.includes('--configuration') ? args[args.indexOf('--configuration') + 1] : 'Release';
+if (!profiles[profileName]) {
+  console.error('usage: node run.js quick|full|smoke [--configuration Release|Debug]');
+  process.exit(2);
+}
+const profile = profiles[profileName];
+const stamp = new Date().toISOString().slice(0, 10);
+const outputDirectory = profileName === 'smoke' ? path.join(REPO, 'artifacts', 'bench-smoke') : path.join(REPO, 'bench', 'results');
+const logDirectory = path.join(REPO, 'artifacts', 'bench-logs', profileName);
+const log = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+function assembly(project) {
+  const file = path.join(REPO, ...project.split('/'), 'bin', configuration, 'net10.0', `${path.basename(project)}.dll`);
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build it first (dotnet build -c ${configuration})`);
+  return file;
+}
+
+// ---- systems under test -------------------------------------------------------------------------------
+
+async function startRedis() {
+  const port = await freePort();
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
+  // As the AppHost runs it: append-only file, fsync every second.
+  const redis = await startPinned({
+    name: `redis-${port}`, command: 'redis-server', cwd: directory, port, logDirectory,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', directory],
+  });
+  return { ...redis, url: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, directory };
+}
+
+async function startPeer(name, { telemetry, redis, sink }) {
+  const port = await freePort();
+  const server = await startPinned({
+    name, command: process.execPath, args: [path.join(__dirname, 'peer-server.js')], cwd: __dirname, port, logDirectory,
+    env: {
+      PORT: String(port), NODE_ENV: 'production', PEER_TELEMETRY: telemetry ? 'on' : 'off', PEER_MAX_CONNECTIONS: '20000',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, ...(redis ? { PEER_REDIS_URL: redis.url } : {}),
+    },
+  });
+  return { ...server, url: `http://127.0.0.1:${port}` };
+}
+
+const TELEMETRY_SETTINGS = {
+  off: { Telemetry__Traces: 'false', Telemetry__Metrics: 'false' },
+  metrics: { Telemetry__Traces: 'false', Telemetry__Metrics: 'true' },
+  traces10: { Telemetry__Traces: 'true', Telemetry__Metrics: 'true', Telemetry__TraceSampleRatio: '0.1' },
+  on: { Telemetry__Traces: 'true', Telemetry__Metrics: 'true', Telemetry__TraceSampleRatio: '1.0' },
+};
+
+async function startDotnet(name, project, { redis, sink, telemetry, env = {} }) {
+  const port = await freePort();
+  const exporting = telemetry && telemetry !== 'off';
+  const server = await startPinned({
+    name, command: 'dotnet', args: [assembly(project), '--urls', `http://127.0.0.1:${port}`], cwd: path.join(REPO, project), port, logDirectory,
+    env: {
+      ASPNETCORE_ENVIRONMENT: 'Production',
+      DOTNET_gcServer: '0',
+      ...(redis ? { ConnectionStrings__redis: redis.address } : {}),
+      OTEL_SERVICE_NAME: name.replace(/-\d+$/, ''),
+      OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${name}`,
+      ...(exporting ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : { OTEL_EXPORTER_OTLP_ENDPOINT: '' }),
+      ...(telemetry ? TELEMETRY_SETTINGS[telemetry] : {}),
+      ...env,
+    },
+  });
+  return { ...server, url: `http://127.0.0.1:${port}` };
+}
+
+const gatewaySettings = { Auth__SigningKey: SIGNING_KEY, Chat__Limits__MaxConnections: '20000' };
+
+/** Every system the report compares: what runs, and how the generator talks to it. */
+const SYSTEMS = {
+  'peer-off': { label: 'Socket.IO (article), telemetry off', protocol: 'socketio', runtime: 'node', start: (sink) => startSystem({ peers: 1, telemetry: false, sink }) },
+  'peer-on': { label: 'Socket.IO (article), telemetry on', protocol: 'socketio', runtime: 'node', start: (sink) => startSystem({ peers: 1, telemetry: true, sink }) },
+  'peer-2-on': { label: 'Socket.IO ×2 + Redis adapter, telemetry on', protocol: 'socketio', runtime: 'node', start: (sink) => startSystem({ peers: 2, telemetry: true, redis: true, sink }) },
+  'ours-off': { label: 'RealtimeGateway, telemetry off', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'off', sink }) },
+  'ours-metrics': { label: 'RealtimeGateway, metrics only', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'metrics', sink }) },
+  'ours-traces10': { label: 'RealtimeGateway, metrics + 10% traces', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'traces10', sink }) },
+  'ours-on': { label: 'RealtimeGateway, telemetry on (100% traces)', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', sink }) },
+  'ours-2-on': { label: 'RealtimeGateway ×2, telemetry on', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 2, telemetry: 'on', sink }) },
+  'ours-worker': { label: 'RealtimeGateway + ChatWorker, telemetry on', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', worker: true, sink }) },
+  'plain': { label: 'Plain SignalR hub, no backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, sink }) },
+  'plain-redis': { label: 'Plain SignalR hub + Redis backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, redis: true, sink }) },
+};
+
+async function startSystem({ peers = 0, gateways = 0, plain = false, worker = false, telemetry, redis: wantsRedis, sink }) {
+  const system = { servers: [], redis: null, helpers: [] };
+  try {
+    if (wantsRedis || gateways > 0) system.redis = await startRedis();
+    for (let i = 0; i < peers; i++) system.servers.push(await startPeer(`peer-${i + 1}`, { telemetry, redis: wantsRedis ? system.redis : null, sink }));
+    // One at a time: on one core, parallel .NET start-ups only slow each other down.
+    for (let i = 0; i < gateways; i++) {
+      system.servers.push(await startDotnet(`realtime-gateway-${i + 1}`, 'RealtimeGateway', { redis: system.redis, sink, telemetry, env: gatewaySettings }));
+    }
+    if (plain) system.servers.push(await startDotnet('plain-signalr-1', 'bench/PlainSignalR', { redis: system.redis }));
+    if (worker) system.helpers.push(await startDotnet('chat-worker-1', 'ChatWorker', { redis: system.redis, sink, telemetry }));
+    return system;
+  } catch (error) {
+    await stopSystem(system);
+    throw error;
+  }
+}
+
+async function stopSystem(system) {
+  for (const process of [...system.helpers, ...system.servers].reverse()) await process.stop();
+  if (system.redis) {
+    await system.redis.stop();
+    fs.rmSync(system.redis.directory, { recursive: true, force: true });
+  }
+}
+
+// ---- measurement --------------------------------------------------------------------------------------
+
+function sample(system, sink) {
+  const processes = [...system.servers, ...system.helpers];
+  return {
+    at: process.hrtime.bigint(),
+    serverCpu: system.servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0),
+    helperCpu: system.helpers.reduce((sum, helper) => sum + cpuSeconds(helper.pid), 0),
+    redisCpu: system.redis ? cpuSeconds(system.redis.pid) : 0,
+    serverRss: system.servers.reduce((sum, server) => sum + rssBytes(server.pid), 0),
+    rss: Object.fromEntries(processes.map((p) => [p.name, rssBytes(p.pid)])),
+    spans: sink.totals.spans,
+    exportBytes: sink.totals.bytes,
+  };
+}
+
+/** Runs loadgen.js with a config and returns its result with the server samples taken at its marks. */
+function drive(system, sink, config, onMark) {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'loadgen.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const marks = {};
+    child.on('message', async (message) => {
+      if (message.type === 'progress') log(`  ${message.text}`);
+      if (message.type === 'mark') {
+        marks[message.name] = sample(system, sink);
+        await onMark?.(message.name, marks);
+        child.send({ type: 'marked' });
+      }
+      if (message.type === 'result') resolve({ ...message.result, marks });
+      if (message.type === 'error') reject(new Error(message.message));
+    });
+    child.on('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+    child.send({ type: 'run', config });
+  });
+}
+
+function chatConfig(systemKey, system, { clients, roomSize, steps, kind = 'raw' }) {
+  const definition = SYSTEMS[systemKey];
+  return {
+    mode: 'chat', protocol: definition.protocol, kind, clients, roomSize, steps, drain: 5,
+    baseUrls: system.servers.map((server) => server.url),
+    signingKey: systemKey.startsWith('ours') ? SIGNING_KEY : null,
+    userPrefix: `u${Date.now().toString(36)}-`, roomPrefix: `room-${Date.now().toString(36)}-`, textBytes: 64,
+  };
+}
+
+function stepFigures(step, marks, index) {
+  const start = marks[`start:${index}`];
+  const end = marks[`end:${index}`];
+  const serverCpu = end.serverCpu - start.serverCpu;
+  const redisCpu = end.redisCpu - start.redisCpu;
+  const helperCpu = end.helperCpu - start.helperCpu;
+  const seconds = Number(end.at - start.at) / 1e9;
+  return {
+    ...step,
+    seconds,
+    serverCpuSeconds: serverCpu,
+    redisCpuSeconds: redisCpu,
+    helperCpuSeconds: helperCpu,
+    serverCoreUse: serverCpu / seconds,
+    cpuMicrosPerDelivery: step.delivered ? (serverCpu / step.delivered) * 1e6 : null,
+    cpuMicrosPerDeliveryWithRedis: step.delivered ? ((serverCpu + redisCpu) / step.delivered) * 1e6 : null,
+    serverRssMiB: end.serverRss / 2 ** 20,
+    spansPerMessage: step.sent ? (end.spans - start.spans) / step.sent : 0,
+    exportBytesPerMessage: step.sent ? (end.exportBytes - start.exportBytes) / step.sent : 0,
+  };
+}
+
+const passes = (step) => step.lost === 0 && step.failed === 0 && step.latencyMicros[99] <= 50_000;
+
+async function runChatWorkload(workload, systemKey, system, sink, options) {
+  const steps = options.steps;
+  const result = await drive(system, sink, chatConfig(systemKey, system, { ...options, steps }), options.onMark);
+  return result.steps.map((step, index) => ({ workload, system: systemKey, ...stepFigures(step, result.marks, index) }));
+}
+
+async function runW2(systemKey, system, sink, w2) {
+  // One step at a time, so the ramp stops at the first step past the knee instead of overloading for minutes.
+  const rows = [];
+  for (const rate of w2.messageRates) {
+    const [row] = await runChatWorkload('W2', systemKey, system, sink, {
+      clients: w2.clients, roomSize: w2.roomSize, steps: [{ name: `${rate * w2.roomSize}/s`, totalRate: rate, warmup: w2.warmup, duration: w2.seconds }],
+    });
+    rows.push(row);
+    if (!passes(row)) break;
+  }
+  return rows;
+}
+
+async function runW0(systemKey, system, sink, w0) {
+  const definition = SYSTEMS[systemKey];
+  const result = await drive(system, sink, {
+    mode: 'idle', protocol: definition.protocol, kind: 'raw', clients: w0.connections, connectConcurrency: 100,
+    baseUrls: system.servers.map((server) => server.url), signingKey: systemKey.startsWith('ours') ? SIGNING_KEY : null,
+    userPrefix: `idle${Date.now().toString(36)}-`,
+  });
+  const { before, connected } = result.marks;
+  return [{
+    workload: 'W0', system: systemKey, name: `${w0.connections} idle`, connections: w0.connections,
+    rssBeforeMiB: before.serverRss / 2 ** 20, rssAfterMiB: connected.serverRss / 2 ** 20,
+    bytesPerConnection: (connected.serverRss - before.serverRss) / w0.connections,
+  }];
+}
+
+async function runW6(system, sink, w6, redis) {
+  const rows = [];
+  for (const rate of w6.messageRates) {
+    const lag = [];
+    let sampler = null;
+    const [row] = await runChatWorkload('W6', 'ours-worker', system, sink, {
+      clients: w6.clients, roomSize: w6.roomSize, steps: [{ name: `${rate} msg/s`, totalRate: rate, warmup: 2, duration: w6.seconds }],
+      onMark: async (name) => {
+        if (name.startsWith('start')) sampler = sampleWorkerLag(redis.url, lag);
+        if (name.startsWith('end')) await sampler?.stop();
+      },
+    });
+    lag.sort((a, b) => a - b);
+    const at = (p) => (lag.length ? lag[Math.min(lag.length - 1, Math.floor((p / 100) * lag.length))] : null);
+    rows.push({ ...row, workerLagMillis: { 50: at(50), 99: at(99), max: lag.at(-1) ?? null }, lagSamples: lag.length });
+  }
+  return rows;
+}
+
+/** What each system runs in a profile. The first chat step carries the runtime's warm-up. */
+function plan(name) {
+  if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
+  return [
+    ['peer-on', ['W1', 'W3', 'W2', 'W0']],
+    ['peer-off', ['W1', 'W2']],
+    ['ours-on', ['W1', 'W3', 'W2', 'W0']],
+    ['ours-off', ['W1']],
+    ['ours-metrics', ['W1']],
+    ['ours-traces10', ['W1']],
+    ['plain', ['W1', 'W2', 'W0']],
+    ['plain-redis', ['W1', 'W2']],
+    ['peer-2-on', ['W1', 'W2']],
+    ['ours-2-on', ['W1', 'W2']],
+    ['ours-worker', ['W6']],
+  ];
+}
+
+async function measureSystem(systemKey, workloads, sink) {
+  const definition = SYSTEMS[systemKey];
+  log(`${definition.label}: starting`);
+  const system = await definition.start(sink);
+  const rows = [];
+  let warmup = profile.warmupSeconds[definition.runtime];
+  try {
+    for (const workload of workloads) {
+      log(`${definition.label}: ${workload}`);
+      const w1 = profile.w1;
+      const w1Step = (w) => [{ name: `${w.clients * w.ratePerClient * w.roomSize}/s`, ratePerClient: w.ratePerClient, warmup, duration: w.seconds }];
+      if (workload === 'W1') rows.push(...await runChatWorkload('W1', systemKey, system, sink, { clients: w1.clients, roomSize: w1.roomSize, steps: w1Step(w1) }));
+      if (workload === 'W1-official') rows.push(...await runChatWorkload('W1-official', systemKey, system, sink, { kind: 'official', clients: w1.clients, roomSize: w1.roomSize, steps: w1Step(w1) }));
+      if (workload === 'W2') rows.push(...await runW2(systemKey, system, sink, profile.w2));
+      if (workload === 'W3') {
+        const w3 = profile.w3;
+        rows.push(...await runChatWorkload('W3', systemKey, system, sink, {
+          clients: w3.clients, roomSize: w3.clients, steps: [{ name: `1 room of ${w3.clients}`, totalRate: w3.totalRate, warmup, duration: w3.seconds }],
+        }));
+      }
+      if (workload === 'W0') rows.push(...await runW0(systemKey, system, sink, profile.w0));
+      if (workload === 'W6') rows.push(...await runW6(system, sink, { ...profile.w6 }, system.redis));
+      warmup = Math.min(warmup, 3);
+    }
+  } finally {
+    await stopSystem(system);
+  }
+  return rows.map((row) => ({ label: definition.label, ...row }));
+}
+
+async function main() {
+  const machine = `${os.hostname().split('.')[0]}`;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const sink = await startSink(0);
+  const started = Date.now();
+  const results = {
+    profile: profileName, date: stamp, machine, cpu, cores: os.cpus().length, node: process.version,
+    dotnet: execFileSync('dotnet', ['--version']).toString().trim(), configuration, rows: [],
+  };
+  try {
+    for (const [systemKey, workloads] of plan(profileName)) {
+      results.rows.push(...await measureSystem(systemKey, workloads, sink));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  } finally {
+    await sink.close();
+  }
+  results.minutes = (Date.now() - started) / 60000;
+  fs.mkdirSync(outputDirectory, { recursive: true });
+  const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}`);
+  fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
+  if (profileName === 'smoke') return smokeVerdict(results);
+  const { writeReport } = require('./report');
+  const files = await writeReport(results, base);
+  log(`report: ${files.join(', ')} (${results.minutes.toFixed(1)} min)`);
+  return 0;
+}
+
+function smokeVerdict(results) {
+  let failures = 0;
+  for (const row of results.rows) {
+    const ok = row.sent > 0 && row.lost === 0 && row.duplicated === 0 && row.failed === 0 && row.acked === row.sent;
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${row.system} ${row.workload}: sent ${row.sent}, acked ${row.acked}, delivered ${row.delivered}/${row.expected}, lost ${row.lost}, duplicated ${row.duplicated}${row.failure ? `, first error: ${row.failure}` : ''}`);
+  }
+  console.log(failures === 0 ? 'smoke: every message delivered' : `smoke: ${failures} run(s) lost or failed messages`);
+  return failures === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (error) => {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+});
