@@ -7,12 +7,16 @@ source scripts/lib.sh
 
 require_dotnet
 install_packages redis-server chromium fonts-liberation
+require_node
+
+say "Installing the benchmark harness's npm packages (its smoke run is a test)"
+(cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in bench/node failed."
 
 say "Building"
 dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."
 
 # Processes the tests start; anything of these alive after the run (and not before it) leaked.
-pattern='redis-server|RealtimeGateway|ChatWorker|WebFrontend|/dcp |dcpctrl'
+pattern='redis-server|RealtimeGateway|ChatWorker|WebFrontend|PlainSignalR|peer-server.js|/dcp |dcpctrl'
 before=$(pgrep -f "$pattern" | sort)
 
 results=artifacts/test-results

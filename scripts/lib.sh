@@ -35,3 +35,11 @@ container_runtime_running() {
   local runtime="${ASPIRE_CONTAINER_RUNTIME:-${DOTNET_ASPIRE_CONTAINER_RUNTIME:-docker}}"
   command -v "$runtime" >/dev/null 2>&1 && timeout 10 "$runtime" info >/dev/null 2>&1
 }
+
+# The benchmark harness (bench/node) runs on Node.js 20 or newer; Debian's nodejs package when it is missing.
+require_node() {
+  command -v node >/dev/null 2>&1 || install_packages nodejs npm
+  local major
+  major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
+  [ "${major:-0}" -ge 18 ] || fail "Node.js $(node --version) is too old for the benchmark harness: 18 or newer is needed."
+}

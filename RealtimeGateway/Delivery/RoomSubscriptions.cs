@@ -58,9 +58,20 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
         var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
         var serialized = new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.MessageReceived), [outgoing]));
         var members = local.In(room);
+        // Start every member's write before waiting for any: one slow socket must not hold up the others.
+        List<Task>? pending = null;
         foreach (var connection in members)
         {
-            await connection.WriteAsync(serialized);
+            var write = connection.WriteAsync(serialized);
+            if (!write.IsCompletedSuccessfully)
+            {
+                (pending ??= []).Add(write.AsTask());
+            }
+        }
+
+        if (pending is not null)
+        {
+            await Task.WhenAll(pending);
         }
 
         activity?.SetTag(LocalRecipients, members.Count);

@@ -7,7 +7,8 @@ public static class Repository
 {
     public static string Root { get; } = FindRoot();
 
-    private static string Configuration =>
+    /// <summary>Debug or Release: the configuration these tests were built in, and so the services too.</summary>
+    public static string Configuration =>
         typeof(Repository).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     /// <summary>The built entry assembly of a service project, e.g. RealtimeGateway/bin/Debug/net10.0/RealtimeGateway.dll.</summary>

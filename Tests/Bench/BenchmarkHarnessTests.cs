@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Bench;
+
+/// <summary>
+/// The benchmark harness's smoke run (bench/node/run.js smoke), so it never rots between benchmark runs: both
+/// servers — the article's Socket.IO peer and the gateway — driven by the raw-protocol clients the benchmark
+/// measures with and by the official JavaScript clients, every message acknowledged and delivered once.
+/// </summary>
+public sealed class BenchmarkHarnessTests
+{
+    [Fact]
+    public async Task Smoke_run_delivers_every_message_on_both_servers_with_raw_and_official_clients()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var harness = Path.Combine(Repository.Root, "bench", "node");
+        Assert.True(Directory.Exists(Path.Combine(harness, "node_modules")),
+            "bench/node/node_modules is missing: run `npm ci` in bench/node (test.sh and bench.sh do).");
+
+        var startInfo = new ProcessStartInfo("node")
+        {
+            ArgumentList = { "run.js", "smoke", "--configuration", Repository.Configuration },
+            WorkingDirectory = harness,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var run = Process.Start(startInfo)!;
+        var output = run.StandardOutput.ReadToEndAsync(ct);
+        var errors = run.StandardError.ReadToEndAsync(ct);
+        try
+        {
+            await run.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
+        }
+        finally
+        {
+            if (!run.HasExited)
+            {
+                run.Kill(entireProcessTree: true);
+            }
+        }
+
+        var report = await output + await errors;
+        Assert.True(run.ExitCode == 0, $"the smoke run failed (exit {run.ExitCode}):\n{report}");
+        foreach (var line in new[] { "ok   peer-on W1:", "ok   peer-on W1-official:", "ok   ours-on W1:", "ok   ours-on W1-official:" })
+        {
+            Assert.Contains(line, report);
+        }
+
+        Assert.Contains("smoke: every message delivered", report);
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmarks RealtimeGateway against the article's Socket.IO server, side by side in one run:
+#   ./bench.sh quick   reduced sizes, a few minutes
+#   ./bench.sh full    the issue's workloads, under 30 minutes on 2 cores
+#   ./bench.sh smoke   a handful of clients on both servers; fails if any message is lost
+# Writes bench/results/<date>-<machine>[-profile].{md,csv,json,png}. Needs two cores: servers run on core 0,
+# the load generator on core 1.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/lib.sh
+
+profile="${1:-quick}"
+case "$profile" in quick|full|smoke) ;; *) fail "unknown profile '$profile': use quick, full or smoke." ;; esac
+[ "$(nproc)" -ge 2 ] || fail "the benchmark pins servers and load generator to separate cores and needs 2; this machine has $(nproc)."
+
+require_dotnet
+require_node
+install_packages redis-server chromium fonts-liberation
+
+say "Installing the harness's npm packages"
+(cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
+
+say "Building the servers (Release)"
+for project in RealtimeGateway ChatWorker bench/PlainSignalR; do
+  dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly || fail "the Release build of $project failed."
+done
+
+say "Running the $profile benchmark"
+exec taskset -c 1 node bench/node/run.js "$profile" --configuration Release

@@ -1,0 +1,165 @@
+'use strict';
+// Turns a run's results into bench/results/<date>-<machine>.md (tables of figures and ratios), a CSV of every
+// row beside it, and PNG charts: latency CDF, CPU per delivery, and the knee ramp.
+const fs = require('node:fs');
+const path = require('node:path');
+const { lineChart, barChart, render } = require('./lib/charts');
+
+const ms = (micros) => (micros == null ? '–' : (micros / 1000).toFixed(micros < 10000 ? 2 : 1));
+const num = (value, digits = 1) => (value == null || Number.isNaN(value) ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const ratio = (a, b) => (a == null || b == null || b === 0 ? null : a / b);
+const times = (value) => (value == null ? '–' : `${value.toFixed(2)}×`);
+const percent = (value) => (value == null ? '–' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`);
+const verdict = (ok) => (ok == null ? 'not measured' : ok ? 'met' : '**missed**');
+
+const passes = (row) => row.lost === 0 && row.failed === 0 && row.latencyMicros[99] <= 50_000;
+
+function summarise(rows) {
+  const find = (system, workload) => rows.find((row) => row.system === system && row.workload === workload);
+  const knee = (system) => {
+    const ramp = rows.filter((row) => row.system === system && row.workload === 'W2');
+    if (!ramp.length) return null;
+    const passing = ramp.filter(passes);
+    return {
+      deliveries: passing.length ? Math.max(...passing.map((row) => row.deliveriesPerSecond)) : 0,
+      capped: passing.length === ramp.length, // the ramp ended before finding the knee
+    };
+  };
+  return { find, knee };
+}
+
+function headline(results) {
+  const { find, knee } = summarise(results.rows);
+  const oursKnee = knee('ours-on'); const peerKnee = knee('peer-on');
+  const w1 = (system) => find(system, 'W1');
+  const cpu = (system) => w1(system)?.cpuMicrosPerDelivery;
+  const p99 = (system) => w1(system)?.latencyMicros[99];
+  const cost = (system) => ratio(cpu(system), cpu('ours-off')) - 1;
+  const crossReplica = p99('ours-2-on') != null && p99('ours-on') != null ? p99('ours-2-on') - p99('ours-on') : null;
+  const idle = find('ours-on', 'W0')?.bytesPerConnection;
+  const twoReplicas = ratio(knee('ours-2-on')?.deliveries, oursKnee?.deliveries);
+  const lines = [
+    ['Knee, deliveries/s (p99 ≤ 50 ms, none lost)', `${num(oursKnee?.deliveries, 0)}${oursKnee?.capped ? ' (ramp top)' : ''}`, `${num(peerKnee?.deliveries, 0)}${peerKnee?.capped ? ' (ramp top)' : ''}`, times(ratio(oursKnee?.deliveries, peerKnee?.deliveries)), '≥ 3× (aim 5×)', verdict(oursKnee && peerKnee ? oursKnee.deliveries >= 3 * peerKnee.deliveries : null)],
+    ['Server CPU per delivery, W1 (µs)', num(cpu('ours-on'), 2), num(cpu('peer-on'), 2), times(ratio(cpu('ours-on'), cpu('peer-on'))), '≤ 8 µs (aim 5)', verdict(cpu('ours-on') != null ? cpu('ours-on') <= 8 : null)],
+    ['… with Redis CPU added (µs)', num(w1('ours-on')?.cpuMicrosPerDeliveryWithRedis, 2), num(w1('peer-on')?.cpuMicrosPerDeliveryWithRedis, 2), times(ratio(w1('ours-on')?.cpuMicrosPerDeliveryWithRedis, w1('peer-on')?.cpuMicrosPerDeliveryWithRedis)), '', ''],
+    ['W1 delivery latency p99 (ms)', ms(p99('ours-on')), ms(p99('peer-on')), times(ratio(p99('ours-on'), p99('peer-on'))), '≤ 5 ms (aim 2)', verdict(p99('ours-on') != null ? p99('ours-on') <= 5000 : null)],
+    ['Cross-replica p99 added, W1 (ms)', ms(crossReplica), ms(p99('peer-2-on') != null && p99('peer-on') != null ? p99('peer-2-on') - p99('peer-on') : null), '', '≤ 3 ms (aim 1)', verdict(crossReplica != null ? crossReplica <= 3000 : null)],
+    ['Idle memory per connection (KB)', num(idle / 1024), num(find('peer-on', 'W0')?.bytesPerConnection / 1024), times(ratio(idle, find('peer-on', 'W0')?.bytesPerConnection)), '≤ 25 KB (aim 12)', verdict(idle != null ? idle <= 25 * 1024 : null)],
+    ['Telemetry cost: metrics only (CPU/delivery vs off)', percent(cost('ours-metrics')), '', '', '≤ 5%', verdict(cpu('ours-metrics') != null ? cost('ours-metrics') <= 0.05 : null)],
+    ['Telemetry cost: metrics + 10% traces', percent(cost('ours-traces10')), '', '', '≤ 5%', verdict(cpu('ours-traces10') != null ? cost('ours-traces10') <= 0.05 : null)],
+    ['Telemetry cost: metrics + 100% traces', percent(cost('ours-on')), percent(ratio(cpu('peer-on'), cpu('peer-off')) - 1), '', '≤ 15%', verdict(cpu('ours-on') != null && cpu('ours-off') != null ? cost('ours-on') <= 0.15 : null)],
+    ['Two replicas ÷ one, knee on the same core', times(twoReplicas), times(ratio(knee('peer-2-on')?.deliveries, peerKnee?.deliveries)), '', '≥ 0.80×', verdict(twoReplicas != null ? twoReplicas >= 0.8 : null)],
+  ];
+  return ['| Figure | RealtimeGateway | Socket.IO peer | ours ÷ peer | Target | |', '|---|---:|---:|---:|---|---|',
+    ...lines.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
+}
+
+function chatTable(rows) {
+  const header = '| System | Workload | Step | Delivered/s | Lost | Dup | p50 ms | p99 ms | p99.9 ms | Ack p99 ms | CPU µs/delivery | + Redis | Server core use | Server RSS MiB | Spans/msg |';
+  const lines = rows.filter((row) => row.latencyMicros).map((row) => `| ${row.label} | ${row.workload} | ${row.name} | ${num(row.deliveriesPerSecond, 0)} | ${row.lost} | ${row.duplicated} | ${ms(row.latencyMicros[50])} | ${ms(row.latencyMicros[99])} | ${ms(row.latencyMicros[99.9])} | ${ms(row.ackLatencyMicros[99])} | ${num(row.cpuMicrosPerDelivery, 2)} | ${num(row.cpuMicrosPerDeliveryWithRedis, 2)} | ${num(row.serverCoreUse * 100, 0)}% | ${num(row.serverRssMiB, 0)} | ${num(row.spansPerMessage, 1)} |`);
+  return [header, `|${'---|'.repeat(15)}`, ...lines].join('\n');
+}
+
+function workerTable(rows) {
+  const lines = rows.filter((row) => row.workload === 'W6').map((row) => `| ${row.name} | ${num(row.sent / row.sendSeconds, 0)} | ${row.lost} | ${num(row.workerLagMillis[50], 0)} | ${num(row.workerLagMillis[99], 0)} | ${num(row.workerLagMillis.max, 0)} | ${num(row.helperCpuSeconds / row.seconds * 100, 0)}% |`);
+  return lines.length ? ['| Offered | Accepted msg/s | Lost deliveries | Lag p50 ms | Lag p99 ms | Lag max ms | Worker core use |', '|---|---:|---:|---:|---:|---:|---:|', ...lines].join('\n') : '_not run_';
+}
+
+function idleTable(rows) {
+  const lines = rows.filter((row) => row.workload === 'W0').map((row) => `| ${row.label} | ${num(row.connections, 0)} | ${num(row.rssBeforeMiB, 0)} | ${num(row.rssAfterMiB, 0)} | ${num(row.bytesPerConnection / 1024)} |`);
+  return ['| System | Idle connections | RSS before MiB | RSS after MiB | KB per connection |', '|---|---:|---:|---:|---:|', ...lines].join('\n');
+}
+
+function toCsv(rows) {
+  const columns = ['system', 'label', 'workload', 'name', 'targetRate', 'seconds', 'sent', 'acked', 'failed', 'expected', 'delivered', 'lost', 'duplicated',
+    'deliveriesPerSecond', 'p50_us', 'p99_us', 'p999_us', 'ack_p99_us', 'serverCpuSeconds', 'redisCpuSeconds', 'helperCpuSeconds', 'cpuMicrosPerDelivery',
+    'cpuMicrosPerDeliveryWithRedis', 'serverRssMiB', 'spansPerMessage', 'exportBytesPerMessage', 'connections', 'bytesPerConnection', 'workerLag_p50_ms', 'workerLag_p99_ms'];
+  const value = (row, column) => ({
+    p50_us: row.latencyMicros?.[50], p99_us: row.latencyMicros?.[99], p999_us: row.latencyMicros?.[99.9], ack_p99_us: row.ackLatencyMicros?.[99],
+    workerLag_p50_ms: row.workerLagMillis?.[50], workerLag_p99_ms: row.workerLagMillis?.[99],
+  }[column] ?? row[column] ?? '');
+  const cell = (text) => (/[",\n]/.test(String(text)) ? `"${String(text).replace(/"/g, '""')}"` : String(text));
+  return [columns.join(','), ...rows.map((row) => columns.map((column) => cell(typeof value(row, column) === 'number' ? +value(row, column).toPrecision(6) : value(row, column))).join(','))].join('\n') + '\n';
+}
+
+function charts(results, base) {
+  const rows = results.rows;
+  const nines = (p) => (p >= 100 ? 4.3 : -Math.log10(1 - p / 100));
+  const w1 = rows.filter((row) => row.workload === 'W1');
+  const files = [];
+  files.push(render(lineChart({
+    title: 'W1 delivery latency distribution (rooms of 10, 1 msg/s per client)', xLabel: 'percentile', yLabel: 'latency (ms, log scale)', logY: true,
+    series: w1.map((row) => ({ name: row.label, points: row.latencyCdf.filter(([p]) => p > 0).map(([p, micros]) => [p, micros / 1000]) })),
+    xScale: nines, xTicks: [[10, 'p10'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [99.99, 'p99.99']],
+  }), `${base}-latency-cdf`));
+  files.push(render(barChart({
+    title: 'Server CPU per delivered message, W1 (server process only)', xLabel: 'µs of CPU per delivery (lower is better)',
+    bars: w1.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (+Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
+  }), `${base}-cpu-per-delivery`));
+  const rampSystems = [...new Set(rows.filter((row) => row.workload === 'W2').map((row) => row.system))];
+  files.push(render(lineChart({
+    title: 'W2 ramp: delivery p99 as offered load grows (knee at 50 ms)', xLabel: 'deliveries per second achieved', yLabel: 'p99 latency (ms, log scale)', logY: true,
+    series: rampSystems.map((system) => {
+      const ramp = rows.filter((row) => row.system === system && row.workload === 'W2');
+      return { name: ramp[0].label, points: ramp.map((row) => [row.deliveriesPerSecond, Math.max(0.1, row.latencyMicros[99] / 1000)]) };
+    }),
+    xTicks: [0, 20000, 40000, 60000, 80000, 100000, 120000, 150000, 200000].map((x) => [x, `${x / 1000}k`]),
+  }), `${base}-knee`));
+  return files;
+}
+
+async function writeReport(results, base) {
+  const name = path.basename(base);
+  const files = charts(results, base).map((file) => path.basename(file));
+  fs.writeFileSync(`${base}.csv`, toCsv(results.rows));
+  const rows = results.rows;
+  const markdown = `# Benchmark: RealtimeGateway against the article's Socket.IO server — ${results.date}
+
+Profile \`${results.profile}\` on ${results.machine} (${results.cpu}, ${results.cores} cores), .NET SDK ${results.dotnet}
+(${results.configuration}), Node ${results.node}; ${results.minutes.toFixed(1)} minutes. Produced by \`./bench.sh ${results.profile}\`;
+raw rows in [${name}.csv](${name}.csv).
+
+How it was measured: each system under test (its server processes and its Redis) pinned to core 0, the load
+generator (raw-protocol WebSocket clients, one Node process), the orchestrator and the OTLP sink on core 1.
+Every chat message carries its send time; each delivery's latency goes into an HDR histogram. CPU is the
+server processes' user+system time from \`/proc/<pid>/stat\` across the measured step divided by deliveries
+(Redis's own CPU is shown beside it); memory is \`VmRSS\`. Telemetry, where on, is exported over OTLP/HTTP to
+a sink that counts spans and discards everything. All systems ran one after another in this run.
+
+## Headline (telemetry on, both sides)
+
+${headline(results)}
+
+## Every chat step
+
+${chatTable(rows)}
+
+Ack p99 is send → acknowledgement: for RealtimeGateway the message is durable in Redis by then; the peer
+acknowledges from memory.
+
+## Idle connections (W0)
+
+${idleTable(rows)}
+
+## Worker lag (W6)
+
+Age of the oldest room message the \`chat-worker\` group has not finished, sampled from Redis every 100 ms,
+with the gateway, worker and Redis sharing core 0.
+
+${workerTable(rows)}
+
+## Charts
+
+${files.map((file) => `![${file}](${file})`).join('\n\n')}
+`;
+  fs.writeFileSync(`${base}.md`, markdown);
+  return [`${base}.md`, `${base}.csv`, ...files.map((file) => path.join(path.dirname(base), file))];
+}
+
+module.exports = { writeReport };
+
+if (require.main === module) {
+  // Re-render a report from a results file: node report.js bench/results/<run>.json
+  const file = path.resolve(process.argv[2]);
+  writeReport(JSON.parse(fs.readFileSync(file, 'utf8')), file.replace(/\.json$/, '')).then((files) => console.log(files.join('\n')));
+}
