@@ -10,6 +10,8 @@ const PERCENTILES = [50, 90, 99, 99.9];
 const CDF_POINTS = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
 
 let markReply = null;
+// The orchestrator went away (interrupted): stop loading the server.
+process.on('disconnect', () => process.exit(1));
 process.on('message', (message) => {
   if (message.type === 'run') run(message.config).then(
     (result) => process.send({ type: 'result', result }, () => process.exit(0)),

@@ -32,7 +32,9 @@ function headline(results) {
   const { find, knee } = summarise(results.rows);
   const oursKnee = knee('ours-on'); const peerKnee = knee('peer-on');
   const w1 = (system) => find(system, 'W1');
-  const cpu = (system) => w1(system)?.cpuMicrosPerDelivery;
+  const w4 = (system) => find(system, 'W4');
+  // CPU per delivery is read at W4's fixed rate, which every system keeps up with (DESIGN: the primary figure).
+  const cpu = (system) => w4(system)?.cpuMicrosPerDelivery;
   const p99 = (system) => w1(system)?.latencyMicros[99];
   const cost = (system) => ratio(cpu(system), cpu('ours-off')) - 1;
   const crossReplica = p99('ours-2-on') != null && p99('ours-on') != null ? p99('ours-2-on') - p99('ours-on') : null;
@@ -40,14 +42,16 @@ function headline(results) {
   const twoReplicas = ratio(knee('ours-2-on')?.deliveries, oursKnee?.deliveries);
   const lines = [
     ['Knee, deliveries/s (p99 ≤ 50 ms, none lost)', `${num(oursKnee?.deliveries, 0)}${oursKnee?.capped ? ' (ramp top)' : ''}`, `${num(peerKnee?.deliveries, 0)}${peerKnee?.capped ? ' (ramp top)' : ''}`, times(ratio(oursKnee?.deliveries, peerKnee?.deliveries)), '≥ 3× (aim 5×)', verdict(oursKnee && peerKnee ? oursKnee.deliveries >= 3 * peerKnee.deliveries : null)],
-    ['Server CPU per delivery, W1 (µs)', num(cpu('ours-on'), 2), num(cpu('peer-on'), 2), times(ratio(cpu('ours-on'), cpu('peer-on'))), '≤ 8 µs (aim 5)', verdict(cpu('ours-on') != null ? cpu('ours-on') <= 8 : null)],
-    ['… with Redis CPU added (µs)', num(w1('ours-on')?.cpuMicrosPerDeliveryWithRedis, 2), num(w1('peer-on')?.cpuMicrosPerDeliveryWithRedis, 2), times(ratio(w1('ours-on')?.cpuMicrosPerDeliveryWithRedis, w1('peer-on')?.cpuMicrosPerDeliveryWithRedis)), '', ''],
+    ['Server CPU per delivery, W4 (µs)', num(cpu('ours-on'), 2), num(cpu('peer-on'), 2), times(ratio(cpu('ours-on'), cpu('peer-on'))), '≤ 8 µs (aim 5)', verdict(cpu('ours-on') != null ? cpu('ours-on') <= 8 : null)],
+    ['… with Redis CPU added (µs)', num(w4('ours-on')?.cpuMicrosPerDeliveryWithRedis, 2), num(w4('peer-on')?.cpuMicrosPerDeliveryWithRedis, 2), times(ratio(w4('ours-on')?.cpuMicrosPerDeliveryWithRedis, w4('peer-on')?.cpuMicrosPerDeliveryWithRedis)), '', ''],
+    ['Server CPU per delivery, W1 (µs)', num(w1('ours-on')?.cpuMicrosPerDelivery, 2), num(w1('peer-on')?.cpuMicrosPerDelivery, 2), times(ratio(w1('ours-on')?.cpuMicrosPerDelivery, w1('peer-on')?.cpuMicrosPerDelivery)), '', ''],
     ['W1 delivery latency p99 (ms)', ms(p99('ours-on')), ms(p99('peer-on')), times(ratio(p99('ours-on'), p99('peer-on'))), '≤ 5 ms (aim 2)', verdict(p99('ours-on') != null ? p99('ours-on') <= 5000 : null)],
     ['Cross-replica p99 added, W1 (ms)', ms(crossReplica), ms(p99('peer-2-on') != null && p99('peer-on') != null ? p99('peer-2-on') - p99('peer-on') : null), '', '≤ 3 ms (aim 1)', verdict(crossReplica != null ? crossReplica <= 3000 : null)],
     ['Idle memory per connection (KB)', num(idle / 1024), num(find('peer-on', 'W0')?.bytesPerConnection / 1024), times(ratio(idle, find('peer-on', 'W0')?.bytesPerConnection)), '≤ 25 KB (aim 12)', verdict(idle != null ? idle <= 25 * 1024 : null)],
     ['Telemetry cost: metrics only (CPU/delivery vs off)', percent(cost('ours-metrics')), '', '', '≤ 5%', verdict(cpu('ours-metrics') != null ? cost('ours-metrics') <= 0.05 : null)],
     ['Telemetry cost: metrics + 10% traces', percent(cost('ours-traces10')), '', '', '≤ 5%', verdict(cpu('ours-traces10') != null ? cost('ours-traces10') <= 0.05 : null)],
     ['Telemetry cost: metrics + 100% traces', percent(cost('ours-on')), percent(ratio(cpu('peer-on'), cpu('peer-off')) - 1), '', '≤ 15%', verdict(cpu('ours-on') != null && cpu('ours-off') != null ? cost('ours-on') <= 0.15 : null)],
+    ['Spans exported per message, W1 (W4)', `${num(w1('ours-on')?.spansPerMessage, 2)} (${num(w4('ours-on')?.spansPerMessage, 2)})`, `${num(w1('peer-on')?.spansPerMessage, 2)} (${num(w4('peer-on')?.spansPerMessage, 2)})`, '', 'none dropped in W1', verdict(w1('ours-on') && w4('ours-on') ? w1('ours-on').spansPerMessage >= 0.98 * w4('ours-on').spansPerMessage : null)],
     ['Two replicas ÷ one, knee on the same core', times(twoReplicas), times(ratio(knee('peer-2-on')?.deliveries, peerKnee?.deliveries)), '', '≥ 0.80×', verdict(twoReplicas != null ? twoReplicas >= 0.8 : null)],
   ];
   return ['| Figure | RealtimeGateway | Socket.IO peer | ours ÷ peer | Target | |', '|---|---:|---:|---:|---|---|',
@@ -86,6 +90,7 @@ function charts(results, base) {
   const rows = results.rows;
   const nines = (p) => (p >= 100 ? 4.3 : -Math.log10(1 - p / 100));
   const w1 = rows.filter((row) => row.workload === 'W1');
+  const w4 = rows.filter((row) => row.workload === 'W4');
   const files = [];
   files.push(render(lineChart({
     title: 'W1 delivery latency distribution (rooms of 10, 1 msg/s per client)', xLabel: 'percentile', yLabel: 'latency (ms, log scale)', logY: true,
@@ -93,8 +98,8 @@ function charts(results, base) {
     xScale: nines, xTicks: [[10, 'p10'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [99.99, 'p99.99']],
   }), `${base}-latency-cdf`));
   files.push(render(barChart({
-    title: 'Server CPU per delivered message, W1 (server process only)', xLabel: 'µs of CPU per delivery (lower is better)',
-    bars: w1.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (+Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
+    title: 'Server CPU per delivered message at 10k deliveries/s (W4)', xLabel: 'µs of server-process CPU per delivery (lower is better)',
+    bars: w4.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (+Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
   }), `${base}-cpu-per-delivery`));
   const rampSystems = [...new Set(rows.filter((row) => row.workload === 'W2').map((row) => row.system))];
   files.push(render(lineChart({
@@ -124,7 +129,11 @@ generator (raw-protocol WebSocket clients, one Node process), the orchestrator a
 Every chat message carries its send time; each delivery's latency goes into an HDR histogram. CPU is the
 server processes' user+system time from \`/proc/<pid>/stat\` across the measured step divided by deliveries
 (Redis's own CPU is shown beside it); memory is \`VmRSS\`. Telemetry, where on, is exported over OTLP/HTTP to
-a sink that counts spans and discards everything. All systems ran one after another in this run.
+a sink that counts spans and discards everything. All systems ran one after another in this run. Before
+its measured steps each system runs unmeasured at half the W1 rate (.NET 75 s in \`full\`, because its
+tiered JIT keeps compiling for a minute or more on one core; Node 5 s). W4 (10k deliveries/s) is the fixed
+rate every system keeps up with, so CPU per delivery and the telemetry matrix are read there; W1 is the
+issue's 2,000 clients in rooms of 10 at 1 message/s (20k deliveries/s).
 
 ## Headline (telemetry on, both sides)
 

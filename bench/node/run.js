@@ -9,11 +9,14 @@ const os = require('node:os');
 const path = require('node:path');
 const profiles = require('./lib/profiles');
 const { startSink } = require('./lib/otlp-sink');
-const { cpuSeconds, rssBytes, freePort, startPinned } = require('./lib/processes');
+const { cpuSeconds, rssBytes, freePort, startPinned, killAll } = require('./lib/processes');
 const { sampleWorkerLag } = require('./lib/worker-lag');
 
 const REPO = path.resolve(__dirname, '../..');
 const SIGNING_KEY = 'benchmark-only-signing-key-0123456789-abcdefghij';
+// Both sides batch spans for at most 1 s (what Aspire gives its services for the dashboard) and export metrics every 5 s.
+const EXPORT_DELAY_MS = 1000;
+const EXPORT_SETTINGS = { OTEL_BSP_SCHEDULE_DELAY: String(EXPORT_DELAY_MS), OTEL_METRIC_EXPORT_INTERVAL: '5000' };
 
 const args = process.argv.slice(2);
 const profileName = args[0];
@@ -53,7 +56,7 @@ async function startPeer(name, { telemetry, redis, sink }) {
     name, command: process.execPath, args: [path.join(__dirname, 'peer-server.js')], cwd: __dirname, port, logDirectory,
     env: {
       PORT: String(port), NODE_ENV: 'production', PEER_TELEMETRY: telemetry ? 'on' : 'off', PEER_MAX_CONNECTIONS: '20000',
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, ...(redis ? { PEER_REDIS_URL: redis.url } : {}),
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, ...EXPORT_SETTINGS, ...(redis ? { PEER_REDIS_URL: redis.url } : {}),
     },
   });
   return { ...server, url: `http://127.0.0.1:${port}` };
@@ -77,7 +80,7 @@ async function startDotnet(name, project, { redis, sink, telemetry, env = {} }) 
       ...(redis ? { ConnectionStrings__redis: redis.address } : {}),
       OTEL_SERVICE_NAME: name.replace(/-\d+$/, ''),
       OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${name}`,
-      ...(exporting ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : { OTEL_EXPORTER_OTLP_ENDPOINT: '' }),
+      ...(exporting ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...EXPORT_SETTINGS } : { OTEL_EXPORTER_OTLP_ENDPOINT: '' }),
       ...(telemetry ? TELEMETRY_SETTINGS[telemetry] : {}),
       ...env,
     },
@@ -152,11 +155,14 @@ function drive(system, sink, config, onMark) {
     child.on('message', async (message) => {
       if (message.type === 'progress') log(`  ${message.text}`);
       if (message.type === 'mark') {
-        marks[message.name] = sample(system, sink);
+        const mark = sample(system, sink);
+        marks[message.name] = mark;
+        // Spans reach the sink up to one export delay (OTEL_BSP_SCHEDULE_DELAY) after they end: count them late.
+        setTimeout(() => { mark.spans = sink.totals.spans; }, EXPORT_DELAY_MS + 500);
         await onMark?.(message.name, marks);
         child.send({ type: 'marked' });
       }
-      if (message.type === 'result') resolve({ ...message.result, marks });
+      if (message.type === 'result') setTimeout(() => resolve({ ...message.result, marks }), EXPORT_DELAY_MS + 600);
       if (message.type === 'error') reject(new Error(message.message));
     });
     child.on('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
@@ -254,34 +260,41 @@ async function runW6(system, sink, w6, redis) {
 /** What each system runs in a profile. The first chat step carries the runtime's warm-up. */
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
+  // 'warm' is an unmeasured run at half the W1 rate for the runtime's warm-up time.
   return [
-    ['peer-on', ['W1', 'W3', 'W2', 'W0']],
-    ['peer-off', ['W1', 'W2']],
-    ['ours-on', ['W1', 'W3', 'W2', 'W0']],
-    ['ours-off', ['W1']],
-    ['ours-metrics', ['W1']],
-    ['ours-traces10', ['W1']],
-    ['plain', ['W1', 'W2', 'W0']],
-    ['plain-redis', ['W1', 'W2']],
-    ['peer-2-on', ['W1', 'W2']],
-    ['ours-2-on', ['W1', 'W2']],
-    ['ours-worker', ['W6']],
-  ];
-}
+    ['peer-on', ['warm', 'W4', 'W1', 'W3', 'W2', 'W0']],
+    ['peer-off', ['warm', 'W4', 'W1', 'W2']],
+    ['ours-on', ['warm', 'W4', 'W1', 'W3', 'W2', 'W0']],
+    ['ours-off', ['warm', 'W4']],
+    ['ours-metrics', ['warm', 'W4']],
+    ['ours-traces10', ['warm', 'W4']],
+    ['plain', ['warm', 'W4', 'W1', 'W0']],
+    ['plain-redis', ['warm', 'W4', 'W1', 'W2']],
+    ['peer-2-on', ['warm', 'W1', 'W2']],
+    ['ours-2-on', ['warm', 'W1', 'W2']],
+    ['ours-worker', ['warm', 'W6']],
+  ];}
 
 async function measureSystem(systemKey, workloads, sink) {
   const definition = SYSTEMS[systemKey];
   log(`${definition.label}: starting`);
   const system = await definition.start(sink);
   const rows = [];
-  let warmup = profile.warmupSeconds[definition.runtime];
+  const warmup = profileName === 'smoke' ? 1 : 3;
   try {
     for (const workload of workloads) {
       log(`${definition.label}: ${workload}`);
       const w1 = profile.w1;
-      const w1Step = (w) => [{ name: `${w.clients * w.ratePerClient * w.roomSize}/s`, ratePerClient: w.ratePerClient, warmup, duration: w.seconds }];
-      if (workload === 'W1') rows.push(...await runChatWorkload('W1', systemKey, system, sink, { clients: w1.clients, roomSize: w1.roomSize, steps: w1Step(w1) }));
-      if (workload === 'W1-official') rows.push(...await runChatWorkload('W1-official', systemKey, system, sink, { kind: 'official', clients: w1.clients, roomSize: w1.roomSize, steps: w1Step(w1) }));
+      const fixedRate = (w) => [{ name: `${w.clients * w.ratePerClient * w.roomSize}/s`, ratePerClient: w.ratePerClient, warmup, duration: w.seconds }];
+      if (workload === 'warm') {
+        await runChatWorkload('warm', systemKey, system, sink, {
+          clients: w1.clients, roomSize: w1.roomSize,
+          steps: [{ name: 'warm-up', ratePerClient: w1.ratePerClient / 2, warmup: profile.warmupSeconds[definition.runtime], duration: 1 }],
+        });
+      }
+      if (workload === 'W1') rows.push(...await runChatWorkload('W1', systemKey, system, sink, { clients: w1.clients, roomSize: w1.roomSize, steps: fixedRate(w1) }));
+      if (workload === 'W4') rows.push(...await runChatWorkload('W4', systemKey, system, sink, { clients: profile.w4.clients, roomSize: profile.w4.roomSize, steps: fixedRate(profile.w4) }));
+      if (workload === 'W1-official') rows.push(...await runChatWorkload('W1-official', systemKey, system, sink, { kind: 'official', clients: w1.clients, roomSize: w1.roomSize, steps: fixedRate(w1) }));
       if (workload === 'W2') rows.push(...await runW2(systemKey, system, sink, profile.w2));
       if (workload === 'W3') {
         const w3 = profile.w3;
@@ -291,7 +304,6 @@ async function measureSystem(systemKey, workloads, sink) {
       }
       if (workload === 'W0') rows.push(...await runW0(systemKey, system, sink, profile.w0));
       if (workload === 'W6') rows.push(...await runW6(system, sink, { ...profile.w6 }, system.redis));
-      warmup = Math.min(warmup, 3);
     }
   } finally {
     await stopSystem(system);
@@ -336,6 +348,14 @@ function smokeVerdict(results) {
   }
   console.log(failures === 0 ? 'smoke: every message delivered' : `smoke: ${failures} run(s) lost or failed messages`);
   return failures === 0 ? 0 : 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    console.error(`interrupted (${signal}): stopping the servers`);
+    killAll();
+    process.exit(130);
+  });
 }
 
 main().then((code) => process.exit(code), (error) => {

@@ -8,6 +8,12 @@ const path = require('node:path');
 
 const CLOCK_TICKS_PER_SECOND = 100;
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
+const running = new Set();
+
+/** Kills every process started here: an interrupted benchmark must not leave servers behind. */
+function killAll() {
+  for (const child of running) child.kill('SIGKILL');
+}
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 function cpuSeconds(pid) {
@@ -56,6 +62,8 @@ async function startPinned({ name, command, args, env, cwd, port, logDirectory }
   });
   fs.closeSync(log);
   child.logPath = logPath;
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   await waitForPort(port, child, name);
   return {
     name,
@@ -70,4 +78,4 @@ async function startPinned({ name, command, args, env, cwd, port, logDirectory }
   };
 }
 
-module.exports = { cpuSeconds, rssBytes, freePort, startPinned };
+module.exports = { cpuSeconds, rssBytes, freePort, startPinned, killAll };
