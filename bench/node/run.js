@@ -10,7 +10,7 @@ const path = require('node:path');
 const profiles = require('./lib/profiles');
 const { startSink } = require('./lib/otlp-sink');
 const { cpuSeconds, rssBytes, freePort, startPinned, killAll } = require('./lib/processes');
-const { sampleWorkerLag } = require('./lib/worker-lag');
+const { sampleWorkerLag, waitForWorker } = require('./lib/worker-lag');
 
 const REPO = path.resolve(__dirname, '../..');
 const SIGNING_KEY = 'benchmark-only-signing-key-0123456789-abcdefghij';
@@ -243,6 +243,9 @@ async function runW6(system, sink, w6, redis) {
   for (const rate of w6.messageRates) {
     const lag = [];
     let sampler = null;
+    // The warm-up (or the step before) may have left a backlog: each step starts with the worker caught up.
+    const waited = await waitForWorker(redis.url, 120);
+    log(`  worker caught up after ${waited.toFixed(0)} s`);
     const [row] = await runChatWorkload('W6', 'ours-worker', system, sink, {
       clients: w6.clients, roomSize: w6.roomSize, steps: [{ name: `${rate} msg/s`, totalRate: rate, warmup: 2, duration: w6.seconds }],
       onMark: async (name) => {
@@ -252,7 +255,7 @@ async function runW6(system, sink, w6, redis) {
     });
     lag.sort((a, b) => a - b);
     const at = (p) => (lag.length ? lag[Math.min(lag.length - 1, Math.floor((p / 100) * lag.length))] : null);
-    rows.push({ ...row, workerLagMillis: { 50: at(50), 99: at(99), max: lag.at(-1) ?? null }, lagSamples: lag.length });
+    rows.push({ ...row, workerLagMillis: { 50: at(50), 99: at(99), max: lag.at(-1) ?? null }, lagSamples: lag.length, catchUpSeconds: waited });
   }
   return rows;
 }
