@@ -99,7 +99,7 @@ function charts(results, base) {
   }), `${base}-latency-cdf`));
   files.push(render(barChart({
     title: 'Server CPU per delivered message at 10k deliveries/s (W4)', xLabel: 'µs of server-process CPU per delivery (lower is better)',
-    bars: w4.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (+Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
+    bars: w4.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (with Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
   }), `${base}-cpu-per-delivery`));
   const rampSystems = [...new Set(rows.filter((row) => row.workload === 'W2').map((row) => row.system))];
   files.push(render(lineChart({

@@ -5,7 +5,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
-const WIDTH = 900;
+const WIDTH = 1000;
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const niceMax = (value) => {
   const power = 10 ** Math.floor(Math.log10(value || 1));
@@ -14,7 +14,7 @@ const niceMax = (value) => {
 
 /** series: [{ name, points: [[x, y], ...] }]; x values pass through xScale (e.g. the nines of a CDF). */
 function lineChart({ title, xLabel, yLabel, series, xTicks, xScale = (x) => x, logY = false, height = 480 }) {
-  const left = 80; const right = 260; const top = 50; const bottom = 60;
+  const left = 80; const right = 330; const top = 50; const bottom = 60;
   const plotWidth = WIDTH - left - right; const plotHeight = height - top - bottom;
   const xs = series.flatMap((s) => s.points.map(([x]) => xScale(x)));
   const ys = series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => y > 0);
@@ -32,7 +32,7 @@ function lineChart({ title, xLabel, yLabel, series, xTicks, xScale = (x) => x, l
     `<text x="${WIDTH / 2 - right / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${escape(title)}</text>`,
     `<rect x="${left}" y="${top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#444"/>`,
     ...yTicks.map((y) => `<line x1="${left}" x2="${left + plotWidth}" y1="${py(y)}" y2="${py(y)}" stroke="#ddd"/><text x="${left - 6}" y="${py(y) + 4}" text-anchor="end" font-size="12">${+y.toPrecision(3)}</text>`),
-    ...(xTicks ?? []).map(([x, label]) => `<line x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${top + plotHeight}" stroke="#eee"/><text x="${px(x)}" y="${top + plotHeight + 18}" text-anchor="middle" font-size="12">${escape(label)}</text>`),
+    ...(xTicks ?? []).filter(([x]) => xScale(x) >= xMin && xScale(x) <= xMax).map(([x, label]) => `<line x1="${px(x)}" x2="${px(x)}" y1="${top}" y2="${top + plotHeight}" stroke="#eee"/><text x="${px(x)}" y="${top + plotHeight + 18}" text-anchor="middle" font-size="12">${escape(label)}</text>`),
     `<text x="${left + plotWidth / 2}" y="${height - 15}" text-anchor="middle" font-size="14">${escape(xLabel)}</text>`,
     `<text transform="translate(20 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle" font-size="14">${escape(yLabel)}</text>`,
   ];
@@ -40,7 +40,7 @@ function lineChart({ title, xLabel, yLabel, series, xTicks, xScale = (x) => x, l
     const colour = COLOURS[i % COLOURS.length];
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2.5" points="${s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
     s.points.forEach(([x, y]) => parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${colour}"/>`));
-    parts.push(`<rect x="${WIDTH - right + 15}" y="${top + i * 22}" width="14" height="14" fill="${colour}"/><text x="${WIDTH - right + 35}" y="${top + i * 22 + 12}" font-size="13">${escape(s.name)}</text>`);
+    parts.push(`<rect x="${WIDTH - right + 15}" y="${top + i * 22}" width="14" height="14" fill="${colour}"/><text x="${WIDTH - right + 35}" y="${top + i * 22 + 12}" font-size="12">${escape(s.name)}</text>`);
   });
   return svg(height, parts);
 }

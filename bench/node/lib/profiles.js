@@ -9,7 +9,7 @@ const full = {
   warmupSeconds: { dotnet: 75, node: 5 },
   w1: { clients: 2000, roomSize: 10, ratePerClient: 1, seconds: 20 },
   // From well below our gateway's knee to well above the peer's: the ramp stops at the first failing step.
-  w2: { clients: 2000, roomSize: 10, messageRates: [500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 15000], warmup: 3, seconds: 8 },
+  w2: { clients: 2000, roomSize: 10, messageRates: [500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10000, 12000, 15000], warmup: 3, seconds: 6 },
   w3: { clients: 1000, totalRate: 20, seconds: 10 },
   // Telemetry matrix and CPU per delivery at a fixed rate every system keeps up with (10k deliveries/s).
   w4: { clients: 2000, roomSize: 10, ratePerClient: 0.5, seconds: 15 },
