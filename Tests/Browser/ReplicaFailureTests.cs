@@ -23,7 +23,9 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         await Expect(alice.Locator("[data-testid=message]", new() { HasText = "before the crash" })).ToBeVisibleAsync();
 
         GatewayProcesses.Kill(replica!);
-        await Expect(alice.Locator("[data-testid=connection-state].reconnecting")).ToBeVisibleAsync();
+        // The page hears of the death through the DCP proxy closing its side; with the whole suite running on
+        // two cores that has taken longer than Playwright's default 5 s.
+        await Expect(alice.Locator("[data-testid=connection-state].reconnecting")).ToBeVisibleAsync(new() { Timeout = 20_000 });
         for (var i = 1; i <= 5; i++)
         {
             await BrowserSession.SendAsync(bob, $"while alice is away {i}");
