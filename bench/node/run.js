@@ -264,6 +264,17 @@ async function runW6(system, sink, w6, redis) {
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
   // 'warm' is an unmeasured run at half the W1 rate for the runtime's warm-up time.
+  if (name === 'quick') {
+    // The headline's shape in under 5 minutes: both sides on and off, two replicas, the worker.
+    return [
+      ['peer-on', ['warm', 'W4', 'W1', 'W2', 'W0']],
+      ['peer-off', ['warm', 'W4']],
+      ['ours-on', ['warm', 'W4', 'W1', 'W2', 'W0']],
+      ['ours-off', ['warm', 'W4']],
+      ['ours-2-on', ['warm', 'W1']],
+      ['ours-worker', ['warm', 'W6']],
+    ];
+  }
   return [
     ['peer-on', ['warm', 'W4', 'W1', 'W3', 'W2', 'W0']],
     ['peer-off', ['warm', 'W4', 'W1', 'W2']],

@@ -20,7 +20,7 @@ const full = {
 const quick = {
   warmupSeconds: { dotnet: 10, node: 3 },
   w1: { clients: 500, roomSize: 10, ratePerClient: 1, seconds: 6 },
-  w2: { clients: 500, roomSize: 10, messageRates: [500, 1500, 3000, 6000], warmup: 2, seconds: 4 },
+  w2: { clients: 500, roomSize: 10, messageRates: [500, 1500, 3000, 6000], warmup: 2, seconds: 3 },
   w3: { clients: 300, totalRate: 20, seconds: 5 },
   w4: { clients: 500, roomSize: 10, ratePerClient: 0.5, seconds: 5 },
   w0: { connections: 2000 },
