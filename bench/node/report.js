@@ -12,6 +12,7 @@ const times = (value) => (value == null ? '–' : `${value.toFixed(2)}×`);
 const percent = (value) => (value == null ? '–' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`);
 const verdict = (ok) => (ok == null ? 'not measured' : ok ? 'met' : '**missed**');
 
+/** The knee rule: a step passes when nothing was lost or refused and delivery p99 stayed within 50 ms. */
 const passes = (row) => row.lost === 0 && row.failed === 0 && row.latencyMicros[99] <= 50_000;
 
 function summarise(rows) {
@@ -191,7 +192,7 @@ ${files.map((file) => `![${file}](${file})`).join('\n\n')}
   return [`${base}.md`, `${base}.csv`, ...files.map((file) => path.join(path.dirname(base), file))];
 }
 
-module.exports = { writeReport };
+module.exports = { writeReport, passes };
 
 if (require.main === module) {
   // Re-render a report from a results file: node report.js bench/results/<run>.json

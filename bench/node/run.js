@@ -11,6 +11,7 @@ const profiles = require('./lib/profiles');
 const { startSink } = require('./lib/otlp-sink');
 const { cpuSeconds, rssBytes, freePort, startPinned, killAll } = require('./lib/processes');
 const { sampleWorkerLag, waitForWorker } = require('./lib/worker-lag');
+const { writeReport, passes } = require('./report');
 
 const REPO = path.resolve(__dirname, '../..');
 const SIGNING_KEY = 'benchmark-only-signing-key-0123456789-abcdefghij';
@@ -202,7 +203,6 @@ function stepFigures(step, marks, index) {
   };
 }
 
-const passes = (step) => step.lost === 0 && step.failed === 0 && step.latencyMicros[99] <= 50_000;
 
 async function runChatWorkload(workload, systemKey, system, sink, options) {
   const steps = options.steps;
@@ -347,7 +347,6 @@ async function main() {
   const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   if (profileName === 'smoke') return smokeVerdict(results);
-  const { writeReport } = require('./report');
   const files = await writeReport(results, base);
   log(`report: ${files.join(', ')} (${results.minutes.toFixed(1)} min)`);
   return 0;

@@ -7,12 +7,40 @@ const WebSocket = require('ws');
 
 const RECORD_SEPARATOR = '\x1e';
 
-class RawSignalRClient {
-  constructor(baseUrl, token, onMessage) {
-    this.url = `${baseUrl.replace(/^http/, 'ws')}/hubs/chat?access_token=${encodeURIComponent(token)}`;
+/** What both raw clients share: calls awaiting their reply, by id, all failed when the connection goes. */
+class RawClient {
+  constructor(onMessage) {
     this.onMessage = onMessage;
     this.pending = new Map();
     this.nextId = 1;
+  }
+
+  /** Sends a call through send(id) and resolves with the reply settle(id, …) later gives it. */
+  call(send) {
+    const id = String(this.nextId++);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      send(id);
+    });
+  }
+
+  settle(id, error, result) {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    if (error) pending?.reject(error);
+    else pending?.resolve(result);
+  }
+
+  fail(error) {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
+
+class RawSignalRClient extends RawClient {
+  constructor(baseUrl, token, onMessage) {
+    super(onMessage);
+    this.url = `${baseUrl.replace(/^http/, 'ws')}/hubs/chat?access_token=${encodeURIComponent(token)}`;
   }
 
   connect() {
@@ -49,21 +77,14 @@ class RawSignalRClient {
       this.onMessage(record.slice(start, record.indexOf('"', start)));
     } else if (record.startsWith('{"type":3,')) {
       const message = JSON.parse(record);
-      const pending = this.pending.get(message.invocationId);
-      this.pending.delete(message.invocationId);
-      if (message.error) pending?.reject(new Error(message.error));
-      else pending?.resolve(message.result);
+      this.settle(message.invocationId, message.error ? new Error(message.error) : null, message.result);
     } else if (record.startsWith('{"type":7')) {
       this.fail(new Error(`server closed the connection: ${record}`));
     }
   }
 
   invoke(target, args) {
-    const invocationId = String(this.nextId++);
-    return new Promise((resolve, reject) => {
-      this.pending.set(invocationId, { resolve, reject });
-      this.write(JSON.stringify({ type: 1, invocationId, target, arguments: args }));
-    });
+    return this.call((invocationId) => this.write(JSON.stringify({ type: 1, invocationId, target, arguments: args })));
   }
 
   write(record) {
@@ -74,24 +95,17 @@ class RawSignalRClient {
 
   send(room, clientMessageId, text) { return this.invoke('SendMessage', [room, clientMessageId, text]); }
 
-  fail(error) {
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
-  }
-
   close() {
     clearInterval(this.keepAlive);
     this.ws?.terminate();
   }
 }
 
-class RawSocketIoClient {
+class RawSocketIoClient extends RawClient {
   constructor(baseUrl, user, onMessage) {
+    super(onMessage);
     this.url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     this.user = user;
-    this.onMessage = onMessage;
-    this.pending = new Map();
-    this.nextId = 1;
   }
 
   connect() {
@@ -125,29 +139,17 @@ class RawSocketIoClient {
       this.onMessage(frame.slice(start, frame.indexOf('"', start)));
     } else if (frame[1] === '3') {
       const bracket = frame.indexOf('[');
-      const id = frame.slice(2, bracket);
-      const pending = this.pending.get(id);
-      this.pending.delete(id);
-      pending?.resolve(JSON.parse(frame.slice(bracket))[0]);
+      this.settle(frame.slice(2, bracket), null, JSON.parse(frame.slice(bracket))[0]);
     }
   }
 
   emit(event, payload) {
-    const id = String(this.nextId++);
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(`42${id}${JSON.stringify([event, payload])}`);
-    });
+    return this.call((id) => this.ws.readyState === WebSocket.OPEN && this.ws.send(`42${id}${JSON.stringify([event, payload])}`));
   }
 
   join(room) { return this.emit('join-room', room); }
 
   send(room, clientMessageId, text) { return this.emit('chat-message', { room, message: text, clientMessageId }); }
-
-  fail(error) {
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
-  }
 
   close() { this.ws?.terminate(); }
 }

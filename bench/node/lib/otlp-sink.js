@@ -39,11 +39,10 @@ function startSink(port) {
       const body = Buffer.concat(chunks);
       totals.requests++;
       totals.bytes += body.length;
+      const json = (request.headers['content-type'] || '').includes('json');
       if (request.url.endsWith('/v1/traces')) {
-        const json = (request.headers['content-type'] || '').includes('json');
         totals.spans += json ? (body.toString().match(/"spanId"/g) || []).length : countProtobufSpans(body);
       }
-      const json = (request.headers['content-type'] || '').includes('json');
       response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
       response.end(json ? '{}' : undefined);
     });
