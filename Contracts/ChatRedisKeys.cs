@@ -23,6 +23,9 @@ public static class ChatRedisKeys
     /// <summary>A room's retained history: a stream whose entry ids are the ids in <see cref="MessageStream"/>.</summary>
     public static RedisKey RoomHistory(string room) => $"chat:room:{room}:history";
 
+    /// <summary>The channel a room's accepted messages are published on (JSON); replicas with members there subscribe.</summary>
+    public static string RoomDeliveryChannel(string room) => $"chat:deliver:{room}";
+
     /// <summary>The room's message counter; its value is the last message's sequence number.</summary>
     public static RedisKey RoomSequence(string room) => $"chat:room:{room}:seq";
 

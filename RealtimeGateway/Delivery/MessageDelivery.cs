@@ -1,35 +1,30 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Telemetry;
-using StackExchange.Redis;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
 /// <summary>
-/// How messages travel. A room message is stored, then published as its own envelope on the room's Redis
-/// channel, which every replica with members in the room subscribes to; each replica writes it to its
-/// local members, serialized once per protocol. Unlike a SignalR group send over the backplane (whose
+/// How messages travel. A room message is stored and published (one script) as its own envelope on the
+/// room's Redis channel, which every replica with members in the room subscribes to; each replica writes it
+/// to its local members, serialized once per protocol. Unlike a SignalR group send over the backplane (whose
 /// receiving side has no hook), this lets every replica's delivery continue the sender's trace: the trace
 /// context travels inside the message (PRODUCER "send", one CONSUMER "process" per replica, then each
 /// client's receive). Private messages go through the backplane, their trace context in the message too.
 /// </summary>
 public sealed partial class MessageDelivery(
     MessageStore store,
-    IConnectionMultiplexer redis,
     IHubContext<ChatHub, IChatClient> hub,
     GatewayTelemetry telemetry,
     RoomTemplate rooms,
     ILogger<MessageDelivery> logger)
 {
-    public static RedisChannel RoomChannel(string room) => RedisChannel.Literal($"chat:deliver:{room}");
-
-    /// <summary>Stores the message (the ack's promise), then publishes it to every replica with members in the room.</summary>
+    /// <summary>Stores the message (the ack's promise) and, in the same script, publishes it to every replica with members in the room.</summary>
     public async Task<AppendOutcome> SendToRoomAsync(string connectionId, string user, string room, string clientMessageId, string text)
     {
         var template = rooms.For(room);
@@ -54,16 +49,12 @@ public sealed partial class MessageDelivery(
             telemetry.MessageAccepted(template, bodyBytes, appended.Members);
         }
 
-        // A resend is published again: the first publish may be what failed, and clients drop known sequences.
-        try
-        {
-            await redis.GetSubscriber().PublishAsync(RoomChannel(room), JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        // Stored but not published: members see it through the history at their next gap fill.
+        if (appended.Status == AppendStatus.Stored && !appended.Published)
         {
             activity?.SetTag(ErrorType, "publish_failed");
             telemetry.PublishFailed(template);
-            LogPublishFailed(room, ex.GetType().Name);
+            LogPublishFailed(room);
         }
 
         return appended;
@@ -79,6 +70,6 @@ public sealed partial class MessageDelivery(
         return message;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Live delivery to room {Room} failed ({Error}); the message is stored and reaches members through the history")]
-    private partial void LogPublishFailed(string room, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live delivery to room {Room} failed (Redis refused the publish); the message is stored and reaches members through the history")]
+    private partial void LogPublishFailed(string room);
 }

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
@@ -30,7 +30,7 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
             var wanted = local.HasMembers(room);
             if (wanted && !_subscriptions.ContainsKey(room))
             {
-                var queue = await redis.GetSubscriber().SubscribeAsync(MessageDelivery.RoomChannel(room));
+                var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel(room)));
                 queue.OnMessage(delivery => DeliverLocallyAsync(room, delivery.Message));
                 _subscriptions[room] = queue;
             }
@@ -47,7 +47,7 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
 
     private async Task DeliverLocallyAsync(string room, RedisValue payload)
     {
-        var message = JsonSerializer.Deserialize<ChatMessage>((byte[])payload!, JsonSerializerOptions.Web)!;
+        var message = MessageStore.ReadPublished((byte[])payload!);
         var template = rooms.For(room);
         using var activity = GatewayTelemetry.Source.StartActivity(
             GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
