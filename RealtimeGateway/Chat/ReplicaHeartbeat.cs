@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
@@ -9,6 +10,7 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 internal sealed partial class ReplicaHeartbeat(
     PresenceRegistry registry,
     ChatHubService chat,
+    IConnectionMultiplexer redis,
     IOptions<ChatOptions> options,
     ILogger<ReplicaHeartbeat> logger)
     : BackgroundService
@@ -16,9 +18,26 @@ internal sealed partial class ReplicaHeartbeat(
     private const int OrphanCheckEveryTicks = 4;
 
     private bool _registered;
-    private DateTimeOffset _sweepNotBefore;
+    private long _sweepNotBeforeTicks; // UTC ticks; written from Redis's connection events too
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A Redis restart can fall between two of this replica's beats, so that none of them fails while the
+        // other replicas' beats did: the connection events say so even then.
+        redis.ConnectionFailed += HoldOffSweeping;
+        redis.ConnectionRestored += HoldOffSweeping;
+        try
+        {
+            await BeatUntilStoppedAsync(stoppingToken);
+        }
+        finally
+        {
+            redis.ConnectionFailed -= HoldOffSweeping;
+            redis.ConnectionRestored -= HoldOffSweeping;
+        }
+    }
+
+    private async Task BeatUntilStoppedAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Registry.ReplicaTimeout / 4);
         for (var tick = 0; ; tick++)
@@ -29,7 +48,7 @@ internal sealed partial class ReplicaHeartbeat(
 
                 // After this replica could not reach Redis, the others could not either: give them one full
                 // timeout to beat again before taking anyone for dead.
-                if (DateTimeOffset.UtcNow >= _sweepNotBefore)
+                if (DateTime.UtcNow.Ticks >= Interlocked.Read(ref _sweepNotBeforeTicks))
                 {
                     await SweepDeadReplicasAsync();
                 }
@@ -42,7 +61,7 @@ internal sealed partial class ReplicaHeartbeat(
             catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
             {
                 LogRegistryUnreachable(ex.GetType().Name);
-                _sweepNotBefore = DateTimeOffset.UtcNow + options.Value.Registry.ReplicaTimeout;
+                HoldOffSweeping(this, EventArgs.Empty);
             }
 
             if (!await timer.WaitForNextTickAsync(stoppingToken))
@@ -51,6 +70,9 @@ internal sealed partial class ReplicaHeartbeat(
             }
         }
     }
+
+    private void HoldOffSweeping(object? sender, EventArgs e) =>
+        Interlocked.Exchange(ref _sweepNotBeforeTicks, (DateTime.UtcNow + options.Value.Registry.ReplicaTimeout).Ticks);
 
     private async Task BeatAsync()
     {
