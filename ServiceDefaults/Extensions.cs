@@ -32,6 +32,10 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
 
+        // The resilience handler logs every attempt of every call at Information, each OTLP export over HTTP
+        // included, and those lines are exported too: one log per export, forever.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
         return builder;
     }
 

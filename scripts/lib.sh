@@ -36,7 +36,7 @@ container_runtime_running() {
   command -v "$runtime" >/dev/null 2>&1 && timeout 10 "$runtime" info >/dev/null 2>&1
 }
 
-# The benchmark harness (bench/node) runs on Node.js 20 or newer; Debian's nodejs package when it is missing.
+# The benchmark harness (bench/node) runs on Node.js 18 or newer (Debian 12's nodejs); installed from Debian when missing.
 require_node() {
   command -v node >/dev/null 2>&1 || install_packages nodejs npm
   local major

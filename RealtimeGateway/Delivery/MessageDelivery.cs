@@ -47,14 +47,13 @@ public sealed partial class MessageDelivery(
         if (appended.Status == AppendStatus.Stored)
         {
             telemetry.MessageAccepted(template, bodyBytes, appended.Members);
-        }
-
-        // Stored but not published: members see it through the history at their next gap fill.
-        if (appended.Status == AppendStatus.Stored && !appended.Published)
-        {
-            activity?.SetTag(ErrorType, "publish_failed");
-            telemetry.PublishFailed(template);
-            LogPublishFailed(room);
+            if (!appended.Published)
+            {
+                // Stored but not published: members see it through the history at their next gap fill.
+                activity?.SetTag(ErrorType, "publish_failed");
+                telemetry.PublishFailed(template);
+                LogPublishFailed(room);
+            }
         }
 
         return appended;

@@ -260,10 +260,9 @@ async function runW6(system, sink, w6, redis) {
   return rows;
 }
 
-/** What each system runs in a profile. The first chat step carries the runtime's warm-up. */
+/** What each system runs in a profile, in order; 'warm' is the unmeasured warm-up (profile.warmupSeconds). */
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
-  // 'warm' is an unmeasured run at half the W1 rate for the runtime's warm-up time.
   if (name === 'quick') {
     // The headline's shape in under 5 minutes: both sides on and off, two replicas, the worker.
     return [
@@ -287,7 +286,8 @@ function plan(name) {
     ['peer-2-on', ['warm', 'W1', 'W2']],
     ['ours-2-on', ['warm', 'W1', 'W2']],
     ['ours-worker', ['warm', 'W6']],
-  ];}
+  ];
+}
 
 async function measureSystem(systemKey, workloads, sink) {
   const definition = SYSTEMS[systemKey];
@@ -317,7 +317,7 @@ async function measureSystem(systemKey, workloads, sink) {
         }));
       }
       if (workload === 'W0') rows.push(...await runW0(systemKey, system, sink, profile.w0));
-      if (workload === 'W6') rows.push(...await runW6(system, sink, { ...profile.w6 }, system.redis));
+      if (workload === 'W6') rows.push(...await runW6(system, sink, profile.w6, system.redis));
     }
   } finally {
     await stopSystem(system);
