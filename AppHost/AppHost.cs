@@ -3,12 +3,14 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Infrastructure: an external server, a container, or a local redis-server, chosen once (see README).
 var redis = builder.AddChatRedis("redis");
 var tokenSigningKey = builder.AddGeneratedSecret("chat-token-signing-key");
+var opsAccessKey = builder.AddGeneratedSecret("ops-access-key");
 
 // Services, in dependency order.
 var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
     .WithReplicas(builder.Replicas("Gateway:Replicas", defaultCount: 3))
     .WithReference(redis).WaitFor(redis)
     .WithEnvironment("Auth__SigningKey", tokenSigningKey)
+    .WithEnvironment("Ops__AccessKey", opsAccessKey)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.ChatWorker>("chat-worker")
@@ -21,6 +23,7 @@ var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
     .WithExternalHttpEndpoints()
     .WithChatAndOpsLinks()
     .WithReference(gateway).WaitFor(gateway)
+    .WithEnvironment("Ops__AccessKey", opsAccessKey)
     .WithHttpHealthCheck("/health");
 gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
 

@@ -4,4 +4,13 @@ public static class ChatHubPaths
 {
     /// <summary>Where the gateway maps the chat hub.</summary>
     public const string Hub = "/hubs/chat";
+
+    /// <summary>The development token issuer (POST; off with an identity provider).</summary>
+    public const string Token = "/auth/token";
+
+    /// <summary>The cluster at a glance, for operators (GET).</summary>
+    public const string OpsSnapshot = "/ops/snapshot";
+
+    /// <summary>The header that carries the ops access key (Ops:AccessKey) to <see cref="OpsSnapshot"/>.</summary>
+    public const string OpsKeyHeader = "X-Ops-Key";
 }

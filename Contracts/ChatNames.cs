@@ -1,19 +1,60 @@
+using System.Globalization;
+using System.Text;
+
 namespace RealtimeDemo.Contracts;
 
-/// <summary>The naming rules of the contract, shared by the gateway (which enforces them) and clients (which can check first).</summary>
+/// <summary>The naming and text rules of the contract, shared by the gateway (which enforces them) and clients (which can check first).</summary>
 public static class ChatNames
 {
     public const int MaxRoomLength = 64;
     public const int MaxUserLength = 32;
     public const int MaxClientMessageIdLength = 64;
 
-    public const string RoomRule = "1-64 characters of letters, digits, '-', '_' and '.'";
-    public const string UserRule = "1-32 characters of letters, digits, '-', '_' and '.'";
+    public const string RoomRule = "1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
+    public const string UserRule = "1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
+    public const string TextRule = "valid Unicode with at least one visible character and no control characters other than tab and line breaks";
 
     public static bool IsValidRoom(string? room) => IsName(room, MaxRoomLength);
 
     public static bool IsValidUser(string? user) => IsName(user, MaxUserLength);
 
+    // "." and ".." are names of nothing, and would read as paths wherever a name becomes one.
     private static bool IsName(string? name, int maxLength) =>
-        !string.IsNullOrEmpty(name) && name.Length <= maxLength && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+        !string.IsNullOrEmpty(name) && name.Length <= maxLength
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+        && name.Any(char.IsAsciiLetterOrDigit);
+
+    /// <summary>
+    /// True when the text would show something: valid UTF-16, at least one character that is neither white space
+    /// nor invisible (format characters such as zero-width spaces and joiners, lone combining marks, blank
+    /// "letters" such as the Hangul fillers), and no control characters but tab, line feed and carriage return.
+    /// </summary>
+    public static bool IsVisibleText(string text)
+    {
+        var visible = false;
+        for (var rest = text.AsSpan(); !rest.IsEmpty;)
+        {
+            if (Rune.DecodeFromUtf16(rest, out var rune, out var length) != System.Buffers.OperationStatus.Done)
+            {
+                return false; // a lone surrogate
+            }
+
+            rest = rest[length..];
+            var category = Rune.GetUnicodeCategory(rune);
+            if (category == UnicodeCategory.Control && rune.Value is not ('\t' or '\n' or '\r'))
+            {
+                return false;
+            }
+
+            visible |= !Rune.IsWhiteSpace(rune) && !IsInvisible(rune, category);
+        }
+
+        return visible;
+    }
+
+    private static bool IsInvisible(Rune rune, UnicodeCategory category) =>
+        category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
+            or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            or UnicodeCategory.SpaceSeparator or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned
+        || rune.Value is 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800 or 0x180E or 0x034F;
 }

@@ -8,6 +8,9 @@ namespace RealtimeDemo.Contracts;
 /// </summary>
 public static class ChatRedisKeys
 {
+    /// <summary>Stands for the name in a key template handed to a Lua script, which builds keys it discovers (a connection's rooms).</summary>
+    public const string NamePlaceholder = "{}";
+
     /// <summary>Every accepted room message, in acceptance order; entry ids are the message ids.</summary>
     public static readonly RedisKey MessageStream = "chat:messages";
 

@@ -109,14 +109,11 @@ public static class Extensions
         return builder;
     }
 
+    // The status only: check names and descriptions are internals (each service logs why it turned unhealthy).
     private static Task WriteHealthReportAsync(Microsoft.AspNetCore.Http.HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        return System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
-        });
+        return System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, new { status = report.Status.ToString() });
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -124,7 +121,6 @@ public static class Extensions
         app.UseShortConnectionTraces();
 
         // Mapped in every environment: the AppHost's health checks and any orchestrator's probes need them.
-        // The body says which check failed and why (descriptions only: no exception details).
         app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteHealthReportAsync });
 
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions

@@ -1,4 +1,6 @@
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -10,43 +12,93 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class ChatAuthenticationExtensions
 {
-    /// <summary>Bearer tokens for the hub (header, or access_token on the hub path for WebSockets) and the token issuer.</summary>
+    private const string TokenRequestsPolicy = "token-requests";
+
+    /// <summary>
+    /// Bearer tokens for the hub (header, or access_token on the hub path for WebSockets), from an OpenID Connect
+    /// identity provider (Auth:Authority) or the development issuer, and the rate limit on that issuer.
+    /// </summary>
     public static IServiceCollection AddChatAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart();
+        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart()
+            .PostConfigure<IHostEnvironment>((tokens, environment) => tokens.DevelopmentTokens ??= !tokens.UsesAuthority && environment.IsDevelopment());
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<IUserIdProvider, NameUserIdProvider>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<TokenOptions>>((jwt, tokens) =>
+            .Configure<IOptions<TokenOptions>>((jwt, options) =>
             {
+                var tokens = options.Value;
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = new TokenValidationParameters
                 {
-                    ValidIssuer = tokens.Value.Issuer,
-                    ValidAudience = tokens.Value.Audience,
-                    IssuerSigningKey = new SymmetricSecurityKey(tokens.Value.SigningKeyBytes),
-                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-                    NameClaimType = TokenIssuer.NameClaim,
+                    ValidAudience = tokens.Audience,
+                    NameClaimType = tokens.UsesAuthority ? tokens.NameClaim : TokenIssuer.NameClaim,
+                    RoleClaimType = tokens.RoleClaim,
                     ClockSkew = TimeSpan.FromSeconds(30),
                 };
-                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken, OnChallenge = CountRejection };
+                if (tokens.UsesAuthority)
+                {
+                    // Issuer and signing keys come from the provider's discovery document and JWKS; only
+                    // asymmetric signatures, so no shared secret can ever sign a token the hub accepts.
+                    jwt.Authority = tokens.Authority;
+                    jwt.RequireHttpsMetadata = tokens.RequireHttpsMetadata;
+                    jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSsaPssSha256];
+                }
+                else
+                {
+                    jwt.TokenValidationParameters.ValidIssuer = tokens.Issuer;
+                    jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(tokens.SigningKeyBytes);
+                    jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+                }
+
+                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken, OnTokenValidated = RequireChatUserName, OnChallenge = CountRejection };
             });
         services.AddAuthorization();
+
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = RefuseTooManyTokenRequests;
+            limiter.AddPolicy(TokenRequestsPolicy, context =>
+            {
+                var limits = context.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value.TokenRequests;
+                return RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = limits.Burst,
+                    TokensPerPeriod = 1,
+                    ReplenishmentPeriod = TimeSpan.FromMinutes(1) / limits.PermitsPerMinute,
+                    QueueLimit = 0,
+                });
+            });
+        });
         return services;
     }
 
-    /// <summary>POST /auth/token { "userName": "..." } → { "token", "expiresAt" }.</summary>
-    public static RouteHandlerBuilder MapTokenEndpoint(this IEndpointRouteBuilder app) =>
-        app.MapPost("/auth/token", IResult (TokenRequest? request, TokenIssuer issuer) =>
-            ChatNames.IsValidUser(request?.UserName)
-                ? TypedResults.Ok(issuer.Issue(request!.UserName!))
-                : TypedResults.Problem(
-                    statusCode: StatusCodes.Status400BadRequest,
-                    title: "Invalid user name",
-                    detail: $"userName must be {ChatNames.UserRule}."));
+    /// <summary>
+    /// POST /auth/token { "userName": "..." } → { "token", "expiresAt" }: the development issuer, mapped only
+    /// when it is on, and rate-limited per client address.
+    /// </summary>
+    public static IEndpointRouteBuilder MapTokenEndpoint(this IEndpointRouteBuilder app, string corsPolicy)
+    {
+        if (app.ServiceProvider.GetRequiredService<IOptions<TokenOptions>>().Value.DevelopmentTokens != true)
+        {
+            return app;
+        }
+
+        app.MapPost(ChatHubPaths.Token, async Task<IResult> (HttpRequest request, TokenIssuer issuer, CancellationToken cancellationToken) =>
+            await TokenRequestReader.ReadAsync(request, cancellationToken) switch
+            {
+                ({ } userName, _, null) => TypedResults.Ok(issuer.Issue(userName)),
+                (_, var field, var problem) => TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { [field] = [problem!] }, detail: problem, title: "The sign-in request is not valid."),
+            })
+            .RequireRateLimiting(TokenRequestsPolicy)
+            .RequireCors(corsPolicy);
+        return app;
+    }
 
     // Browsers cannot set headers on a WebSocket, so the JavaScript client sends the token in the query
     // string; accept that on the hub path only, where no other endpoint can leak it into logs.
@@ -62,6 +114,17 @@ public static class ChatAuthenticationExtensions
         return Task.CompletedTask;
     }
 
+    // A valid signature is not enough: the name becomes the chat user, so it must follow the same rule as any name.
+    private static Task RequireChatUserName(TokenValidatedContext context)
+    {
+        if (!ChatNames.IsValidUser(context.Principal?.Identity?.Name))
+        {
+            context.Fail($"The token's user name is not a chat user name ({ChatNames.UserRule}).");
+        }
+
+        return Task.CompletedTask;
+    }
+
     // A refused connection never reaches the hub, so its filter cannot count it; the challenge is where it ends.
     private static Task CountRejection(JwtBearerChallengeContext context)
     {
@@ -72,6 +135,22 @@ public static class ChatAuthenticationExtensions
             _ => "token_invalid",
         });
         return Task.CompletedTask;
+    }
+
+    private static async ValueTask RefuseTooManyTokenRequests(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var limits = context.HttpContext.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value.TokenRequests;
+        if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+        {
+            context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many sign-ins from this address.",
+            detail: $"At most {limits.PermitsPerMinute} tokens a minute per client address, in bursts of {limits.Burst} " +
+                "(Auth:TokenRequests:PermitsPerMinute, Auth:TokenRequests:Burst). Try again in a moment.")
+            .ExecuteAsync(context.HttpContext);
     }
 
     private sealed class NameUserIdProvider : IUserIdProvider

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Hub;
@@ -12,7 +13,8 @@ internal sealed class ChatHubService(
     MessageStore messages,
     MessageDelivery delivery,
     LocalConnections local,
-    ServiceInstance instance)
+    ServiceInstance instance,
+    IOptions<ChatOptions> options)
     : IChatHubService
 {
     private const int ReplayPageSize = 500;
@@ -31,7 +33,17 @@ internal sealed class ChatHubService(
         }
     }
 
-    public Task DisconnectAsync(HubCallerContext caller) => ForgetConnectionAsync(caller.ConnectionId);
+    /// <summary>
+    /// Closes the connection's gate first: a join still in flight either finished before (and is cleaned up
+    /// here) or is refused after, so no interleaving leaves a member behind.
+    /// </summary>
+    public async Task DisconnectAsync(HubCallerContext caller)
+    {
+        using (await local.CloseAsync(caller.ConnectionId))
+        {
+            await ForgetConnectionAsync(caller.ConnectionId);
+        }
+    }
 
     /// <summary>Removes a connection from the registry and tells its rooms when its user is gone from them.</summary>
     public async Task ForgetConnectionAsync(string connectionId)
@@ -45,35 +57,45 @@ internal sealed class ChatHubService(
 
     public async Task<JoinRoomResult> JoinRoomAsync(HubCallerContext caller, string room)
     {
-        var user = UserName(caller);
+        var (connectionId, user) = (caller.ConnectionId, UserName(caller));
+        using var gate = await local.EnterAsync(connectionId) ?? throw Closing();
 
-        // Into the group first: whatever is stored after the registry answers below is then delivered live.
-        await hub.Groups.AddToGroupAsync(caller.ConnectionId, room);
-        var joined = await registry.JoinAsync(caller.ConnectionId, user, room);
+        // A refused join leaves no trace: checked before the registry, the group or the room's deliveries hear of it.
+        var limit = options.Value.Limits.MaxRoomsPerConnection;
+        if (!local.IsIn(connectionId, room) && local.RoomsOf(connectionId).Count >= limit)
+        {
+            throw new ChatHubError(ChatErrorCodes.TooManyRooms, $"This connection is in too many rooms (at most {limit}, Chat:Limits:MaxRoomsPerConnection); leave one first.");
+        }
+
+        var joined = await registry.JoinAsync(connectionId, user, room);
         if (joined.Status == JoinStatus.Unregistered)
         {
-            // Another replica took this one for dead (a long pause) and removed its entries; put them back.
-            await RegisterAgainAsync(caller.ConnectionId, user);
-            joined = await registry.JoinAsync(caller.ConnectionId, user, room);
+            // The connection is alive (its gate is open), but another replica took this one for dead, or Redis
+            // lost its data: put its entries back.
+            await RegisterAgainAsync(connectionId, user);
+            joined = await registry.JoinAsync(connectionId, user, room);
         }
 
-        if (joined.Status == JoinStatus.TooManyRooms)
-        {
-            await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
-            throw new ChatHubError(ChatErrorCodes.TooManyRooms, "This connection is in too many rooms (Chat:Limits:MaxRoomsPerConnection); leave one first.");
-        }
-
-        await AnnounceIfFirstAsync(joined, room, user, caller.ConnectionId);
-        return new JoinRoomResult(room, joined.Members, joined.LastMessageId, joined.LastSequence);
+        // Deliveries start now; where the history ends is read after that, so whatever is stored later
+        // reaches this connection live, and whatever was stored earlier is history the caller can read.
+        await hub.Groups.AddToGroupAsync(connectionId, room);
+        var position = await messages.PositionAsync(room);
+        await AnnounceIfFirstAsync(joined, room, user, connectionId);
+        return new JoinRoomResult(room, joined.Members, position.LastMessageId, position.LastSequence);
     }
 
     public async Task LeaveRoomAsync(HubCallerContext caller, string room)
     {
-        var user = UserName(caller);
-        var lastConnection = await registry.LeaveAsync(caller.ConnectionId, user, room)
-            ?? throw new ChatHubError(ChatErrorCodes.NotMember, $"This connection is not in room '{room}'.");
-        await hub.Groups.RemoveFromGroupAsync(caller.ConnectionId, room);
-        if (lastConnection)
+        var (connectionId, user) = (caller.ConnectionId, UserName(caller));
+        using var gate = await local.EnterAsync(connectionId) ?? throw Closing();
+        if (!local.IsIn(connectionId, room))
+        {
+            throw new ChatHubError(ChatErrorCodes.NotMember, $"This connection is not in room '{room}'.");
+        }
+
+        var lastConnection = await registry.LeaveAsync(connectionId, user, room);
+        await hub.Groups.RemoveFromGroupAsync(connectionId, room);
+        if (lastConnection == true)
         {
             await hub.Clients.Group(room).UserLeft(room, user);
         }
@@ -81,8 +103,8 @@ internal sealed class ChatHubService(
 
     public async Task<MessageAck> SendMessageAsync(HubCallerContext caller, string room, string clientMessageId, string text)
     {
-        var sent = await delivery.SendToRoomAsync(caller.ConnectionId, UserName(caller), room, clientMessageId, text);
-        var message = sent.Message ?? throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before sending to it.");
+        EnsureMember(caller, room, "sending to it");
+        var message = (await delivery.SendToRoomAsync(UserName(caller), room, clientMessageId, text)).Message;
         return new MessageAck(message.Id, room, message.SentAt, message.Sequence);
     }
 
@@ -102,13 +124,13 @@ internal sealed class ChatHubService(
 
     public async Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(HubCallerContext caller, string room, string? afterMessageId, int limit)
     {
-        await EnsureMemberAsync(caller, room);
+        EnsureMember(caller, room, "reading its history or members");
         return await messages.ReadAsync(room, afterMessageId, limit);
     }
 
     public async Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(HubCallerContext caller, string room, int limit)
     {
-        await EnsureMemberAsync(caller, room);
+        EnsureMember(caller, room, "reading its history or members");
         return await messages.ReadLatestAsync(room, limit);
     }
 
@@ -116,19 +138,22 @@ internal sealed class ChatHubService(
 
     public async Task<IReadOnlyList<string>> GetRoomMembersAsync(HubCallerContext caller, string room)
     {
-        await EnsureMemberAsync(caller, room);
+        EnsureMember(caller, room, "reading its history or members");
         return await registry.MembersAsync(room, MaxMembersListed);
     }
 
     public ConnectionDetails GetConnectionInfo(HubCallerContext caller) => new(caller.ConnectionId, UserName(caller), instance.Id);
 
-    private async Task EnsureMemberAsync(HubCallerContext caller, string room)
+    // This replica holds the connection, so its own record of the connection's rooms is the authority.
+    private void EnsureMember(HubCallerContext caller, string room, string doing)
     {
-        if (!await registry.IsMemberAsync(caller.ConnectionId, room))
+        if (!local.IsIn(caller.ConnectionId, room))
         {
-            throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before reading its history or members.");
+            throw new ChatHubError(ChatErrorCodes.NotMember, $"Join room '{room}' before {doing}.");
         }
     }
+
+    private static ChatHubError Closing() => new(ChatErrorCodes.ConnectionClosing, "This connection is closing.");
 
     /// <summary>
     /// Sends this replica's connections every message of their rooms accepted since <paramref name="since"/>:
@@ -181,18 +206,21 @@ internal sealed class ChatHubService(
     /// </summary>
     public async Task<int> RegisterLocalConnectionsAgainAsync()
     {
-        var connections = local.Ids.ToList();
-        foreach (var connectionId in connections)
+        var registered = 0;
+        foreach (var connectionId in local.Ids.ToList())
         {
-            if (local.User(connectionId) is { } user)
+            using var gate = await local.EnterAsync(connectionId);
+            if (gate is not null && local.User(connectionId) is { } user)
             {
                 await RegisterAgainAsync(connectionId, user);
+                registered++;
             }
         }
 
-        return connections.Count;
+        return registered;
     }
 
+    // Callers hold the connection's gate.
     private async Task RegisterAgainAsync(string connectionId, string user)
     {
         await registry.ConnectAsync(connectionId, user, enforceLimits: false);

@@ -7,8 +7,8 @@ using StackExchange.Redis;
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
 /// <summary>
-/// Room messages in Redis. A message is accepted by one script that checks the sender is in the room,
-/// numbers it, appends it to the worker's stream and to the room's history under the same id (with the
+/// Room messages in Redis. A message is accepted by one script (the sender's replica has checked that its
+/// connection is in the room) that numbers it, appends it to the worker's stream and to the room's history under the same id (with the
 /// sender's trace context, field "tp"), remembers the client message id, and publishes it on the room's
 /// delivery channel, so the ack means "durably stored", a resend changes nothing, and live delivery costs
 /// no second round trip to Redis (which, under load, is where an ack waited longest).
@@ -19,7 +19,6 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         local members = redis.call('HLEN', @members)
         local previous = redis.call('GET', @deduplication)
         if previous then return {'duplicate', previous, members} end
-        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then return {'not-member', '', members} end
         local seq = redis.call('INCR', @sequence)
         local id = redis.call('XADD', @stream, 'MAXLEN', '~', @maxStream, '*',
           'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'tp', @traceParent)
@@ -34,15 +33,33 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         return {'stored', ack, members, type(published) == 'number' and 1 or 0}
         """);
 
+    // One script, so the sequence and the last id belong to the same moment.
+    private static readonly LuaScript PositionScript = LuaScript.Prepare("""
+        local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
+        local lastId = ''
+        if #last > 0 then lastId = last[1][1] end
+        return {redis.call('GET', @sequence) or '0', lastId}
+        """);
+
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<AppendOutcome> AppendAsync(string connectionId, string user, string room, string clientMessageId, string text, string? traceParent)
+    /// <summary>Where the room's history ends now: its last message's id and sequence.</summary>
+    public async Task<RoomPosition> PositionAsync(string room)
+    {
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(PositionScript, new
+        {
+            history = ChatRedisKeys.RoomHistory(room),
+            sequence = ChatRedisKeys.RoomSequence(room),
+        }))!;
+        return new RoomPosition(NullIfEmpty((string?)result[1]), (long)result[0]);
+    }
+
+    public async Task<AppendOutcome> AppendAsync(string user, string room, string clientMessageId, string text, string? traceParent)
     {
         var history = options.Value.History;
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, new
         {
             deduplication = ChatRedisKeys.Deduplication(user, room, clientMessageId),
-            connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
             sequence = ChatRedisKeys.RoomSequence(room),
             stream = ChatRedisKeys.MessageStream,
             history = ChatRedisKeys.RoomHistory(room),
@@ -59,11 +76,6 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         }))!;
 
         var members = (int)result[2];
-        if ((string?)result[0] == "not-member")
-        {
-            return new AppendOutcome(AppendStatus.NotMember, null, members);
-        }
-
         var ack = ((string)result[1]!).Split(' ');
         var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), traceParent);
         return (string?)result[0] == "stored"
@@ -125,12 +137,24 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
     public static DateTimeOffset SentAt(string messageId) =>
         DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(messageId.AsSpan(0, messageId.IndexOf('-'))));
 
+    /// <summary>
+    /// "&lt;ms&gt;-&lt;n&gt;", ASCII digits only, each part a 64-bit number, as Redis issues them. The very last
+    /// possible id is refused too: a range after it is empty by definition, and Redis rejects it as an error.
+    /// </summary>
     public static bool IsMessageId(string? value)
     {
         var dash = value?.IndexOf('-') ?? -1;
-        return dash > 0 && value!.Length <= 41
-            && ulong.TryParse(value.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out _)
-            && ulong.TryParse(value.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _);
+        if (dash <= 0 || value!.Length > 41)
+        {
+            return false;
+        }
+
+        var first = value.AsSpan(0, dash);
+        var second = value.AsSpan(dash + 1);
+        return second.Length > 0 && !first.ContainsAnyExceptInRange('0', '9') && !second.ContainsAnyExceptInRange('0', '9')
+            && ulong.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
+            && ulong.TryParse(second, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            && (milliseconds, number) != (ulong.MaxValue, ulong.MaxValue);
     }
 
     private static ChatMessage ToMessage(string room, StreamEntry entry) =>
@@ -144,11 +168,13 @@ public enum AppendStatus
 {
     Stored,
     Duplicate,
-    NotMember,
 }
+
+/// <summary>Where a room's history ends: its last message (null when it has none) and the last sequence number issued.</summary>
+public sealed record RoomPosition(string? LastMessageId, long LastSequence);
 
 /// <summary>
 /// The stored (or previously stored) message, the room's cluster-wide members at that moment, and whether
 /// this append published it live (a duplicate is not published again: the first append did).
 /// </summary>
-public sealed record AppendOutcome(AppendStatus Status, ChatMessage? Message, int Members, bool Published = false);
+public sealed record AppendOutcome(AppendStatus Status, ChatMessage Message, int Members, bool Published = false);

@@ -21,20 +21,16 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return 'ok'
         """);
 
+    // The rooms-per-connection limit is checked by the connection's own replica before this runs.
     private static readonly LuaScript JoinScript = LuaScript.Prepare("""
         if redis.call('EXISTS', @connection) == 0 then return {'unregistered'} end
         local first = 0
-        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then
-          if redis.call('SCARD', @connectionRooms) >= tonumber(@maxRooms) then return {'too-many-rooms'} end
-          redis.call('SADD', @connectionRooms, @room)
+        if redis.call('SADD', @connectionRooms, @room) == 1 then
           if redis.call('HINCRBY', @members, @user, 1) == 1 then first = 1 end
         end
         local count = redis.call('HLEN', @members)
         redis.call('ZADD', @activeRooms, count, @room)
-        local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
-        local lastId = ''
-        if #last > 0 then lastId = last[1][1] end
-        return {'ok', first, count, lastId, redis.call('GET', @sequence) or '0'}
+        return {'ok', first, count}
         """);
 
     private static readonly LuaScript LeaveScript = LuaScript.Prepare("""
@@ -49,12 +45,32 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return {'ok', last, count}
         """);
 
-    private static readonly LuaScript UnregisterScript = LuaScript.Prepare("""
+    // One script, so a join can never land between reading a connection's rooms and removing it, and two
+    // replicas cleaning up the same connection announce its departure once. Per-room and per-user key names
+    // are built here from the templates ChatRedisKeys gives ({} stands for the name).
+    private static readonly LuaScript DisconnectScript = LuaScript.Prepare("""
+        local function key(template, name)
+          local at = string.find(template, '{}', 1, true)
+          return string.sub(template, 1, at - 1) .. name .. string.sub(template, at + 2)
+        end
+        local user = redis.call('HGET', @connection, 'user')
+        if not user then return {} end
+        local replica = redis.call('HGET', @connection, 'replica')
+        local left = {user}
+        for _, room in ipairs(redis.call('SMEMBERS', @connectionRooms)) do
+          local members = key(@membersTemplate, room)
+          if redis.call('HINCRBY', members, user, -1) <= 0 then
+            redis.call('HDEL', members, user)
+            table.insert(left, room)
+          end
+          local count = redis.call('HLEN', members)
+          if count == 0 then redis.call('ZREM', @activeRooms, room) else redis.call('ZADD', @activeRooms, count, room) end
+        end
         redis.call('SREM', @connections, @connectionId)
-        redis.call('SREM', @userConnections, @connectionId)
-        redis.call('SREM', @replicaConnections, @connectionId)
+        redis.call('SREM', key(@userConnectionsTemplate, user), @connectionId)
+        redis.call('SREM', key(@replicaConnectionsTemplate, replica), @connectionId)
         redis.call('DEL', @connection, @connectionRooms)
-        return 1
+        return left
         """);
 
     // Redis's clock, not each replica's, decides who is late.
@@ -107,18 +123,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
             members = ChatRedisKeys.RoomMembers(room),
             activeRooms = ChatRedisKeys.ActiveRooms,
-            history = ChatRedisKeys.RoomHistory(room),
-            sequence = ChatRedisKeys.RoomSequence(room),
             room,
             user,
-            maxRooms = Limits.MaxRoomsPerConnection,
         }))!;
-        return (string?)result[0] switch
-        {
-            "ok" => new JoinOutcome(JoinStatus.Joined, (int)result[1] == 1, (int)result[2], NullIfEmpty((string?)result[3]), (long)result[4]),
-            "too-many-rooms" => new JoinOutcome(JoinStatus.TooManyRooms, false, 0, null, 0),
-            _ => new JoinOutcome(JoinStatus.Unregistered, false, 0, null, 0),
-        };
+        return (string?)result[0] == "ok"
+            ? new JoinOutcome(JoinStatus.Joined, (int)result[1] == 1, (int)result[2])
+            : new JoinOutcome(JoinStatus.Unregistered, false, 0);
     }
 
     /// <summary>Leaves the room; true when this was the user's last connection in it.</summary>
@@ -135,43 +145,24 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return (string?)result[0] == "ok" ? (int)result[1] == 1 : null;
     }
 
-    /// <summary>Removes a connection everywhere; returns the rooms its user no longer has any connection in.</summary>
+    /// <summary>Removes a connection everywhere, atomically; returns the rooms its user no longer has any connection in.</summary>
     public async Task<(string? User, IReadOnlyList<string> RoomsLeft)> DisconnectAsync(string connectionId)
     {
-        var connection = await Db.HashGetAllAsync(ChatRedisKeys.Connection(connectionId));
-        var user = connection.FirstOrDefault(e => e.Name == "user").Value;
-        var replica = connection.FirstOrDefault(e => e.Name == "replica").Value;
-        if (user.IsNullOrEmpty)
+        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(DisconnectScript, new
         {
-            return (null, []); // never registered, or already cleaned up by another replica
-        }
-
-        var roomsLeft = new List<string>();
-        foreach (var room in await RoomsOfAsync(connectionId))
-        {
-            if (await LeaveAsync(connectionId, user!, room) == true)
-            {
-                roomsLeft.Add(room);
-            }
-        }
-
-        await Db.ScriptEvaluateAsync(UnregisterScript, new
-        {
-            connections = ChatRedisKeys.Connections,
-            userConnections = ChatRedisKeys.UserConnections(user!),
-            replicaConnections = ChatRedisKeys.ReplicaConnections(replica!),
             connection = ChatRedisKeys.Connection(connectionId),
             connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
+            connections = ChatRedisKeys.Connections,
+            activeRooms = ChatRedisKeys.ActiveRooms,
             connectionId,
-        });
-        return (user, roomsLeft);
+            membersTemplate = ChatRedisKeys.RoomMembers(ChatRedisKeys.NamePlaceholder).ToString(),
+            userConnectionsTemplate = ChatRedisKeys.UserConnections(ChatRedisKeys.NamePlaceholder).ToString(),
+            replicaConnectionsTemplate = ChatRedisKeys.ReplicaConnections(ChatRedisKeys.NamePlaceholder).ToString(),
+        }))!;
+
+        // Empty: never registered, or already cleaned up by another replica.
+        return result.Length == 0 ? (null, []) : ((string?)result[0], [.. result.Skip(1).Select(r => (string)r!)]);
     }
-
-    public async Task<IReadOnlyList<string>> RoomsOfAsync(string connectionId) =>
-        [.. (await Db.SetMembersAsync(ChatRedisKeys.ConnectionRooms(connectionId))).Select(r => (string)r!)];
-
-    public async Task<bool> IsMemberAsync(string connectionId, string room) =>
-        await Db.SetContainsAsync(ChatRedisKeys.ConnectionRooms(connectionId), room);
 
     public async Task<bool> IsOnlineAsync(string user) =>
         await Db.SetLengthAsync(ChatRedisKeys.UserConnections(user)) > 0;
@@ -213,8 +204,6 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         await Db.KeyDeleteAsync(ChatRedisKeys.ReplicaConnections(replica));
         await Db.SortedSetRemoveAsync(ChatRedisKeys.Replicas, replica);
     }
-
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
 
 public enum ConnectOutcome
@@ -227,8 +216,9 @@ public enum ConnectOutcome
 public enum JoinStatus
 {
     Joined,
-    TooManyRooms,
+
+    /// <summary>The registry does not know the connection: another replica took this one for dead, or Redis lost its data.</summary>
     Unregistered,
 }
 
-public sealed record JoinOutcome(JoinStatus Status, bool FirstForUser, int Members, string? LastMessageId, long LastSequence);
+public sealed record JoinOutcome(JoinStatus Status, bool FirstForUser, int Members);

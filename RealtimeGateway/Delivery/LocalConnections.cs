@@ -3,51 +3,86 @@ using Microsoft.AspNetCore.SignalR;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
-/// <summary>This replica's connections and which rooms each is in, as the hub lifetime manager sees them.</summary>
+/// <summary>
+/// This replica's connections and the rooms each is in: the authority for what a local connection may read,
+/// send to and receive (the Redis registry is the cluster's view of the same fact, for presence and limits).
+/// Each connection also has a gate that serialises its membership changes with its disconnect, so a call
+/// still in flight when the connection drops can never register a connection that is gone.
+/// </summary>
 public sealed class LocalConnections
 {
-    private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new();
+    private readonly ConcurrentDictionary<string, Entry> _connections = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _roomsOf = new(StringComparer.Ordinal);
 
-    public void Add(HubConnectionContext connection) => _connections[connection.ConnectionId] = connection;
+    public void Add(HubConnectionContext connection) => _connections[connection.ConnectionId] = new Entry(connection);
 
     /// <summary>Forgets the connection; returns the rooms it was in.</summary>
     public IReadOnlyList<string> Remove(string connectionId)
     {
-        _connections.TryRemove(connectionId, out _);
+        if (!_connections.TryRemove(connectionId, out var entry))
+        {
+            return [];
+        }
+
         lock (_rooms)
         {
-            if (!_roomsOf.Remove(connectionId, out var rooms))
-            {
-                return [];
-            }
-
-            foreach (var room in rooms)
+            foreach (var room in entry.Rooms)
             {
                 RemoveFromRoom(room, connectionId);
             }
 
-            return [.. rooms];
+            return [.. entry.Rooms];
         }
+    }
+
+    /// <summary>
+    /// Waits for the connection's gate. Null when the connection is gone or closing: nothing may be registered
+    /// for it any more. Dispose the result to let the next change in.
+    /// </summary>
+    public async Task<IDisposable?> EnterAsync(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var entry))
+        {
+            return null;
+        }
+
+        await entry.Gate.WaitAsync();
+        if (entry.Closed)
+        {
+            entry.Gate.Release();
+            return null;
+        }
+
+        return new Release(entry.Gate);
+    }
+
+    /// <summary>
+    /// Marks the connection closing, after any membership change in progress: every later
+    /// <see cref="EnterAsync"/> answers null. Dispose the result once the registry cleanup is done.
+    /// </summary>
+    public async Task<IDisposable> CloseAsync(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var entry))
+        {
+            return new Release(null);
+        }
+
+        await entry.Gate.WaitAsync();
+        entry.Closed = true;
+        return new Release(entry.Gate);
     }
 
     /// <summary>True when the connection is local and was not yet in the room.</summary>
     public bool Join(string connectionId, string room)
     {
-        if (!_connections.ContainsKey(connectionId))
+        if (!_connections.TryGetValue(connectionId, out var entry))
         {
             return false;
         }
 
         lock (_rooms)
         {
-            if (!_roomsOf.TryGetValue(connectionId, out var rooms))
-            {
-                _roomsOf[connectionId] = rooms = new HashSet<string>(StringComparer.Ordinal);
-            }
-
-            if (!rooms.Add(room))
+            if (!entry.Rooms.Add(room))
             {
                 return false;
             }
@@ -64,9 +99,14 @@ public sealed class LocalConnections
 
     public bool Leave(string connectionId, string room)
     {
+        if (!_connections.TryGetValue(connectionId, out var entry))
+        {
+            return false;
+        }
+
         lock (_rooms)
         {
-            if (!_roomsOf.TryGetValue(connectionId, out var rooms) || !rooms.Remove(room))
+            if (!entry.Rooms.Remove(room))
             {
                 return false;
             }
@@ -78,15 +118,25 @@ public sealed class LocalConnections
 
     public ICollection<string> Ids => _connections.Keys;
 
+    public int Count => _connections.Count;
+
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
-    public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var connection) ? connection.UserIdentifier : null;
+    public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var entry) ? entry.Connection.UserIdentifier : null;
+
+    public bool IsIn(string connectionId, string room)
+    {
+        lock (_rooms)
+        {
+            return _connections.TryGetValue(connectionId, out var entry) && entry.Rooms.Contains(room);
+        }
+    }
 
     public IReadOnlyList<string> RoomsOf(string connectionId)
     {
         lock (_rooms)
         {
-            return _roomsOf.TryGetValue(connectionId, out var rooms) ? [.. rooms] : [];
+            return _connections.TryGetValue(connectionId, out var entry) ? [.. entry.Rooms] : [];
         }
     }
 
@@ -103,7 +153,7 @@ public sealed class LocalConnections
         lock (_rooms)
         {
             return _rooms.TryGetValue(room, out var members)
-                ? [.. members.Select(id => _connections.GetValueOrDefault(id)).OfType<HubConnectionContext>()]
+                ? [.. members.Select(id => _connections.GetValueOrDefault(id)?.Connection).OfType<HubConnectionContext>()]
                 : [];
         }
     }
@@ -114,5 +164,25 @@ public sealed class LocalConnections
         {
             _rooms.Remove(room);
         }
+    }
+
+    private sealed class Entry(HubConnectionContext connection)
+    {
+        public HubConnectionContext Connection { get; } = connection;
+
+        /// <summary>Guarded by the owner's room lock.</summary>
+        public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Written and read under <see cref="Gate"/>.</summary>
+        public bool Closed { get; set; }
+    }
+
+    private sealed class Release(SemaphoreSlim? gate) : IDisposable
+    {
+        private SemaphoreSlim? _gate = gate;
+
+        public void Dispose() => Interlocked.Exchange(ref _gate, null)?.Release();
     }
 }

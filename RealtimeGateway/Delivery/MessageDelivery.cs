@@ -25,19 +25,14 @@ public sealed partial class MessageDelivery(
     ILogger<MessageDelivery> logger)
 {
     /// <summary>Stores the message (the ack's promise) and, in the same script, publishes it to every replica with members in the room.</summary>
-    public async Task<AppendOutcome> SendToRoomAsync(string connectionId, string user, string room, string clientMessageId, string text)
+    public async Task<AppendOutcome> SendToRoomAsync(string user, string room, string clientMessageId, string text)
     {
         var template = rooms.For(room);
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(template), ActivityKind.Producer);
         activity.SetMessaging("send", room, template, messageId: null);
 
-        var appended = await store.AppendAsync(connectionId, user, room, clientMessageId, text, MessageTraceContext.From(activity));
-        if (appended.Message is not { } message)
-        {
-            activity?.SetTag(ErrorType, "not_member");
-            return appended;
-        }
-
+        var appended = await store.AppendAsync(user, room, clientMessageId, text, MessageTraceContext.From(activity));
+        var message = appended.Message;
         var bodyBytes = Encoding.UTF8.GetByteCount(text);
         activity?.SetTag(MessagingMessageId, message.Id);
         activity?.SetTag(Sequence, message.Sequence);

@@ -8,6 +8,8 @@ using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Hub;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using RealtimeDemo.RealtimeGateway.Auth;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -19,8 +21,12 @@ public static class ChatGatewayExtensions
     public static IHostApplicationBuilder AddChatGateway(this IHostApplicationBuilder builder)
     {
         builder.AddChatBackplane();
+        // Last registered wins the "json" name: every error a client reads passes through our wording.
+        builder.Services.AddSingleton<IHubProtocol, ChatJsonHubProtocol>();
         builder.Services.AddChatAuthentication();
         builder.Services.AddProblemDetails();
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = false);
+        builder.Services.AddOptions<OpsAccess>().BindConfiguration(OpsAccess.Section).ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
@@ -58,9 +64,8 @@ public static class ChatGatewayExtensions
             hub.MaximumReceiveMessageSize = limits.MaxMessageBytes;
             hub.KeepAliveInterval = limits.KeepAliveInterval;
             hub.ClientTimeoutInterval = limits.ClientTimeoutInterval;
-            // SignalR's own protocol errors (wrong argument count, oversized frame) then say what was wrong;
-            // HubErrorFilter makes sure nothing else of ours ever reaches a client unexplained.
-            hub.EnableDetailedErrors = true;
+            // Detailed errors would show clients .NET exception names; ChatJsonHubProtocol words every error instead.
+            hub.EnableDetailedErrors = false;
             hub.AddFilter<TelemetryHubFilter>();
             hub.AddFilter<HubErrorFilter>();
             hub.AddFilter<MessageRateFilter>();
@@ -79,6 +84,9 @@ public static class ChatGatewayExtensions
 
     public static WebApplication MapChatGateway(this WebApplication app)
     {
+        // In every environment: a failure is a problem response with no exception details (Development's
+        // exception page would show clients a stack trace).
+        app.UseExceptionHandler();
         app.UseCors();
         app.UseWhen(context => context.Request.Path.StartsWithSegments(ChatHubPaths.Hub), hub => hub
             .Use(RefuseWhileStopping)
@@ -86,15 +94,25 @@ public static class ChatGatewayExtensions
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapTokenEndpoint().RequireCors(BrowserClientsPolicy);
+        app.UseRateLimiter();
+
+        app.MapTokenEndpoint(BrowserClientsPolicy);
         app.MapOpsSnapshot();
-        app.MapHub<ChatHub>(ChatHubPaths.Hub, options =>
+
+        // As MapHub<ChatHub> does, plus a handshake answered in our words and a timeout for clients that never send anything.
+        var limits = app.Services.GetRequiredService<IOptions<ChatOptions>>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        app.MapConnections(ChatHubPaths.Hub, new HttpConnectionDispatcherOptions
             {
                 // The proxy in front of the replicas is not sticky: a negotiate request and a long-polling
                 // connection could land on different replicas, so only WebSockets are offered.
-                options.Transports = HttpTransportType.WebSockets;
-                options.CloseOnAuthenticationExpiration = true;
-            })
+                Transports = HttpTransportType.WebSockets,
+                CloseOnAuthenticationExpiration = true,
+            }, connections => connections
+                .UseHandshakeCheck()
+                .UseSilentConnectionTimeout(() => limits.Value.Limits.ClientTimeoutInterval, time)
+                .UseHub<ChatHub>())
+            .WithMetadata(new HubMetadata(typeof(ChatHub)))
             .RequireAuthorization()
             .RequireCors(BrowserClientsPolicy);
         return app;

@@ -1,4 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.Chat;
 using StackExchange.Redis;
 
@@ -8,10 +12,22 @@ public static class OpsEndpointExtensions
 {
     private const int BusiestRooms = 10;
 
-    /// <summary>GET /ops/snapshot: every live gateway and worker process and the busiest rooms (signed-in callers only).</summary>
+    /// <summary>
+    /// GET /ops/snapshot: every live gateway and worker process and the busiest rooms — for operators only:
+    /// a caller with Ops:AccessKey (the AppHost gives it to the frontend) in the X-Ops-Key header, or a user
+    /// whose token carries the operator role (Auth:OperatorRole). A chat token alone is not enough.
+    /// </summary>
     public static RouteHandlerBuilder MapOpsSnapshot(this IEndpointRouteBuilder app) =>
-        app.MapGet("/ops/snapshot", async (IConnectionMultiplexer redis, PresenceRegistry registry) =>
+        app.MapGet(ChatHubPaths.OpsSnapshot, async Task<IResult> (HttpContext context, IConnectionMultiplexer redis, PresenceRegistry registry) =>
         {
+            if (!IsOperator(context))
+            {
+                return TypedResults.Problem(
+                    statusCode: context.User.Identity?.IsAuthenticated == true ? StatusCodes.Status403Forbidden : StatusCodes.Status401Unauthorized,
+                    title: "The ops snapshot is for operators.",
+                    detail: $"Send the ops access key (Ops:AccessKey) in the {ChatHubPaths.OpsKeyHeader} header, or a token with the operator role (Auth:OperatorRole).");
+            }
+
             var db = redis.GetDatabase();
             var gateways = OpsStatsStore.ReadAsync<GatewayReplicaStats>(db, ChatRedisKeys.GatewayStatsIndex);
             var workers = OpsStatsStore.ReadAsync<WorkerStats>(db, ChatRedisKeys.WorkerStatsIndex);
@@ -19,7 +35,22 @@ public static class OpsEndpointExtensions
             var activeRooms = registry.ActiveRoomCountAsync();
             var connections = registry.ConnectionCountAsync();
             await Task.WhenAll(gateways, workers, rooms, activeRooms, connections);
-            return new OpsSnapshot(DateTimeOffset.UtcNow, connections.Result, activeRooms.Result, rooms.Result,
-                [.. gateways.Result.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. workers.Result.OrderBy(w => w.Consumer, StringComparer.Ordinal)]);
-        }).RequireAuthorization();
+            return TypedResults.Ok(new OpsSnapshot(DateTimeOffset.UtcNow, connections.Result, activeRooms.Result, rooms.Result,
+                [.. gateways.Result.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. workers.Result.OrderBy(w => w.Consumer, StringComparer.Ordinal)]));
+        });
+
+    private static bool IsOperator(HttpContext context)
+    {
+        var tokens = context.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value;
+        var key = context.RequestServices.GetRequiredService<IOptions<OpsAccess>>().Value.AccessKey;
+        var offered = context.Request.Headers[ChatHubPaths.OpsKeyHeader].ToString();
+        if (!string.IsNullOrEmpty(key) && offered.Length > 0
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(offered), Encoding.UTF8.GetBytes(key)))
+        {
+            return true;
+        }
+
+        // Development tokens are handed to anyone, so only an identity provider's role counts.
+        return tokens.UsesAuthority && context.User.HasClaim(tokens.RoleClaim, tokens.OperatorRole);
+    }
 }

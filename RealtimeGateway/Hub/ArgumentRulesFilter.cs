@@ -32,8 +32,10 @@ internal sealed class ArgumentRulesFilter(IOptions<ChatOptions> options) : IHubF
             UserNameAttribute when !ChatNames.IsValidUser(value as string) => $"must be {ChatNames.UserRule}.",
             MessageTextAttribute when value is not string text || string.IsNullOrWhiteSpace(text) || text.Length > limits.MaxTextLength =>
                 $"must be 1-{limits.MaxTextLength} characters and not only whitespace (Chat:Limits:MaxTextLength).",
-            ClientMessageIdAttribute when value is not string id || string.IsNullOrWhiteSpace(id) || id.Length > ChatNames.MaxClientMessageIdLength =>
-                $"must be 1-{ChatNames.MaxClientMessageIdLength} characters, chosen by the client once per message.",
+            MessageTextAttribute when !ChatNames.IsVisibleText((string)value!) => $"must be {ChatNames.TextRule}.",
+            ClientMessageIdAttribute when value is not string id || string.IsNullOrWhiteSpace(id) || id.Length > ChatNames.MaxClientMessageIdLength
+                    || id.Any(char.IsControl) =>
+                $"must be 1-{ChatNames.MaxClientMessageIdLength} characters without control characters, chosen by the client once per message.",
             MessageIdOrStartAttribute when value is string id && id.Length > 0 && !MessageStore.IsMessageId(id) =>
                 "must be a message id the server returned (like 1764000000000-0), or null to start from the oldest kept message.",
             PageSizeAttribute when value is not int limit || limit < 1 || limit > limits.MaxPageSize =>

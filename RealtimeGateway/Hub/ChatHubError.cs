@@ -25,4 +25,7 @@ public static class ChatErrorCodes
     public const string UserFull = "user_full";
     public const string StorageUnavailable = "storage_unavailable";
     public const string Internal = "internal";
+    public const string ConnectionClosing = "connection_closing";
+    public const string ProtocolError = "protocol_error";
+    public const string FrameTooLarge = "frame_too_large";
 }

@@ -39,7 +39,7 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
 
     private ChatHubError Translate(Exception ex, string operation)
     {
-        if (ex is RedisException or TimeoutException)
+        if (IsStorageUnavailable(ex))
         {
             LogStorageFailure(operation, ex.GetType().Name);
             return new ChatHubError(ChatErrorCodes.StorageUnavailable, StorageUnavailable);
@@ -49,6 +49,17 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
         LogUnexpected(ex, operation, errorId);
         return new ChatHubError(ChatErrorCodes.Internal, $"The server failed to handle '{operation}' (error id {errorId}).");
     }
+
+    // Only Redis being out of reach (or saying it cannot serve right now) is an outage; any other error Redis
+    // answers is a fault of ours, reported with an error id, never as "unreachable".
+    private static bool IsStorageUnavailable(Exception ex) => ex switch
+    {
+        RedisConnectionException or TimeoutException => true,
+        RedisServerException server => TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub {Operation} failed: Redis unavailable ({Error})")]
     private partial void LogStorageFailure(string operation, string error);

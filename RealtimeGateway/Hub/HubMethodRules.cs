@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using RealtimeDemo.Contracts;
 
 namespace RealtimeDemo.RealtimeGateway.Hub;
@@ -26,4 +27,43 @@ internal sealed record HubMethodRules(bool CountsAsMessage, IReadOnlyList<(strin
 
         return null;
     }
+}
+
+/// <summary>How each hub method is called, in words, for a client whose arguments did not fit it.</summary>
+internal static partial class HubMethodSignatures
+{
+    private static readonly IReadOnlyDictionary<string, string> Signatures = Read();
+
+    public static string Describe(string? target)
+    {
+        if (target is not null && Signatures.TryGetValue(target, out var signature))
+        {
+            return $"{target}: the arguments sent do not fit; it takes {signature}.";
+        }
+
+        // The name is the client's: echo it only when it looks like one.
+        var named = target is not null && Identifier().IsMatch(target) ? $" '{target}'" : "";
+        return $"The chat hub has no method{named}; it has {string.Join(", ", Signatures.Keys.Order(StringComparer.Ordinal))}.";
+    }
+
+    private static Dictionary<string, string> Read()
+    {
+        var nullability = new NullabilityInfoContext();
+        return typeof(ChatHub).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(method => !method.Name.StartsWith("On", StringComparison.Ordinal))
+            .ToDictionary(
+                method => method.Name,
+                method => $"({string.Join(", ", method.GetParameters().Select(p => $"{p.Name}: {TypeName(p, nullability)}"))})",
+                StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static string TypeName(ParameterInfo parameter, NullabilityInfoContext nullability) => parameter.ParameterType switch
+    {
+        var type when type == typeof(string) => nullability.Create(parameter).WriteState == NullabilityState.Nullable ? "string or null" : "string",
+        var type when type == typeof(int) => "integer",
+        var type => type.Name,
+    };
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,64}$")]
+    private static partial Regex Identifier();
 }

@@ -127,6 +127,8 @@ public static class DisconnectReasons
             (true, _, _) => ServerShutdown,
             (_, true, _) => TokenExpired,
             (_, _, null) => ClientClosed,
+            (_, _, ChatHubError { Code: ChatErrorCodes.FrameTooLarge }) => Limit,
+            (_, _, ChatHubError { Code: ChatErrorCodes.ProtocolError }) => ProtocolError,
             (_, _, OperationCanceledException) => Timeout,
             (_, _, InvalidDataException e) when e.Message.Contains("maximum message size", StringComparison.Ordinal) => Limit,
             (_, _, InvalidDataException) => ProtocolError,

@@ -11,37 +11,25 @@ namespace RealtimeDemo.Tests.Gateway;
 /// <summary>A gateway with two users chatting, who must not notice anything while a third misbehaves.</summary>
 public sealed class BystanderFixture : IAsyncLifetime
 {
+    private BystanderPair _bystanders = null!;
+
     public GatewayCluster Cluster { get; private set; } = null!;
 
     public Uri Gateway => Cluster.A.BaseAddress;
-
-    private ChatTestClient _alice = null!;
-    private ChatTestClient _bob = null!;
-    private readonly string _room = Unique("bystanders");
-    private int _sent;
 
     public async ValueTask InitializeAsync()
     {
         var ct = TestContext.Current.CancellationToken;
         Cluster = await GatewayCluster.StartAsync(1, null, ct);
-        _alice = await ChatTestClient.ConnectAsync(Gateway, Unique("alice"), ct);
-        _bob = await ChatTestClient.ConnectAsync(Gateway, Unique("bob"), ct);
-        await _alice.Chat.JoinRoomAsync(_room);
-        await _bob.Chat.JoinRoomAsync(_room);
+        _bystanders = await BystanderPair.StartAsync(Gateway, Gateway, ct);
     }
 
     /// <summary>Alice, on the same gateway as the misbehaving client, still reaches Bob.</summary>
-    public async Task AssertBystandersStillChatAsync()
-    {
-        var text = $"still chatting {++_sent}";
-        await _alice.Chat.SendMessageAsync(_room, Guid.NewGuid().ToString("N"), text);
-        Assert.Equal(text, (await _bob.NextMessageAsync()).Text);
-    }
+    public Task AssertBystandersStillChatAsync() => _bystanders.AssertStillChattingAsync();
 
     public async ValueTask DisposeAsync()
     {
-        await _alice.DisposeAsync();
-        await _bob.DisposeAsync();
+        await _bystanders.DisposeAsync();
         await Cluster.DisposeAsync();
     }
 }
@@ -73,9 +61,17 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "history: malformed message id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "history: room not joined", "Join room 'elsewhere' before reading its history or members." },
         { "leave: room not joined", "This connection is not in room 'elsewhere'." },
-        { "wrong argument count", "Invocation provides 1 argument(s) but target expects 3" },
-        { "wrong argument type", "Failed to invoke 'GetMessages' due to an error on the server. InvalidDataException: Error binding arguments" },
-        { "unknown method", "Failed to invoke 'DeleteEverything' due to an error on the server. HubException: Method does not exist." },
+        { "wrong argument count", "SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string)." },
+        { "wrong argument type", "GetMessages: the arguments sent do not fit; it takes (room: string, afterMessageId: string or null, limit: integer)." },
+        { "unknown method", "The chat hub has no method 'DeleteEverything'; it has GetConnectionInfo, GetMessages," },
+        { "send: only zero-width characters", "SendMessage: 'text' must be valid Unicode with at least one visible character" },
+        { "send: a control character", "SendMessage: 'text' must be valid Unicode with at least one visible character and no control characters" },
+        { "join: room named '.'", "JoinRoom: 'room' must be 1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit." },
+        { "join: room named '..'", "JoinRoom: 'room' must be 1-64 characters" },
+        { "private: to user '..'", "SendPrivateMessage: 'toUser' must be 1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit." },
+        { "history: the very last possible id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
+        { "history: an id with a trailing NUL", "GetMessages: 'afterMessageId' must be a message id the server returned" },
+        { "history: an id with a sign", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "stats: invalid room name", "GetRoomStats: 'room' must be 1-64 characters" },
     };
 
@@ -112,11 +108,19 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             "wrong argument type" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, "ten", _ct),
             "unknown method" => hub.InvokeAsync("DeleteEverything", _ct),
             "stats: invalid room name" => hub.InvokeAsync<RoomStats>("GetRoomStats", "../etc", _ct),
+            "send: only zero-width characters" => Send(hub, "mallorys-room", "id-1", "\u200B\u200C\u200D\u2060\uFEFF"),
+            "send: a control character" => Send(hub, "mallorys-room", "id-1", "bell\u0007"),
+            "join: room named '.'" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", ".", _ct),
+            "join: room named '..'" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", "..", _ct),
+            "private: to user '..'" => hub.InvokeAsync<PrivateMessageAck>("SendPrivateMessage", "..", "hi", _ct),
+            "history: the very last possible id" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "18446744073709551615-18446744073709551615", 10, _ct),
+            "history: an id with a trailing NUL" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "1764000000000-0\0", 10, _ct),
+            "history: an id with a sign" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "+1764000000000-0", 10, _ct),
             _ => throw new ArgumentOutOfRangeException(nameof(@case)),
         });
 
         Assert.Contains(error, refused.Message);
-        Assert.DoesNotContain("   at ", refused.Message); // no stack trace
+        HostileInput.AssertNoInternals(refused.Message);
         Assert.Equal(HubConnectionState.Connected, hub.State);
         Assert.Equal(1, (await Send(hub, "mallorys-room", Guid.NewGuid().ToString("N"), "still here")).Sequence > 0 ? 1 : 0);
         await fixture.AssertBystandersStillChatAsync();
@@ -133,7 +137,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
 
         var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "room-50", _ct));
 
-        Assert.Contains("too many rooms (Chat:Limits:MaxRoomsPerConnection)", refused.Message);
+        Assert.Contains("too many rooms (at most 50, Chat:Limits:MaxRoomsPerConnection)", refused.Message);
         await mallory.Connection.InvokeAsync("LeaveRoom", "room-0", _ct);
         await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", "room-50", _ct);
         await fixture.AssertBystandersStillChatAsync();
@@ -165,7 +169,8 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await Assert.ThrowsAnyAsync<Exception>(() => Send(mallory.Connection, "big", "huge", new string('x', 40_000)));
 
         var reason = await mallory.Closed;
-        Assert.Contains("The maximum message size of 32768B was exceeded", reason?.Message);
+        Assert.Contains("A frame was larger than 32768 bytes (Chat:Limits:MaxMessageBytes); the connection is closed.", reason?.Message);
+        HostileInput.AssertNoInternals(reason?.Message);
         await fixture.AssertBystandersStillChatAsync();
     }
 
@@ -253,6 +258,9 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     [InlineData("has space")]
     [InlineData("much-too-long-for-a-user-name-really")]
     [InlineData("名前")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("-_-")]
     public async Task The_token_endpoint_refuses_an_invalid_user_name_saying_what_is_allowed(string userName)
     {
         using var http = new HttpClient { BaseAddress = fixture.Gateway };
@@ -261,7 +269,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
-        Assert.Equal("userName must be 1-32 characters of letters, digits, '-', '_' and '.'.", problem!.Detail);
+        Assert.Equal("userName must be 1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit.", problem!.Detail);
         await fixture.AssertBystandersStillChatAsync();
     }
 

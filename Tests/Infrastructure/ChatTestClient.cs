@@ -48,14 +48,17 @@ public sealed class ChatTestClient : IAsyncDisposable
     public static async Task<string> GetTokenAsync(Uri gateway, string user, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = gateway };
-        using var response = await http.PostAsJsonAsync("/auth/token", new TokenRequest(user), cancellationToken);
+        using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(user), cancellationToken);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!.Token;
     }
 
-    public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken)
+    public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken) =>
+        await ConnectAsync(gateway, user, await GetTokenAsync(gateway, user, cancellationToken), cancellationToken);
+
+    /// <summary>Connects with a token from elsewhere (an identity provider).</summary>
+    public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, string token, CancellationToken cancellationToken)
     {
-        var token = await GetTokenAsync(gateway, user, cancellationToken);
         // Pings every second, so tests may run gateways with a short client timeout.
         var chat = new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), TimeSpan.FromSeconds(1));
         var client = new ChatTestClient(user, chat);

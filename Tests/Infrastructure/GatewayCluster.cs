@@ -4,6 +4,7 @@ namespace RealtimeDemo.Tests.Infrastructure;
 public sealed class GatewayCluster : IAsyncDisposable
 {
     public const string SigningKey = "tests-only-signing-key-0123456789-abcdefghij";
+    public const string OpsAccessKey = "tests-only-ops-access-key-0123456789-abcdefghij";
 
     private readonly List<ServiceProcess> _workers = [];
     private readonly IReadOnlyDictionary<string, string>? _settings;
@@ -52,6 +53,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             ["ConnectionStrings__redis"] = redis.ConnectionString,
             ["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id={replica}",
             ["Auth__SigningKey"] = SigningKey,
+            ["Ops__AccessKey"] = OpsAccessKey,
             // Dead-replica cleanup within a few seconds keeps the recovery tests short.
             ["Chat__Registry__ReplicaTimeout"] = "00:00:03",
         };

@@ -157,7 +157,7 @@ public sealed class WorkerTests
     }
 
     [Fact]
-    public async Task The_worker_reports_unhealthy_and_why_when_its_lag_passes_the_threshold()
+    public async Task The_worker_reports_unhealthy_when_its_lag_passes_the_threshold_and_logs_why()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
         var worker = await cluster.StartWorkerAsync("worker-1", _ct, new Dictionary<string, string>
@@ -177,9 +177,9 @@ public sealed class WorkerTests
             return !response.IsSuccessStatusCode;
         }, "an unhealthy worker");
 
-        Assert.Equal("Unhealthy", report.GetProperty("status").GetString());
-        var backlog = report.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "message-stream-backlog");
-        Assert.Contains("is over Worker:LagThreshold (2 s); 1 entries pending", backlog.GetProperty("description").GetString());
+        // The answer is the status alone (check names are internals); the log says why.
+        Assert.Equal("{\"status\":\"Unhealthy\"}", report.GetRawText());
+        await WaitForAsync(() => Task.FromResult(worker.RecentOutput.Contains("is over Worker:LagThreshold (2 s); 1 entries pending")), "the reason in the log");
     }
 
     /// <summary>Entries as the gateway writes them; every <paramref name="blockedEvery"/>-th contains a blocked word.</summary>

@@ -9,7 +9,7 @@ public sealed class GatewayTokens(HttpClient http)
 {
     public async Task<TokenResponse> GetAsync(string userName, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync("/auth/token", new TokenRequest(userName), cancellationToken);
+        using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(userName), cancellationToken);
         if (response.StatusCode == HttpStatusCode.BadRequest)
         {
             var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken);

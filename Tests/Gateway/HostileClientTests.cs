@@ -1,0 +1,553 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Gateway;
+
+/// <summary>
+/// What a hostile client tries — eavesdropping past a refused join, leaving ghost members, reading internals,
+/// faking outages, holding a connection while silent, minting identities — is refused, and two bystanders
+/// keep chatting meanwhile. (Invisible content and strict ids are among BadInputTests' cases.)
+/// </summary>
+public sealed class HostileClientTests
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(5);
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_join_refused_at_the_room_limit_leaves_no_trace_no_delivery_no_membership_no_announcement()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, Settings(("Chat__Limits__MaxRoomsPerConnection", "2")), _ct);
+        var room = Unique("private-talk");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+
+        // Mallory is on Alice's replica, at her room limit, and keeps asking to join while the room talks.
+        await using var mallory = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("mallory"), _ct);
+        var overheard = 0;
+        mallory.Connection.On<ChatMessage>(nameof(IChatClient.MessageReceived), message =>
+        {
+            if (message.Room == room)
+            {
+                Interlocked.Increment(ref overheard);
+            }
+        });
+        await mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), Unique("first"), _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), Unique("second"), _ct);
+        using var stop = new CancellationTokenSource();
+        var attempts = Task.Run(async () =>
+        {
+            var refusals = new List<string>();
+            while (!stop.IsCancellationRequested)
+            {
+                refusals.Add((await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room, _ct))).Message);
+            }
+
+            return refusals;
+        }, _ct);
+
+        for (var i = 1; i <= 40; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"m-{i}", $"between us {i}");
+        }
+
+        // Alice is on Mallory's replica: once her own copy of the last message is back, Mallory's would have been too.
+        await alice.MessagesUntilAsync(room, 40, ChatTestClient.Delivery);
+        var received = await bob.MessagesUntilAsync(room, 40, ChatTestClient.Delivery);
+        await stop.CancelAsync();
+        var refusals = await attempts;
+
+        Assert.Equal(0, overheard);
+        Assert.NotEmpty(refusals);
+        Assert.All(refusals, r => Assert.Contains("too many rooms (at most 2, Chat:Limits:MaxRoomsPerConnection)", r));
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), received.Select(m => m.Sequence));
+        Assert.Equal([alice.User, bob.User], (await alice.Chat.GetRoomMembersAsync(room)).Order(StringComparer.Ordinal));
+        Assert.Equal(2, (await bob.Chat.GetRoomStatsAsync(room)).Members);
+        // No UserJoined for Mallory: the next one Alice hears of is Carol's.
+        await using var carol = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("carol"), _ct);
+        await carol.Chat.JoinRoomAsync(room);
+        Assert.Equal((room, carol.User), await alice.NextUserJoinedAsync());
+    }
+
+    [Fact]
+    public async Task Two_hundred_connect_disconnect_cycles_with_joins_in_flight_leave_no_ghost_member()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var room = Unique("churn");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        var ghost = Unique("ghost");
+        var token = await ChatTestClient.GetTokenAsync(cluster.A.BaseAddress, ghost, _ct);
+
+        for (var i = 0; i < 200; i++)
+        {
+            await using var client = await RawWebSocketClient.ConnectAsync(i % 2 == 0 ? cluster.A.BaseAddress : cluster.B.BaseAddress, token, _ct);
+            await client.InvokeAsync(nameof(ChatHub.JoinRoom), [room], _ct);
+            if (i % 4 < 2)
+            {
+                await client.CloseAsync(_ct);
+            }
+            else
+            {
+                client.Vanish(); // while the join is in flight
+            }
+        }
+
+        await AssertPresenceAsync(alice, room, [alice.User, bob.User]);
+        await Task.Delay(TimeSpan.FromSeconds(1), _ct); // and it stays so: no late join brings a ghost back
+        await AssertPresenceAsync(alice, room, [alice.User, bob.User]);
+        Assert.Contains("is not connected anywhere", (await Assert.ThrowsAsync<HubException>(() => alice.Chat.SendPrivateMessageAsync(ghost, "hello?"))).Message);
+        await alice.Chat.SendMessageAsync(room, "after-churn", "still here");
+        Assert.Equal("still here", (await bob.NextMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Presence_is_exact_after_random_interleavings_of_join_leave_and_disconnect_on_both_replicas()
+    {
+        var seed = Random.Shared.Next();
+        TestContext.Current.SendDiagnosticMessage($"seed {seed}");
+        var random = new Random(seed);
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var gateways = new[] { cluster.A.BaseAddress, cluster.B.BaseAddress };
+        var rooms = new[] { Unique("north"), Unique("south"), Unique("east") };
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        foreach (var room in rooms)
+        {
+            await alice.Chat.JoinRoomAsync(room);
+            await bob.Chat.JoinRoomAsync(room);
+        }
+
+        var users = Enumerable.Range(0, 4).Select(i => new Member(Unique($"user{i}"))).ToList();
+        try
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                var plans = users.Select(user => (user, seed: random.Next())).ToList();
+                await Task.WhenAll(plans.Select(plan => RunRoundAsync(plan.user, gateways, rooms, new Random(plan.seed))));
+                foreach (var room in rooms)
+                {
+                    await AssertPresenceAsync(alice, room, [alice.User, bob.User, .. users.Where(u => u.Rooms.Contains(room)).Select(u => u.Name)],
+                        $"round {round} (seed {seed})");
+                }
+            }
+
+            await alice.Chat.SendMessageAsync(rooms[0], "after-rounds", "all settled");
+            Assert.Equal("all settled", (await bob.MessagesUntilAsync(rooms[0], 1, ChatTestClient.Delivery)).Single().Text);
+        }
+        finally
+        {
+            foreach (var user in users)
+            {
+                await user.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One user's round: its lasting connection (awaited joins and leaves, sometimes replaced by a new one) runs
+    /// beside three short-lived ones that fire joins and leaves without waiting and then close or vanish.
+    /// </summary>
+    private async Task RunRoundAsync(Member user, Uri[] gateways, string[] rooms, Random random)
+    {
+        var token = await ChatTestClient.GetTokenAsync(gateways[0], user.Name, _ct);
+        var shortLived = Enumerable.Range(0, 3).Select(_ => (gateway: gateways[random.Next(2)], ops: random.Next(1, 6), vanish: random.Next(2) == 0,
+            delay: random.Next(0, 30), rooms: Enumerable.Range(0, 6).Select(_ => rooms[random.Next(rooms.Length)]).ToList())).ToList();
+        var lasting = Enumerable.Range(0, random.Next(2, 6)).Select(_ => (join: random.Next(3) > 0, room: rooms[random.Next(rooms.Length)])).ToList();
+        var replace = random.Next(4) == 0;
+
+        var ephemeral = shortLived.Select(async plan =>
+        {
+            await using var client = await RawWebSocketClient.ConnectAsync(plan.gateway, token, _ct);
+            try
+            {
+                for (var i = 0; i < plan.ops; i++)
+                {
+                    await client.InvokeAsync(i % 3 == 2 ? nameof(ChatHub.LeaveRoom) : nameof(ChatHub.JoinRoom), [plan.rooms[i]], _ct);
+                }
+
+                await Task.Delay(plan.delay, _ct);
+                if (plan.vanish)
+                {
+                    client.Vanish();
+                }
+                else
+                {
+                    await client.CloseAsync(_ct);
+                }
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                // Refused at connect (its user's older connections were still closing): nothing of it may remain either.
+            }
+        });
+
+        var steady = Task.Run(async () =>
+        {
+            if (replace || user.Connection is null)
+            {
+                await user.ReplaceAsync(gateways[random.Next(2)], token, _ct);
+            }
+
+            foreach (var (join, room) in lasting)
+            {
+                try
+                {
+                    await user.Connection!.InvokeAsync<object?>(join ? nameof(ChatHub.JoinRoom) : nameof(ChatHub.LeaveRoom), room, _ct);
+                    if (join)
+                    {
+                        user.Rooms.Add(room);
+                    }
+                    else
+                    {
+                        user.Rooms.Remove(room);
+                    }
+                }
+                catch (HubException ex) when (!join && ex.Message.Contains("is not in room"))
+                {
+                }
+            }
+        }, _ct);
+
+        await Task.WhenAll([steady, .. ephemeral]);
+    }
+
+    private sealed class Member(string name) : IAsyncDisposable
+    {
+        public string Name { get; } = name;
+
+        public HubConnection? Connection { get; private set; }
+
+        /// <summary>The rooms the lasting connection is in, as its awaited calls left it.</summary>
+        public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
+
+        public async Task ReplaceAsync(Uri gateway, string token, CancellationToken cancellationToken)
+        {
+            await DisposeAsync();
+            Rooms.Clear();
+            Connection = RawHubConnection.Create(gateway, token).Connection;
+            await Connection.StartAsync(cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Connection is not null)
+            {
+                await Connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_client_silent_after_the_handshake_is_dropped_at_the_client_timeout_while_one_that_pings_stays()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(
+            ("Chat__Limits__ClientTimeoutInterval", "00:00:03"), ("Chat__Limits__KeepAliveInterval", "00:00:01")), _ct);
+        await using var bystanders = await BystanderPair.StartAsync(cluster.A.BaseAddress, cluster.A.BaseAddress, _ct);
+        await using var silent = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("silent")), _ct);
+        await using var pinger = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("pinger")), _ct);
+        using var stopPinging = new CancellationTokenSource();
+        var pinging = Task.Run(async () =>
+        {
+            while (!stopPinging.IsCancellationRequested)
+            {
+                await pinger.SendAsync("{\"type\":6}" + RawWebSocketClient.RecordSeparator, stopPinging.Token);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopPinging.Token);
+            }
+        }, _ct);
+
+        var started = DateTime.UtcNow;
+        Assert.True(await silent.ClosedByServerWithinAsync(TimeSpan.FromSeconds(15)), "the silent client was never dropped");
+        var droppedAfter = DateTime.UtcNow - started;
+        Assert.False(await pinger.ClosedByServerWithinAsync(TimeSpan.FromSeconds(2)), "the client that pings was dropped");
+        await stopPinging.CancelAsync();
+        await pinging.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.InRange(droppedAfter, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+        await bystanders.AssertStillChattingAsync();
+    }
+
+    [Fact]
+    public async Task Sign_ins_from_one_address_are_rate_limited_with_a_problem_that_names_the_settings()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(
+            ("Auth__TokenRequests__PermitsPerMinute", "6"), ("Auth__TokenRequests__Burst", "10")), _ct);
+        await using var bystanders = await BystanderPair.StartAsync(cluster.A.BaseAddress, cluster.A.BaseAddress, _ct);
+        using var http = new HttpClient { BaseAddress = cluster.A.BaseAddress };
+
+        HttpResponseMessage? refused = null;
+        var granted = 0;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(Unique("minted")), _ct);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                granted++;
+                response.Dispose();
+            }
+        }
+
+        using (refused)
+        {
+            Assert.NotNull(refused);
+            Assert.InRange(granted, 7, 9); // the burst of 10 less the bystanders' two, and at most one refill
+            Assert.NotNull(refused.Headers.RetryAfter);
+            var text = await refused.Content.ReadAsStringAsync(_ct);
+            Assert.Contains("(Auth:TokenRequests:PermitsPerMinute, Auth:TokenRequests:Burst)", text);
+            HostileInput.AssertNoInternals(text);
+        }
+
+        await bystanders.AssertStillChattingAsync();
+    }
+
+    [Fact]
+    public async Task With_an_identity_provider_only_its_tokens_for_this_audience_connect_and_nobody_can_mint_one()
+    {
+        await using var idp = await TestIdentityProvider.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(
+            ("Auth__Authority", idp.Issuer.ToString()), ("Auth__RequireHttpsMetadata", "false")), _ct);
+        var gateway = cluster.A.BaseAddress;
+        var (aliceName, bobName) = (Unique("alice"), Unique("bob"));
+        await using var alice = await ChatTestClient.ConnectAsync(gateway, aliceName, idp.CreateToken(aliceName), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(gateway, bobName, idp.CreateToken(bobName), _ct);
+        var room = Unique("sso");
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "m-1", "signed in elsewhere");
+        Assert.Equal(aliceName, (await bob.NextMessageAsync()).User);
+
+        foreach (var (@case, token) in new[]
+        {
+            ("another issuer", idp.CreateToken("mallory", issuer: "http://127.0.0.1:1/realms/evil/")),
+            ("a wrong audience", idp.CreateToken("mallory", audience: "another-api")),
+            ("an unknown key id", idp.CreateToken("mallory", signingKey: TestIdentityProvider.UnknownKey("test-key-2"))),
+            ("a development token", TestTokens.Create("mallory")),
+            ("a name that breaks the rule", idp.CreateToken("..")),
+        })
+        {
+            await using var mallory = RawHubConnection.Create(gateway, token);
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => mallory.Connection.StartAsync(_ct));
+            Assert.True(error.Message.Contains("401"), $"{@case}: {error.Message}");
+        }
+
+        using var http = new HttpClient { BaseAddress = gateway };
+        using (var minted = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest("mallory"), _ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, minted.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await OpsSnapshotStatusAsync(http, bearer: null, key: null));
+        Assert.Equal(HttpStatusCode.Forbidden, await OpsSnapshotStatusAsync(http, idp.CreateToken(aliceName), key: null));
+        Assert.Equal(HttpStatusCode.OK, await OpsSnapshotStatusAsync(http, idp.CreateToken("operator", roles: ["chat-operator"]), key: null));
+        Assert.Equal(HttpStatusCode.OK, await OpsSnapshotStatusAsync(http, bearer: null, GatewayCluster.OpsAccessKey));
+
+        await alice.Chat.SendMessageAsync(room, "m-2", "still here");
+        Assert.Equal("still here", (await bob.NextMessageAsync()).Text);
+    }
+
+    internal static async Task<HttpStatusCode> OpsSnapshotStatusAsync(HttpClient http, string? bearer, string? key)
+    {
+        var _ct = TestContext.Current.CancellationToken;
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.OpsSnapshot);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        if (key is not null)
+        {
+            request.Headers.Add(ChatHubPaths.OpsKeyHeader, key);
+        }
+
+        using var response = await http.SendAsync(request, _ct);
+        HostileInput.AssertNoInternals(await response.Content.ReadAsStringAsync(_ct));
+        return response.StatusCode;
+    }
+
+    /// <summary>Members, member count and the room list agree with who is really in the room, within a few seconds and without any sweep.</summary>
+    private static async Task AssertPresenceAsync(ChatTestClient observer, string room, IEnumerable<string> expected, string context = "")
+    {
+        var want = expected.Distinct().Order(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string> members = [];
+        RoomStats? stats = null;
+        IReadOnlyList<RoomSummary> listed = [];
+        try
+        {
+            await Eventually.HoldsAsync(async () =>
+            {
+                members = await observer.Chat.GetRoomMembersAsync(room);
+                stats = await observer.Chat.GetRoomStatsAsync(room);
+                listed = await observer.Chat.ListRoomsAsync(200);
+                return members.SequenceEqual(want) && stats.Members == want.Count && listed.Any(r => r.Room == room && r.Members == want.Count);
+            }, Settle, "exact presence");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"{context} '{room}': expected [{string.Join(", ", want)}], members [{string.Join(", ", members)}], stats {stats?.Members}, " +
+                $"listed {listed.FirstOrDefault(r => r.Room == room)?.Members}");
+        }
+    }
+
+    internal static Dictionary<string, string> Settings(params (string Name, string Value)[] settings) =>
+        settings.ToDictionary(s => s.Name, s => s.Value);
+}
+
+/// <summary>Hostile input that needs no special settings, against one gateway and its bystanders.</summary>
+public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<BystanderFixture>
+{
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    public static TheoryData<string, string, string, string> BadSignInRequests => new()
+    {
+        { "a JSON array", "application/json", "[\"alice\"]", "body" },
+        { "truncated JSON", "application/json", "{\"userName\":\"ali", "body" },
+        { "JSON null", "application/json", "null", "body" },
+        { "not JSON at all", "application/json", "<user>alice</user>", "body" },
+        { "a number for the name", "application/json", "{\"userName\":42}", "userName" },
+        { "an object for the name", "application/json", "{\"userName\":{\"first\":\"alice\"}}", "userName" },
+        { "no name", "application/json", "{}", "userName" },
+        { "a name of dots", "application/json", "{\"userName\":\"..\"}", "userName" },
+        { "form data", "application/x-www-form-urlencoded", "userName=alice", "body" },
+        { "a body of 5 KB", "application/json", "{\"userName\":\"" + new string('a', 5000) + "\"}", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSignInRequests))]
+    public async Task A_bad_sign_in_request_gets_a_problem_naming_the_field_and_no_internals(string @case, string contentType, string body, string field)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        using var response = await http.PostAsync(ChatHubPaths.Token, new StringContent(body, Encoding.UTF8, contentType), _ct);
+
+        var text = await response.Content.ReadAsStringAsync(_ct);
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{@case}: {response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = JsonDocument.Parse(text).RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out var messages), $"{@case}: no error for '{field}' in {text}");
+        Assert.Contains(field == "body" ? "{\"userName\":\"alice\"}" : "1-32 characters", messages[0].GetString());
+        HostileInput.AssertNoInternals(text);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    public static TheoryData<string, string, string> BadFrames => new()
+    {
+        { "truncated JSON", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[", "A frame was not a valid SignalR JSON hub message" },
+        { "an invocation without a target", "{\"type\":1,\"invocationId\":\"1\",\"arguments\":[]}", "A frame was not a valid SignalR JSON hub message" },
+        { "a bare number", "42", "A frame was not a valid SignalR JSON hub message" },
+        { "text", "hello", "A frame was not a valid SignalR JSON hub message" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFrames))]
+    public async Task A_malformed_frame_closes_only_that_connection_in_our_words(string @case, string frame, string error)
+    {
+        await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
+
+        await mallory.SendAsync(frame + RawWebSocketClient.RecordSeparator, _ct);
+
+        var (closed, frames) = await mallory.ReadUntilClosedAsync(ChatTestClient.Delivery);
+        Assert.True(closed, @case);
+        var close = frames.Select(f => JsonDocument.Parse(f).RootElement).Single(f => f.GetProperty("type").GetInt32() == 7);
+        Assert.Contains(error, close.GetProperty("error").GetString());
+        HostileInput.AssertNoInternals(string.Join("\n", frames));
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task Arguments_that_do_not_fit_are_refused_saying_what_the_method_takes_and_the_connection_stays()
+    {
+        await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
+
+        await mallory.SendAsync("{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinRoom\",\"arguments\":[{\"name\":\"lobby\"}]}" + RawWebSocketClient.RecordSeparator, _ct);
+        // A lone surrogate cannot become a .NET string: refused as arguments that do not fit, too.
+        await mallory.SendAsync("{\"type\":1,\"invocationId\":\"9\",\"target\":\"SendMessage\",\"arguments\":[\"lobby\",\"c-1\",\"half \\ud800 a pair\"]}" + RawWebSocketClient.RecordSeparator, _ct);
+        await mallory.SendAsync("{\"type\":1,\"invocationId\":\"8\",\"target\":\"GetConnectionInfo\",\"arguments\":[]}" + RawWebSocketClient.RecordSeparator, _ct);
+
+        var (closed, frames) = await mallory.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        Assert.False(closed);
+        var answers = frames.Select(f => JsonDocument.Parse(f).RootElement).Where(f => f.GetProperty("type").GetInt32() == 3).ToList();
+        Assert.Equal("JoinRoom: the arguments sent do not fit; it takes (room: string).", answers.Single(a => a.GetProperty("invocationId").GetString() == "7").GetProperty("error").GetString());
+        Assert.Equal("SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string).",
+            answers.Single(a => a.GetProperty("invocationId").GetString() == "9").GetProperty("error").GetString());
+        Assert.True(answers.Single(a => a.GetProperty("invocationId").GetString() == "8").TryGetProperty("result", out _));
+        HostileInput.AssertNoInternals(string.Join("\n", frames));
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    public static TheoryData<string, string, string> BadHandshakes => new()
+    {
+        { "truncated JSON", "{\"protocol\":\"json\",\"version\":1", "The handshake is not valid JSON" },
+        { "a version as text", "{\"protocol\":\"json\",\"version\":\"1\"}", "The handshake must be a JSON object like {\"protocol\":\"json\",\"version\":1}" },
+        { "an array", "[\"json\",1]", "The handshake must be a JSON object" },
+        { "no protocol", "{\"version\":1}", "The handshake must be a JSON object" },
+        { "an unknown protocol", "{\"protocol\":\"xml\",\"version\":1}", "The protocol 'xml' is not supported." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadHandshakes))]
+    public async Task A_malformed_handshake_is_answered_in_our_words(string @case, string handshake, string error)
+    {
+
+        var (mallory, answer) = await RawWebSocketClient.OpenAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), handshake + RawWebSocketClient.RecordSeparator, _ct);
+        await using var _ = mallory;
+
+        Assert.NotNull(answer);
+        Assert.Contains(error, JsonDocument.Parse(answer.TrimEnd(RawWebSocketClient.RecordSeparator)).RootElement.GetProperty("error").GetString());
+        HostileInput.AssertNoInternals(answer);
+        Assert.True(await mallory.ClosedByServerWithinAsync(ChatTestClient.Delivery), @case);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task Health_answers_with_its_status_only()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        Assert.Equal("{\"status\":\"Healthy\"}", await http.GetStringAsync("/health", _ct));
+    }
+
+    [Fact]
+    public async Task A_history_request_that_Redis_would_reject_is_a_client_mistake_not_an_outage()
+    {
+        await using var mallory = await ChatTestClient.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        await mallory.Chat.JoinRoomAsync("lobby");
+
+        foreach (var id in (string[])["18446744073709551615-18446744073709551615", "1764000000000-0\0", "1764000000000-18446744073709551616"])
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.GetMessagesAsync("lobby", id, 10));
+            Assert.Contains("'afterMessageId' must be a message id the server returned", refused.Message);
+            Assert.DoesNotContain("unreachable", refused.Message);
+        }
+
+        Assert.Empty(await mallory.Chat.GetMessagesAsync("lobby", "18446744073709551615-18446744073709551614", 10));
+        Assert.DoesNotContain("Redis unavailable", fixture.Cluster.A.RecentOutput);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_development_token_does_not_open_the_ops_snapshot_but_the_ops_key_does()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        Assert.Equal(HttpStatusCode.Forbidden, await HostileClientTests.OpsSnapshotStatusAsync(http, await ChatTestClient.GetTokenAsync(fixture.Gateway, "self-made", _ct), key: null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await HostileClientTests.OpsSnapshotStatusAsync(http, bearer: null, key: "a-guessed-key-that-is-long-enough-0123456789"));
+        Assert.Equal(HttpStatusCode.OK, await HostileClientTests.OpsSnapshotStatusAsync(http, bearer: null, GatewayCluster.OpsAccessKey));
+    }
+}
