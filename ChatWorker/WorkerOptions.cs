@@ -28,10 +28,6 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LagThreshold { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a processed message id is remembered, so a redelivery changes nothing.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
-    public TimeSpan ProcessedMarkerTtl { get; set; } = TimeSpan.FromDays(7);
-
     [Required]
     public ModerationOptions Moderation { get; set; } = new();
 }

@@ -22,6 +22,9 @@ public sealed class ClientMessageIdAttribute : ArgumentRuleAttribute;
 /// <summary>A message id as the server issued it, or null/empty for "from the start of the history".</summary>
 public sealed class MessageIdOrStartAttribute : ArgumentRuleAttribute;
 
+/// <summary>A message id as the server issued it, to read what came before it.</summary>
+public sealed class MessageIdAttribute : ArgumentRuleAttribute;
+
 /// <summary>How many items to return: 1 to the configured page size (default 200).</summary>
 public sealed class PageSizeAttribute : ArgumentRuleAttribute;
 

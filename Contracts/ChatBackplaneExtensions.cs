@@ -19,6 +19,8 @@ public static class ChatBackplaneExtensions
         // sized to one or two cores they cost a third of its CPU per message (bench/, "Top costs") for no gain.
         builder.AddRedisClient(ConnectionNames.Redis, configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
 
+        builder.Services.AddSingleton<StorageGeneration>();
+
         builder.Services.AddOptions<RedisOptions>()
             .Configure<IServiceProvider>((options, provider) =>
                 options.ConnectionFactory = _ => Task.FromResult(provider.GetRequiredService<IConnectionMultiplexer>()));

@@ -34,6 +34,9 @@ public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
     public Task<IReadOnlyList<ChatMessage>> GetRecentMessages([RoomName] string room, [PageSize] int limit) =>
         chat.GetRecentMessagesAsync(Context, room, limit);
 
+    public Task<IReadOnlyList<ChatMessage>> GetOlderMessages([RoomName] string room, [MessageId] string beforeMessageId, [PageSize] int limit) =>
+        chat.GetOlderMessagesAsync(Context, room, beforeMessageId, limit);
+
     public Task<IReadOnlyList<RoomSummary>> ListRooms([PageSize] int limit) => chat.ListRoomsAsync(limit);
 
     public Task<IReadOnlyList<string>> GetRoomMembers([RoomName] string room) => chat.GetRoomMembersAsync(Context, room);

@@ -2,21 +2,26 @@ namespace RealtimeDemo.Contracts;
 
 /// <summary>
 /// A room message as every member receives it. <see cref="Id"/> is unique across the cluster and orders the
-/// room's history; <see cref="Sequence"/> counts the room's messages 1, 2, 3, … so a client that sees a jump
-/// knows it missed something and asks <c>GetMessages</c> for the gap. <see cref="TraceParent"/> is the W3C
-/// trace context of the delivery that brought it, so a client's handling continues the sender's trace.
+/// room's history; <see cref="Sequence"/> counts the room's messages 1, 2, 3, … within its <see cref="Epoch"/>,
+/// so a client that sees a jump knows it missed something and asks <c>GetMessages</c> for the gap. The epoch
+/// changes only when the storage lost the room's counter (Redis lost its data, or the room expired unused):
+/// the count starts again at 1, and a client resets what it holds for the room. <see cref="TraceParent"/> is the
+/// W3C trace context of the delivery that brought it, so a client's handling continues the sender's trace.
 /// </summary>
 public sealed record ChatMessage(string Id, string Room, string User, string Text, DateTimeOffset SentAt, string ClientMessageId, long Sequence,
-    string? TraceParent = null, string? Moderation = null);
+    long Epoch, string? TraceParent = null, string? Moderation = null);
 
 /// <summary>The worker moderated a message of the room (it is marked so in the history too).</summary>
 public sealed record ModerationNotice(string Room, string MessageId, string Reason, string? TraceParent = null);
 
 /// <summary>Returned to the sender once the message is durably stored; a resend with the same client message id returns the same ack.</summary>
-public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt, long Sequence);
+public sealed record MessageAck(string MessageId, string Room, DateTimeOffset SentAt, long Sequence, long Epoch);
 
-/// <summary>The room as the joiner finds it: cluster-wide members and where its history ends.</summary>
-public sealed record JoinRoomResult(string Room, int Members, string? LastMessageId, long LastSequence);
+/// <summary>
+/// The room as the joiner finds it: cluster-wide members and where its history ends. Every message stored after
+/// this position is delivered to the joiner live; what came before is history (<c>GetMessages</c>).
+/// </summary>
+public sealed record JoinRoomResult(string Room, int Members, string? LastMessageId, long LastSequence, long Epoch);
 
 public sealed record PrivateChatMessage(string Id, string From, string To, string Text, DateTimeOffset SentAt, string? TraceParent = null);
 
@@ -29,7 +34,7 @@ public sealed record PrivateMessageAck(string MessageId, string To, DateTimeOffs
 /// by the worker's lag.
 /// </summary>
 public sealed record RoomStats(string Room, int Members, long Messages, string? LastMessageId, DateTimeOffset? LastMessageAt,
-    long ProcessedMessages, int ActiveSenders, long ModeratedMessages)
+    long ProcessedMessages, int ActiveSenders, long ModeratedMessages, long Epoch)
 {
     public const int ActiveSenderWindowMinutes = 5;
 }

@@ -29,8 +29,17 @@ public static class ChatRedisKeys
     /// <summary>The channel a room's accepted messages are published on (JSON); replicas with members there subscribe.</summary>
     public static string RoomDeliveryChannel(string room) => $"chat:deliver:{room}";
 
-    /// <summary>The room's message counter; its value is the last message's sequence number.</summary>
-    public static RedisKey RoomSequence(string room) => $"chat:room:{room}:seq";
+    /// <summary>
+    /// The room's message counter, a hash: "n", the last message's sequence number, and "epoch", when (Redis's
+    /// clock, ms) the count started. A counter that Redis lost starts again at 1 under a new epoch.
+    /// </summary>
+    public static RedisKey RoomCounter(string room) => $"chat:room:{room}:counter";
+
+    /// <summary>The room's recent client message ids, "user\nclientMessageId" → "id sequence epoch", so a resend is not stored twice.</summary>
+    public static RedisKey RoomDeduplication(string room) => $"chat:room:{room}:dedupe";
+
+    /// <summary>The fields of <see cref="RoomDeduplication"/> oldest first, to forget the oldest past the window.</summary>
+    public static RedisKey RoomDeduplicationOrder(string room) => $"chat:room:{room}:dedupe:order";
 
     /// <summary>Members of a room: user name → how many of that user's connections are in it.</summary>
     public static RedisKey RoomMembers(string room) => $"chat:room:{room}:members";
@@ -56,11 +65,8 @@ public static class ChatRedisKeys
     /// <summary>Failed processing attempts per message id (a hash), so any worker replica knows when to give up.</summary>
     public static readonly RedisKey WorkerAttempts = "chat:worker:attempts";
 
-    /// <summary>Marks a message as processed by the worker, so a redelivery changes nothing twice.</summary>
-    public static RedisKey WorkerProcessed(string messageId) => $"chat:worker:done:{messageId}";
-
-    /// <summary>A moderation notice decided but not yet sent (survives a worker crash between the two).</summary>
-    public static RedisKey WorkerPendingNotice(string messageId) => $"chat:worker:notice:{messageId}";
+    /// <summary>Moderation notices decided but not yet sent (they survive a worker crash between the two): message id → "room\tdecided ms\ttraceparent".</summary>
+    public static readonly RedisKey WorkerNotices = "chat:worker:notices";
 
     /// <summary>The worker's statistics for a room (a hash: processed, moderated, last_activity).</summary>
     public static RedisKey RoomActivity(string room) => $"chat:room:{room}:activity";
@@ -71,6 +77,15 @@ public static class ChatRedisKeys
     /// <summary>Messages of a room the worker moderated: message id → reason. History is append-only, so marks live beside it.</summary>
     public static RedisKey RoomModerated(string room) => $"chat:room:{room}:moderated";
 
+    /// <summary>The ids in <see cref="RoomModerated"/> scored by their time, to forget marks of messages the history no longer keeps.</summary>
+    public static RedisKey RoomModeratedOrder(string room) => $"chat:room:{room}:moderated:order";
+
+    /// <summary>
+    /// Written once and never expired: when it is gone, or different from what a process saw before, Redis has
+    /// lost its data (a flush, a restart without persistence, a failover to an empty replica).
+    /// </summary>
+    public static readonly RedisKey StorageGeneration = "chat:storage:generation";
+
     /// <summary>Live gateway processes' last-second stats for the ops view: member = process, score = update time (ms).</summary>
     public static readonly RedisKey GatewayStatsIndex = "chat:stats:gateways";
 
@@ -79,7 +94,4 @@ public static class ChatRedisKeys
 
     /// <summary>One process's stats (JSON of GatewayReplicaStats or WorkerStats), expiring when it stops updating.</summary>
     public static RedisKey ProcessStats(string process) => $"chat:stats:{process}";
-
-    /// <summary>Remembers a sent message's ack so a resend with the same client message id is not stored twice.</summary>
-    public static RedisKey Deduplication(string user, string room, string clientMessageId) => $"chat:dedupe:{user}:{room}:{clientMessageId}";
 }

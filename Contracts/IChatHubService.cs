@@ -23,6 +23,8 @@ public interface IChatHubService
 
     Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(HubCallerContext caller, string room, int limit);
 
+    Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(HubCallerContext caller, string room, string beforeMessageId, int limit);
+
     Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit);
 
     Task<IReadOnlyList<string>> GetRoomMembersAsync(HubCallerContext caller, string room);

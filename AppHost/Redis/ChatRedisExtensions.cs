@@ -27,7 +27,8 @@ public static class ChatRedisExtensions
         return hosting switch
         {
             RedisHosting.External => builder.AddConnectionString(name),
-            RedisHosting.Container => builder.AddRedis(name),
+            // A volume and snapshots, so the dashboard's Restart (which recreates the container) keeps the chat.
+            RedisHosting.Container => builder.AddRedis(name).WithDataVolume().WithPersistence(TimeSpan.FromSeconds(10)),
             _ => builder.AddLocalRedisServer(name, probe.FindRedisServer()!),
         };
     }

@@ -45,7 +45,11 @@ public static class RedisHostingChoice
         switch ((mode ?? "auto").Trim().ToLowerInvariant())
         {
             case "container":
-                return (RedisHosting.Container, $"{ModeSetting} is 'container'");
+                // Aspire would wait for an unhealthy runtime with nothing running, for ever: say so at once instead.
+                return probe.ContainerRuntimeIsHealthy()
+                    ? (RedisHosting.Container, $"{ModeSetting} is 'container'")
+                    : throw new AppHostConfigurationException(
+                        $"{ModeSetting} is 'container' but the container runtime does not answer ('docker info' fails): start it, or use {ModeSetting}=local (redis-server) or ConnectionStrings:redis.");
             case "local":
                 return probe.FindRedisServer() is not null
                     ? (RedisHosting.Local, $"{ModeSetting} is 'local'")

@@ -18,6 +18,7 @@ namespace RealtimeDemo.ChatWorker.Stream;
 internal sealed partial class StreamConsumer(
     MessageStreamReader reader,
     RoomMessageProcessor processor,
+    StorageGeneration storage,
     IConnectionMultiplexer redis,
     WorkerTelemetry telemetry,
     RoomTemplate rooms,
@@ -41,6 +42,7 @@ internal sealed partial class StreamConsumer(
                 await EnsureGroupAsync();
                 if (DateTimeOffset.UtcNow >= nextClaim)
                 {
+                    await CheckStorageAsync();
                     await ReclaimAsync();
                     nextClaim = DateTimeOffset.UtcNow + options.Value.ClaimIdleTime / 2;
                 }
@@ -50,6 +52,12 @@ internal sealed partial class StreamConsumer(
                 {
                     await HandleAsync(entry);
                 }
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // The group is gone with the stream: Redis lost its data. Make it again and carry on.
+                _groupReady = false;
+                await CheckStorageAsync();
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -81,6 +89,16 @@ internal sealed partial class StreamConsumer(
 
     private bool _groupReady;
 
+    private async Task CheckStorageAsync()
+    {
+        if (await storage.LostSinceLastCheckAsync(Db))
+        {
+            _groupReady = false;
+            LogStorageLost();
+            await EnsureGroupAsync();
+        }
+    }
+
     private async Task ReclaimAsync()
     {
         var claimed = await Db.StreamAutoClaimAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, Consumer,
@@ -102,6 +120,11 @@ internal sealed partial class StreamConsumer(
         {
             await HandleAsync(entry);
         }
+
+        if (await processor.SendLeftoverNoticesAsync(options.Value.ClaimIdleTime) is > 0 and var notices)
+        {
+            LogLeftoverNotices(notices);
+        }
     }
 
     private async Task HandleAsync(StreamEntry entry)
@@ -118,8 +141,6 @@ internal sealed partial class StreamConsumer(
         try
         {
             var processed = await processor.ProcessAsync(entry, MessageTraceContext.From(activity));
-            await Db.StreamAcknowledgeAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, entry.Id);
-            await Db.HashDeleteAsync(ChatRedisKeys.WorkerAttempts, entry.Id);
             outcome = processed.FirstTime ? EntryOutcomes.Processed : EntryOutcomes.Duplicate;
             activity?.SetTag(Moderated, processed.Moderated);
         }
@@ -164,6 +185,12 @@ internal sealed partial class StreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable ({Error}); retrying")]
     private partial void LogRedisUnavailable(string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Redis lost its data (the storage generation marker is gone): the consumer group is made again and reads the new stream from its start")]
+    private partial void LogStorageLost();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent {Count} moderation notices a worker had decided but not sent")]
+    private partial void LogLeftoverNotices(int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Took over {Count} entries left pending too long")]
     private partial void LogReclaimed(int count);

@@ -7,18 +7,24 @@ namespace RealtimeDemo.Contracts.Client;
 /// <summary>
 /// A .NET chat client that never shows a room message twice or silently misses one. It connects the only
 /// way the replicated gateway allows (WebSockets, negotiation skipped), rejoins its rooms after a reconnect,
-/// and fills every gap from the room history: after a reconnect, and whenever a message's sequence number
-/// jumps (a backplane hiccup can drop a live delivery). Room messages reach <see cref="MessageReceived"/> in
-/// sequence order, each once.
+/// and fills every gap from the room history: after a reconnect, whenever a message's sequence number jumps
+/// (a backplane hiccup can drop a live delivery), and from the start of what is kept when the room's epoch
+/// changes (the storage lost the room's counter). Deliveries that arrive while a join is on its way are held
+/// until its reply says where the room stood. Room messages reach <see cref="MessageReceived"/> in sequence
+/// order, each once.
 /// </summary>
 public sealed class ChatClient : IAsyncDisposable
 {
     private const int GapFillPageSize = 200;
     private const int NoticesRemembered = 10_000;
+    private const int HeldWhileJoiningLimit = 1_000;
+    private const int RejoinAttempts = 4;
+    private static readonly TimeSpan FirstRejoinRetry = TimeSpan.FromSeconds(1);
 
     private readonly HubConnection _connection;
     private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new() { SingleReader = true });
     private readonly Dictionary<string, RoomPosition> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ChatMessage>> _joining = new(StringComparer.Ordinal);
     private readonly HashSet<string> _noticesSeen = new(StringComparer.Ordinal);
     private readonly Queue<string> _noticeOrder = new();
     private readonly Task _worker;
@@ -52,9 +58,11 @@ public sealed class ChatClient : IAsyncDisposable
         _connection.On<string, string>(nameof(IChatClient.UserLeft), (room, user) => Enqueue(() => Raise(UserLeft, room, user)));
         _connection.On<PrivateChatMessage>(nameof(IChatClient.PrivateMessage), message => Enqueue(() => ReceivePrivateAsync(message)));
         _connection.On<ModerationNotice>(nameof(IChatClient.MessageModerated), notice => Enqueue(() => AcceptNoticeAsync(notice)));
-        _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(error));
+        // Each transition is reported with its own state: by the time the queue gets to it the connection may be
+        // back already (the proxy hands a reconnect to a live replica in a fraction of a second).
+        _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Reconnecting, error));
         _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
-        _connection.Closed += error => Enqueue(() => RaiseStateChanged(error));
+        _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, error));
         _worker = Task.Run(RunWorkAsync);
     }
 
@@ -70,10 +78,19 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>The worker moderated a room message (it may already have been shown).</summary>
     public event Func<ModerationNotice, Task>? MessageModerated;
 
-    /// <summary>The connection state changed; the exception says why it dropped or closed, when it did.</summary>
+    /// <summary>
+    /// The room's storage lost its earlier history (its epoch changed): sequences start again at 1 and what is
+    /// still kept follows through <see cref="MessageReceived"/>. A page shows where the break is.
+    /// </summary>
+    public event Func<string, Task>? RoomReset;
+
+    /// <summary>
+    /// The connection state changed, in order, each transition once (Connected is raised after a reconnect has
+    /// rejoined every room); the exception says why it dropped or closed, when it did.
+    /// </summary>
     public event Func<HubConnectionState, Exception?, Task>? StateChanged;
 
-    /// <summary>A call made on the client's behalf (rejoin, gap fill) failed; the client keeps going.</summary>
+    /// <summary>A call made on the client's behalf (rejoin, gap fill) failed; the client keeps going (a <see cref="RoomRejoinException"/> says which room).</summary>
     public event Func<Exception, Task>? BackgroundError;
 
     public HubConnectionState State => _connection.State;
@@ -84,7 +101,7 @@ public sealed class ChatClient : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _connection.StartAsync(cancellationToken);
-        await RaiseStateChanged(null);
+        await RaiseStateChanged(HubConnectionState.Connected, null);
     }
 
     public Task<ConnectionDetails> GetConnectionInfoAsync() =>
@@ -93,12 +110,42 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>Joins the room; it is rejoined after every reconnect until <see cref="LeaveRoomAsync"/>.</summary>
     public async Task<JoinRoomResult> JoinRoomAsync(string room)
     {
-        var joined = await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
+        // The server delivers the room's messages from the moment it admits the join, before its reply arrives:
+        // hold those until the reply says where the room stood.
         await Serialized(() =>
         {
-            // History before the join is the caller's to read; live messages continue from here.
-            _rooms.TryAdd(room, new RoomPosition(joined.LastMessageId, joined.LastSequence));
+            if (!_rooms.ContainsKey(room))
+            {
+                _joining.TryAdd(room, []);
+            }
+
             return Task.CompletedTask;
+        });
+
+        JoinRoomResult joined;
+        try
+        {
+            joined = await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
+        }
+        catch
+        {
+            await Serialized(() => Task.FromResult(_joining.Remove(room)));
+            throw;
+        }
+
+        await Serialized(async () =>
+        {
+            if (!_joining.Remove(room, out var held))
+            {
+                return; // already joined: its position stands
+            }
+
+            // History before the join is the caller's to read; live messages continue from here.
+            _rooms[room] = new RoomPosition(joined.LastMessageId, joined.LastSequence, joined.Epoch);
+            foreach (var message in held.OrderBy(m => m.Sequence))
+            {
+                await AcceptAsync(message);
+            }
         });
         return joined;
     }
@@ -108,6 +155,7 @@ public sealed class ChatClient : IAsyncDisposable
         await Serialized(() =>
         {
             _rooms.Remove(room);
+            _joining.Remove(room);
             return Task.CompletedTask;
         });
         await _connection.InvokeAsync(nameof(ChatHub.LeaveRoom), room);
@@ -125,6 +173,10 @@ public sealed class ChatClient : IAsyncDisposable
     public Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(string room, int limit) =>
         _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(nameof(ChatHub.GetRecentMessages), room, limit);
 
+    /// <summary>Up to <paramref name="limit"/> stored messages before <paramref name="beforeMessageId"/>, oldest first (for "show older").</summary>
+    public Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(string room, string beforeMessageId, int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(nameof(ChatHub.GetOlderMessages), room, beforeMessageId, limit);
+
     public Task<IReadOnlyList<string>> GetRoomMembersAsync(string room) =>
         _connection.InvokeAsync<IReadOnlyList<string>>(nameof(ChatHub.GetRoomMembers), room);
 
@@ -136,9 +188,30 @@ public sealed class ChatClient : IAsyncDisposable
 
     private async Task AcceptAsync(ChatMessage message)
     {
-        if (!_rooms.TryGetValue(message.Room, out var position) || message.Sequence <= position.Sequence)
+        if (_joining.TryGetValue(message.Room, out var held))
         {
-            return; // not (or no longer) in the room, or already shown
+            if (held.Count < HeldWhileJoiningLimit)
+            {
+                held.Add(message); // past the limit, the sequence jump fills the gap
+            }
+
+            return;
+        }
+
+        if (!_rooms.TryGetValue(message.Room, out var position))
+        {
+            return; // not (or no longer) in the room
+        }
+
+        if (message.Epoch != position.Epoch)
+        {
+            await ResyncAsync(message.Room);
+            return;
+        }
+
+        if (message.Sequence <= position.Sequence)
+        {
+            return; // already shown
         }
 
         if (message.Sequence > position.Sequence + 1)
@@ -146,10 +219,33 @@ public sealed class ChatClient : IAsyncDisposable
             await FillGapAsync(message.Room, "missed_delivery");
         }
 
-        if (_rooms.TryGetValue(message.Room, out position) && message.Sequence > position.Sequence)
+        if (_rooms.TryGetValue(message.Room, out position) && message.Epoch == position.Epoch && message.Sequence > position.Sequence)
         {
             await DeliverAsync(message, fromHistory: false);
         }
+    }
+
+    /// <summary>
+    /// A message of another epoch: asks the server (JoinRoom, which a member may repeat) which epoch the room is
+    /// in. A late message of an older one is dropped; a new one means the storage lost the room's counter: the
+    /// position starts over and what is kept of the new epoch is filled from the start of the history.
+    /// </summary>
+    private async Task ResyncAsync(string room)
+    {
+        var current = await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
+        if (!_rooms.TryGetValue(room, out var position) || current.Epoch == position.Epoch)
+        {
+            return;
+        }
+
+        await StartOverAsync(room, current.Epoch);
+    }
+
+    private async Task StartOverAsync(string room, long epoch)
+    {
+        _rooms[room] = new RoomPosition(null, 0, epoch);
+        await (RoomReset?.Invoke(room) ?? Task.CompletedTask);
+        await FillGapAsync(room, "storage_reset");
     }
 
     // The worker sends a notice at least once; a retry after its crash could repeat one.
@@ -177,37 +273,93 @@ public sealed class ChatClient : IAsyncDisposable
 
     private async Task RejoinAndFillAsync()
     {
-        foreach (var room in _rooms.Keys.ToList())
-        {
-            await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
-            await FillGapAsync(room, "reconnect");
-        }
-
-        await RaiseStateChanged(null);
+        await RejoinAsync([.. _rooms.Keys], attempt: 1);
+        await RaiseStateChanged(HubConnectionState.Connected, null);
     }
 
-    /// <summary>Delivers every stored message after the last one shown, page by page.</summary>
+    /// <summary>
+    /// Rejoins each room and fills its gap. A room that fails does not stop the others: it is reported, counted,
+    /// and tried again a little later; after <see cref="RejoinAttempts"/> failures it is given up (reported so).
+    /// </summary>
+    private async Task RejoinAsync(IReadOnlyList<string> rooms, int attempt)
+    {
+        var failed = new List<string>();
+        foreach (var room in rooms.Where(_rooms.ContainsKey))
+        {
+            try
+            {
+                var joined = await _connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room);
+                if (_rooms.TryGetValue(room, out var position) && joined.Epoch != position.Epoch)
+                {
+                    await StartOverAsync(room, joined.Epoch);
+                }
+                else
+                {
+                    await FillGapAsync(room, "reconnect");
+                }
+            }
+            catch (Exception ex) when (_connection.State == HubConnectionState.Connected)
+            {
+                ChatClientTelemetry.RejoinFailed(ex);
+                var retry = attempt < RejoinAttempts;
+                if (retry)
+                {
+                    failed.Add(room);
+                }
+                else
+                {
+                    _rooms.Remove(room);
+                }
+
+                await RaiseBackgroundError(new RoomRejoinException(room, retry, ex));
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            // Later, through the work queue; a reconnect meanwhile rejoins every room anyway.
+            _ = Task.Delay(FirstRejoinRetry * Math.Pow(2, attempt - 1)).ContinueWith(
+                _ => Enqueue(() => _connection.State == HubConnectionState.Connected ? RejoinAsync(failed, attempt + 1) : Task.CompletedTask),
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Delivers every stored message of the room's epoch after the last one shown, page by page. The cursor
+    /// moves on with every page, even one whose messages were all shown already, so a fill always ends.
+    /// </summary>
     private async Task FillGapAsync(string room, string reason)
     {
         ChatClientTelemetry.GapFilled(reason);
+        if (!_rooms.TryGetValue(room, out var start))
+        {
+            return;
+        }
+
+        var cursor = start.MessageId;
         while (_rooms.TryGetValue(room, out var position))
         {
-            var page = await GetMessagesAsync(room, position.MessageId, GapFillPageSize);
-            foreach (var message in page.Where(m => m.Sequence > position.Sequence))
+            var page = await GetMessagesAsync(room, cursor, GapFillPageSize);
+            foreach (var message in page)
             {
-                await DeliverAsync(message, fromHistory: true);
+                if (_rooms.TryGetValue(room, out position) && message.Epoch == position.Epoch && message.Sequence > position.Sequence)
+                {
+                    await DeliverAsync(message, fromHistory: true);
+                }
             }
 
             if (page.Count < GapFillPageSize)
             {
                 return;
             }
+
+            cursor = page[^1].Id;
         }
     }
 
     private async Task DeliverAsync(ChatMessage message, bool fromHistory)
     {
-        _rooms[message.Room] = new RoomPosition(message.Id, message.Sequence);
+        _rooms[message.Room] = new RoomPosition(message.Id, message.Sequence, message.Epoch);
         using var activity = ChatClientTelemetry.StartReceive(message, fromHistory);
         await (MessageReceived?.Invoke(message) ?? Task.CompletedTask);
     }
@@ -246,22 +398,27 @@ public sealed class ChatClient : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                try
-                {
-                    await (BackgroundError?.Invoke(ex) ?? Task.CompletedTask);
-                }
-                catch (Exception)
-                {
-                    // A failing error handler must not stop the delivery loop.
-                }
+                await RaiseBackgroundError(ex);
             }
+        }
+    }
+
+    private async Task RaiseBackgroundError(Exception error)
+    {
+        try
+        {
+            await (BackgroundError?.Invoke(error) ?? Task.CompletedTask);
+        }
+        catch (Exception)
+        {
+            // A failing error handler must not stop the delivery loop.
         }
     }
 
     private static Task Raise(Func<string, string, Task>? handler, string room, string user) =>
         handler?.Invoke(room, user) ?? Task.CompletedTask;
 
-    private Task RaiseStateChanged(Exception? error) => StateChanged?.Invoke(_connection.State, error) ?? Task.CompletedTask;
+    private Task RaiseStateChanged(HubConnectionState state, Exception? error) => StateChanged?.Invoke(state, error) ?? Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
@@ -270,5 +427,14 @@ public sealed class ChatClient : IAsyncDisposable
         await _worker;
     }
 
-    private readonly record struct RoomPosition(string? MessageId, long Sequence);
+    private readonly record struct RoomPosition(string? MessageId, long Sequence, long Epoch);
+}
+
+/// <summary>Rejoining <see cref="Room"/> after a reconnect failed; <see cref="WillRetry"/> says whether the client tries again or has given the room up.</summary>
+public sealed class RoomRejoinException(string room, bool willRetry, Exception inner)
+    : Exception($"Rejoining room '{room}' failed{(willRetry ? "; retrying" : "; gave up")}: {inner.Message}", inner)
+{
+    public string Room { get; } = room;
+
+    public bool WillRetry { get; } = willRetry;
 }

@@ -20,6 +20,9 @@ public static class ChatClientTelemetry
     private static readonly Counter<long> GapFills = Meter.CreateCounter<long>(
         "chat.client.gap_fills", "{fill}", "Times the client fetched history to fill a gap (a missed delivery or a reconnect).");
 
+    private static readonly Counter<long> RejoinFailures = Meter.CreateCounter<long>(
+        "chat.client.rejoin.failures", "{failure}", "Times rejoining a room after a reconnect failed (the client retries, then gives the room up).");
+
     public const string ReceiveSpan = "receive room/{name}";
     public const string ReceivePrivateSpan = "receive user/{name}";
 
@@ -28,6 +31,7 @@ public static class ChatClientTelemetry
         var activity = Source.StartActivity(ReceiveSpan, ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
         activity.SetMessaging("receive", message.Room, template: null, message.Id);
         activity?.SetTag(Sequence, message.Sequence);
+        activity?.SetTag(Epoch, message.Epoch);
         activity?.SetTag(GapFill, fromHistory);
         return activity;
     }
@@ -38,6 +42,8 @@ public static class ChatClientTelemetry
         activity.SetMessaging("receive", room: null, template: null, message.Id);
         return activity;
     }
+
+    public static void RejoinFailed(Exception error) => RejoinFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
 
     public static void GapFilled(string reason) => GapFills.Add(1, new KeyValuePair<string, object?>(GapReason, reason));
 }

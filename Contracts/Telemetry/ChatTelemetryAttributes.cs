@@ -37,6 +37,10 @@ public static class ChatTelemetryAttributes
     public const string GapFill = "chat.gap_fill";
     public const string GapReason = "chat.gap.reason";
     public const string Moderated = "chat.message.moderated";
+    public const string Epoch = "chat.room.epoch";
+
+    /// <summary>Which background work failed (chat.background.failures).</summary>
+    public const string ChatOperation = "chat.operation";
 
     /// <summary>The transport under our messaging spans: Redis streams and pub/sub.</summary>
     public const string MessagingSystemRedis = "redis";

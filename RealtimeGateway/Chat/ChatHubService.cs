@@ -78,10 +78,24 @@ internal sealed class ChatHubService(
 
         // Deliveries start now; where the history ends is read after that, so whatever is stored later
         // reaches this connection live, and whatever was stored earlier is history the caller can read.
+        var wasMember = local.IsIn(connectionId, room);
         await hub.Groups.AddToGroupAsync(connectionId, room);
-        var position = await messages.PositionAsync(room);
+        RoomPosition position;
+        try
+        {
+            position = await messages.PositionAsync(room);
+        }
+        catch when (!wasMember)
+        {
+            // The caller hears the join failed: it must not be half in the room. (Redis may refuse this too;
+            // then the registry entry goes with the connection, or at the next join.)
+            await hub.Groups.RemoveFromGroupAsync(connectionId, room);
+            await registry.LeaveAsync(connectionId, user, room);
+            throw;
+        }
+
         await AnnounceIfFirstAsync(joined, room, user, connectionId);
-        return new JoinRoomResult(room, joined.Members, position.LastMessageId, position.LastSequence);
+        return new JoinRoomResult(room, joined.Members, position.LastMessageId, position.LastSequence, position.Epoch);
     }
 
     public async Task LeaveRoomAsync(HubCallerContext caller, string room)
@@ -105,7 +119,7 @@ internal sealed class ChatHubService(
     {
         EnsureMember(caller, room, "sending to it");
         var message = (await delivery.SendToRoomAsync(UserName(caller), room, clientMessageId, text)).Message;
-        return new MessageAck(message.Id, room, message.SentAt, message.Sequence);
+        return new MessageAck(message.Id, room, message.SentAt, message.Sequence, message.Epoch);
     }
 
     public async Task<PrivateMessageAck> SendPrivateMessageAsync(HubCallerContext caller, string toUser, string text)
@@ -132,6 +146,12 @@ internal sealed class ChatHubService(
     {
         EnsureMember(caller, room, "reading its history or members");
         return await messages.ReadLatestAsync(room, limit);
+    }
+
+    public async Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(HubCallerContext caller, string room, string beforeMessageId, int limit)
+    {
+        EnsureMember(caller, room, "reading its history or members");
+        return await messages.ReadBeforeAsync(room, beforeMessageId, limit);
     }
 
     public Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit) => registry.BusiestRoomsAsync(limit);

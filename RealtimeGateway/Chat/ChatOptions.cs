@@ -59,6 +59,11 @@ public sealed class ChatLimits
     public TimeSpan ClientTimeoutInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
+/// <summary>
+/// What Redis keeps, bounded by these settings and never by traffic: per active room its history, its counter and
+/// its recent client message ids; the stream the worker reads. Redis memory ≈ rooms × (MaxMessagesPerRoom +
+/// DeduplicationMessages) × entry size + MaxStreamLength × entry size, where rooms are those used within RoomRetention.
+/// </summary>
 public sealed class HistoryOptions
 {
     /// <summary>Messages kept per room for GetMessages (approximate: Redis trims whole stream nodes).</summary>
@@ -69,9 +74,13 @@ public sealed class HistoryOptions
     [Range(1000, 100_000_000)]
     public int MaxStreamLength { get; set; } = 1_000_000;
 
-    /// <summary>How long a client message id is remembered for resends.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
-    public TimeSpan DeduplicationWindow { get; set; } = TimeSpan.FromDays(1);
+    /// <summary>How many of a room's latest client message ids are remembered: a resend is recognised while its original is among them.</summary>
+    [Range(10, 1_000_000)]
+    public int DeduplicationMessages { get; set; } = 1000;
+
+    /// <summary>A room nobody has sent to for this long is forgotten: history, counter and statistics expire together.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan RoomRetention { get; set; } = TimeSpan.FromDays(30);
 }
 
 public sealed class RegistryOptions

@@ -8,50 +8,71 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 
 /// <summary>
 /// Room messages in Redis. A message is accepted by one script (the sender's replica has checked that its
-/// connection is in the room) that numbers it, appends it to the worker's stream and to the room's history under the same id (with the
-/// sender's trace context, field "tp"), remembers the client message id, and publishes it on the room's
-/// delivery channel, so the ack means "durably stored", a resend changes nothing, and live delivery costs
-/// no second round trip to Redis (which, under load, is where an ack waited longest).
+/// connection is in the room) that numbers it within the room's epoch, appends it to the worker's stream and to
+/// the room's history under the same id (with the sender's trace context, field "tp"), remembers its client
+/// message id in the room's window, renews the room's retention, and publishes it on the room's delivery channel:
+/// the ack means "durably stored", a resend changes nothing, and live delivery costs no second round trip.
+/// Nothing here grows with traffic: per room, the history, the counter and the id window are capped, and the
+/// room expires when unused (see <see cref="HistoryOptions"/>).
 /// </summary>
 public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options)
 {
-    private static readonly LuaScript AppendScript = LuaScript.Prepare("""
+    // A room whose counter is gone (new, expired, or lost by Redis) starts a new epoch at Redis's clock.
+    private const string EnsureEpoch = """
+        local epoch = redis.call('HGET', @counter, 'epoch')
+        if not epoch then
+          local t = redis.call('TIME')
+          epoch = string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000))
+          redis.call('HSET', @counter, 'epoch', epoch, 'n', 0)
+          redis.call('PEXPIRE', @counter, @retentionMs)
+        end
+        """;
+
+    private static readonly LuaScript AppendScript = LuaScript.Prepare(EnsureEpoch + "\n" + """
         local members = redis.call('HLEN', @members)
-        local previous = redis.call('GET', @deduplication)
+        local field = @user .. '\n' .. @clientMessageId
+        local previous = redis.call('HGET', @dedupe, field)
         if previous then return {'duplicate', previous, members} end
-        local seq = redis.call('INCR', @sequence)
+        local seq = redis.call('HINCRBY', @counter, 'n', 1)
         local id = redis.call('XADD', @stream, 'MAXLEN', '~', @maxStream, '*',
-          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'tp', @traceParent)
+          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'ep', epoch, 'tp', @traceParent)
         redis.call('XADD', @history, 'MAXLEN', '~', @maxHistory, id,
-          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'tp', @traceParent)
-        local ack = id .. ' ' .. seq
-        redis.call('SET', @deduplication, ack, 'EX', @deduplicationSeconds)
+          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'ep', epoch, 'tp', @traceParent)
+        local ack = id .. ' ' .. seq .. ' ' .. epoch
+        redis.call('HSET', @dedupe, field, ack)
+        if redis.call('RPUSH', @dedupeOrder, field) > tonumber(@dedupeWindow) then
+          redis.call('HDEL', @dedupe, redis.call('LPOP', @dedupeOrder))
+        end
+        for _, key in ipairs({@counter, @history, @dedupe, @dedupeOrder}) do redis.call('PEXPIRE', key, @retentionMs) end
         -- Last, and allowed to fail (an ACL, say) without undoing the store: members then fill the gap from the history.
-        local live = {id = id, room = @room, user = @user, text = @text, clientMessageId = @clientMessageId, sequence = seq}
+        local live = {id = id, room = @room, user = @user, text = @text, clientMessageId = @clientMessageId, sequence = seq, epoch = tonumber(epoch)}
         if @traceParent ~= '' then live.traceParent = @traceParent end
         local published = redis.pcall('PUBLISH', @channel, cjson.encode(live))
         return {'stored', ack, members, type(published) == 'number' and 1 or 0}
         """);
 
-    // One script, so the sequence and the last id belong to the same moment.
-    private static readonly LuaScript PositionScript = LuaScript.Prepare("""
+    // One script, so the epoch, the sequence and the last id belong to the same moment.
+    private static readonly LuaScript PositionScript = LuaScript.Prepare(EnsureEpoch + "\n" + """
         local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
         local lastId = ''
         if #last > 0 then lastId = last[1][1] end
-        return {redis.call('GET', @sequence) or '0', lastId}
+        return {epoch, redis.call('HGET', @counter, 'n'), lastId}
         """);
 
     private IDatabase Db => redis.GetDatabase();
 
-    /// <summary>Where the room's history ends now: its last message's id and sequence.</summary>
+    private long RetentionMs => (long)options.Value.History.RoomRetention.TotalMilliseconds;
+
+    /// <summary>Where the room's history ends now: its epoch (started here if the room has none), its last message's id and sequence.</summary>
     public async Task<RoomPosition> PositionAsync(string room)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(PositionScript, new
         {
+            counter = ChatRedisKeys.RoomCounter(room),
             history = ChatRedisKeys.RoomHistory(room),
-            sequence = ChatRedisKeys.RoomSequence(room),
+            retentionMs = RetentionMs,
         }))!;
-        return new RoomPosition(NullIfEmpty((string?)result[1]), (long)result[0]);
+        return new RoomPosition(NullIfEmpty((string?)result[2]), (long)result[1], (long)result[0]);
     }
 
     public async Task<AppendOutcome> AppendAsync(string user, string room, string clientMessageId, string text, string? traceParent)
@@ -59,8 +80,9 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         var history = options.Value.History;
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, new
         {
-            deduplication = ChatRedisKeys.Deduplication(user, room, clientMessageId),
-            sequence = ChatRedisKeys.RoomSequence(room),
+            counter = ChatRedisKeys.RoomCounter(room),
+            dedupe = ChatRedisKeys.RoomDeduplication(room),
+            dedupeOrder = ChatRedisKeys.RoomDeduplicationOrder(room),
             stream = ChatRedisKeys.MessageStream,
             history = ChatRedisKeys.RoomHistory(room),
             members = ChatRedisKeys.RoomMembers(room),
@@ -72,12 +94,13 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
             channel = ChatRedisKeys.RoomDeliveryChannel(room),
             maxStream = history.MaxStreamLength,
             maxHistory = history.MaxMessagesPerRoom,
-            deduplicationSeconds = (long)history.DeduplicationWindow.TotalSeconds,
+            dedupeWindow = history.DeduplicationMessages,
+            retentionMs = RetentionMs,
         }))!;
 
         var members = (int)result[2];
         var ack = ((string)result[1]!).Split(' ');
-        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), traceParent);
+        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), long.Parse(ack[2]), traceParent);
         return (string?)result[0] == "stored"
             ? new AppendOutcome(AppendStatus.Stored, message, members, Published: (int)result[3] == 1)
             : new AppendOutcome(AppendStatus.Duplicate, message, members, Published: false);
@@ -101,9 +124,14 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
     }
 
     /// <summary>The last <paramref name="limit"/> messages, oldest first, with moderation marks.</summary>
-    public async Task<IReadOnlyList<ChatMessage>> ReadLatestAsync(string room, int limit)
+    public Task<IReadOnlyList<ChatMessage>> ReadLatestAsync(string room, int limit) => ReadBackwardsAsync(room, "+", limit);
+
+    /// <summary>Up to <paramref name="limit"/> messages before <paramref name="beforeMessageId"/>, oldest first, with moderation marks.</summary>
+    public Task<IReadOnlyList<ChatMessage>> ReadBeforeAsync(string room, string beforeMessageId, int limit) => ReadBackwardsAsync(room, $"({beforeMessageId}", limit);
+
+    private async Task<IReadOnlyList<ChatMessage>> ReadBackwardsAsync(string room, string end, int limit)
     {
-        var newestFirst = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", limit, Order.Descending);
+        var newestFirst = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", end, limit, Order.Descending);
         return await WithModerationAsync(room, [.. newestFirst.Reverse()]);
     }
 
@@ -121,16 +149,16 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
     public async Task<RoomStats> StatsAsync(string room, int members)
     {
         var db = Db;
-        var sequence = db.StringGetAsync(ChatRedisKeys.RoomSequence(room));
+        var counter = db.HashGetAsync(ChatRedisKeys.RoomCounter(room), ["n", "epoch"]);
         var last = db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", 1, Order.Descending);
         var activeSince = DateTimeOffset.UtcNow.AddMinutes(-RoomStats.ActiveSenderWindowMinutes).ToUnixTimeMilliseconds();
         var activeSenders = db.SortedSetLengthAsync(ChatRedisKeys.RoomSenders(room), activeSince);
         var activity = db.HashGetAsync(ChatRedisKeys.RoomActivity(room), ["processed", "moderated"]);
-        await Task.WhenAll(sequence, last, activeSenders, activity);
+        await Task.WhenAll(counter, last, activeSenders, activity);
 
         var lastId = last.Result.Length > 0 ? (string?)last.Result[0].Id : null;
-        return new RoomStats(room, members, (long?)sequence.Result ?? 0, lastId, lastId is null ? null : SentAt(lastId),
-            (long?)activity.Result[0] ?? 0, (int)activeSenders.Result, (long?)activity.Result[1] ?? 0);
+        return new RoomStats(room, members, (long?)counter.Result[0] ?? 0, lastId, lastId is null ? null : SentAt(lastId),
+            (long?)activity.Result[0] ?? 0, (int)activeSenders.Result, (long?)activity.Result[1] ?? 0, (long?)counter.Result[1] ?? 0);
     }
 
     /// <summary>A message id is its stream entry id, "&lt;ms since epoch&gt;-&lt;n&gt;" in Redis's clock: the time it was accepted.</summary>
@@ -139,9 +167,10 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
 
     /// <summary>
     /// "&lt;ms&gt;-&lt;n&gt;", ASCII digits only, each part a 64-bit number, as Redis issues them. The very last
-    /// possible id is refused too: a range after it is empty by definition, and Redis rejects it as an error.
+    /// possible id is refused for reading after it, the very first for reading before it: such a range is empty
+    /// by definition, and Redis rejects it as an error.
     /// </summary>
-    public static bool IsMessageId(string? value)
+    public static bool IsMessageId(string? value, bool before = false)
     {
         var dash = value?.IndexOf('-') ?? -1;
         if (dash <= 0 || value!.Length > 41)
@@ -154,12 +183,12 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         return second.Length > 0 && !first.ContainsAnyExceptInRange('0', '9') && !second.ContainsAnyExceptInRange('0', '9')
             && ulong.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
             && ulong.TryParse(second, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            && (milliseconds, number) != (ulong.MaxValue, ulong.MaxValue);
+            && (milliseconds, number) != (before ? (0UL, 0UL) : (ulong.MaxValue, ulong.MaxValue));
     }
 
     private static ChatMessage ToMessage(string room, StreamEntry entry) =>
         new((string)entry.Id!, room, (string)entry["user"]!, (string)entry["text"]!, SentAt((string)entry.Id!),
-            (string)entry["cmid"]!, (long)entry["seq"], NullIfEmpty((string?)entry["tp"]));
+            (string)entry["cmid"]!, (long)entry["seq"], (long?)entry["ep"] ?? 0, NullIfEmpty((string?)entry["tp"]));
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
@@ -170,8 +199,8 @@ public enum AppendStatus
     Duplicate,
 }
 
-/// <summary>Where a room's history ends: its last message (null when it has none) and the last sequence number issued.</summary>
-public sealed record RoomPosition(string? LastMessageId, long LastSequence);
+/// <summary>Where a room's history ends: its last message (null when it has none), the last sequence number issued, and the epoch it counts in.</summary>
+public sealed record RoomPosition(string? LastMessageId, long LastSequence, long Epoch);
 
 /// <summary>
 /// The stored (or previously stored) message, the room's cluster-wide members at that moment, and whether

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
@@ -10,6 +12,8 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 internal sealed partial class ReplicaHeartbeat(
     PresenceRegistry registry,
     ChatHubService chat,
+    StorageGeneration storage,
+    GatewayTelemetry telemetry,
     IConnectionMultiplexer redis,
     IOptions<ChatOptions> options,
     ILogger<ReplicaHeartbeat> logger)
@@ -76,8 +80,15 @@ internal sealed partial class ReplicaHeartbeat(
 
     private async Task BeatAsync()
     {
+        var lost = await storage.LostSinceLastCheckAsync(redis.GetDatabase());
         var unknown = await registry.HeartbeatAsync();
-        if (unknown && _registered)
+        if (lost)
+        {
+            // Registry, history and counters are gone; the connections are not. Put them back (rooms then count
+            // their messages again from 1 under a new epoch, which clients follow).
+            LogStorageLost(await chat.RegisterLocalConnectionsAgainAsync());
+        }
+        else if (unknown && _registered)
         {
             // Another replica took this one for dead (a long pause) and removed its connections from the registry.
             LogSweptWhileAlive(await chat.RegisterLocalConnectionsAgainAsync());
@@ -114,9 +125,12 @@ internal sealed partial class ReplicaHeartbeat(
             // Connections still open are closing with the process; their own disconnects then find nothing left.
             await RemoveReplicaAsync(registry.ReplicaKey);
         }
-        catch (StackExchange.Redis.RedisException)
+        catch (Exception ex)
         {
-            // Redis is gone too; the other replicas' sweep finishes the cleanup.
+            // Redis is out of reach (a timeout, or the multiplexer cancelling what it still had queued): the other
+            // replicas' sweep finishes the cleanup. A stop must not fail for it.
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.RegistryCleanup, ex);
+            LogCleanupAtStopFailed(ex.GetType().Name);
         }
     }
 
@@ -128,6 +142,12 @@ internal sealed partial class ReplicaHeartbeat(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Connections} registry entries of this process whose connections are gone")]
     private partial void LogOrphansForgotten(int connections);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Redis lost its data (the storage generation marker is gone); registered this process's {Connections} connections again")]
+    private partial void LogStorageLost(int connections);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing this process's connections from the registry at stop failed ({Error}); the other replicas remove them once this one stops beating")]
+    private partial void LogCleanupAtStopFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registry heartbeat failed ({Error}); retrying")]
     private partial void LogRegistryUnreachable(string error);

@@ -13,26 +13,62 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// own room delivery (which the backplane cannot instrument), subscribes this replica to a room's deliveries
 /// while it has members there, and records room joins and leaves as spans.
 /// </summary>
-internal sealed class ChatHubLifetimeManager(
-    RedisHubLifetimeManager<ChatHub> inner, LocalConnections local, RoomSubscriptions subscriptions, RoomTemplate rooms)
-    : HubLifetimeManager<ChatHub>
+internal sealed partial class ChatHubLifetimeManager(
+    RedisHubLifetimeManager<ChatHub> inner, LocalConnections local, RoomSubscriptions subscriptions, RoomTemplate rooms,
+    GatewayTelemetry telemetry, ILogger<ChatHubLifetimeManager> logger)
+    : HubLifetimeManager<ChatHub>, IDisposable
 {
+    // The backplane unsubscribes from everything here, synchronously; with Redis out of reach that throws, and an
+    // exception from a dispose at stop would end the process as a crash.
+    public void Dispose()
+    {
+        try
+        {
+            inner.Dispose();
+        }
+        catch (Exception ex)
+        {
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Unsubscribe, ex);
+            LogUnsubscribeFailed(ex.GetType().Name);
+        }
+    }
+
     public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
         local.Add(connection);
         await inner.OnConnectedAsync(connection);
     }
 
+    // Unsubscribing needs Redis; when it is out of reach the connection is still forgotten everywhere here
+    // (the backplane included), and the subscription stays until the room's next change on this replica.
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         foreach (var room in local.Remove(connection.ConnectionId))
         {
             using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(room)), connection.ConnectionId, room);
-            await subscriptions.SyncSubscriptionAsync(room);
+            await UnsubscribeAsync(leave, () => subscriptions.SyncSubscriptionAsync(room));
         }
 
-        await inner.OnDisconnectedAsync(connection);
+        await UnsubscribeAsync(Activity.Current, () => inner.OnDisconnectedAsync(connection));
     }
+
+    private async Task UnsubscribeAsync(Activity? activity, Func<Task> unsubscribe)
+    {
+        try
+        {
+            await unsubscribe();
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+            activity?.SetTag(ChatTelemetryAttributes.ErrorType, ex.GetType().Name);
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Unsubscribe, ex);
+            LogUnsubscribeFailed(ex.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving a room's delivery channel failed ({Error}); it is left at the room's next change on this replica")]
+    private partial void LogUnsubscribeFailed(string error);
 
     public override async Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
     {

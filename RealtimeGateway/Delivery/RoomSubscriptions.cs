@@ -16,7 +16,8 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// while it has local members there, it writes each message to them (serialized once per protocol) in a
 /// CONSUMER span that continues the sender's trace, and passes its own trace context on to the clients.
 /// </summary>
-public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultiplexer redis, GatewayTelemetry telemetry, RoomTemplate rooms)
+public sealed partial class RoomSubscriptions(
+    LocalConnections local, IConnectionMultiplexer redis, GatewayTelemetry telemetry, RoomTemplate rooms, ILogger<RoomSubscriptions> logger)
 {
     private readonly ConcurrentDictionary<string, ChannelMessageQueue> _subscriptions = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -45,15 +46,47 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
         }
     }
 
+    // StackExchange.Redis swallows whatever escapes a subscription handler: catch, log, count and mark it here.
     private async Task DeliverLocallyAsync(string room, RedisValue payload)
     {
-        var message = MessageStore.ReadPublished((byte[])payload!);
         var template = rooms.For(room);
+        ChatMessage message;
+        try
+        {
+            message = MessageStore.ReadPublished((byte[])payload!);
+        }
+        catch (Exception ex)
+        {
+            using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
+            unreadable.SetMessaging("process", room, template, messageId: null);
+            Failed(unreadable, room, ex);
+            return;
+        }
+
         using var activity = GatewayTelemetry.Source.StartActivity(
             GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
         activity.SetMessaging("process", room, template, message.Id);
         activity?.SetTag(Sequence, message.Sequence);
+        try
+        {
+            await WriteToMembersAsync(room, template, message, activity);
+        }
+        catch (Exception ex)
+        {
+            Failed(activity, room, ex);
+        }
+    }
 
+    private void Failed(Activity? activity, string room, Exception error)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error);
+        activity?.SetTag(ErrorType, error.GetType().Name);
+        telemetry.BackgroundFailed(GatewayTelemetry.Operations.Deliver, error);
+        LogDeliveryFailed(room, error.GetType().Name);
+    }
+
+    private async Task WriteToMembersAsync(string room, string template, ChatMessage message, Activity? activity)
+    {
         // Clients continue from this replica's span; without one (not sampled) from the sender's.
         var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
         var serialized = new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.MessageReceived), [outgoing]));
@@ -78,4 +111,7 @@ public sealed class RoomSubscriptions(LocalConnections local, IConnectionMultipl
         telemetry.Delivered(template, members.Count, DateTimeOffset.UtcNow - message.SentAt);
     }
 
+    // The error's type only: its message could quote the payload, and a payload is a message body.
+    [LoggerMessage(Level = LogLevel.Error, Message = "A delivery to this replica's members of room {Room} failed ({Error}); they fill the gap from the history at their next message")]
+    private partial void LogDeliveryFailed(string room, string error);
 }

@@ -43,14 +43,14 @@ public static class ChatGatewayExtensions
 
         // Room messages travel as our own envelope (MessageDelivery); the Redis backplane, wrapped, carries the rest.
         // Tracing and Redis first: services are disposed in reverse order of creation, and the backplane
-        // unsubscribes on dispose, which must happen while the Redis instrumentation is still alive.
-        builder.Services.AddSingleton(sp =>
+        // unsubscribes on dispose, which must happen while the Redis instrumentation is still alive. The wrapper
+        // owns the backplane (DI does not see it), so that its dispose cannot fail a stop when Redis is gone.
+        builder.Services.AddSingleton<HubLifetimeManager<ChatHub>>(sp =>
         {
             sp.GetService<OpenTelemetry.Trace.TracerProvider>();
             sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
-            return ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<ChatHub>>(sp);
+            return ActivatorUtilities.CreateInstance<ChatHubLifetimeManager>(sp, ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<ChatHub>>(sp));
         });
-        builder.Services.AddSingleton<HubLifetimeManager<ChatHub>, ChatHubLifetimeManager>();
 
         builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<ClusterSnapshot>();

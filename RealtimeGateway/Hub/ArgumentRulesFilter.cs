@@ -38,6 +38,8 @@ internal sealed class ArgumentRulesFilter(IOptions<ChatOptions> options) : IHubF
                 $"must be 1-{ChatNames.MaxClientMessageIdLength} characters without control characters, chosen by the client once per message.",
             MessageIdOrStartAttribute when value is string id && id.Length > 0 && !MessageStore.IsMessageId(id) =>
                 "must be a message id the server returned (like 1764000000000-0), or null to start from the oldest kept message.",
+            MessageIdAttribute when !MessageStore.IsMessageId(value as string, before: true) =>
+                "must be a message id the server returned (like 1764000000000-0).",
             PageSizeAttribute when value is not int limit || limit < 1 || limit > limits.MaxPageSize =>
                 $"must be 1-{limits.MaxPageSize} (Chat:Limits:MaxPageSize).",
             _ => null,

@@ -25,6 +25,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _publishFailures;
     private readonly Counter<long> _backplaneReconnects;
     private readonly Histogram<double> _backplaneOutage;
+    private readonly Counter<long> _failures;
 
     public GatewayTelemetry(IMeterFactory meters, ClusterSnapshot cluster)
     {
@@ -41,6 +42,7 @@ public sealed class GatewayTelemetry
         _publishFailures = meter.CreateCounter<long>("chat.backplane.publish.failures", "{message}", "Accepted messages whose live publish failed (they reach members through the history).");
         _backplaneReconnects = meter.CreateCounter<long>("chat.backplane.reconnects", "{reconnect}", "Times this replica's Redis subscription came back after a drop.");
         _backplaneOutage = meter.CreateHistogram<double>("chat.backplane.outage.duration", "s", "How long this replica's Redis subscription was down.");
+        _failures = meter.CreateCounter<long>("chat.background.failures", "{failure}", "Failures in work no caller waits for (deliveries, replays, cleanup), by operation and error type.");
 
         meter.CreateObservableGauge("chat.connections.cluster", () => cluster.Connections, "{connection}", "Connections across the cluster (registry).");
         meter.CreateObservableGauge("chat.rooms.active", () => cluster.ActiveRooms, "{room}", "Rooms with at least one member across the cluster (registry).");
@@ -58,6 +60,15 @@ public sealed class GatewayTelemetry
     public const string ReplaySpan = "replay missed deliveries";
 
     public const string UserTemplate = "user/{name}";
+
+    /// <summary>The chat.operation values of chat.background.failures.</summary>
+    public static class Operations
+    {
+        public const string Deliver = "deliver";
+        public const string Replay = "replay";
+        public const string RegistryCleanup = "registry_cleanup";
+        public const string Unsubscribe = "unsubscribe";
+    }
 
     public void ConnectionRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>(RejectionReason, reason));
 
@@ -94,6 +105,10 @@ public sealed class GatewayTelemetry
     }
 
     public void PublishFailed(string template) => _publishFailures.Add(1, new KeyValuePair<string, object?>(MessagingDestinationTemplate, template));
+
+    /// <summary>Counts a failure of work that runs on its own (a Redis callback, a timer, a stop), which nothing else would report.</summary>
+    public void BackgroundFailed(string operation, Exception error) =>
+        _failures.Add(1, new KeyValuePair<string, object?>(ChatOperation, operation), new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
 
     public void BackplaneRestored(TimeSpan outage)
     {

@@ -62,11 +62,56 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task A_Redis_container_keeps_its_data_on_a_volume_with_snapshots()
+    {
+        var builder = await BuildAsync("Redis:Mode=container", "ASPIRE_CONTAINER_RUNTIME=/bin/true"); // 'true info' answers
+
+        var redis = Assert.IsType<RedisResource>(Assert.Single(builder.Resources, r => r.Name == "redis"));
+        Assert.Contains(redis.Annotations.OfType<ContainerMountAnnotation>(), mount => mount.Target == "/data" && mount.Type == ContainerMountType.Volume);
+        Assert.True(redis.TryGetLastAnnotation<CommandLineArgsCallbackAnnotation>(out _));
+        var args = await ArgumentsAsync(redis);
+        Assert.Contains("--save", args);
+    }
+
+    [Fact]
+    public async Task Container_mode_without_a_running_runtime_stops_at_once()
+    {
+        var started = DateTime.UtcNow;
+
+        var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() => BuildAsync("Redis:Mode=container", "ASPIRE_CONTAINER_RUNTIME=/bin/false"));
+
+        Assert.StartsWith("Redis:Mode is 'container' but the container runtime does not answer", error.Message);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "The failure must not wait for a runtime that is not there.");
+    }
+
+    [Fact]
     public async Task An_unknown_Redis_Mode_is_a_clear_error()
     {
         var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() => BuildAsync("Redis:Mode=cloud"));
 
         Assert.Equal("Redis:Mode is 'cloud'; use auto, container or local (or give ConnectionStrings:redis).", error.Message);
+    }
+
+    private async Task<IReadOnlyList<string>> ArgumentsAsync(IResource resource)
+    {
+        var context = new CommandLineArgsCallbackContext([], resource, _ct);
+        foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        var values = new List<string>();
+        foreach (var arg in context.Args)
+        {
+            values.Add(arg switch
+            {
+                string text => text,
+                IValueProvider provider => await provider.GetValueAsync(_ct) ?? "",
+                _ => arg.ToString() ?? "",
+            });
+        }
+
+        return values;
     }
 
     private async Task<IDistributedApplicationTestingBuilder> BuildAsync(params string[] settings) =>

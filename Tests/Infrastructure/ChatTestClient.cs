@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Client;
 
@@ -27,10 +28,25 @@ public sealed class ChatTestClient : IAsyncDisposable
         chat.UserLeft += (room, u) => Write(_left, (room, u));
         chat.PrivateMessageReceived += m => Write(_private, m);
         chat.StateChanged += (state, error) => Note($"{state}{(error is null ? "" : $" ({error.GetType().Name}: {error.Message})")}");
-        chat.BackgroundError += error => Note($"background error {error.GetType().Name}: {error.Message}");
+        chat.BackgroundError += error =>
+        {
+            BackgroundErrors.Enqueue(error);
+            return Note($"background error {error.GetType().Name}: {error.Message}");
+        };
+        chat.RoomReset += room =>
+        {
+            RoomResets.Enqueue(room);
+            return Note($"room {room} reset");
+        };
     }
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _history = new();
+
+    /// <summary>Every error the client reported from work done on its own (rejoins, gap fills).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Exception> BackgroundErrors { get; } = new();
+
+    /// <summary>Rooms whose storage lost their earlier history, as the client announced them.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> RoomResets { get; } = new();
 
     /// <summary>What happened to the connection, for failure messages.</summary>
     public string History => string.Join("; ", _history);
@@ -101,6 +117,53 @@ public sealed class ChatTestClient : IAsyncDisposable
         catch (OperationCanceledException)
         {
             throw new TimeoutException($"{User} did not reach message {sequence} of '{room}' within {timeout.TotalSeconds:F0} s; got [{string.Join(", ", received.Select(m => m.Sequence))}]. Connection: {History}");
+        }
+
+        return received;
+    }
+
+    /// <summary>
+    /// Sends, and resends under the same client message id while Redis or the gateway is still coming back (the
+    /// client reconnects by itself), until the message is stored; returns its ack and why sends were refused.
+    /// </summary>
+    public async Task<(MessageAck Ack, IReadOnlyList<string> Refusals)> SendUntilStoredAsync(string room, string clientMessageId, string text, TimeSpan? patience = null)
+    {
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(45));
+        var refusals = new List<string>();
+        while (true)
+        {
+            try
+            {
+                return (await Chat.SendMessageAsync(room, clientMessageId, text), refusals);
+            }
+            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException)
+            {
+                refusals.Add(ex.Message);
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"{User}'s message {clientMessageId} was not stored ({ex.GetType().Name}: {ex.Message}); connection: {History}", ex);
+                }
+
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Reads room messages until the one with <paramref name="id"/> arrives (whatever its epoch and sequence).</summary>
+    public async Task<IReadOnlyList<ChatMessage>> MessagesUntilIdAsync(string id, TimeSpan timeout)
+    {
+        var received = new List<ChatMessage>();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            while (!received.Any(m => m.Id == id))
+            {
+                received.Add(await _messages.Reader.ReadAsync(cts.Token));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{User} did not receive message {id} within {timeout.TotalSeconds:F0} s; got [{string.Join(", ", received.Select(m => $"{m.Epoch}:{m.Sequence}"))}]. Connection: {History}");
         }
 
         return received;

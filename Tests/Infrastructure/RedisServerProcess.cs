@@ -91,6 +91,16 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the server: connections stay open, nothing answers.</summary>
+    public void Freeze(bool frozen)
+    {
+        using var signal = Process.Start("kill", [frozen ? "-STOP" : "-CONT", _process!.Id.ToString()]);
+        signal.WaitForExit();
+    }
+
+    /// <summary>A connection that may run admin commands (FLUSHALL, CLIENT KILL, DEBUG …).</summary>
+    public Task<ConnectionMultiplexer> AdminAsync() => ConnectionMultiplexer.ConnectAsync($"{ConnectionString},allowAdmin=true");
+
     private void StopProcess()
     {
         if (_process is { HasExited: false })

@@ -81,10 +81,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         signal.WaitForExit();
     }
 
-    /// <summary>Starts the process again with the same settings, on the same port.</summary>
-    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the process again with the same settings (but <paramref name="changes"/>), on the same port.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? changes = null)
     {
         await KillAsync();
+        foreach (var (name, value) in changes ?? new Dictionary<string, string>())
+        {
+            _startInfo.Environment[name] = value;
+        }
+
         _process.Dispose();
         await StartProcessAsync(cancellationToken);
     }

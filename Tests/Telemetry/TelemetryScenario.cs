@@ -87,6 +87,11 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await alice.Chat.SendPrivateMessageAsync(bob.User, "psst");
         await bob.NextPrivateMessageAsync();
         await bob.Chat.LeaveRoomAsync("team-x");
+        foreach (var room in (string[])["side-1", "side-2"])
+        {
+            await bob.Chat.JoinRoomAsync(room); // with the lobby, three rooms: one too many after b's restart below
+        }
+
         await Refused(() => alice.Chat.SendMessageAsync("elsewhere", "x", "not a member"));
         await Refused(() => alice.Chat.JoinRoomAsync("bad room"));
 
@@ -127,6 +132,15 @@ public sealed class TelemetryScenario : IAsyncLifetime
             await expiring.Closed.WaitAsync(TimeSpan.FromSeconds(30), ct);                     // token_expired
         }
 
+        // A delivery that fails on a replica (a payload no gateway wrote), and a history that is no longer a stream:
+        // the first is counted and marked at once; the second fails the replay after the Redis restart below.
+        _stage = "A delivery that fails on a replica.";
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{cluster.Redis.ConnectionString},allowAdmin=true"))
+        {
+            await admin.GetSubscriber().PublishAsync(RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel("lobby")), "{not a message");
+            await admin.GetDatabase().StringSetAsync(ChatRedisKeys.RoomHistory("team-x"), "not a stream");
+        }
+
         // A live publish that fails (the message is stored; Bob's client fills the gap at the next message).
         _stage = "A live publish that fails (the message is stored; Bob's client fills the gap at the next message).";
         await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{cluster.Redis.ConnectionString},allowAdmin=true"))
@@ -142,14 +156,16 @@ public sealed class TelemetryScenario : IAsyncLifetime
         // Redis restarts: subscriptions drop and come back; replicas replay; the worker carries on.
         _stage = "Redis restarts: subscriptions drop and come back; replicas replay; the worker carries on.";
         await cluster.Redis.RestartAsync(TimeSpan.FromSeconds(1), ct);
-        await SendUntilStoredAsync(alice, "lobby", "m-5", "after the restart");
+        await alice.SendUntilStoredAsync("lobby", "m-5", "after the restart");
 
         // A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.
         _stage = "A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.";
+        // It comes back allowing two rooms per connection: Bob's rejoin of his third fails (and is retried).
         await b.StopAsync();
-        await SendUntilStoredAsync(alice, "lobby", "m-6", "while b restarts");
-        await b.StartAgainAsync(ct);
+        await alice.SendUntilStoredAsync("lobby", "m-6", "while b restarts");
+        await b.StartAgainAsync(ct, new Dictionary<string, string> { ["Chat__Limits__MaxRoomsPerConnection"] = "2" });
         await bob.MessagesUntilAsync("lobby", 6, TimeSpan.FromSeconds(45));
+        await Eventually.HoldsAsync(() => Task.FromResult(!bob.BackgroundErrors.IsEmpty), TimeSpan.FromSeconds(30), "a rejoin failure");
 
         // A stream entry the worker cannot process: retried, then dead-lettered.
         _stage = "A stream entry the worker cannot process: retried, then dead-lettered.";
@@ -158,6 +174,17 @@ public sealed class TelemetryScenario : IAsyncLifetime
             await redis.GetDatabase().StreamAddAsync(ChatRedisKeys.MessageStream, "garbage", "1");
             await Eventually.HoldsAsync(async () => await redis.GetDatabase().StreamLengthAsync(ChatRedisKeys.DeadLetters) > 0, TimeSpan.FromSeconds(30), "a dead letter");
         }
+
+        // Redis loses its data: every process finds out and counts it; rooms start a new epoch.
+        _stage = "Redis loses its data.";
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync($"{cluster.Redis.ConnectionString},allowAdmin=true"))
+        {
+            await admin.GetServers().Single().FlushAllDatabasesAsync();
+        }
+
+        await alice.SendUntilStoredAsync("lobby", "m-7", "after the flush");
+        await Otlp.WaitUntilAsync(r => r.Metrics.Count(m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway") > 0
+            && r.Metrics.Any(m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker"), TimeSpan.FromSeconds(30), "the data loss counted");
 
         // Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.
         _stage = "Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.";
@@ -219,23 +246,6 @@ public sealed class TelemetryScenario : IAsyncLifetime
         }
     }
 
-    private static async Task SendUntilStoredAsync(ChatTestClient client, string room, string id, string text)
-    {
-        Exception? last = null;
-        await Eventually.HoldsAsync(async () =>
-        {
-            try
-            {
-                await client.Chat.SendMessageAsync(room, id, text);
-                return true;
-            }
-            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException)
-            {
-                last = ex;
-                return false; // Redis or the gateway is still coming back; the client reconnects by itself
-            }
-        }, TimeSpan.FromSeconds(30), () => $"message {id} stored (last error: {last?.GetType().Name}: {last?.Message}; connection: {client.History})");
-    }
 
     private void ListenToClients()
     {

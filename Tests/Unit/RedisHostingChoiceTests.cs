@@ -58,4 +58,13 @@ public sealed class RedisHostingChoiceTests
 
         Assert.Contains("sudo apt-get install redis-server", error.Message);
     }
+
+    [Fact]
+    public void Container_mode_with_a_runtime_that_does_not_answer_stops_at_once_in_one_line()
+    {
+        var error = Assert.Throws<AppHostConfigurationException>(() =>
+            RedisHostingChoice.Choose(null, "container", isPublishMode: false, new Machine(runtime: false, redisServer: true)));
+
+        Assert.Equal("Redis:Mode is 'container' but the container runtime does not answer ('docker info' fails): start it, or use Redis:Mode=local (redis-server) or ConnectionStrings:redis.", error.Message);
+    }
 }

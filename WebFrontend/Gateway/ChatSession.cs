@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Client;
 
@@ -7,16 +8,19 @@ namespace RealtimeDemo.WebFrontend.Gateway;
 
 /// <summary>
 /// One Blazor circuit's chat: its sign-in, its one gateway connection (disposed with the circuit), and what
-/// the page shows — rooms, each room's messages in order and each once, members, private messages, and the
-/// state of every message this user sent. Components render from it and re-render on <see cref="Changed"/>.
+/// the page shows — rooms, each room's latest messages in order and each once, members, private messages, the
+/// state of every message this user sent, and the connection as the user should see it (including a break
+/// the client recovered from quickly). Everything it keeps is bounded by <see cref="FrontendOptions"/>.
+/// Components render from it and re-render on <see cref="Changed"/>.
 /// </summary>
-public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, TimeProvider time) : IAsyncDisposable
+public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, TimeProvider time, IOptions<FrontendOptions> options) : IAsyncDisposable
 {
     private const int HistoryOnOpen = 50;
+    private const int OlderPage = 50;
     private static readonly TimeSpan RenewBefore = TimeSpan.FromMinutes(2);
 
     private readonly Dictionary<string, RoomView> _rooms = new(StringComparer.Ordinal);
-    private readonly List<PrivateChatMessage> _private = [];
+    private readonly Queue<PrivateChatMessage> _private = new();
     private readonly Lock _gate = new();
     private TokenResponse? _token;
 
@@ -30,7 +34,11 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
 
     public string? ConnectionProblem { get; private set; }
 
-    public HubConnectionState State => Client?.State ?? HubConnectionState.Disconnected;
+    /// <summary>The connection's state as its transitions arrived (not read live: a quick reconnect would hide the break).</summary>
+    public HubConnectionState State { get; private set; } = HubConnectionState.Disconnected;
+
+    /// <summary>The last time the connection broke, so the page can say so even after a reconnect within a second.</summary>
+    public ConnectionBreak? LastBreak { get; private set; }
 
     public string? CurrentRoom { get; private set; }
 
@@ -75,8 +83,10 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
         Client.UserJoined += (room, user) => UpdateRoomAsync(room, view => view.MemberJoined(user));
         Client.UserLeft += (room, user) => UpdateRoomAsync(room, view => view.MemberLeft(user));
         Client.MessageModerated += notice => UpdateRoomAsync(notice.Room, view => view.Moderated(notice.MessageId, notice.Reason));
+        Client.RoomReset += room => UpdateRoomAsync(room, view => view.HistoryReset());
         Client.PrivateMessageReceived += OnPrivateMessageAsync;
         Client.StateChanged += OnStateChangedAsync;
+        Client.BackgroundError += OnBackgroundErrorAsync;
         await Client.StartAsync(cancellationToken);
         Connection = await Client.GetConnectionInfoAsync();
     }
@@ -89,16 +99,25 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
         var members = await Client.GetRoomMembersAsync(room);
         lock (_gate)
         {
-            var view = _rooms.TryGetValue(room, out var existing) ? existing : _rooms[room] = new RoomView(room);
+            var view = _rooms.TryGetValue(room, out var existing) ? existing : _rooms[room] = new RoomView(room, options.Value);
             view.SetMembers(members);
-            foreach (var message in history)
-            {
-                view.Add(message);
-            }
+            view.Opened(history, HistoryOnOpen);
 
             CurrentRoom = room;
         }
 
+        await NotifyAsync();
+    }
+
+    /// <summary>Fetches a page of the room's history before the oldest message shown.</summary>
+    public async Task ShowOlderAsync(string room)
+    {
+        if (Room(room) is not { OldestId: { } oldest } view)
+        {
+            return;
+        }
+
+        view.AddOlder(await Client!.GetOlderMessagesAsync(room, oldest, OlderPage), OlderPage);
         await NotifyAsync();
     }
 
@@ -156,11 +175,7 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
     public async Task SendPrivateAsync(string toUser, string text)
     {
         var ack = await Client!.SendPrivateMessageAsync(toUser, text);
-        lock (_gate)
-        {
-            _private.Add(new PrivateChatMessage(ack.MessageId, UserName!, toUser, text, ack.SentAt));
-        }
-
+        KeepPrivate(new PrivateChatMessage(ack.MessageId, UserName!, toUser, text, ack.SentAt));
         await NotifyAsync();
     }
 
@@ -177,23 +192,46 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
 
     private async Task OnPrivateMessageAsync(PrivateChatMessage message)
     {
+        KeepPrivate(message);
+        await NotifyAsync();
+    }
+
+    private void KeepPrivate(PrivateChatMessage message)
+    {
         lock (_gate)
         {
-            _private.Add(message);
+            _private.Enqueue(message);
+            while (_private.Count > options.Value.PrivateMessagesKept)
+            {
+                _private.Dequeue();
+            }
+        }
+    }
+
+    private async Task OnStateChangedAsync(HubConnectionState state, Exception? error)
+    {
+        var previous = State;
+        State = state;
+        ConnectionProblem = error?.Message;
+        if (state != HubConnectionState.Connected && previous == HubConnectionState.Connected)
+        {
+            LastBreak = new ConnectionBreak(Connection?.Replica, time.GetUtcNow(), null, null);
+        }
+        else if (state == HubConnectionState.Connected && LastBreak is { BackAt: null } broken)
+        {
+            Connection = await Client!.GetConnectionInfoAsync();
+            LastBreak = broken with { BackAt = time.GetUtcNow(), BackOn = Connection.Replica };
         }
 
         await NotifyAsync();
     }
 
-    private async Task OnStateChangedAsync(HubConnectionState state, Exception? error)
+    private Task OnBackgroundErrorAsync(Exception error)
     {
-        ConnectionProblem = error?.Message;
-        if (state == HubConnectionState.Connected)
-        {
-            Connection = await Client!.GetConnectionInfoAsync();
-        }
-
-        await NotifyAsync();
+        ConnectionProblem = error is RoomRejoinException rejoin
+            ? rejoin.WillRetry ? $"Rejoining '{rejoin.Room}' failed; trying again." : $"Could not rejoin '{rejoin.Room}': {rejoin.InnerException?.Message}"
+            : error.Message;
+        return NotifyAsync();
     }
 
     private async Task UpdateRoomAsync(string room, Action<RoomView> update)
@@ -209,7 +247,14 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
         await NotifyAsync();
     }
 
-    private Task NotifyAsync() => Changed?.Invoke() ?? Task.CompletedTask;
+    // A multicast Func<Task> would await only its last handler: await each.
+    private async Task NotifyAsync()
+    {
+        foreach (var handler in Changed?.GetInvocationList().Cast<Func<Task>>() ?? [])
+        {
+            await handler();
+        }
+    }
 
     private async Task<string?> GetTokenAsync()
     {
@@ -230,131 +275,5 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
     }
 }
 
-/// <summary>
-/// One joined room as the page shows it. Updated from the connection's event loop and read by the renderer,
-/// so every access takes its lock and reads return copies.
-/// </summary>
-public sealed class RoomView(string room)
-{
-    private readonly Lock _gate = new();
-    private readonly SortedDictionary<long, ChatMessage> _bySequence = [];
-    private readonly HashSet<string> _members = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OutgoingMessage> _outgoing = new(StringComparer.Ordinal);
-
-    public string Room { get; } = room;
-
-    public IReadOnlyList<ChatMessage> Messages
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _bySequence.Values];
-            }
-        }
-    }
-
-    public IReadOnlyList<string> Members
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _members.Order(StringComparer.Ordinal)];
-            }
-        }
-    }
-
-    /// <summary>This user's messages not yet seen back from the room (sending, acknowledged, or failed).</summary>
-    public IReadOnlyList<OutgoingMessage> Outgoing
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _outgoing.Values];
-            }
-        }
-    }
-
-    /// <summary>Adds a message once (history and live deliveries overlap), and retires the matching outgoing one.</summary>
-    public void Add(ChatMessage message)
-    {
-        lock (_gate)
-        {
-            _bySequence.TryAdd(message.Sequence, message);
-            _outgoing.Remove(message.ClientMessageId);
-        }
-    }
-
-    public void Track(OutgoingMessage message)
-    {
-        lock (_gate)
-        {
-            _outgoing[message.ClientMessageId] = message;
-        }
-    }
-
-    public void SetMembers(IEnumerable<string> users)
-    {
-        lock (_gate)
-        {
-            _members.UnionWith(users);
-        }
-    }
-
-    public void MemberJoined(string user)
-    {
-        lock (_gate)
-        {
-            _members.Add(user);
-        }
-    }
-
-    public void MemberLeft(string user)
-    {
-        lock (_gate)
-        {
-            _members.Remove(user);
-        }
-    }
-
-    public void Moderated(string messageId, string reason)
-    {
-        lock (_gate)
-        {
-            var hit = _bySequence.FirstOrDefault(m => m.Value.Id == messageId);
-            if (hit.Value is not null)
-            {
-                _bySequence[hit.Key] = hit.Value with { Moderation = reason };
-            }
-        }
-    }
-}
-
-/// <summary>A message this user sent, and how far it got.</summary>
-public sealed class OutgoingMessage(string clientMessageId, string text)
-{
-    public string ClientMessageId { get; } = clientMessageId;
-
-    public string Text { get; } = text;
-
-    public OutgoingState State { get; private set; }
-
-    public string? Error { get; private set; }
-
-    public string? MessageId { get; private set; }
-
-    public void Sending() => (State, Error) = (OutgoingState.Sending, null);
-
-    public void Acknowledged(string messageId) => (State, MessageId) = (OutgoingState.Acknowledged, messageId);
-
-    public void Failed(string error) => (State, Error) = (OutgoingState.Failed, error);
-}
-
-public enum OutgoingState
-{
-    Sending,
-    Acknowledged,
-    Failed,
-}
+/// <summary>When the connection broke (and on which replica), and when it was back (and where).</summary>
+public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? BackAt, string? BackOn);

@@ -9,6 +9,8 @@ public static class GatewayClientExtensions
     public static IHostApplicationBuilder AddGatewayClient(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(GatewayAddress.FromConfiguration(builder.Configuration));
+        builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         builder.Services.AddHttpClient<GatewayTokens>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
         builder.Services.AddHttpClient<OpsClient>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
         builder.Services.AddSingleton(TimeProvider.System);

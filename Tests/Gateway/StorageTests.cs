@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using StackExchange.Redis;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Gateway;
+
+/// <summary>What Redis holds: it may lose everything (nobody is stuck, nothing sent afterwards is missed), and it never grows with traffic.</summary>
+public sealed class StorageTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task After_Redis_loses_its_data_under_load_every_member_shows_every_message_sent_afterwards_once()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var worker = await cluster.StartWorkerAsync("worker-1", _ct);
+        var room = Unique("survivors");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+        await using var carol = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("carol"), _ct);
+        var members = new[] { alice, bob, carol };
+        var before = await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await carol.Chat.JoinRoomAsync(room);
+
+        // Alice and Bob keep talking, resending (same client message id) whatever is refused, while Redis is flushed.
+        var acks = new ConcurrentQueue<MessageAck>();
+        using var stop = new CancellationTokenSource();
+        var talkers = new[] { alice, bob }.Select(member => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                acks.Enqueue((await member.SendUntilStoredAsync(room, $"{member.User}-{i}", $"{member.User} says {i}")).Ack);
+                await Task.Delay(20);
+            }
+        }, _ct)).ToList();
+        await Eventually.HoldsAsync(() => Task.FromResult(acks.Count >= 20), Patience, "20 messages before the flush");
+
+        await using (var admin = await cluster.Redis.AdminAsync())
+        {
+            await admin.GetServers().Single().FlushAllDatabasesAsync();
+        }
+
+        await Eventually.HoldsAsync(() => Task.FromResult(acks.Count(a => a.Epoch != before.Epoch) >= 40), Patience, "40 messages after the flush");
+        await stop.CancelAsync();
+        await Task.WhenAll(talkers);
+        var last = await alice.Chat.SendMessageAsync(room, "last", "the last word");
+
+        var afterwards = acks.Where(a => a.Epoch == last.Epoch).Select(a => a.MessageId).Append(last.MessageId).ToHashSet();
+        foreach (var member in members)
+        {
+            var shown = await member.MessagesUntilIdAsync(last.MessageId, Patience);
+            var ids = shown.Select(m => m.Id).ToList();
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+            Assert.Empty(afterwards.Except(ids));
+            var newEpoch = shown.Where(m => m.Epoch == last.Epoch).Select(m => m.Sequence).ToList();
+            Assert.Equal(newEpoch.Order(), newEpoch); // in order, within the new epoch
+            Assert.Contains(room, member.RoomResets);
+        }
+
+        // The registry is back for every live connection, the worker carries on, and each process said what happened.
+        await Eventually.HoldsAsync(async () => (await alice.Chat.GetRoomMembersAsync(room)).Count == 3, Patience, "all three members listed again");
+        await Eventually.HoldsAsync(async () => await bob.Chat.GetRoomStatsAsync(room) is { } stats && stats.ProcessedMessages == stats.Messages,
+            Patience, "the worker processing the new epoch");
+        foreach (var process in new[] { cluster.A, cluster.B, worker })
+        {
+            Assert.Contains("Redis lost its data", process.RecentOutput);
+        }
+    }
+
+    [Fact]
+    public async Task Redis_holds_as_many_keys_after_2000_messages_as_after_400_in_the_same_rooms()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, new Dictionary<string, string>
+        {
+            ["Chat__Limits__MessagesPerSecond"] = "10000",
+            ["Chat__Limits__MessageBurst"] = "10000",
+        }, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        var rooms = Enumerable.Range(0, 10).Select(i => Unique($"busy{i}")).ToList();
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        foreach (var room in rooms)
+        {
+            await alice.Chat.JoinRoomAsync(room);
+        }
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var server = redis.GetServers().Single();
+
+        await SendAsync(alice, rooms, 0, 400);
+        await WorkerCaughtUpAsync(alice, rooms, 40);
+        var after400 = server.Keys(pattern: "chat:*").Select(k => (string)k!).Order().ToList();
+
+        await SendAsync(alice, rooms, 400, 2000);
+        await WorkerCaughtUpAsync(alice, rooms, 200);
+        var after2000 = server.Keys(pattern: "chat:*").Select(k => (string)k!).Order().ToList();
+
+        Assert.Equal(after400, after2000);
+        // Every key of a room expires with the room's retention; nothing of a message lives on its own.
+        foreach (var key in after2000.Where(k => k.StartsWith("chat:room:", StringComparison.Ordinal) && !k.EndsWith(":members", StringComparison.Ordinal)))
+        {
+            Assert.True(await redis.GetDatabase().KeyTimeToLiveAsync(key) is { } ttl && ttl > TimeSpan.Zero, $"{key} never expires");
+        }
+
+        TestContext.Current.SendDiagnosticMessage($"keys after 400 and 2,000 messages: {after400.Count}, {after2000.Count}");
+    }
+
+    private static async Task SendAsync(ChatTestClient client, IReadOnlyList<string> rooms, int from, int to)
+    {
+        var sends = new List<Task>();
+        for (var i = from; i < to; i++)
+        {
+            // Every tenth is moderated, so the worker's marks are part of what is counted.
+            sends.Add(client.Chat.SendMessageAsync(rooms[i % rooms.Count], $"m-{i}", i % 10 == 0 ? $"spam {i}" : $"message {i}"));
+            if (sends.Count == 50)
+            {
+                await Task.WhenAll(sends);
+                sends.Clear();
+            }
+        }
+
+        await Task.WhenAll(sends);
+    }
+
+    private static Task WorkerCaughtUpAsync(ChatTestClient client, IReadOnlyList<string> rooms, int perRoom) =>
+        Eventually.HoldsAsync(async () =>
+        {
+            foreach (var room in rooms)
+            {
+                if ((await client.Chat.GetRoomStatsAsync(room)).ProcessedMessages < perRoom)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, Patience, () => $"the worker processing {perRoom} messages per room");
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.WebFrontend.Gateway;
+
+/// <summary>How much one browser tab's chat keeps, whatever the traffic or how long the tab stays open; section "Frontend".</summary>
+public sealed class FrontendOptions
+{
+    public const string Section = "Frontend";
+
+    /// <summary>Messages shown per room; older ones drop off the top and come back on demand ("Show older").</summary>
+    [Range(10, 10_000)]
+    public int MessagesPerRoom { get; set; } = 200;
+
+    /// <summary>The most a room shows after asking for older messages.</summary>
+    [Range(10, 100_000)]
+    public int MaxMessagesPerRoom { get; set; } = 1000;
+
+    [Range(10, 10_000)]
+    public int PrivateMessagesKept { get; set; } = 200;
+
+    /// <summary>Names listed per room (the gateway lists at most 500 at a time).</summary>
+    [Range(10, 10_000)]
+    public int MembersShown { get; set; } = 500;
+
+    /// <summary>Sent messages tracked per room until the room echoes them.</summary>
+    [Range(10, 10_000)]
+    public int OutgoingKept { get; set; } = 100;
+}
+
+[OptionsValidator]
+internal sealed partial class FrontendOptionsValidator : IValidateOptions<FrontendOptions>;

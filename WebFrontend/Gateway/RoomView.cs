@@ -1,0 +1,205 @@
+using RealtimeDemo.Contracts;
+
+namespace RealtimeDemo.WebFrontend.Gateway;
+
+/// <summary>
+/// One joined room as the page shows it: its latest messages (at most <see cref="FrontendOptions.MessagesPerRoom"/>,
+/// more when the user asks for older ones, never more than <see cref="FrontendOptions.MaxMessagesPerRoom"/>),
+/// members, and this user's messages on their way. Updated from the connection's event loop and read by the
+/// renderer, so every access takes its lock and reads return copies.
+/// </summary>
+public sealed class RoomView(string room, FrontendOptions options)
+{
+    private readonly Lock _gate = new();
+
+    // Display order: epoch, then sequence (a storage reset starts the count again under a later epoch).
+    private readonly SortedDictionary<(long Epoch, long Sequence), ChatMessage> _messages = [];
+    private readonly HashSet<string> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OutgoingMessage> _outgoing = new(StringComparer.Ordinal);
+    private int _capacity = options.MessagesPerRoom;
+
+    public string Room { get; } = room;
+
+    public IReadOnlyList<ChatMessage> Messages
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _messages.Values];
+            }
+        }
+    }
+
+    /// <summary>The oldest message shown, to ask for what came before it; null when none is shown.</summary>
+    public string? OldestId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _messages.Count > 0 ? _messages.First().Value.Id : null;
+            }
+        }
+    }
+
+    /// <summary>Whether asking for older messages may bring some: a page came back full or messages dropped off, and there is room for more.</summary>
+    public bool MayHaveOlder { get; private set; }
+
+    /// <summary>The storage lost this room's earlier messages while the page was open.</summary>
+    public bool WasReset { get; private set; }
+
+    public IReadOnlyList<string> Members
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _members.Order(StringComparer.Ordinal)];
+            }
+        }
+    }
+
+    /// <summary>This user's messages not yet seen back from the room (sending, acknowledged, or failed).</summary>
+    public IReadOnlyList<OutgoingMessage> Outgoing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _outgoing.Values];
+            }
+        }
+    }
+
+    /// <summary>Adds a message once (history and live deliveries overlap), retires the matching outgoing one, and drops the oldest past the capacity.</summary>
+    public void Add(ChatMessage message)
+    {
+        lock (_gate)
+        {
+            _messages.TryAdd((message.Epoch, message.Sequence), message);
+            _outgoing.Remove(message.ClientMessageId);
+            while (_messages.Count > _capacity)
+            {
+                _messages.Remove(_messages.First().Key);
+                MayHaveOlder = true;
+            }
+        }
+    }
+
+    /// <summary>The room's recent history when it opens; a full page means there is more before it.</summary>
+    public void Opened(IReadOnlyList<ChatMessage> history, int pageSize)
+    {
+        foreach (var message in history)
+        {
+            Add(message);
+        }
+
+        MayHaveOlder |= history.Count == pageSize;
+    }
+
+    /// <summary>Adds a page of older messages, making room for them up to the hard limit.</summary>
+    public void AddOlder(IReadOnlyList<ChatMessage> page, int pageSize)
+    {
+        lock (_gate)
+        {
+            _capacity = Math.Min(options.MaxMessagesPerRoom, _capacity + page.Count);
+            foreach (var message in page)
+            {
+                _messages.TryAdd((message.Epoch, message.Sequence), message);
+            }
+
+            while (_messages.Count > _capacity)
+            {
+                _messages.Remove(_messages.First().Key);
+            }
+
+            MayHaveOlder = page.Count == pageSize && _capacity < options.MaxMessagesPerRoom;
+        }
+    }
+
+    public void HistoryReset() => WasReset = true;
+
+    public void Track(OutgoingMessage message)
+    {
+        lock (_gate)
+        {
+            _outgoing[message.ClientMessageId] = message;
+            // Acknowledged ones normally leave when the room echoes them; keep failed and sending ones first.
+            while (_outgoing.Count > options.OutgoingKept
+                && _outgoing.Values.FirstOrDefault(m => m.State == OutgoingState.Acknowledged) is { } stale)
+            {
+                _outgoing.Remove(stale.ClientMessageId);
+            }
+        }
+    }
+
+    public void SetMembers(IEnumerable<string> users)
+    {
+        lock (_gate)
+        {
+            foreach (var user in users)
+            {
+                MemberJoined(user);
+            }
+        }
+    }
+
+    public void MemberJoined(string user)
+    {
+        lock (_gate)
+        {
+            if (_members.Count < options.MembersShown)
+            {
+                _members.Add(user);
+            }
+        }
+    }
+
+    public void MemberLeft(string user)
+    {
+        lock (_gate)
+        {
+            _members.Remove(user);
+        }
+    }
+
+    public void Moderated(string messageId, string reason)
+    {
+        lock (_gate)
+        {
+            var hit = _messages.FirstOrDefault(m => m.Value.Id == messageId);
+            if (hit.Value is not null)
+            {
+                _messages[hit.Key] = hit.Value with { Moderation = reason };
+            }
+        }
+    }
+}
+
+/// <summary>A message this user sent, and how far it got.</summary>
+public sealed class OutgoingMessage(string clientMessageId, string text)
+{
+    public string ClientMessageId { get; } = clientMessageId;
+
+    public string Text { get; } = text;
+
+    public OutgoingState State { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public string? MessageId { get; private set; }
+
+    public void Sending() => (State, Error) = (OutgoingState.Sending, null);
+
+    public void Acknowledged(string messageId) => (State, MessageId) = (OutgoingState.Acknowledged, messageId);
+
+    public void Failed(string error) => (State, Error) = (OutgoingState.Failed, error);
+}
+
+public enum OutgoingState
+{
+    Sending,
+    Acknowledged,
+    Failed,
+}
