@@ -35,7 +35,7 @@ public sealed class FailureVisibilityTests
         Assert.Equal("still delivered", (await bob.NextMessageAsync()).Text);
         await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "deliver"), Patience, "the failure counted");
         await otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Name == "process room/{name}" && s.StatusCode == 2 && s.Attribute("error.type") == "JsonException"), Patience, "the span marked");
-        Assert.Equal(1, Occurrences(cluster.A.RecentOutput, $"A delivery to this replica's members of room {room} failed (JsonException)"));
+        Assert.Equal(1, Occurrences(cluster.A.Output, $"A delivery to this replica's members of room {room} failed (JsonException)"));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class FailureVisibilityTests
 
         await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "replay"), Patience, "the failure counted");
         await otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Name == "replay missed deliveries" && s.StatusCode == 2 && s.Attribute("error.type") is not null), Patience, "the span marked");
-        Assert.Equal(1, Occurrences(cluster.A.RecentOutput, "Replay after the backplane came back failed"));
+        Assert.Equal(1, Occurrences(cluster.A.Output, "Replay after the backplane came back failed"));
         await alice.Chat.SendMessageAsync(fine, "after", "the other room goes on");
         Assert.Equal("the other room goes on", (await bob.NextMessageAsync()).Text);
     }
@@ -80,8 +80,8 @@ public sealed class FailureVisibilityTests
             cluster.Redis.Freeze(false);
         }
 
-        Assert.Equal(1, Occurrences(cluster.A.RecentOutput, "Removing this process's connections from the registry at stop failed ("));
-        Assert.DoesNotContain("Unhandled exception", cluster.A.RecentOutput);
+        Assert.Equal(1, Occurrences(cluster.A.Output, "Removing this process's connections from the registry at stop failed ("));
+        Assert.DoesNotContain("Unhandled exception", cluster.A.Output);
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public sealed class RecoveryTests
 
         var error = await Assert.ThrowsAsync<HubException>(() => watcher.Chat.SendPrivateMessageAsync(leaver.User, "still there?"));
         Assert.Contains("is not connected anywhere", error.Message);
-        Assert.Contains("Forgot 1 registry entries of this process whose connections are gone", cluster.A.RecentOutput);
+        Assert.Contains("Forgot 1 registry entries of this process whose connections are gone", cluster.A.Output);
     }
 
     [Fact]

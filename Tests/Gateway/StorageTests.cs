@@ -67,7 +67,7 @@ public sealed class StorageTests
             Patience, "the worker processing the new epoch");
         foreach (var process in new[] { cluster.A, cluster.B, worker })
         {
-            Assert.Contains("Redis lost its data", process.RecentOutput);
+            await Eventually.HoldsAsync(() => Task.FromResult(process.Output.Contains("Redis lost its data")), Patience, $"\"Redis lost its data\" in {process.LogPath}");
         }
     }
 

@@ -32,6 +32,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string RecentOutput => string.Join(Environment.NewLine, _output);
 
+    /// <summary>Everything the process wrote so far (its whole log, however chatty it was).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_log)
+            {
+                using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                return reader.ReadToEnd();
+            }
+        }
+    }
+
     public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");

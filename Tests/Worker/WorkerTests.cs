@@ -179,7 +179,7 @@ public sealed class WorkerTests
 
         // The answer is the status alone (check names are internals); the log says why.
         Assert.Equal("{\"status\":\"Unhealthy\"}", report.GetRawText());
-        await WaitForAsync(() => Task.FromResult(worker.RecentOutput.Contains("is over Worker:LagThreshold (2 s); 1 entries pending")), "the reason in the log");
+        await WaitForAsync(() => Task.FromResult(worker.Output.Contains("is over Worker:LagThreshold (2 s); 1 entries pending")), "the reason in the log");
     }
 
     /// <summary>Entries as the gateway writes them; every <paramref name="blockedEvery"/>-th contains a blocked word.</summary>
