@@ -22,6 +22,7 @@ builder.AddProject<Projects.ChatWorker>("chat-worker")
 var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
     .WithExternalHttpEndpoints()
     .WithChatAndOpsLinks()
+    .WithDashboardLinks()
     .WithReference(gateway).WaitFor(gateway)
     .WithEnvironment("Ops__AccessKey", opsAccessKey)
     .WithHttpHealthCheck("/health");

@@ -7,4 +7,7 @@ public static class ConnectionNames
 
     /// <summary>The AppHost's gateway resource; its URL arrives as services:realtime-gateway:http:0.</summary>
     public const string Gateway = "realtime-gateway";
+
+    /// <summary>The AppHost's worker resource.</summary>
+    public const string Worker = "chat-worker";
 }

@@ -66,12 +66,10 @@ public static class Extensions
                 .AddSource(BuiltInTelemetry.ActivitySources)
                 .AddSource(RealtimeTelemetry.OurNames)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
-                    // Health probes arrive every few seconds per replica and would bury the chat traces;
-                    // a WebSocket request lasts as long as its connection (see UseShortConnectionTraces).
+                    // Health probes and a page's assets would bury the chat traces; a WebSocket request lasts as
+                    // long as its connection (see UseShortConnectionTraces).
                     aspNetCore.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && !RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
+                        !RealtimeTelemetry.IsPlumbing(context.Request) && !RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
                 .AddHttpClientInstrumentation());
         }
         else

@@ -33,20 +33,33 @@ public static class RealtimeTelemetry
 
     /// <summary>
     /// Parent-based ratio sampling (Telemetry:TraceSampleRatio, default 1): a trace is kept or dropped as a
-    /// whole, wherever it continues. Metrics are not sampled; they always count everything.
+    /// whole, wherever it continues; and no trace starts with background work (<see cref="PersonCausedSampler"/>).
+    /// Metrics are not sampled; they always count everything.
     /// </summary>
     public static Sampler Sampler(IConfiguration configuration)
     {
         var value = configuration[SampleRatioSetting];
         if (value is null)
         {
-            return new ParentBasedSampler(new AlwaysOnSampler());
+            return new PersonCausedSampler(new AlwaysOnSampler());
         }
 
         return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
-            ? new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio))
+            ? new PersonCausedSampler(new TraceIdRatioBasedSampler(ratio))
             : throw new InvalidOperationException($"{SampleRatioSetting} must be a number from 0 to 1; it is '{value}'.");
     }
+
+    /// <summary>
+    /// Requests that are part of loading a page rather than something a person does (its scripts, styles and
+    /// Blazor's own endpoints; the circuit's start is the trace of that), and health probes.
+    /// </summary>
+    public static bool IsPlumbing(HttpRequest request) =>
+        request.Path.StartsWithSegments(Extensions.HealthEndpointPath)
+        || request.Path.StartsWithSegments(Extensions.AlivenessEndpointPath)
+        || request.Path.StartsWithSegments("/_blazor")
+        || request.Path.StartsWithSegments("/_framework")
+        || request.Path.StartsWithSegments("/_content")
+        || Path.HasExtension(request.Path.Value);
 
     /// <summary>
     /// A WebSocket request lives as long as its connection, for hours. Its span is not recorded (see the

@@ -93,6 +93,8 @@ internal sealed partial class StreamConsumer(
     {
         if (await storage.LostSinceLastCheckAsync(Db))
         {
+            using var activity = WorkerTelemetry.Source.StartActivity(WorkerTelemetry.RestoreGroupSpan, ActivityKind.Internal, parentContext: default);
+            activity?.SetTag(RecoveryReason, "storage_lost");
             _groupReady = false;
             LogStorageLost();
             await EnsureGroupAsync();

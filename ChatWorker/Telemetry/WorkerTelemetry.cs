@@ -12,6 +12,9 @@ public sealed class WorkerTelemetry
 
     public static readonly ActivitySource Source = new(Name);
 
+    /// <summary>Redis lost its data: the worker makes its consumer group again (a trace of its own).</summary>
+    public const string RestoreGroupSpan = "restore consumer group";
+
     private readonly Counter<long> _messages;
     private readonly Histogram<double> _duration;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -273,6 +274,7 @@ public sealed class ChatClient : IAsyncDisposable
 
     private async Task RejoinAndFillAsync()
     {
+        using var activity = ChatClientTelemetry.StartRejoin(_rooms.Count);
         await RejoinAsync([.. _rooms.Keys], attempt: 1);
         await RaiseStateChanged(HubConnectionState.Connected, null);
     }
@@ -319,7 +321,14 @@ public sealed class ChatClient : IAsyncDisposable
         {
             // Later, through the work queue; a reconnect meanwhile rejoins every room anyway.
             _ = Task.Delay(FirstRejoinRetry * Math.Pow(2, attempt - 1)).ContinueWith(
-                _ => Enqueue(() => _connection.State == HubConnectionState.Connected ? RejoinAsync(failed, attempt + 1) : Task.CompletedTask),
+                _ => Enqueue(async () =>
+                {
+                    if (_connection.State == HubConnectionState.Connected)
+                    {
+                        using var activity = ChatClientTelemetry.StartRejoin(failed.Count);
+                        await RejoinAsync(failed, attempt + 1);
+                    }
+                }),
                 TaskScheduler.Default);
         }
     }
@@ -331,6 +340,7 @@ public sealed class ChatClient : IAsyncDisposable
     private async Task FillGapAsync(string room, string reason)
     {
         ChatClientTelemetry.GapFilled(reason);
+        using var activity = ChatClientTelemetry.StartGapFill(room, reason);
         if (!_rooms.TryGetValue(room, out var start))
         {
             return;
@@ -390,6 +400,8 @@ public sealed class ChatClient : IAsyncDisposable
 
     private async Task RunWorkAsync()
     {
+        // The work here serves no one caller: it must not join the trace of whoever created this client.
+        Activity.Current = null;
         await foreach (var work in _work.Reader.ReadAllAsync())
         {
             try

@@ -25,6 +25,25 @@ public static class ChatClientTelemetry
 
     public const string ReceiveSpan = "receive room/{name}";
     public const string ReceivePrivateSpan = "receive user/{name}";
+    public const string RejoinSpan = "rejoin rooms";
+    public const string GapFillSpan = "fill gap room/{name}";
+
+    /// <summary>A reconnect's recovery: rejoining every room and filling its gap is one trace of its own.</summary>
+    public static Activity? StartRejoin(int rooms)
+    {
+        var activity = Source.StartActivity(RejoinSpan, ActivityKind.Internal, parentContext: default);
+        activity?.SetTag(RoomCount, rooms);
+        return activity;
+    }
+
+    /// <summary>Fetching a room's missed messages: under a rejoin, or a trace of its own when a live delivery went missing.</summary>
+    public static Activity? StartGapFill(string room, string reason)
+    {
+        var activity = Source.StartActivity(GapFillSpan);
+        activity?.SetTag(MessagingDestinationName, room);
+        activity?.SetTag(GapReason, reason);
+        return activity;
+    }
 
     public static Activity? StartReceive(ChatMessage message, bool fromHistory)
     {

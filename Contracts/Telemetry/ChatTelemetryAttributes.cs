@@ -38,6 +38,8 @@ public static class ChatTelemetryAttributes
     public const string GapReason = "chat.gap.reason";
     public const string Moderated = "chat.message.moderated";
     public const string Epoch = "chat.room.epoch";
+    public const string RoomCount = "chat.rooms";
+    public const string RecoveryReason = "chat.recovery.reason";
 
     /// <summary>Which background work failed (chat.background.failures).</summary>
     public const string ChatOperation = "chat.operation";

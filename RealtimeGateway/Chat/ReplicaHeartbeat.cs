@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
 
@@ -86,11 +87,13 @@ internal sealed partial class ReplicaHeartbeat(
         {
             // Registry, history and counters are gone; the connections are not. Put them back (rooms then count
             // their messages again from 1 under a new epoch, which clients follow).
+            using var activity = StartRecovery(GatewayTelemetry.RestoreRegistrySpan, "storage_lost");
             LogStorageLost(await chat.RegisterLocalConnectionsAgainAsync());
         }
         else if (unknown && _registered)
         {
             // Another replica took this one for dead (a long pause) and removed its connections from the registry.
+            using var activity = StartRecovery(GatewayTelemetry.RestoreRegistrySpan, "swept_while_alive");
             LogSweptWhileAlive(await chat.RegisterLocalConnectionsAgainAsync());
         }
 
@@ -101,9 +104,15 @@ internal sealed partial class ReplicaHeartbeat(
     {
         foreach (var replica in await registry.DeadReplicasAsync())
         {
+            using var activity = StartRecovery(GatewayTelemetry.SweepSpan, "replica_dead");
             LogReplicaSwept(replica, await RemoveReplicaAsync(replica));
         }
     }
+
+    // A fault the system recovers from is a trace of its own, with the Redis commands of the recovery under it.
+    private static System.Diagnostics.Activity? StartRecovery(string name, string reason) =>
+        GatewayTelemetry.Source.StartActivity(name, System.Diagnostics.ActivityKind.Internal, parentContext: default)?
+            .SetTag(ChatTelemetryAttributes.RecoveryReason, reason);
 
     private async Task<int> RemoveReplicaAsync(string replica)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Hub;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
@@ -43,9 +44,11 @@ internal sealed partial class ChatHubLifetimeManager(
     // (the backplane included), and the subscription stays until the room's next change on this replica.
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
+        // SignalR calls this after the hub's disconnect, outside its span: the rooms left belong to that trace.
+        var disconnect = connection.Items.TryGetValue(TelemetryHubFilter.DisconnectSpanKey, out var span) && span is ActivityContext context ? context : default;
         foreach (var room in local.Remove(connection.ConnectionId))
         {
-            using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(room)), connection.ConnectionId, room);
+            using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(room)), connection.ConnectionId, room, disconnect);
             await UnsubscribeAsync(leave, () => subscriptions.SyncSubscriptionAsync(room));
         }
 
@@ -90,9 +93,9 @@ internal sealed partial class ChatHubLifetimeManager(
         }
     }
 
-    private Activity? StartMembershipSpan(string name, string connectionId, string room)
+    private Activity? StartMembershipSpan(string name, string connectionId, string room, ActivityContext parent = default)
     {
-        var activity = GatewayTelemetry.Source.StartActivity(name);
+        var activity = parent == default ? GatewayTelemetry.Source.StartActivity(name) : GatewayTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent);
         activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationName, room);
         activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationTemplate, rooms.For(room));
         activity?.SetTag(ChatTelemetryAttributes.ConnectionId, connectionId);

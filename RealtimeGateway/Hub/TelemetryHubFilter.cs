@@ -18,6 +18,9 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
 {
     private const string ConnectSpanKey = "chat.telemetry.connect";
 
+    /// <summary>Where the disconnect span's context waits for the cleanup that follows it (rooms left, in the lifetime manager).</summary>
+    public const string DisconnectSpanKey = "chat.telemetry.disconnect";
+
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var span = Activity.Current;
@@ -89,6 +92,11 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         span?.SetTag(DisconnectReason, reason);
         span?.SetTag(EndUserId, context.Context.UserIdentifier);
         span?.SetTag(ConnectionId, context.Context.ConnectionId);
+        if (span is not null)
+        {
+            context.Context.Items[DisconnectSpanKey] = span.Context;
+        }
+
         telemetry.ConnectionClosed(reason);
         await next(context, exception);
     }

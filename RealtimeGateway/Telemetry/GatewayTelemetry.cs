@@ -59,6 +59,12 @@ public sealed class GatewayTelemetry
 
     public const string ReplaySpan = "replay missed deliveries";
 
+    /// <summary>This replica puts its connections back into the registry (Redis lost its data, or another replica swept it).</summary>
+    public const string RestoreRegistrySpan = "restore registry";
+
+    /// <summary>This replica removes a dead replica's connections from the registry and tells their rooms.</summary>
+    public const string SweepSpan = "remove dead replica";
+
     public const string UserTemplate = "user/{name}";
 
     /// <summary>The chat.operation values of chat.background.failures.</summary>

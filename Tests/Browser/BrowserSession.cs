@@ -7,7 +7,7 @@ namespace RealtimeDemo.Tests.Browser;
 /// The system started by the AppHost (2 gateway replicas) and Debian's Chromium, headless, driven by
 /// Playwright — never a downloaded browser (this machine has no internet).
 /// </summary>
-public sealed class BrowserSession : IAsyncLifetime
+public class BrowserSession : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -19,6 +19,9 @@ public sealed class BrowserSession : IAsyncLifetime
 
     public Uri Frontend => Run.Endpoint("webfrontend");
 
+    /// <summary>Whether the Aspire dashboard runs too (it receives every service's telemetry).</summary>
+    protected virtual bool WithDashboard => false;
+
     public static string ScreenshotDirectory { get; } = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "screenshots")).FullName;
 
     public async ValueTask InitializeAsync()
@@ -28,7 +31,7 @@ public sealed class BrowserSession : IAsyncLifetime
             throw new InvalidOperationException($"{ChromiumPath} is missing; the README's test command installs it (apt-get install chromium).");
         }
 
-        Run = await AppHostRun.StartAsync(["Gateway:Replicas=2", "Redis:Mode=local"], TestContext.Current.CancellationToken);
+        Run = await AppHostRun.StartAsync(["Gateway:Replicas=2", "Redis:Mode=local"], TestContext.Current.CancellationToken, WithDashboard);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -48,6 +51,23 @@ public sealed class BrowserSession : IAsyncLifetime
         await page.ClickAsync("button:has-text('Sign in')");
         await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby')");
         return page;
+    }
+
+    /// <summary>The proxy balances per connection: signs in (each time as a new user like <paramref name="user"/>) until a page lands on a replica other than <paramref name="replica"/>.</summary>
+    public async Task<IPage> SignInAwayFromAsync(string user, string replica)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var page = await SignInAsync($"{user}{attempt}");
+            if (await page.TextContentAsync("[data-testid=replica]") != replica)
+            {
+                return page;
+            }
+
+            await page.Context.CloseAsync();
+        }
+
+        throw new InvalidOperationException("20 sign-ins all landed on one replica.");
     }
 
     /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>

@@ -18,7 +18,7 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
     {
         var alice = await _browser.SignInAsync(Unique("alice"));
         var replica = await alice.TextContentAsync("[data-testid=replica]");
-        var bob = await SignInAwayFromAsync(replica!); // bob keeps chatting through the crash
+        var bob = await _browser.SignInAwayFromAsync(Unique("bob"), replica!); // bob keeps chatting through the crash
         await BrowserSession.SendAsync(bob, "before the crash");
         await Expect(alice.Locator("[data-testid=message]", new() { HasText = "before the crash" })).ToBeVisibleAsync();
 
@@ -43,22 +43,5 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         Assert.Equal(ids.Length, ids.Distinct().Count());
         await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-failure");
         TestContext.Current.SendDiagnosticMessage($"The page showed the break {noticedAfter.TotalMilliseconds:F0} ms after the kill.");
-    }
-
-    // The proxy balances per connection; sign in until a page lands on another replica.
-    private async Task<Microsoft.Playwright.IPage> SignInAwayFromAsync(string replica)
-    {
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            var page = await _browser.SignInAsync(Unique("bob"));
-            if (await page.TextContentAsync("[data-testid=replica]") != replica)
-            {
-                return page;
-            }
-
-            await page.Context.CloseAsync();
-        }
-
-        throw new InvalidOperationException("20 sign-ins all landed on one replica.");
     }
 }

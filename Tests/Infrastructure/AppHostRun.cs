@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
-/// <summary>The real AppHost, started through Aspire.Hosting.Testing (dashboard off), stopped on dispose.</summary>
+/// <summary>The real AppHost, started through Aspire.Hosting.Testing (dashboard off unless asked for), stopped on dispose.</summary>
 public sealed class AppHostRun : IAsyncDisposable
 {
     private readonly string _redisDataDirectory;
@@ -20,14 +20,19 @@ public sealed class AppHostRun : IAsyncDisposable
     public DistributedApplication App { get; }
 
     /// <summary>Builds the AppHost model from these settings without starting anything.</summary>
-    public static Task<IDistributedApplicationTestingBuilder> CreateBuilderAsync(string[] settings, CancellationToken cancellationToken) =>
-        DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(settings, cancellationToken);
+    public static Task<IDistributedApplicationTestingBuilder> CreateBuilderAsync(string[] settings, CancellationToken cancellationToken, bool dashboard = false) =>
+        dashboard
+            ? DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(new DistributedApplicationTestingBuilderOptions { EnableDashboard = true }, settings, cancellationToken)
+            : DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(settings, cancellationToken);
 
-    /// <summary>Starts the AppHost with these settings and waits until every replica of every resource is healthy.</summary>
-    public static async Task<AppHostRun> StartAsync(string[] settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the AppHost with these settings and waits until every replica of every resource is healthy. With
+    /// <paramref name="dashboard"/>, the Aspire dashboard runs too (on ports of its own), receiving everyone's telemetry.
+    /// </summary>
+    public static async Task<AppHostRun> StartAsync(string[] settings, CancellationToken cancellationToken, bool dashboard = false)
     {
         var redisData = Directory.CreateTempSubdirectory("realtimedemo-apphost-redis-").FullName;
-        var builder = await CreateBuilderAsync([.. settings, $"Redis:DataDirectory={redisData}"], cancellationToken);
+        var builder = await CreateBuilderAsync([.. settings, $"Redis:DataDirectory={redisData}"], cancellationToken, dashboard);
         // Every resource's console would otherwise stream into the test output; warnings and errors still show.
         builder.Services.AddLogging(logging => logging
             .AddFilter("AppHost.Resources", LogLevel.Warning)
@@ -56,6 +61,19 @@ public sealed class AppHostRun : IAsyncDisposable
     }
 
     public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
+
+    /// <summary>The dashboard's login URL (it carries a browser token) and a client for its telemetry API.</summary>
+    public async Task<(Uri Login, HttpClient Api)> DashboardAsync(CancellationToken cancellationToken)
+    {
+        var login = await App.GetDashboardUrlAsync(cancellationToken);
+        var api = new HttpClient { BaseAddress = new Uri(login.GetLeftPart(UriPartial.Authority)) };
+        if (App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["AppHost:DashboardApiKey"] is { Length: > 0 } key)
+        {
+            api.DefaultRequestHeaders.Add("x-api-key", key);
+        }
+
+        return (login, api);
+    }
 
     private async Task WaitUntilHealthyAsync(IDistributedApplicationTestingBuilder builder, TimeSpan timeout, CancellationToken cancellationToken)
     {

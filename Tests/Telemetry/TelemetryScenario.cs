@@ -158,6 +158,14 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await cluster.Redis.RestartAsync(TimeSpan.FromSeconds(1), ct);
         await alice.SendUntilStoredAsync("lobby", "m-5", "after the restart");
 
+        // b stalls past the replica timeout: a removes it (remove dead replica); thawed, b puts its connections back (restore registry).
+        _stage = "b stalls past the replica timeout.";
+        b.Freeze(true);
+        await Task.Delay(TimeSpan.FromSeconds(6), ct);
+        b.Freeze(false);
+        await Otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Name == "restore registry" && s.Attribute("chat.recovery.reason") == "swept_while_alive"),
+            TimeSpan.FromSeconds(30), "b restoring its registry entries");
+
         // A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.
         _stage = "A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.";
         // It comes back allowing two rooms per connection: Bob's rejoin of his third fails (and is retried).

@@ -14,6 +14,7 @@ public static class GatewayClientExtensions
         builder.Services.AddHttpClient<GatewayTokens>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
         builder.Services.AddHttpClient<OpsClient>(http => http.BaseAddress = new Uri($"http://{ConnectionNames.Gateway}"));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DashboardLinks>();
         builder.Services.AddScoped<ChatSession>();
         return builder;
     }
