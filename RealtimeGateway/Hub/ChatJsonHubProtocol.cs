@@ -16,9 +16,12 @@ namespace RealtimeDemo.RealtimeGateway.Hub;
 /// 'X' on the server. ChatHubError: …"), and reports arguments it cannot bind or frames it cannot parse with
 /// .NET exception names. Here unbindable arguments and unparsable frames become <see cref="ChatHubError"/>s
 /// that say what the method takes or what a frame must be, and every error written to a client is cut down
-/// to our part: no framework sentence, exception type or stack trace reaches a client.
+/// to our part: no framework sentence, exception type or stack trace reaches a client. A close written while
+/// this replica is stopping always tells the client to reconnect (to another replica): on shutdown SignalR
+/// sometimes writes its plain close, which official clients obey by giving up for good.
 /// </summary>
-internal sealed partial class ChatJsonHubProtocol(IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol
+internal sealed partial class ChatJsonHubProtocol(
+    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat, IHostApplicationLifetime lifetime) : IHubProtocol
 {
     private static readonly string OurErrorMarker = $" {nameof(ChatHubError)}: ";
 
@@ -66,11 +69,12 @@ internal sealed partial class ChatJsonHubProtocol(IOptions<JsonHubProtocolOption
 
     public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message) => _inner.GetMessageBytes(InOurWords(message));
 
-    private static HubMessage InOurWords(HubMessage message) => message switch
+    private HubMessage InOurWords(HubMessage message) => message switch
     {
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
-        CloseMessage { Error: { } error } close => new CloseMessage(OurPart(error), close.AllowReconnect),
+        CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null,
+            close.AllowReconnect || lifetime.ApplicationStopping.IsCancellationRequested),
         _ => message,
     };
 
