@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what the tests need, builds, runs every test, checks that no
 # process was left behind, and ends with the plain line "N passed, N failed".
+# --fast runs only the fast tier (Tests/Fast: unit tests and the gateway in-process), which needs only redis-server.
 set -uo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
 
-require_dotnet
-install_packages redis-server chromium fonts-liberation
-require_node
+fast=false
+[ "${1:-}" = "--fast" ] && fast=true
 
-say "Installing the benchmark harness's npm packages (its smoke run is a test)"
-(cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in bench/node failed."
+require_dotnet
+if $fast; then
+  install_packages redis-server
+  filter=(--filter-namespace "RealtimeDemo.Tests.Fast*")
+else
+  install_packages redis-server chromium fonts-liberation
+  require_node
+  say "Installing the benchmark harness's npm packages (its smoke run is a test)"
+  (cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in bench/node failed."
+  filter=()
+fi
 
 say "Building"
 dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."
@@ -22,7 +31,7 @@ before=$(pgrep -f "$pattern" | sort)
 results=artifacts/test-results
 rm -rf "$results"
 say "Running the tests"
-dotnet test --solution RealtimeDemo.sln --no-build --results-directory "$results" --report-xunit-trx --no-progress
+dotnet test --solution RealtimeDemo.sln --no-build --results-directory "$results" --report-xunit-trx --no-progress "${filter[@]}"
 test_exit=$?
 
 say "Checking that no test left a process running"

@@ -1,31 +1,46 @@
+using System.Reflection;
+using RealtimeDemo.AppHost;
+using RealtimeDemo.AppHost.Redis;
+
 var builder = DistributedApplication.CreateBuilder(args);
+try
+{
+    // Infrastructure: an external server, a container, or a local redis-server, chosen once (see README).
+    var redis = builder.AddChatRedis("redis");
+    var tokenSigningKey = builder.AddGeneratedSecret("chat-token-signing-key");
+    var opsAccessKey = builder.AddGeneratedSecret("ops-access-key");
 
-// Infrastructure: an external server, a container, or a local redis-server, chosen once (see README).
-var redis = builder.AddChatRedis("redis");
-var tokenSigningKey = builder.AddGeneratedSecret("chat-token-signing-key");
-var opsAccessKey = builder.AddGeneratedSecret("ops-access-key");
+    // Services, in dependency order.
+    var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
+        .WithReplicas(builder.Replicas("Gateway:Replicas", defaultCount: 3))
+        .WithReference(redis).WaitFor(redis)
+        .WithEnvironment("Auth__SigningKey", tokenSigningKey)
+        .WithEnvironment("Ops__AccessKey", opsAccessKey)
+        .WithHttpHealthCheck("/health");
 
-// Services, in dependency order.
-var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
-    .WithReplicas(builder.Replicas("Gateway:Replicas", defaultCount: 3))
-    .WithReference(redis).WaitFor(redis)
-    .WithEnvironment("Auth__SigningKey", tokenSigningKey)
-    .WithEnvironment("Ops__AccessKey", opsAccessKey)
-    .WithHttpHealthCheck("/health");
+    builder.AddProject<Projects.ChatWorker>("chat-worker")
+        .WithReplicas(builder.Replicas("Worker:Replicas", defaultCount: 1))
+        .WithReference(redis).WaitFor(redis)
+        .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.ChatWorker>("chat-worker")
-    .WithReplicas(builder.Replicas("Worker:Replicas", defaultCount: 1))
-    .WithReference(redis).WaitFor(redis)
-    .WithHttpHealthCheck("/health");
+    // The frontend, the only browser origin the gateway accepts.
+    var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
+        .WithExternalHttpEndpoints()
+        .WithChatAndOpsLinks()
+        .WithDashboardLinks()
+        .WithReference(gateway).WaitFor(gateway)
+        .WithEnvironment("Ops__AccessKey", opsAccessKey)
+        .WithHttpHealthCheck("/health");
+    gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
 
-// The frontend, the only browser origin the gateway accepts.
-var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
-    .WithExternalHttpEndpoints()
-    .WithChatAndOpsLinks()
-    .WithDashboardLinks()
-    .WithReference(gateway).WaitFor(gateway)
-    .WithEnvironment("Ops__AccessKey", opsAccessKey)
-    .WithHttpHealthCheck("/health");
-gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
+    builder.WithoutDeveloperCertificates().Build().Run();
+}
+// A configuration mistake deserves its one line, not a stack trace. (A test that runs this AppHost in its own
+// process, whose entry assembly is then the test's, sees the exception itself.)
+catch (AppHostConfigurationException error) when (Assembly.GetEntryAssembly() == typeof(AppHostConfigurationException).Assembly)
+{
+    Console.Error.WriteLine($"error: {error.Message}");
+    return 1;
+}
 
-builder.WithoutDeveloperCertificates().Build().Run();
+return 0;

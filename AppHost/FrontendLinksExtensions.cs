@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Aspire.Hosting;
+namespace RealtimeDemo.AppHost;
 
 public static class FrontendLinksExtensions
 {

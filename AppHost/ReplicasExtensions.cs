@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace RealtimeDemo.AppHost;
 
 public static class ReplicasExtensions
 {

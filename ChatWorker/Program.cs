@@ -1,3 +1,5 @@
+using RealtimeDemo.ChatWorker.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

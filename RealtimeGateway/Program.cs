@@ -1,3 +1,5 @@
+using RealtimeDemo.RealtimeGateway.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();

@@ -1,4 +1,5 @@
 using RealtimeDemo.WebFrontend.Components;
+using RealtimeDemo.WebFrontend.Gateway;
 
 var builder = WebApplication.CreateBuilder(args);
 

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace RealtimeDemo.AppHost.Redis;
 
 /// <summary>A redis-server process on this machine, for when there is no container runtime.</summary>
 public sealed class LocalRedisServerResource(string name, string command, string dataDirectory)

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 
-namespace Aspire.Hosting;
+namespace RealtimeDemo.AppHost.Redis;
 
 /// <summary>Asks this machine: does the container runtime answer, and where is redis-server?</summary>
 public sealed class MachineRedisHostingProbe(IConfiguration configuration) : IRedisHostingProbe

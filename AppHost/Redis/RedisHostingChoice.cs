@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace RealtimeDemo.AppHost.Redis;
 
 public enum RedisHosting
 {

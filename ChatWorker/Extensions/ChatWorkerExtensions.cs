@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Options;
-using RealtimeDemo.ChatWorker;
-using RealtimeDemo.ChatWorker.Stream;
+using RealtimeDemo.ChatWorker.Processing;
 using RealtimeDemo.ChatWorker.Telemetry;
-using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.ServerShared;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RealtimeDemo.ChatWorker.Extensions;
 
 public static class ChatWorkerExtensions
 {
     /// <summary>The stream consumer, its processing (statistics, moderation), backlog metrics and health.</summary>
     public static IHostApplicationBuilder AddChatWorker(this IHostApplicationBuilder builder)
     {
-        builder.AddChatBackplane();
+        builder.AddChatRedisClient();
 
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<MessageStreamReader>();
         builder.Services.AddSingleton<RoomMessageProcessor>();
@@ -23,6 +23,7 @@ public static class ChatWorkerExtensions
         builder.Services.AddHostedService<StreamConsumer>();
         builder.Services.AddHostedService<StreamBacklogSampler>();
         builder.Services.AddHostedService<WorkerOpsStats>();
+        builder.Services.AddSingleton<StreamBacklogHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<StreamBacklogHealthCheck>("message-stream-backlog");
         return builder;
     }

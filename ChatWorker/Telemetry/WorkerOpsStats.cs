@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
-using RealtimeDemo.ChatWorker.Stream;
+using RealtimeDemo.ChatWorker.Processing;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.ChatWorker.Telemetry;
 
 /// <summary>Every second, this worker's lag, pending count and rate for the operations view, from its own metrics.</summary>
-internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, StreamBacklog backlog, ServiceInstance instance, ILogger<WorkerOpsStats> logger)
+internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, StreamBacklog backlog, ServiceInstance instance, TimeProvider time, ILogger<WorkerOpsStats> logger)
     : BackgroundService
 {
     private long _processed;
@@ -36,17 +37,17 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
         listener.Start();
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        var last = DateTimeOffset.UtcNow;
+        var last = time.GetUtcNow();
         var consumer = $"{instance.Id}.{Environment.ProcessId}";
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var rate = Interlocked.Exchange(ref _processed, 0) / Math.Max(0.001, (now - last).TotalSeconds);
             last = now;
             try
             {
                 await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer,
-                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now));
+                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now), now);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

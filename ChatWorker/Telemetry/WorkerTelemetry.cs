@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using RealtimeDemo.ChatWorker.Stream;
+using RealtimeDemo.ChatWorker.Processing;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 
 namespace RealtimeDemo.ChatWorker.Telemetry;

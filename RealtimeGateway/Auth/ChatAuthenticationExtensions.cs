@@ -5,10 +5,9 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RealtimeDemo.Contracts;
-using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RealtimeDemo.RealtimeGateway.Auth;
 
 public static class ChatAuthenticationExtensions
 {

@@ -12,7 +12,7 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// state, because StackExchange.Redis raises its events on the thread pool, in no guaranteed order.
 /// </summary>
 internal sealed partial class BackplaneRecovery(
-    IConnectionMultiplexer redis, ChatHubService chat, GatewayTelemetry telemetry, ILogger<BackplaneRecovery> logger)
+    IConnectionMultiplexer redis, ChatHubService chat, GatewayTelemetry telemetry, TimeProvider time, ILogger<BackplaneRecovery> logger)
     : BackgroundService
 {
     // Margins: Redis's clock (message ids) against ours, and a quiet time after the last failure before the
@@ -57,8 +57,8 @@ internal sealed partial class BackplaneRecovery(
 
         lock (_gate)
         {
-            _lostAt ??= DateTimeOffset.UtcNow;
-            _lastFailureAt = DateTimeOffset.UtcNow;
+            _lostAt ??= time.GetUtcNow();
+            _lastFailureAt = time.GetUtcNow();
         }
 
         LogSubscriptionLost(e.FailureType.ToString());
@@ -69,7 +69,7 @@ internal sealed partial class BackplaneRecovery(
     {
         lock (_gate)
         {
-            if (_lostAt is not { } lostAt || DateTimeOffset.UtcNow - _lastFailureAt < QuietTime || !redis.GetSubscriber().IsConnected())
+            if (_lostAt is not { } lostAt || time.GetUtcNow() - _lastFailureAt < QuietTime || !redis.GetSubscriber().IsConnected())
             {
                 return null;
             }
@@ -81,7 +81,7 @@ internal sealed partial class BackplaneRecovery(
 
     private async Task ReplayAsync(DateTimeOffset lostAt)
     {
-        var outage = DateTimeOffset.UtcNow - lostAt;
+        var outage = time.GetUtcNow() - lostAt;
         telemetry.BackplaneRestored(outage);
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ReplaySpan);
         try
@@ -97,7 +97,7 @@ internal sealed partial class BackplaneRecovery(
             activity?.SetTag(ChatTelemetryAttributes.ErrorType, ex.GetType().Name);
             lock (_gate)
             {
-                (_lostAt, _lastFailureAt) = (_lostAt ?? lostAt, DateTimeOffset.UtcNow);
+                (_lostAt, _lastFailureAt) = (_lostAt ?? lostAt, time.GetUtcNow());
             }
 
             LogReplayDeferred(ex.GetType().Name);

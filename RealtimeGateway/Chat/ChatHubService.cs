@@ -2,17 +2,21 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
-using RealtimeDemo.RealtimeGateway.Hub;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
-/// <summary>What the chat hub does, across the cluster: registry and history in Redis, delivery by <see cref="MessageDelivery"/>.</summary>
+/// <summary>
+/// What the chat hub does, across the cluster: the registry and the history in Redis, this replica's side of a
+/// room's membership (<see cref="RoomMembership"/>), sending by <see cref="MessageSender"/>.
+/// </summary>
 internal sealed class ChatHubService(
     IHubContext<ChatHub, IChatClient> hub,
     PresenceRegistry registry,
     MessageStore messages,
-    MessageDelivery delivery,
+    MessageSender sender,
     LocalConnections local,
+    RoomMembership membership,
     ServiceInstance instance,
     IOptions<ChatOptions> options)
     : IChatHubService
@@ -45,15 +49,8 @@ internal sealed class ChatHubService(
         }
     }
 
-    /// <summary>Removes a connection from the registry and tells its rooms when its user is gone from them.</summary>
-    public async Task ForgetConnectionAsync(string connectionId)
-    {
-        var (user, roomsLeft) = await registry.DisconnectAsync(connectionId);
-        foreach (var room in roomsLeft)
-        {
-            await hub.Clients.Group(room).UserLeft(room, user!);
-        }
-    }
+    /// <summary>Removes a connection from the registry (which tells its rooms when its user is gone from them).</summary>
+    public Task ForgetConnectionAsync(string connectionId) => registry.DisconnectAsync(connectionId);
 
     public async Task<JoinRoomResult> JoinRoomAsync(HubCallerContext caller, string room)
     {
@@ -79,7 +76,7 @@ internal sealed class ChatHubService(
         // Deliveries start now; where the history ends is read after that, so whatever is stored later
         // reaches this connection live, and whatever was stored earlier is history the caller can read.
         var wasMember = local.IsIn(connectionId, room);
-        await hub.Groups.AddToGroupAsync(connectionId, room);
+        await membership.JoinAsync(connectionId, room);
         RoomPosition position;
         try
         {
@@ -89,12 +86,11 @@ internal sealed class ChatHubService(
         {
             // The caller hears the join failed: it must not be half in the room. (Redis may refuse this too;
             // then the registry entry goes with the connection, or at the next join.)
-            await hub.Groups.RemoveFromGroupAsync(connectionId, room);
+            await membership.LeaveAsync(connectionId, room);
             await registry.LeaveAsync(connectionId, user, room);
             throw;
         }
 
-        await AnnounceIfFirstAsync(joined, room, user, connectionId);
         return new JoinRoomResult(room, joined.Members, position.LastMessageId, position.LastSequence, position.Epoch);
     }
 
@@ -107,18 +103,14 @@ internal sealed class ChatHubService(
             throw new ChatHubError(ChatErrorCodes.NotMember, $"This connection is not in room '{room}'.");
         }
 
-        var lastConnection = await registry.LeaveAsync(connectionId, user, room);
-        await hub.Groups.RemoveFromGroupAsync(connectionId, room);
-        if (lastConnection == true)
-        {
-            await hub.Clients.Group(room).UserLeft(room, user);
-        }
+        await registry.LeaveAsync(connectionId, user, room);
+        await membership.LeaveAsync(connectionId, room);
     }
 
     public async Task<MessageAck> SendMessageAsync(HubCallerContext caller, string room, string clientMessageId, string text)
     {
         EnsureMember(caller, room, "sending to it");
-        var message = (await delivery.SendToRoomAsync(UserName(caller), room, clientMessageId, text)).Message;
+        var message = (await sender.SendToRoomAsync(UserName(caller), room, clientMessageId, text)).Message;
         return new MessageAck(message.Id, room, message.SentAt, message.Sequence, message.Epoch);
     }
 
@@ -129,7 +121,7 @@ internal sealed class ChatHubService(
             throw new ChatHubError(ChatErrorCodes.UserNotFound, $"User '{toUser}' is not connected anywhere in the chat.");
         }
 
-        var message = await delivery.SendToUserAsync(UserName(caller), toUser, text);
+        var message = await sender.SendToUserAsync(UserName(caller), toUser, text);
         return new PrivateMessageAck(message.Id, toUser, message.SentAt);
     }
 
@@ -240,21 +232,13 @@ internal sealed class ChatHubService(
         return registered;
     }
 
-    // Callers hold the connection's gate.
+    // Callers hold the connection's gate. The registry announces each room this puts the user back in.
     private async Task RegisterAgainAsync(string connectionId, string user)
     {
         await registry.ConnectAsync(connectionId, user, enforceLimits: false);
         foreach (var room in local.RoomsOf(connectionId))
         {
-            await AnnounceIfFirstAsync(await registry.JoinAsync(connectionId, user, room), room, user, connectionId);
-        }
-    }
-
-    private async Task AnnounceIfFirstAsync(JoinOutcome joined, string room, string user, string connectionId)
-    {
-        if (joined.FirstForUser)
-        {
-            await hub.Clients.GroupExcept(room, connectionId).UserJoined(room, user);
+            await registry.JoinAsync(connectionId, user, room);
         }
     }
 

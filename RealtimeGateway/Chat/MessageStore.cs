@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
@@ -15,7 +15,7 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// Nothing here grows with traffic: per room, the history, the counter and the id window are capped, and the
 /// room expires when unused (see <see cref="HistoryOptions"/>).
 /// </summary>
-public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options)
+public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options, TimeProvider time)
 {
     // A room whose counter is gone (new, expired, or lost by Redis) starts a new epoch at Redis's clock.
     private const string EnsureEpoch = """
@@ -106,13 +106,6 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
             : new AppendOutcome(AppendStatus.Duplicate, message, members, Published: false);
     }
 
-    /// <summary>Reads what the append script published (its JSON has no sentAt: the id carries it).</summary>
-    public static ChatMessage ReadPublished(byte[] payload)
-    {
-        var message = JsonSerializer.Deserialize<ChatMessage>(payload, JsonSerializerOptions.Web)!;
-        return message with { SentAt = SentAt(message.Id) };
-    }
-
     /// <summary>
     /// Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept),
     /// oldest first, with the worker's moderation marks.
@@ -151,7 +144,7 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         var db = Db;
         var counter = db.HashGetAsync(ChatRedisKeys.RoomCounter(room), ["n", "epoch"]);
         var last = db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", "+", 1, Order.Descending);
-        var activeSince = DateTimeOffset.UtcNow.AddMinutes(-RoomStats.ActiveSenderWindowMinutes).ToUnixTimeMilliseconds();
+        var activeSince = time.GetUtcNow().AddMinutes(-RoomStats.ActiveSenderWindowMinutes).ToUnixTimeMilliseconds();
         var activeSenders = db.SortedSetLengthAsync(ChatRedisKeys.RoomSenders(room), activeSince);
         var activity = db.HashGetAsync(ChatRedisKeys.RoomActivity(room), ["processed", "moderated"]);
         await Task.WhenAll(counter, last, activeSenders, activity);

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
 /// <summary>
-/// Who is connected and in which rooms, for the whole cluster, kept in Redis (key layout in
-/// <see cref="ChatRedisKeys"/>). Every change is one Lua script, so concurrent replicas never see a half-made
-/// change and two replicas cleaning up the same dead connection announce its departure once.
+/// Owns the cluster's view of presence: who is connected where and which users are in which rooms, in Redis
+/// (key layout in <see cref="ChatRedisKeys"/>). Every change is one Lua script that also announces it on the
+/// room's delivery channel (a user's first connection in a room: UserJoined; their last: UserLeft), so
+/// concurrent replicas never see a half-made change and a departure is announced exactly once.
 /// </summary>
 public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance)
 {
@@ -21,7 +23,8 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return 'ok'
         """);
 
-    // The rooms-per-connection limit is checked by the connection's own replica before this runs.
+    // The rooms-per-connection limit is checked by the connection's own replica before this runs. The joiner
+    // itself is left out of the announcement ('except').
     private static readonly LuaScript JoinScript = LuaScript.Prepare("""
         if redis.call('EXISTS', @connection) == 0 then return {'unregistered'} end
         local first = 0
@@ -30,6 +33,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         end
         local count = redis.call('HLEN', @members)
         redis.call('ZADD', @activeRooms, count, @room)
+        if first == 1 then
+          redis.pcall('PUBLISH', @channel, cjson.encode({type = 'joined', room = @room, user = @user, except = @connectionId}))
+        end
         return {'ok', first, count}
         """);
 
@@ -39,6 +45,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         if redis.call('HINCRBY', @members, @user, -1) <= 0 then
           redis.call('HDEL', @members, @user)
           last = 1
+          redis.pcall('PUBLISH', @channel, cjson.encode({type = 'left', room = @room, user = @user}))
         end
         local count = redis.call('HLEN', @members)
         if count == 0 then redis.call('ZREM', @activeRooms, @room) else redis.call('ZADD', @activeRooms, count, @room) end
@@ -62,6 +69,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
           if redis.call('HINCRBY', members, user, -1) <= 0 then
             redis.call('HDEL', members, user)
             table.insert(left, room)
+            redis.pcall('PUBLISH', key(@channelTemplate, room), cjson.encode({type = 'left', room = room, user = user}))
           end
           local count = redis.call('HLEN', members)
           if count == 0 then redis.call('ZREM', @activeRooms, room) else redis.call('ZADD', @activeRooms, count, room) end
@@ -123,12 +131,14 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
             members = ChatRedisKeys.RoomMembers(room),
             activeRooms = ChatRedisKeys.ActiveRooms,
+            channel = ChatRedisKeys.RoomDeliveryChannel(room),
+            connectionId,
             room,
             user,
         }))!;
         return (string?)result[0] == "ok"
-            ? new JoinOutcome(JoinStatus.Joined, (int)result[1] == 1, (int)result[2])
-            : new JoinOutcome(JoinStatus.Unregistered, false, 0);
+            ? new JoinOutcome(JoinStatus.Joined, (int)result[2])
+            : new JoinOutcome(JoinStatus.Unregistered, 0);
     }
 
     /// <summary>Leaves the room; true when this was the user's last connection in it.</summary>
@@ -139,6 +149,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionRooms = ChatRedisKeys.ConnectionRooms(connectionId),
             members = ChatRedisKeys.RoomMembers(room),
             activeRooms = ChatRedisKeys.ActiveRooms,
+            channel = ChatRedisKeys.RoomDeliveryChannel(room),
             room,
             user,
         }))!;
@@ -158,6 +169,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             membersTemplate = ChatRedisKeys.RoomMembers(ChatRedisKeys.NamePlaceholder).ToString(),
             userConnectionsTemplate = ChatRedisKeys.UserConnections(ChatRedisKeys.NamePlaceholder).ToString(),
             replicaConnectionsTemplate = ChatRedisKeys.ReplicaConnections(ChatRedisKeys.NamePlaceholder).ToString(),
+            channelTemplate = ChatRedisKeys.RoomDeliveryChannel(ChatRedisKeys.NamePlaceholder),
         }))!;
 
         // Empty: never registered, or already cleaned up by another replica.
@@ -221,4 +233,4 @@ public enum JoinStatus
     Unregistered,
 }
 
-public sealed record JoinOutcome(JoinStatus Status, bool FirstForUser, int Members);
+public sealed record JoinOutcome(JoinStatus Status, int Members);

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Telemetry;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
@@ -17,6 +17,7 @@ internal sealed partial class ReplicaHeartbeat(
     GatewayTelemetry telemetry,
     IConnectionMultiplexer redis,
     IOptions<ChatOptions> options,
+    TimeProvider time,
     ILogger<ReplicaHeartbeat> logger)
     : BackgroundService
 {
@@ -53,7 +54,7 @@ internal sealed partial class ReplicaHeartbeat(
 
                 // After this replica could not reach Redis, the others could not either: give them one full
                 // timeout to beat again before taking anyone for dead.
-                if (DateTime.UtcNow.Ticks >= Interlocked.Read(ref _sweepNotBeforeTicks))
+                if (time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _sweepNotBeforeTicks))
                 {
                     await SweepDeadReplicasAsync();
                 }
@@ -77,7 +78,7 @@ internal sealed partial class ReplicaHeartbeat(
     }
 
     private void HoldOffSweeping(object? sender, EventArgs e) =>
-        Interlocked.Exchange(ref _sweepNotBeforeTicks, (DateTime.UtcNow + options.Value.Registry.ReplicaTimeout).Ticks);
+        Interlocked.Exchange(ref _sweepNotBeforeTicks, (time.GetUtcNow() + options.Value.Registry.ReplicaTimeout).UtcTicks);
 
     private async Task BeatAsync()
     {

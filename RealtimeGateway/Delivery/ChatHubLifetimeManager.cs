@@ -1,22 +1,19 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
-using RealtimeDemo.Contracts;
-using RealtimeDemo.Contracts.Telemetry;
-using RealtimeDemo.RealtimeGateway.Hub;
-using RealtimeDemo.RealtimeGateway.Telemetry;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
 /// <summary>
-/// Wraps SignalR's Redis lifetime manager, which still carries presence, private messages and the worker's
-/// notices. It sees every connection and group change, so it keeps <see cref="LocalConnections"/> for our
-/// own room delivery (which the backplane cannot instrument), subscribes this replica to a room's deliveries
-/// while it has members there, and records room joins and leaves as spans.
+/// Wraps SignalR's Redis lifetime manager, which still carries private messages (user-targeted sends) across
+/// replicas. It is where SignalR hands over each connection, so it keeps <see cref="LocalConnections"/> (which our
+/// room delivery writes to) and forgets a connection's rooms when it ends. It owns the backplane, so that its
+/// dispose at stop cannot fail the process when Redis is gone.
 /// </summary>
-internal sealed partial class ChatHubLifetimeManager(
-    RedisHubLifetimeManager<ChatHub> inner, LocalConnections local, RoomSubscriptions subscriptions, RoomTemplate rooms,
-    GatewayTelemetry telemetry, ILogger<ChatHubLifetimeManager> logger)
+internal sealed class ChatHubLifetimeManager(
+    RedisHubLifetimeManager<ChatHub> inner, LocalConnections local, RoomMembership membership)
     : HubLifetimeManager<ChatHub>, IDisposable
 {
     // The backplane unsubscribes from everything here, synchronously; with Redis out of reach that throws, and an
@@ -29,8 +26,7 @@ internal sealed partial class ChatHubLifetimeManager(
         }
         catch (Exception ex)
         {
-            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Unsubscribe, ex);
-            LogUnsubscribeFailed(ex.GetType().Name);
+            membership.UnsubscribeFailed(null, ex);
         }
     }
 
@@ -40,69 +36,28 @@ internal sealed partial class ChatHubLifetimeManager(
         await inner.OnConnectedAsync(connection);
     }
 
-    // Unsubscribing needs Redis; when it is out of reach the connection is still forgotten everywhere here
-    // (the backplane included), and the subscription stays until the room's next change on this replica.
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         // SignalR calls this after the hub's disconnect, outside its span: the rooms left belong to that trace.
         var disconnect = connection.Items.TryGetValue(TelemetryHubFilter.DisconnectSpanKey, out var span) && span is ActivityContext context ? context : default;
-        foreach (var room in local.Remove(connection.ConnectionId))
-        {
-            using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(room)), connection.ConnectionId, room, disconnect);
-            await UnsubscribeAsync(leave, () => subscriptions.SyncSubscriptionAsync(room));
-        }
-
-        await UnsubscribeAsync(Activity.Current, () => inner.OnDisconnectedAsync(connection));
-    }
-
-    private async Task UnsubscribeAsync(Activity? activity, Func<Task> unsubscribe)
-    {
+        await membership.ForgetAsync(connection, disconnect);
         try
         {
-            await unsubscribe();
+            await inner.OnDisconnectedAsync(connection);
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error);
-            activity?.SetTag(ChatTelemetryAttributes.ErrorType, ex.GetType().Name);
-            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Unsubscribe, ex);
-            LogUnsubscribeFailed(ex.GetType().Name);
+            membership.UnsubscribeFailed(Activity.Current, ex);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving a room's delivery channel failed ({Error}); it is left at the room's next change on this replica")]
-    private partial void LogUnsubscribeFailed(string error);
+    // Rooms are ours (RoomMembership); SignalR groups are not used. Everything else is the Redis lifetime manager's.
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        inner.AddToGroupAsync(connectionId, groupName, cancellationToken);
 
-    public override async Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
-    {
-        using var join = StartMembershipSpan(GatewayTelemetry.JoinSpan(rooms.For(groupName)), connectionId, groupName);
-        await inner.AddToGroupAsync(connectionId, groupName, cancellationToken);
-        if (local.Join(connectionId, groupName))
-        {
-            await subscriptions.SyncSubscriptionAsync(groupName);
-        }
-    }
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default) =>
+        inner.RemoveFromGroupAsync(connectionId, groupName, cancellationToken);
 
-    public override async Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
-    {
-        using var leave = StartMembershipSpan(GatewayTelemetry.LeaveSpan(rooms.For(groupName)), connectionId, groupName);
-        await inner.RemoveFromGroupAsync(connectionId, groupName, cancellationToken);
-        if (local.Leave(connectionId, groupName))
-        {
-            await subscriptions.SyncSubscriptionAsync(groupName);
-        }
-    }
-
-    private Activity? StartMembershipSpan(string name, string connectionId, string room, ActivityContext parent = default)
-    {
-        var activity = parent == default ? GatewayTelemetry.Source.StartActivity(name) : GatewayTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent);
-        activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationName, room);
-        activity?.SetTag(ChatTelemetryAttributes.MessagingDestinationTemplate, rooms.For(room));
-        activity?.SetTag(ChatTelemetryAttributes.ConnectionId, connectionId);
-        return activity;
-    }
-
-    // Everything else is the Redis lifetime manager's.
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         inner.SendAllAsync(methodName, args, cancellationToken);
 

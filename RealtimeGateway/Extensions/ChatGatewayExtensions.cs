@@ -1,17 +1,18 @@
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
-using RealtimeDemo.RealtimeGateway.Chat;
-using RealtimeDemo.Contracts.Telemetry;
-using RealtimeDemo.RealtimeGateway.Delivery;
-using RealtimeDemo.RealtimeGateway.Hub;
-using RealtimeDemo.RealtimeGateway.Telemetry;
-using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
-using Microsoft.AspNetCore.SignalR.Protocol;
 using RealtimeDemo.RealtimeGateway.Auth;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Delivery;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+using RealtimeDemo.ServerShared;
+using StackExchange.Redis;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RealtimeDemo.RealtimeGateway.Extensions;
 
 public static class ChatGatewayExtensions
 {
@@ -20,7 +21,11 @@ public static class ChatGatewayExtensions
     /// <summary>The chat hub, its Redis backplane, authentication, limits and the services behind it.</summary>
     public static IHostApplicationBuilder AddChatGateway(this IHostApplicationBuilder builder)
     {
-        builder.AddChatBackplane();
+        // The SignalR backplane (private messages) shares the one Redis connection: its reconnects, health and tracing.
+        builder.AddChatRedisClient();
+        builder.Services.AddSignalR().AddStackExchangeRedis();
+        builder.Services.AddOptions<RedisOptions>().Configure<IServiceProvider>((options, provider) =>
+            options.ConnectionFactory = _ => Task.FromResult(provider.GetRequiredService<IConnectionMultiplexer>()));
         // Last registered wins the "json" name: every error a client reads passes through our wording.
         builder.Services.AddSingleton<IHubProtocol, ChatJsonHubProtocol>();
         builder.Services.AddChatAuthentication();
@@ -34,21 +39,22 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<PresenceRegistry>();
         builder.Services.AddSingleton<MessageStore>();
         builder.Services.AddSingleton<LocalConnections>();
-        builder.Services.AddSingleton<MessageDelivery>();
-        builder.Services.AddSingleton<RoomSubscriptions>();
+        builder.Services.AddSingleton<MessageSender>();
+        builder.Services.AddSingleton<RoomDelivery>();
+        builder.Services.AddSingleton<RoomMembership>();
         builder.Services.AddSingleton<ChatHubService>();
         builder.Services.AddSingleton<IChatHubService>(sp => sp.GetRequiredService<ChatHubService>());
         builder.Services.AddHostedService<ReplicaHeartbeat>();
         builder.Services.AddHostedService<BackplaneRecovery>();
 
-        // Room messages travel as our own envelope (MessageDelivery); the Redis backplane, wrapped, carries the rest.
+        // Rooms are ours (RoomDelivery, RoomMembership); the Redis backplane, wrapped, carries private messages.
         // Tracing and Redis first: services are disposed in reverse order of creation, and the backplane
         // unsubscribes on dispose, which must happen while the Redis instrumentation is still alive. The wrapper
         // owns the backplane (DI does not see it), so that its dispose cannot fail a stop when Redis is gone.
         builder.Services.AddSingleton<HubLifetimeManager<ChatHub>>(sp =>
         {
             sp.GetService<OpenTelemetry.Trace.TracerProvider>();
-            sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>();
+            sp.GetRequiredService<IConnectionMultiplexer>();
             return ActivatorUtilities.CreateInstance<ChatHubLifetimeManager>(sp, ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<ChatHub>>(sp));
         });
 

@@ -4,9 +4,10 @@ using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RealtimeDemo.RealtimeGateway.Extensions;
 
 public static class OpsEndpointExtensions
 {
@@ -18,7 +19,7 @@ public static class OpsEndpointExtensions
     /// whose token carries the operator role (Auth:OperatorRole). A chat token alone is not enough.
     /// </summary>
     public static RouteHandlerBuilder MapOpsSnapshot(this IEndpointRouteBuilder app) =>
-        app.MapGet(ChatHubPaths.OpsSnapshot, async Task<IResult> (HttpContext context, IConnectionMultiplexer redis, PresenceRegistry registry) =>
+        app.MapGet(ChatHubPaths.OpsSnapshot, async Task<IResult> (HttpContext context, IConnectionMultiplexer redis, PresenceRegistry registry, TimeProvider time) =>
         {
             if (!IsOperator(context))
             {
@@ -28,14 +29,14 @@ public static class OpsEndpointExtensions
                     detail: $"Send the ops access key (Ops:AccessKey) in the {ChatHubPaths.OpsKeyHeader} header, or a token with the operator role (Auth:OperatorRole).");
             }
 
-            var db = redis.GetDatabase();
-            var gateways = OpsStatsStore.ReadAsync<GatewayReplicaStats>(db, ChatRedisKeys.GatewayStatsIndex);
-            var workers = OpsStatsStore.ReadAsync<WorkerStats>(db, ChatRedisKeys.WorkerStatsIndex);
+            var (db, now) = (redis.GetDatabase(), time.GetUtcNow());
+            var gateways = OpsStatsStore.ReadAsync<GatewayReplicaStats>(db, ChatRedisKeys.GatewayStatsIndex, now);
+            var workers = OpsStatsStore.ReadAsync<WorkerStats>(db, ChatRedisKeys.WorkerStatsIndex, now);
             var rooms = registry.BusiestRoomsAsync(BusiestRooms);
             var activeRooms = registry.ActiveRoomCountAsync();
             var connections = registry.ConnectionCountAsync();
             await Task.WhenAll(gateways, workers, rooms, activeRooms, connections);
-            return TypedResults.Ok(new OpsSnapshot(DateTimeOffset.UtcNow, connections.Result, activeRooms.Result, rooms.Result,
+            return TypedResults.Ok(new OpsSnapshot(now, connections.Result, activeRooms.Result, rooms.Result,
                 [.. gateways.Result.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. workers.Result.OrderBy(w => w.Consumer, StringComparer.Ordinal)]));
         });
 

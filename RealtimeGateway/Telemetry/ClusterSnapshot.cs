@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Telemetry;

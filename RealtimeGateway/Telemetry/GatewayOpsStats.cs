@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Delivery;
+using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Telemetry;
@@ -12,7 +13,8 @@ namespace RealtimeDemo.RealtimeGateway.Telemetry;
 /// on <see cref="GatewayTelemetry"/>'s instruments), so the view and the dashboard never disagree.
 /// </summary>
 internal sealed partial class GatewayOpsStats(
-    IConnectionMultiplexer redis, LocalConnections local, PresenceRegistry registry, ServiceInstance instance, ILogger<GatewayOpsStats> logger)
+    IConnectionMultiplexer redis, LocalConnections local, PresenceRegistry registry, GatewayTelemetry telemetry, ServiceInstance instance, TimeProvider time,
+    ILogger<GatewayOpsStats> logger)
     : BackgroundService
 {
     private readonly ConcurrentQueue<double> _latencies = new();
@@ -23,10 +25,10 @@ internal sealed partial class GatewayOpsStats(
     {
         using var listener = Listen();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        var last = DateTimeOffset.UtcNow;
+        var last = time.GetUtcNow();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var seconds = Math.Max(0.001, (now - last).TotalSeconds);
             last = now;
             var latencies = Drain();
@@ -38,7 +40,7 @@ internal sealed partial class GatewayOpsStats(
                 redis.IsConnected, now);
             try
             {
-                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats);
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats, now);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -49,12 +51,12 @@ internal sealed partial class GatewayOpsStats(
 
     private MeterListener Listen()
     {
+        var (accepted, deliveries, deliveryDuration) = telemetry.OpsInstruments;
         var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == GatewayTelemetry.Name
-                    && instrument.Name is "chat.message.deliveries" or "chat.message.delivery.duration" or "chat.message.size")
+                if (instrument == accepted || instrument == deliveries || instrument == deliveryDuration)
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -62,13 +64,13 @@ internal sealed partial class GatewayOpsStats(
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
         {
-            if (instrument.Name == "chat.message.deliveries")
+            if (instrument == deliveries)
             {
                 Interlocked.Add(ref _deliveries, value);
             }
             else
             {
-                Interlocked.Increment(ref _sends); // one chat.message.size record per accepted message
+                Interlocked.Add(ref _sends, value);
             }
         });
         listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>

@@ -13,11 +13,13 @@ public sealed class GatewayTelemetry
 {
     public const string Name = "RealtimeDemo.Gateway";
 
+
     public static readonly ActivitySource Source = new(Name);
 
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _disconnects;
     private readonly Histogram<double> _invocationDuration;
+    private readonly Counter<long> _accepted;
     private readonly Histogram<long> _messageSize;
     private readonly Histogram<long> _fanout;
     private readonly Histogram<double> _deliveryDuration;
@@ -34,6 +36,7 @@ public sealed class GatewayTelemetry
         _disconnects = meter.CreateCounter<long>("chat.connections.closed", "{connection}", "Connections that ended, by reason.");
         _invocationDuration = meter.CreateHistogram<double>("chat.hub.invocation.duration", "s", "Hub method calls by method and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _accepted = meter.CreateCounter<long>("chat.messages.accepted", "{message}", "Room messages stored (resends of a stored message not counted).");
         _messageSize = meter.CreateHistogram<long>("chat.message.size", "By", "UTF-8 size of accepted message texts.");
         _fanout = meter.CreateHistogram<long>("chat.message.fanout", "{user}", "Room members (cluster-wide) when a message was accepted.");
         _deliveryDuration = meter.CreateHistogram<double>("chat.message.delivery.duration", "s", "From a message's acceptance to its delivery to this replica's members.",
@@ -48,6 +51,9 @@ public sealed class GatewayTelemetry
         meter.CreateObservableGauge("chat.rooms.active", () => cluster.ActiveRooms, "{room}", "Rooms with at least one member across the cluster (registry).");
         meter.CreateObservableGauge("chat.room.members", () => cluster.MembersByTemplate(), "{user}", "Members across the cluster by room template (registry).");
     }
+
+    /// <summary>The instruments the ops view reads (<see cref="GatewayOpsStats"/>), so both show the same numbers.</summary>
+    internal (Instrument Accepted, Instrument Deliveries, Instrument DeliveryDuration) OpsInstruments => (_accepted, _deliveries, _deliveryDuration);
 
     public static string SendSpan(string template) => $"send {template}";
 
@@ -99,6 +105,7 @@ public sealed class GatewayTelemetry
     public void MessageAccepted(string template, long bodyBytes, int members)
     {
         var tag = new KeyValuePair<string, object?>(MessagingDestinationTemplate, template);
+        _accepted.Add(1, tag);
         _messageSize.Record(bodyBytes, tag);
         _fanout.Record(members, tag);
     }

@@ -1,6 +1,7 @@
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using RealtimeDemo.AppHost;
+using RealtimeDemo.AppHost.Redis;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.AppHost;

@@ -65,6 +65,6 @@ public sealed class AppHostRunTests
         Assert.Equal("through the external server", (await client.NextMessageAsync()).Text);
         await using var observer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var channels = await observer.GetServers().Single().SubscriptionChannelsAsync();
-        Assert.Contains(channels, channel => channel.ToString().StartsWith("RealtimeDemo.Contracts.ChatHub:", StringComparison.Ordinal));
+        Assert.Contains(channels, channel => channel.ToString().StartsWith("RealtimeDemo.RealtimeGateway.Chat.ChatHub:", StringComparison.Ordinal));
     }
 }

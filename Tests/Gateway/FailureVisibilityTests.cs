@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using RealtimeDemo.Contracts;
-using RealtimeDemo.Contracts.Client;
+using RealtimeDemo.Client;
+using RealtimeDemo.ServerShared;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 

@@ -42,15 +42,15 @@ public sealed class HostileClientTests
                 Interlocked.Increment(ref overheard);
             }
         });
-        await mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), Unique("first"), _ct);
-        await mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), Unique("second"), _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, Unique("first"), _ct);
+        await mallory.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, Unique("second"), _ct);
         using var stop = new CancellationTokenSource();
         var attempts = Task.Run(async () =>
         {
             var refusals = new List<string>();
             while (!stop.IsCancellationRequested)
             {
-                refusals.Add((await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<JoinRoomResult>(nameof(ChatHub.JoinRoom), room, _ct))).Message);
+                refusals.Add((await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room, _ct))).Message);
             }
 
             return refusals;
@@ -94,7 +94,7 @@ public sealed class HostileClientTests
         for (var i = 0; i < 200; i++)
         {
             await using var client = await RawWebSocketClient.ConnectAsync(i % 2 == 0 ? cluster.A.BaseAddress : cluster.B.BaseAddress, token, _ct);
-            await client.InvokeAsync(nameof(ChatHub.JoinRoom), [room], _ct);
+            await client.InvokeAsync(ChatHubMethods.JoinRoom, [room], _ct);
             if (i % 4 < 2)
             {
                 await client.CloseAsync(_ct);
@@ -175,7 +175,7 @@ public sealed class HostileClientTests
             {
                 for (var i = 0; i < plan.ops; i++)
                 {
-                    await client.InvokeAsync(i % 3 == 2 ? nameof(ChatHub.LeaveRoom) : nameof(ChatHub.JoinRoom), [plan.rooms[i]], _ct);
+                    await client.InvokeAsync(i % 3 == 2 ? ChatHubMethods.LeaveRoom : ChatHubMethods.JoinRoom, [plan.rooms[i]], _ct);
                 }
 
                 await Task.Delay(plan.delay, _ct);
@@ -205,7 +205,7 @@ public sealed class HostileClientTests
             {
                 try
                 {
-                    await user.Connection!.InvokeAsync<object?>(join ? nameof(ChatHub.JoinRoom) : nameof(ChatHub.LeaveRoom), room, _ct);
+                    await user.Connection!.InvokeAsync<object?>(join ? ChatHubMethods.JoinRoom : ChatHubMethods.LeaveRoom, room, _ct);
                     if (join)
                     {
                         user.Rooms.Add(room);

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
-using RealtimeDemo.Contracts.Client;
+using RealtimeDemo.Client;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
@@ -76,7 +76,12 @@ public sealed class ChatTestClient : IAsyncDisposable
     public static async Task<ChatTestClient> ConnectAsync(Uri gateway, string user, string token, CancellationToken cancellationToken)
     {
         // Pings every second, so tests may run gateways with a short client timeout.
-        var chat = new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), TimeSpan.FromSeconds(1));
+        return await StartAsync(user, new ChatClient(new Uri(gateway, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), TimeSpan.FromSeconds(1)), cancellationToken);
+    }
+
+    /// <summary>Starts <paramref name="chat"/> (made however the test needs) and queues what it receives.</summary>
+    public static async Task<ChatTestClient> StartAsync(string user, ChatClient chat, CancellationToken cancellationToken)
+    {
         var client = new ChatTestClient(user, chat);
         await chat.StartAsync(cancellationToken);
         return client;

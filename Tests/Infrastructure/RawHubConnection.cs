@@ -44,7 +44,7 @@ public sealed class RawHubConnection : IAsyncDisposable
         await connection.Connection.StartAsync(cancellationToken);
         if (confirm)
         {
-            await connection.Connection.InvokeAsync<ConnectionDetails>(nameof(ChatHub.GetConnectionInfo), cancellationToken);
+            await connection.Connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo, cancellationToken);
         }
 
         return connection;

@@ -16,7 +16,7 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
         var trace = Spans.Where(s => s.TraceId == send.TraceId).ToList();
 
         var server = Assert.Single(trace, s => s.SpanId == send.ParentSpanId);
-        Assert.Equal(("RealtimeDemo.Contracts.ChatHub/SendMessage", OtlpSpan.KindServer, "gateway-a"), (server.Name, server.Kind, server.Instance));
+        Assert.Equal(("RealtimeDemo.RealtimeGateway.Chat.ChatHub/SendMessage", OtlpSpan.KindServer, "gateway-a"), (server.Name, server.Kind, server.Instance));
         var deliveries = trace.Where(s => s.Service == "realtime-gateway" && s.Name == "process room/lobby").ToList();
         Assert.All(deliveries, d => Assert.Equal((send.SpanId, OtlpSpan.KindConsumer), (d.ParentSpanId, d.Kind)));
         Assert.Equal(["gateway-a", "gateway-b"], deliveries.Select(d => d.Instance).Order());
@@ -34,7 +34,7 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
     public void Every_span_of_a_connection_links_to_its_connect_span_and_none_lasts_as_long_as_the_connection()
     {
         var connects = Spans.Where(s => s.Name.EndsWith("/OnConnectedAsync", StringComparison.Ordinal)).ToDictionary(s => s.SpanId);
-        var invocations = Spans.Where(s => s.Kind == OtlpSpan.KindServer && s.Name.StartsWith("RealtimeDemo.Contracts.ChatHub/", StringComparison.Ordinal)).ToList();
+        var invocations = Spans.Where(s => s.Kind == OtlpSpan.KindServer && s.Name.StartsWith("RealtimeDemo.RealtimeGateway.Chat.ChatHub/", StringComparison.Ordinal)).ToList();
         var disconnects = Spans.Where(s => s.Name.EndsWith("/OnDisconnectedAsync", StringComparison.Ordinal)).ToList();
 
         Assert.NotEmpty(invocations);

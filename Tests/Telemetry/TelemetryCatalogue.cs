@@ -73,7 +73,7 @@ public sealed record SpanEntry(string Name, string Kind, string Source, IReadOnl
     /// <summary>Whether an emitted span name is this entry's: {template} stands for room/… or user/…, {hub} and {method} for SignalR's.</summary>
     public bool Matches(string spanName) => Regex.IsMatch(spanName, "^" + Regex.Escape(Name)
         .Replace(@"\{template}", @"(room|user)/\S+")
-        .Replace(@"\{hub}", @"RealtimeDemo\.Contracts\.ChatHub")
+        .Replace(@"\{hub}", @"RealtimeDemo\.RealtimeGateway\.Chat\.ChatHub")
         .Replace(@"\{method}", @"\w+")
         .Replace(@"\{name}", @"\{name}") + "$");
 

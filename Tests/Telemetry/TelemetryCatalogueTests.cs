@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using RealtimeDemo.Contracts.Client;
+using RealtimeDemo.Client;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Telemetry;

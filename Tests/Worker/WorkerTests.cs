@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.ServerShared;
 using RealtimeDemo.Tests.Infrastructure;
 using StackExchange.Redis;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -54,12 +55,14 @@ public sealed class WorkerTests
 
         await WaitForAsync(async () => await ProcessedAsync(redis, room) == 20_000, "all 20,000 processed", TimeSpan.FromSeconds(90));
         await WaitForAsync(() => Task.FromResult(Volatile.Read(ref notices) >= 200), "200 notices");
-        await Task.Delay(TimeSpan.FromSeconds(2), _ct);
+        // A sentinel instead of a wait: one more blocked message; its notice comes after any late repeat of the others.
+        await AppendEntriesAsync(redis.GetDatabase(), room, count: 1, blockedEvery: 1, firstIndex: 20_000);
+        await WaitForAsync(() => Task.FromResult(Volatile.Read(ref notices) >= 201), "the sentinel's notice");
 
         Assert.InRange(processedWhenKilled, 2_001, 19_999); // it really died mid-stream
-        Assert.Equal(20_000, await ProcessedAsync(redis, room));
-        Assert.Equal(200, (long)await redis.GetDatabase().HashGetAsync(ChatRedisKeys.RoomActivity(room), "moderated"));
-        Assert.Equal(200, Volatile.Read(ref notices));
+        Assert.Equal(20_001, await ProcessedAsync(redis, room));
+        Assert.Equal(201, (long)await redis.GetDatabase().HashGetAsync(ChatRedisKeys.RoomActivity(room), "moderated"));
+        Assert.Equal(201, Volatile.Read(ref notices));
         Assert.Equal(0, (await redis.GetDatabase().StreamPendingAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup)).PendingMessageCount);
     }
 

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
-using RealtimeDemo.Contracts.Client;
+using RealtimeDemo.Client;
 
 namespace RealtimeDemo.WebFrontend.Gateway;
 
@@ -11,7 +11,9 @@ namespace RealtimeDemo.WebFrontend.Gateway;
 /// the page shows — rooms, each room's latest messages in order and each once, members, private messages, the
 /// state of every message this user sent, and the connection as the user should see it (including a break
 /// the client recovered from quickly). Everything it keeps is bounded by <see cref="FrontendOptions"/>.
-/// Components render from it and re-render on <see cref="Changed"/>.
+/// Components render from it and re-render on <see cref="Changed"/>. It owns what the page shows of each room;
+/// which rooms the connection is in is the client's fact, so a room's view lives exactly as long as the client
+/// is in the room (joined, and neither left nor given up after a reconnect).
 /// </summary>
 public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, TimeProvider time, IOptions<FrontendOptions> options) : IAsyncDisposable
 {
@@ -124,6 +126,12 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
     public async Task LeaveAsync(string room)
     {
         await Client!.LeaveRoomAsync(room);
+        Forget(room);
+        await NotifyAsync();
+    }
+
+    private void Forget(string room)
+    {
         lock (_gate)
         {
             _rooms.Remove(room);
@@ -132,8 +140,6 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
                 CurrentRoom = _rooms.Keys.FirstOrDefault();
             }
         }
-
-        await NotifyAsync();
     }
 
     public Task SelectAsync(string room)
@@ -231,6 +237,11 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
         ConnectionProblem = error is RoomRejoinException rejoin
             ? rejoin.WillRetry ? $"Rejoining '{rejoin.Room}' failed; trying again." : $"Could not rejoin '{rejoin.Room}': {rejoin.InnerException?.Message}"
             : error.Message;
+        if (error is RoomRejoinException { WillRetry: false } givenUp)
+        {
+            Forget(givenUp.Room); // the client is no longer in it, so the page must not show it as joined
+        }
+
         return NotifyAsync();
     }
 

@@ -1,7 +1,6 @@
 using RealtimeDemo.Contracts;
-using RealtimeDemo.WebFrontend.Gateway;
 
-namespace Microsoft.Extensions.Hosting;
+namespace RealtimeDemo.WebFrontend.Gateway;
 
 public static class GatewayClientExtensions
 {

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.ChatWorker.Telemetry;
+using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.ServerShared;
+using StackExchange.Redis;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.ChatWorker.Processing;
+
+/// <summary>
+/// Consumes the message stream through the "chat-worker" consumer group, at least once: an entry is
+/// acknowledged only after its work is done. Entries another worker left pending (it died) or that failed
+/// here are taken over after Worker:ClaimIdleTime (XAUTOCLAIM); one that fails Worker:MaxAttempts times goes
+/// to the dead-letter stream with the reason, and everything behind it carries on. A stop finishes the
+/// batch in hand.
+/// </summary>
+internal sealed partial class StreamConsumer(
+    MessageStreamReader reader,
+    RoomMessageProcessor processor,
+    StorageGeneration storage,
+    IConnectionMultiplexer redis,
+    WorkerTelemetry telemetry,
+    RoomTemplate rooms,
+    ServiceInstance instance,
+    IOptions<WorkerOptions> options,
+    TimeProvider time,
+    ILogger<StreamConsumer> logger)
+    : BackgroundService
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    /// <summary>This process's name in the group; a restarted process is a new consumer, and claims what the old one left.</summary>
+    private string Consumer { get; } = $"{instance.Id}.{Environment.ProcessId}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var nextClaim = DateTimeOffset.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await EnsureGroupAsync();
+                if (time.GetUtcNow() >= nextClaim)
+                {
+                    await CheckStorageAsync();
+                    await ReclaimAsync();
+                    nextClaim = time.GetUtcNow() + options.Value.ClaimIdleTime / 2;
+                }
+
+                // Not cancelled by stoppingToken: a read returns within Worker:BlockTime, and a batch once read is finished.
+                foreach (var entry in await reader.ReadNewAsync(Consumer))
+                {
+                    await HandleAsync(entry);
+                }
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // The group is gone with the stream: Redis lost its data. Make it again and carry on.
+                _groupReady = false;
+                await CheckStorageAsync();
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogRedisUnavailable(ex.GetType().Name);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task EnsureGroupAsync()
+    {
+        if (_groupReady)
+        {
+            return;
+        }
+
+        try
+        {
+            // From the start of the stream: messages accepted while no worker ran are processed too.
+            await Db.StreamCreateConsumerGroupAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, "0-0", createStream: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Another replica, or an earlier run, created it.
+        }
+
+        _groupReady = true;
+    }
+
+    private bool _groupReady;
+
+    private async Task CheckStorageAsync()
+    {
+        if (await storage.LostSinceLastCheckAsync(Db))
+        {
+            using var activity = WorkerTelemetry.Source.StartActivity(WorkerTelemetry.RestoreGroupSpan, ActivityKind.Internal, parentContext: default);
+            activity?.SetTag(RecoveryReason, "storage_lost");
+            _groupReady = false;
+            LogStorageLost();
+            await EnsureGroupAsync();
+        }
+    }
+
+    private async Task ReclaimAsync()
+    {
+        var claimed = await Db.StreamAutoClaimAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, Consumer,
+            (long)options.Value.ClaimIdleTime.TotalMilliseconds, "0-0", options.Value.BatchSize);
+
+        // Entries trimmed from the stream before anyone processed them: nothing left to do but let go.
+        foreach (var id in claimed.DeletedIds)
+        {
+            await Db.StreamAcknowledgeAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, id);
+            await Db.HashDeleteAsync(ChatRedisKeys.WorkerAttempts, id);
+        }
+
+        if (claimed.ClaimedEntries.Length > 0)
+        {
+            LogReclaimed(claimed.ClaimedEntries.Length);
+        }
+
+        foreach (var entry in claimed.ClaimedEntries)
+        {
+            await HandleAsync(entry);
+        }
+    }
+
+    private async Task HandleAsync(StreamEntry entry)
+    {
+        var room = StreamMessage.RoomOf(entry);
+        var template = rooms.For(room);
+        using var activity = WorkerTelemetry.Source.StartActivity(
+            $"process {template}", ActivityKind.Consumer, MessageTraceContext.Parse(StreamMessage.TraceParentOf(entry)));
+        activity.SetMessaging("process", room, template, entry.Id);
+        activity?.SetTag(MessagingConsumerGroup, ChatRedisKeys.WorkerGroup);
+
+        var started = time.GetTimestamp();
+        string outcome;
+        try
+        {
+            var processed = await processor.ProcessAsync(entry, MessageTraceContext.From(activity));
+            outcome = processed.FirstTime ? EntryOutcomes.Processed : EntryOutcomes.Duplicate;
+            activity?.SetTag(Moderated, processed.Moderated);
+        }
+        catch (Exception ex) when (ex is not (RedisException or TimeoutException))
+        {
+            // The entry itself is the problem: count the attempt; give up after Worker:MaxAttempts.
+            outcome = await RecordFailureAsync(entry, ex);
+            activity?.SetStatus(ActivityStatusCode.Error);
+            activity?.SetTag(ErrorType, ex.GetType().Name);
+        }
+
+        activity?.SetTag(Outcome, outcome);
+        telemetry.Handled(outcome, time.GetElapsedTime(started));
+    }
+
+    private async Task<string> RecordFailureAsync(StreamEntry entry, Exception error)
+    {
+        var attempts = await Db.HashIncrementAsync(ChatRedisKeys.WorkerAttempts, entry.Id);
+        if (attempts < options.Value.MaxAttempts)
+        {
+            LogAttemptFailed(entry.Id!, (int)attempts, error.GetType().Name);
+            return EntryOutcomes.Failed;
+        }
+
+        // Keep the entry's fields, so nothing is lost; the reason never includes the message text.
+        NameValueEntry[] deadLetter =
+        [
+            new("id", entry.Id),
+            new("reason", Reason(error)),
+            new("attempts", attempts),
+            .. entry.Values,
+        ];
+        await Db.StreamAddAsync(ChatRedisKeys.DeadLetters, deadLetter);
+        await Db.StreamAcknowledgeAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, entry.Id);
+        await Db.HashDeleteAsync(ChatRedisKeys.WorkerAttempts, entry.Id);
+        LogDeadLettered(entry.Id!, (int)attempts, error.GetType().Name);
+        return EntryOutcomes.DeadLettered;
+    }
+
+    private static string Reason(Exception error) =>
+        error is MalformedEntryException ? error.Message : $"{error.GetType().Name} while processing";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable ({Error}); retrying")]
+    private partial void LogRedisUnavailable(string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Redis lost its data (the storage generation marker is gone): the consumer group is made again and reads the new stream from its start")]
+    private partial void LogStorageLost();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Took over {Count} entries left pending too long")]
+    private partial void LogReclaimed(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Entry {Id} failed (attempt {Attempt}, {Error}); it will be retried")]
+    private partial void LogAttemptFailed(string id, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Entry {Id} failed {Attempts} times ({Error}); moved to the dead-letter stream")]
+    private partial void LogDeadLettered(string id, int attempts, string error);
+}
+
+/// <summary>Refreshes <see cref="StreamBacklog"/> every two seconds.</summary>
+internal sealed class StreamBacklogSampler(StreamBacklog backlog, IConnectionMultiplexer redis) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        do
+        {
+            await backlog.RefreshAsync(redis.GetDatabase());
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,28 @@
+using RealtimeDemo.ServerShared;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.ChatWorker.Processing;
+
+/// <summary>One entry of <see cref="ChatRedisKeys.MessageStream"/> as the gateway wrote it.</summary>
+public sealed record StreamMessage(string Id, string Room, string User, string Text, long SentAtMs, string? TraceParent)
+{
+    public static StreamMessage From(StreamEntry entry)
+    {
+        var id = (string)entry.Id!;
+        return new StreamMessage(id, Required(entry, "room"), Required(entry, "user"), Required(entry, "text"),
+            long.Parse(id.AsSpan(0, id.IndexOf('-'))), NullIfEmpty((string?)entry["tp"]));
+    }
+
+    /// <summary>The trace context of an entry without parsing the rest (which may be what is broken).</summary>
+    public static string? TraceParentOf(StreamEntry entry) => NullIfEmpty((string?)entry["tp"]);
+
+    public static string? RoomOf(StreamEntry entry) => NullIfEmpty((string?)entry["room"]);
+
+    private static string Required(StreamEntry entry, string field) =>
+        NullIfEmpty((string?)entry[field]) ?? throw new MalformedEntryException($"entry {entry.Id} has no '{field}' field");
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>An entry no retry can fix.</summary>
+public sealed class MalformedEntryException(string message) : Exception(message);

@@ -1,0 +1,24 @@
+namespace RealtimeDemo.Contracts;
+
+/// <summary>
+/// The hub's methods, by name (a client in any language invokes these; argument rules are in
+/// <see cref="ArgumentRuleAttribute"/>'s kin and the README). The gateway's hub implements exactly these: a test
+/// holds the two together.
+/// </summary>
+public static class ChatHubMethods
+{
+    public const string JoinRoom = nameof(JoinRoom);
+    public const string LeaveRoom = nameof(LeaveRoom);
+    public const string SendMessage = nameof(SendMessage);
+    public const string SendPrivateMessage = nameof(SendPrivateMessage);
+    public const string GetRoomStats = nameof(GetRoomStats);
+    public const string GetMessages = nameof(GetMessages);
+    public const string GetRecentMessages = nameof(GetRecentMessages);
+    public const string GetOlderMessages = nameof(GetOlderMessages);
+    public const string ListRooms = nameof(ListRooms);
+    public const string GetRoomMembers = nameof(GetRoomMembers);
+    public const string GetConnectionInfo = nameof(GetConnectionInfo);
+
+    public static IReadOnlyList<string> All { get; } =
+        [JoinRoom, LeaveRoom, SendMessage, SendPrivateMessage, GetRoomStats, GetMessages, GetRecentMessages, GetOlderMessages, ListRooms, GetRoomMembers, GetConnectionInfo];
+}

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.Contracts;
+
+namespace RealtimeDemo.RealtimeGateway.Chat;
+
+/// <summary>
+/// The chat hub's public surface, at <see cref="ChatHubPaths.Hub"/>; its method names are the contract's
+/// <see cref="ChatHubMethods"/>. Each method only forwards to <see cref="IChatHubService"/>; argument rules are
+/// declared on the parameters and enforced by the gateway's hub filters.
+/// </summary>
+public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
+{
+    public override Task OnConnectedAsync() => chat.ConnectAsync(Context);
+
+    public override Task OnDisconnectedAsync(Exception? exception) => chat.DisconnectAsync(Context);
+
+    public Task<JoinRoomResult> JoinRoom([RoomName] string room) => chat.JoinRoomAsync(Context, room);
+
+    public Task LeaveRoom([RoomName] string room) => chat.LeaveRoomAsync(Context, room);
+
+    [CountsAsMessage]
+    public Task<MessageAck> SendMessage([RoomName] string room, [ClientMessageId] string clientMessageId, [MessageText] string text) =>
+        chat.SendMessageAsync(Context, room, clientMessageId, text);
+
+    [CountsAsMessage]
+    public Task<PrivateMessageAck> SendPrivateMessage([UserName] string toUser, [MessageText] string text) =>
+        chat.SendPrivateMessageAsync(Context, toUser, text);
+
+    public Task<RoomStats> GetRoomStats([RoomName] string room) => chat.GetRoomStatsAsync(room);
+
+    public Task<IReadOnlyList<ChatMessage>> GetMessages([RoomName] string room, [MessageIdOrStart] string? afterMessageId, [PageSize] int limit) =>
+        chat.GetMessagesAsync(Context, room, afterMessageId, limit);
+
+    public Task<IReadOnlyList<ChatMessage>> GetRecentMessages([RoomName] string room, [PageSize] int limit) =>
+        chat.GetRecentMessagesAsync(Context, room, limit);
+
+    public Task<IReadOnlyList<ChatMessage>> GetOlderMessages([RoomName] string room, [MessageId] string beforeMessageId, [PageSize] int limit) =>
+        chat.GetOlderMessagesAsync(Context, room, beforeMessageId, limit);
+
+    public Task<IReadOnlyList<RoomSummary>> ListRooms([PageSize] int limit) => chat.ListRoomsAsync(limit);
+
+    public Task<IReadOnlyList<string>> GetRoomMembers([RoomName] string room) => chat.GetRoomMembersAsync(Context, room);
+
+    public ConnectionDetails GetConnectionInfo() => chat.GetConnectionInfo(Context);
+}

@@ -1,0 +1,90 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.RealtimeGateway.Chat;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// SignalR's JSON hub protocol, with every error a client reads in our own words. SignalR words a failure as
+/// its own sentence followed by the exception's type name and message ("An unexpected error occurred invoking
+/// 'X' on the server. ChatHubError: …"), and reports arguments it cannot bind or frames it cannot parse with
+/// .NET exception names. Here unbindable arguments and unparsable frames become <see cref="ChatHubError"/>s
+/// that say what the method takes or what a frame must be, and every error written to a client is cut down
+/// to our part: no framework sentence, exception type or stack trace reaches a client. A close written while
+/// this replica is stopping always tells the client to reconnect (to another replica): on shutdown SignalR
+/// sometimes writes its plain close, which official clients obey by giving up for good.
+/// </summary>
+internal sealed partial class ChatJsonHubProtocol(
+    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat, IHostApplicationLifetime lifetime) : IHubProtocol
+{
+    private static readonly string OurErrorMarker = $" {nameof(ChatHubError)}: ";
+
+    private readonly JsonHubProtocol _inner = new(json);
+
+    public string Name => _inner.Name;
+
+    public int Version => _inner.Version;
+
+    public TransferFormat TransferFormat => _inner.TransferFormat;
+
+    public bool IsVersionSupported(int version) => _inner.IsVersionSupported(version);
+
+    public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
+    {
+        bool parsed;
+        try
+        {
+            parsed = _inner.TryParseMessage(ref input, binder, out message);
+        }
+        catch (Exception ex) when (ex is not HubException)
+        {
+            throw new ChatHubError(ChatErrorCodes.ProtocolError,
+                "A frame was not a valid SignalR JSON hub message (a JSON object with a known \"type\", ending in the 0x1E separator); the connection is closed.");
+        }
+
+        // SignalR hands the parser at most the size limit; a frame that still has no end is larger than that.
+        var limit = chat.Value.Limits.MaxMessageBytes;
+        if (!parsed && input.Length >= limit)
+        {
+            throw new ChatHubError(ChatErrorCodes.FrameTooLarge,
+                $"A frame was larger than {limit} bytes (Chat:Limits:MaxMessageBytes); the connection is closed.");
+        }
+
+        if (message is InvocationBindingFailureMessage failure)
+        {
+            message = new InvocationBindingFailureMessage(failure.InvocationId, failure.Target,
+                ExceptionDispatchInfo.Capture(new ChatHubError(ChatErrorCodes.InvalidArgument, HubMethodSignatures.Describe(failure.Target))));
+        }
+
+        return parsed;
+    }
+
+    public void WriteMessage(HubMessage message, IBufferWriter<byte> output) => _inner.WriteMessage(InOurWords(message), output);
+
+    public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message) => _inner.GetMessageBytes(InOurWords(message));
+
+    private HubMessage InOurWords(HubMessage message) => message switch
+    {
+        CompletionMessage { Error: { } error } completion =>
+            new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
+        CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null,
+            close.AllowReconnect || lifetime.ApplicationStopping.IsCancellationRequested),
+        _ => message,
+    };
+
+    /// <summary>Our own message when the error carries one; otherwise SignalR's sentence without any exception type name.</summary>
+    private static string OurPart(string error)
+    {
+        var ours = error.IndexOf(OurErrorMarker, StringComparison.Ordinal);
+        return ours >= 0 ? error[(ours + OurErrorMarker.Length)..] : ExceptionTypeName().Replace(error, " ");
+    }
+
+    [GeneratedRegex(@" [A-Za-z0-9_.]*(Exception|Error): ")]
+    private static partial Regex ExceptionTypeName();
+}

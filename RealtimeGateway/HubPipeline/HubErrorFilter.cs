@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.SignalR;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// Runs just inside the telemetry filter: whatever goes wrong reaches the client as a HubException a person can act on,
+/// never an exception's internals. (Detailed errors are on so that SignalR's own protocol errors, such as a
+/// wrong argument count or an oversized frame, say what was wrong; everything our code throws passes here.)
+/// </summary>
+internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : IHubFilter
+{
+    public const string StorageUnavailable =
+        "Chat storage (Redis) is unreachable right now; try again in a moment. Resending with the same clientMessageId never stores a message twice.";
+
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when (ex is not HubException)
+        {
+            throw Translate(ex, context.HubMethodName);
+        }
+    }
+
+    public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (ex is not HubException)
+        {
+            throw Translate(ex, "connect");
+        }
+    }
+
+    private ChatHubError Translate(Exception ex, string operation)
+    {
+        if (IsStorageUnavailable(ex))
+        {
+            LogStorageFailure(operation, ex.GetType().Name);
+            return new ChatHubError(ChatErrorCodes.StorageUnavailable, StorageUnavailable);
+        }
+
+        var errorId = Guid.NewGuid().ToString("N")[..12];
+        LogUnexpected(ex, operation, errorId);
+        return new ChatHubError(ChatErrorCodes.Internal, $"The server failed to handle '{operation}' (error id {errorId}).");
+    }
+
+    // Only Redis being out of reach (or saying it cannot serve right now) is an outage; any other error Redis
+    // answers is a fault of ours, reported with an error id, never as "unreachable".
+    private static bool IsStorageUnavailable(Exception ex) => ex switch
+    {
+        RedisConnectionException or TimeoutException => true,
+        RedisServerException server => TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub {Operation} failed: Redis unavailable ({Error})")]
+    private partial void LogStorageFailure(string operation, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Hub {Operation} failed unexpectedly (error id {ErrorId})")]
+    private partial void LogUnexpected(Exception exception, string operation, string errorId);
+}

@@ -1,0 +1,78 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// Closes a connection that has sent nothing for the client timeout. SignalR arms its own client timeout only
+/// after a client's first ping (older clients never ping), so a client that completes the handshake and then
+/// stays silent would otherwise hold its place, and count against the connection limits, for ever.
+/// </summary>
+internal static class SilentConnectionTimeout
+{
+    public static IConnectionBuilder UseSilentConnectionTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time) =>
+        connections.Use(next => connection =>
+        {
+            var input = new LastReadStamp(connection.Transport.Input, time);
+            connection.Transport = new DuplexPipe(input, connection.Transport.Output);
+            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(_ =>
+            {
+                if (time.GetElapsedTime(input.LastDataAt) >= timeout() && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+                {
+                    connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Timeout;
+                    connection.Abort(new ConnectionAbortedException("The client sent nothing within the client timeout."));
+                }
+            }, connection);
+            return next(connection);
+        });
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    /// <summary>Passes reads through, noting when data last arrived.</summary>
+    private sealed class LastReadStamp(PipeReader inner, TimeProvider time) : PipeReader
+    {
+        private long _lastDataAt = time.GetTimestamp();
+
+        public long LastDataAt => Interlocked.Read(ref _lastDataAt);
+
+        public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
+            Stamp(await inner.ReadAsync(cancellationToken));
+
+        public override bool TryRead(out ReadResult result)
+        {
+            if (!inner.TryRead(out result))
+            {
+                return false;
+            }
+
+            Stamp(result);
+            return true;
+        }
+
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+        private ReadResult Stamp(ReadResult result)
+        {
+            if (!result.Buffer.IsEmpty)
+            {
+                Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
+            }
+
+            return result;
+        }
+    }
+}

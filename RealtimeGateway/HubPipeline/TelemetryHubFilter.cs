@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.Telemetry;
+using RealtimeDemo.ServerShared;
+using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// The outermost hub filter. SignalR already traces each connect, disconnect and invocation with a short
+/// span (ActivitySource Microsoft.AspNetCore.SignalR.Server); this enriches those spans — who connected
+/// from where, why a connection ended, the room, the outcome and error type — links every span of a
+/// connection to its connect span, and records the invocation and connection metrics.
+/// </summary>
+internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplate rooms, IHostApplicationLifetime lifetime, TimeProvider time)
+    : IHubFilter
+{
+    private const string ConnectSpanKey = "chat.telemetry.connect";
+
+    /// <summary>Where the disconnect span's context waits for the cleanup that follows it (rooms left, in the lifetime manager).</summary>
+    public const string DisconnectSpanKey = "chat.telemetry.disconnect";
+
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        var span = Activity.Current;
+        LinkToConnect(span, context.Context);
+        var room = HubMethodRules.For(context.HubMethod).Room(context.HubMethodArguments);
+        var template = room is null ? null : rooms.For(room);
+        span?.SetTag(MessagingDestinationTemplate, template);
+
+        var started = time.GetTimestamp();
+        var (outcome, errorType) = ("ok", (string?)null);
+        try
+        {
+            return await next(context);
+        }
+        catch (ChatHubError error)
+        {
+            (outcome, errorType) = (error.IsServerFault ? "error" : "refused", error.Code);
+            throw;
+        }
+        catch (Exception error)
+        {
+            (outcome, errorType) = ("error", error.GetType().Name);
+            throw;
+        }
+        finally
+        {
+            span?.SetTag(Outcome, outcome);
+            span?.SetTag(ErrorCode, errorType);
+            telemetry.InvocationCompleted(context.HubMethodName, outcome, errorType, template, time.GetElapsedTime(started));
+        }
+    }
+
+    public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+    {
+        var span = Activity.Current;
+        var caller = context.Context;
+        if (span is not null)
+        {
+            var http = caller.GetHttpContext();
+            span.SetTag(EndUserId, caller.UserIdentifier);
+            span.SetTag(ConnectionId, caller.ConnectionId);
+            span.SetTag(UserAgent, http?.Request.Headers.UserAgent.ToString());
+            span.SetTag(ClientAddress, http?.Connection.RemoteIpAddress?.ToString());
+            caller.Items[ConnectSpanKey] = span.Context;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (ChatHubError error)
+        {
+            span?.SetTag(ErrorCode, error.Code);
+            caller.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Limit;
+            telemetry.ConnectionRejected(error.Code);
+            throw;
+        }
+    }
+
+    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        var reason = DisconnectReasons.Classify(
+            context.Context.Items.TryGetValue(DisconnectReasons.ItemKey, out var preset) ? preset as string : null,
+            exception,
+            lifetime.ApplicationStopping.IsCancellationRequested,
+            TokenExpired(context.Context.User));
+        var span = Activity.Current;
+        LinkToConnect(span, context.Context);
+        span?.SetTag(DisconnectReason, reason);
+        span?.SetTag(EndUserId, context.Context.UserIdentifier);
+        span?.SetTag(ConnectionId, context.Context.ConnectionId);
+        if (span is not null)
+        {
+            context.Context.Items[DisconnectSpanKey] = span.Context;
+        }
+
+        telemetry.ConnectionClosed(reason);
+        await next(context, exception);
+    }
+
+    private static void LinkToConnect(Activity? span, HubCallerContext caller)
+    {
+        if (span is not null && caller.Items.TryGetValue(ConnectSpanKey, out var connect) && connect is ActivityContext context)
+        {
+            span.AddLink(new ActivityLink(context));
+        }
+    }
+
+    private bool TokenExpired(ClaimsPrincipal? user) =>
+        long.TryParse(user?.FindFirst("exp")?.Value, out var exp) && DateTimeOffset.FromUnixTimeSeconds(exp) <= time.GetUtcNow();
+}
+
+/// <summary>Why a connection ended: the chat.disconnect.reason values.</summary>
+public static class DisconnectReasons
+{
+    /// <summary>Where code that closes a connection on purpose notes why (HubCallerContext.Items).</summary>
+    public const string ItemKey = "chat.closing.reason";
+
+    public const string ClientClosed = "client_closed";
+    public const string Timeout = "timeout";
+    public const string TransportError = "transport_error";
+    public const string ServerShutdown = "server_shutdown";
+    public const string TokenExpired = "token_expired";
+    public const string Limit = "limit";
+    public const string ProtocolError = "protocol_error";
+
+    // SignalR reports no exception when a client closes, and none either when its socket simply vanishes
+    // (no WebSocket close frame): both are client_closed. transport_error is what SignalR does surface.
+    public static string Classify(string? preset, Exception? exception, bool serverStopping, bool tokenExpired) =>
+        preset ?? (serverStopping, tokenExpired, exception) switch
+        {
+            (true, _, _) => ServerShutdown,
+            (_, true, _) => TokenExpired,
+            (_, _, null) => ClientClosed,
+            (_, _, ChatHubError { Code: ChatErrorCodes.FrameTooLarge }) => Limit,
+            (_, _, ChatHubError { Code: ChatErrorCodes.ProtocolError }) => ProtocolError,
+            (_, _, OperationCanceledException) => Timeout,
+            (_, _, InvalidDataException e) when e.Message.Contains("maximum message size", StringComparison.Ordinal) => Limit,
+            (_, _, InvalidDataException) => ProtocolError,
+            _ => TransportError,
+        };
+}

@@ -1,0 +1,24 @@
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>A connection's allowance of sends: refilled from elapsed time when asked, so idle connections cost no timer.</summary>
+internal sealed class TokenBucket(int capacity, double perSecond, long now, long frequency)
+{
+    private double _tokens = capacity;
+    private long _last = now;
+
+    public bool TryTake(long timestamp)
+    {
+        lock (this)
+        {
+            _tokens = Math.Min(capacity, _tokens + (timestamp - _last) * perSecond / frequency);
+            _last = timestamp;
+            if (_tokens < 1)
+            {
+                return false;
+            }
+
+            _tokens--;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using RealtimeDemo.Contracts;
+namespace RealtimeDemo.ServerShared;
+
+/// <summary>
+/// How a room appears in metric attributes and span names: well-known rooms by name ("room/lobby"), every
+/// other room as "room/{name}", so user-made room names never multiply metric series.
+/// Configured with Telemetry:Rooms (default: lobby).
+/// </summary>
+public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
+{
+    public const string Setting = "Telemetry:Rooms";
+    public const string AnyRoom = "room/{name}";
+
+    private readonly Dictionary<string, string> _wellKnown =
+        wellKnownRooms.Where(ChatNames.IsValidRoom).Distinct(StringComparer.Ordinal).ToDictionary(r => r, r => $"room/{r}", StringComparer.Ordinal);
+
+    public static RoomTemplate Default { get; } = new(["lobby"]);
+
+    public static RoomTemplate FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        new(configuration.GetSection(Setting).GetChildren().Select(c => c.Value).OfType<string>().DefaultIfEmpty("lobby"));
+
+    public string For(string? room) => room is not null && _wellKnown.TryGetValue(room, out var template) ? template : AnyRoom;
+}

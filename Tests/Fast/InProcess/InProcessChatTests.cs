@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.Tests.Infrastructure;
+using static RealtimeDemo.Tests.Infrastructure.Names;
+
+namespace RealtimeDemo.Tests.Fast.InProcess;
+
+/// <summary>The chat contract through the .NET client against the gateway in this process: the quick check that the core works.</summary>
+public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture<InProcessGateway>
+{
+    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Members_receive_each_stored_message_once_in_order_with_the_sender_told_its_place()
+    {
+        var room = Unique("fast");
+        await using var alice = await gateway.ConnectAsync(Unique("alice"));
+        await using var bob = await gateway.ConnectAsync(Unique("bob"));
+        await alice.Chat.JoinRoomAsync(room);
+        var joined = await bob.Chat.JoinRoomAsync(room);
+
+        var first = await alice.Chat.SendMessageAsync(room, "c-1", "one");
+        var again = await alice.Chat.SendMessageAsync(room, "c-1", "one");
+        var second = await alice.Chat.SendMessageAsync(room, "c-2", "two");
+
+        Assert.Equal(first, again); // a resend is acknowledged as the same message
+        Assert.Equal((1L, 2L), (first.Sequence, second.Sequence));
+        Assert.Equal(joined.Epoch, first.Epoch);
+        Assert.Equal(["one", "two"], (await bob.MessagesUntilIdAsync(second.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task A_late_joiner_reads_what_came_before_from_the_history_and_then_gets_what_follows_live()
+    {
+        var room = Unique("history");
+        await using var alice = await gateway.ConnectAsync(Unique("alice"));
+        await alice.Chat.JoinRoomAsync(room);
+        for (var i = 1; i <= 3; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"c-{i}", $"early {i}");
+        }
+
+        await using var bob = await gateway.ConnectAsync(Unique("bob"));
+        var joined = await bob.Chat.JoinRoomAsync(room);
+        var history = await bob.Chat.GetMessagesAsync(room, null, 10);
+        var live = await alice.Chat.SendMessageAsync(room, "c-4", "late");
+
+        Assert.Equal(3, joined.LastSequence);
+        Assert.Equal(["early 1", "early 2", "early 3"], history.Select(m => m.Text));
+        Assert.Equal(["early 2", "early 3"], (await bob.Chat.GetOlderMessagesAsync(room, live.MessageId, 2)).Select(m => m.Text));
+        Assert.Equal("late", (await bob.MessagesUntilIdAsync(live.MessageId, ChatTestClient.Delivery)).Single().Text);
+    }
+
+    [Fact]
+    public async Task Presence_follows_joins_leaves_and_disconnects()
+    {
+        var room = Unique("presence");
+        await using var alice = await gateway.ConnectAsync(Unique("alice"));
+        await alice.Chat.JoinRoomAsync(room);
+        var bob = await gateway.ConnectAsync(Unique("bob"));
+        await bob.Chat.JoinRoomAsync(room);
+
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+        Assert.Equal([alice.User, bob.User], (await alice.Chat.GetRoomMembersAsync(room)).Order(StringComparer.Ordinal));
+        await bob.DisposeAsync();
+        Assert.Equal((room, bob.User), await alice.NextUserLeftAsync());
+        Assert.Equal([alice.User], await alice.Chat.GetRoomMembersAsync(room));
+    }
+
+    [Fact]
+    public async Task A_refusal_says_what_is_wrong_in_our_words_and_the_connection_stays()
+    {
+        await using var mallory = await gateway.ConnectAsync(Unique("mallory"));
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.JoinRoomAsync(".."));
+        var notMember = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.SendMessageAsync("elsewhere", "c-1", "hi"));
+
+        Assert.Equal("JoinRoom: 'room' must be 1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit.", refused.Message);
+        Assert.Equal("Join room 'elsewhere' before sending to it.", notMember.Message);
+        Assert.NotNull(await mallory.Chat.GetConnectionInfoAsync());
+    }
+
+    [Fact]
+    public async Task A_bad_sign_in_body_is_a_problem_naming_the_field_and_the_ops_snapshot_wants_its_key()
+    {
+        using var http = gateway.Http();
+
+        using var badBody = await http.PostAsync(ChatHubPaths.Token, new StringContent("[\"alice\"]", System.Text.Encoding.UTF8, "application/json"), _ct);
+        using var withoutKey = await http.GetAsync(ChatHubPaths.OpsSnapshot, _ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.OpsSnapshot) { Headers = { { ChatHubPaths.OpsKeyHeader, GatewayCluster.OpsAccessKey } } };
+        using var withKey = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, badBody.StatusCode);
+        Assert.Contains("The body must be a JSON object", await badBody.Content.ReadAsStringAsync(_ct));
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withKey.StatusCode);
+        Assert.NotNull(await withKey.Content.ReadFromJsonAsync<OpsSnapshot>(_ct));
+    }
+}

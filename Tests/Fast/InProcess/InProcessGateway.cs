@@ -1,0 +1,55 @@
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using RealtimeDemo.Client;
+using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Fast.InProcess;
+
+/// <summary>
+/// The gateway in this test process (WebApplicationFactory's test server) on one real redis-server, and .NET
+/// clients connected through the test server's sockets: the contract in a second, with no process to start.
+/// </summary>
+public sealed class InProcessGateway : IAsyncLifetime
+{
+    private RedisServerProcess _redis = null!;
+    private WebApplicationFactory<ChatHub> _factory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
+        _factory = new WebApplicationFactory<ChatHub>().WithWebHostBuilder(host => host
+            .UseEnvironment("Development")
+            .UseSetting("ConnectionStrings:redis", _redis.ConnectionString)
+            .UseSetting("Auth:SigningKey", GatewayCluster.SigningKey)
+            .UseSetting("Ops:AccessKey", GatewayCluster.OpsAccessKey)
+            .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", ""));
+        _ = _factory.Server; // starts it
+    }
+
+    /// <summary>An HTTP client of the gateway (the token endpoint, the ops snapshot).</summary>
+    public HttpClient Http() => _factory.CreateClient();
+
+    public async Task<ChatTestClient> ConnectAsync(string user)
+    {
+        using var http = Http();
+        using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(user));
+        var token = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TokenResponse>())!.Token;
+        var chat = new ChatClient(new Uri(_factory.Server.BaseAddress, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), configureConnection: options =>
+            options.WebSocketFactory = async (context, cancellationToken) =>
+            {
+                var sockets = _factory.Server.CreateWebSocketClient();
+                sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
+                return await sockets.ConnectAsync(context.Uri, cancellationToken);
+            });
+        return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+}

@@ -1,0 +1,75 @@
+using RealtimeDemo.Contracts;
+using RealtimeDemo.WebFrontend.Gateway;
+
+namespace RealtimeDemo.Tests.Fast.Unit;
+
+/// <summary>A browser tab's room keeps a bounded window of messages, in order, each once, whatever the traffic.</summary>
+public sealed class RoomViewTests
+{
+    private static readonly FrontendOptions Options = new() { MessagesPerRoom = 20, MaxMessagesPerRoom = 50 };
+
+    [Fact]
+    public void A_room_keeps_its_latest_messages_only_whatever_arrives()
+    {
+        var view = new RoomView("lobby", Options);
+
+        foreach (var message in Messages(1, 1000))
+        {
+            view.Add(message);
+        }
+
+        Assert.Equal(Enumerable.Range(981, 20).Select(i => (long)i), view.Messages.Select(m => m.Sequence));
+        Assert.True(view.MayHaveOlder);
+        Assert.Equal(Id(981), view.OldestId);
+    }
+
+    [Fact]
+    public void Older_pages_make_room_up_to_the_hard_limit_and_say_when_there_is_no_more()
+    {
+        var view = new RoomView("lobby", Options);
+        view.Opened(Messages(981, 1000), pageSize: 20);
+
+        view.AddOlder(Messages(961, 980), pageSize: 20);
+        Assert.Equal(40, view.Messages.Count);
+        Assert.True(view.MayHaveOlder);
+
+        view.AddOlder(Messages(941, 960), pageSize: 20);
+        Assert.Equal(50, view.Messages.Count); // the hard limit
+        Assert.Equal(951, view.Messages[0].Sequence);
+        Assert.False(view.MayHaveOlder);
+    }
+
+    [Fact]
+    public void Repeats_show_once_and_a_new_epoch_follows_the_old_one()
+    {
+        var view = new RoomView("lobby", Options);
+        foreach (var message in Messages(1, 5).Concat(Messages(3, 5)))
+        {
+            view.Add(message);
+        }
+
+        view.HistoryReset();
+        foreach (var message in Messages(1, 2, epoch: 2))
+        {
+            view.Add(message);
+        }
+
+        Assert.Equal([(1L, 1L), (1, 2), (1, 3), (1, 4), (1, 5), (2, 1), (2, 2)], view.Messages.Select(m => (m.Epoch, m.Sequence)));
+        Assert.True(view.WasReset);
+    }
+
+    [Fact]
+    public void A_room_that_opens_with_less_than_a_page_has_nothing_older_to_offer()
+    {
+        var view = new RoomView("lobby", Options);
+
+        view.Opened(Messages(1, 6), pageSize: 50);
+
+        Assert.False(view.MayHaveOlder);
+    }
+
+    private static IReadOnlyList<ChatMessage> Messages(int from, int to, long epoch = 1) =>
+        [.. Enumerable.Range(from, to - from + 1).Select(i => new ChatMessage(Id(i, epoch), "lobby", "alice", $"text {i}", DateTimeOffset.UnixEpoch, $"c-{epoch}-{i}", i, epoch))];
+
+    private static string Id(int sequence, long epoch = 1) => $"{epoch * 1_000_000 + sequence}-0";
+}

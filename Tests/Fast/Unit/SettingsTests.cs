@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using RealtimeDemo.AppHost;
+using RealtimeDemo.WebFrontend.Gateway;
+
+namespace RealtimeDemo.Tests.Fast.Unit;
+
+public sealed class SettingsTests
+{
+    [Theory]
+    [InlineData(null, 3)]
+    [InlineData("1", 1)]
+    [InlineData(" 16 ", 16)]
+    public void Gateway_replicas_default_to_three_and_accept_1_to_16(string? value, int expected)
+    {
+        Assert.Equal(expected, ReplicasExtensions.Parse("Gateway:Replicas", value, defaultCount: 3));
+    }
+
+    [Theory]
+    [InlineData("service.instance.id=abc123", "abc123")]
+    [InlineData("deployment.environment=dev, service.instance.id = r2 ", "r2")]
+    [InlineData("service.name=gateway", null)]
+    [InlineData("", null)]
+    public void The_replica_id_is_the_service_instance_id_Aspire_assigns(string attributes, string? expected)
+    {
+        Assert.Equal(expected, ServiceInstance.FromResourceAttributes(attributes));
+    }
+
+    [Fact]
+    public void The_frontend_finds_the_gateway_hub_at_the_url_Aspire_injects()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["services:realtime-gateway:http:0"] = "http://localhost:5310" })
+            .Build();
+
+        Assert.Equal(new Uri("http://localhost:5310/hubs/chat"), GatewayAddress.FromConfiguration(configuration).HubUrl);
+    }
+
+    [Theory]
+    [InlineData(null, "No gateway URL")]
+    [InlineData("localhost:5310", "is not an absolute http(s) URL")]
+    public void A_missing_or_malformed_gateway_url_is_a_clear_error(string? url, string error)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Url"] = url })
+            .Build();
+
+        Assert.Contains(error, Assert.Throws<InvalidOperationException>(() => GatewayAddress.FromConfiguration(configuration)).Message);
+    }
+}

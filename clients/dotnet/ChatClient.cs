@@ -1,0 +1,426 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Contracts;
+
+namespace RealtimeDemo.Client;
+
+/// <summary>
+/// A .NET chat client that never shows a room message twice or silently misses one. It connects the only
+/// way the replicated gateway allows (WebSockets, negotiation skipped), rejoins its rooms after a reconnect,
+/// and fills every gap from the room history: after a reconnect, whenever a message's sequence number jumps
+/// (a backplane hiccup can drop a live delivery), and from the start of what is kept when the room's epoch
+/// changes (the storage lost the room's counter). Deliveries that arrive while a join is on its way are held
+/// until its reply says where the room stood. Room messages reach <see cref="MessageReceived"/> in sequence
+/// order, each once. It owns which rooms this connection is in and how far it has shown each.
+/// </summary>
+public sealed class ChatClient : IAsyncDisposable
+{
+    private const int GapFillPageSize = 200;
+    private const int NoticesRemembered = 10_000;
+    private const int HeldWhileJoiningLimit = 1_000;
+    private const int RejoinAttempts = 4;
+    private static readonly TimeSpan FirstRejoinRetry = TimeSpan.FromSeconds(1);
+
+    private readonly HubConnection _connection;
+    private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new() { SingleReader = true });
+    private readonly Dictionary<string, RoomPosition> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ChatMessage>> _joining = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _noticesSeen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _noticeOrder = new();
+    private readonly Task _worker;
+
+    /// <param name="hubUrl">The hub, e.g. http://localhost:5310/hubs/chat (the frontend finds it in the configuration Aspire gives it).</param>
+    /// <param name="accessTokenProvider">Returns a current token (from POST /auth/token); asked again on every reconnect.</param>
+    /// <param name="keepAliveInterval">
+    /// How often to ping the server when idle (default 15 s). The gateway drops a client it has not heard from
+    /// within Chat:Limits:ClientTimeoutInterval (default 30 s), so keep this at most half of that.
+    /// </param>
+    /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
+    public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null)
+    {
+        var builder = new HubConnectionBuilder()
+            .WithUrl(hubUrl, HttpTransportType.WebSockets, options =>
+            {
+                options.SkipNegotiation = true;
+                options.AccessTokenProvider = accessTokenProvider;
+                configureConnection?.Invoke(options);
+            })
+            .WithAutomaticReconnect();
+        if (keepAliveInterval is { } interval)
+        {
+            builder.WithKeepAliveInterval(interval);
+        }
+
+        _connection = builder.Build();
+
+        // Handlers only queue work: the SignalR client waits for a handler before it reads the next frame,
+        // so a handler that called the server (to fill a gap) would wait for a reply it can never read.
+        _connection.On<ChatMessage>(nameof(IChatClient.MessageReceived), message => Enqueue(() => AcceptAsync(message)));
+        _connection.On<string, string>(nameof(IChatClient.UserJoined), (room, user) => Enqueue(() => AsyncEvents.RaiseAsync(UserJoined, room, user)));
+        _connection.On<string, string>(nameof(IChatClient.UserLeft), (room, user) => Enqueue(() => AsyncEvents.RaiseAsync(UserLeft, room, user)));
+        _connection.On<PrivateChatMessage>(nameof(IChatClient.PrivateMessage), message => Enqueue(() => ReceivePrivateAsync(message)));
+        _connection.On<ModerationNotice>(nameof(IChatClient.MessageModerated), notice => Enqueue(() => AcceptNoticeAsync(notice)));
+        // Each transition is reported with its own state: by the time the queue gets to it the connection may be
+        // back already (the proxy hands a reconnect to a live replica in a fraction of a second).
+        _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Reconnecting, error));
+        _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
+        _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, error));
+        _worker = Task.Run(RunWorkAsync);
+    }
+
+    /// <summary>Each room message once, in the room's order.</summary>
+    public event Func<ChatMessage, Task>? MessageReceived;
+
+    public event Func<string, string, Task>? UserJoined;
+
+    public event Func<string, string, Task>? UserLeft;
+
+    public event Func<PrivateChatMessage, Task>? PrivateMessageReceived;
+
+    /// <summary>The worker moderated a room message (it may already have been shown).</summary>
+    public event Func<ModerationNotice, Task>? MessageModerated;
+
+    /// <summary>
+    /// The room's storage lost its earlier history (its epoch changed): sequences start again at 1 and what is
+    /// still kept follows through <see cref="MessageReceived"/>. A page shows where the break is.
+    /// </summary>
+    public event Func<string, Task>? RoomReset;
+
+    /// <summary>
+    /// The connection state changed, in order, each transition once (Connected is raised after a reconnect has
+    /// rejoined every room); the exception says why it dropped or closed, when it did.
+    /// </summary>
+    public event Func<HubConnectionState, Exception?, Task>? StateChanged;
+
+    /// <summary>A call made on the client's behalf (rejoin, gap fill) failed; the client keeps going (a <see cref="RoomRejoinException"/> says which room).</summary>
+    public event Func<Exception, Task>? BackgroundError;
+
+    public HubConnectionState State => _connection.State;
+
+    /// <summary>The underlying connection, for calls this class does not wrap.</summary>
+    public HubConnection Connection => _connection;
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _connection.StartAsync(cancellationToken);
+        await RaiseStateChanged(HubConnectionState.Connected, null);
+    }
+
+    public Task<ConnectionDetails> GetConnectionInfoAsync() =>
+        _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo);
+
+    /// <summary>Joins the room; it is rejoined after every reconnect until <see cref="LeaveRoomAsync"/>.</summary>
+    public async Task<JoinRoomResult> JoinRoomAsync(string room)
+    {
+        // The server delivers the room's messages from the moment it admits the join, before its reply arrives:
+        // hold those until the reply says where the room stood.
+        await Serialized(() =>
+        {
+            if (!_rooms.ContainsKey(room))
+            {
+                _joining.TryAdd(room, []);
+            }
+
+            return Task.CompletedTask;
+        });
+
+        JoinRoomResult joined;
+        try
+        {
+            joined = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+        }
+        catch
+        {
+            await Serialized(() => Task.FromResult(_joining.Remove(room)));
+            throw;
+        }
+
+        await Serialized(async () =>
+        {
+            if (!_joining.Remove(room, out var held))
+            {
+                return; // already joined: its position stands
+            }
+
+            // History before the join is the caller's to read; live messages continue from here.
+            _rooms[room] = new RoomPosition(joined.LastMessageId, joined.LastSequence, joined.Epoch);
+            foreach (var message in held.OrderBy(m => m.Sequence))
+            {
+                await AcceptAsync(message);
+            }
+        });
+        return joined;
+    }
+
+    public async Task LeaveRoomAsync(string room)
+    {
+        await Serialized(() =>
+        {
+            _rooms.Remove(room);
+            _joining.Remove(room);
+            return Task.CompletedTask;
+        });
+        await _connection.InvokeAsync(ChatHubMethods.LeaveRoom, room);
+    }
+
+    public Task<MessageAck> SendMessageAsync(string room, string clientMessageId, string text) =>
+        _connection.InvokeAsync<MessageAck>(ChatHubMethods.SendMessage, room, clientMessageId, text);
+
+    public Task<PrivateMessageAck> SendPrivateMessageAsync(string toUser, string text) =>
+        _connection.InvokeAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, toUser, text);
+
+    public Task<RoomStats> GetRoomStatsAsync(string room) =>
+        _connection.InvokeAsync<RoomStats>(ChatHubMethods.GetRoomStats, room);
+
+    public Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(string room, int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetRecentMessages, room, limit);
+
+    /// <summary>Up to <paramref name="limit"/> stored messages before <paramref name="beforeMessageId"/>, oldest first (for "show older").</summary>
+    public Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(string room, string beforeMessageId, int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetOlderMessages, room, beforeMessageId, limit);
+
+    public Task<IReadOnlyList<string>> GetRoomMembersAsync(string room) =>
+        _connection.InvokeAsync<IReadOnlyList<string>>(ChatHubMethods.GetRoomMembers, room);
+
+    public Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<RoomSummary>>(ChatHubMethods.ListRooms, limit);
+
+    public Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(string room, string? afterMessageId, int limit) =>
+        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetMessages, room, afterMessageId, limit);
+
+    private async Task AcceptAsync(ChatMessage message)
+    {
+        if (_joining.TryGetValue(message.Room, out var held))
+        {
+            if (held.Count < HeldWhileJoiningLimit)
+            {
+                held.Add(message); // past the limit, the sequence jump fills the gap
+            }
+
+            return;
+        }
+
+        if (!_rooms.TryGetValue(message.Room, out var position))
+        {
+            return; // not (or no longer) in the room
+        }
+
+        switch (position.Judge(message))
+        {
+            case Arrival.OtherEpoch:
+                await ResyncAsync(message.Room);
+                return;
+            case Arrival.Repeat:
+                return;
+            case Arrival.AfterGap:
+                await FillGapAsync(message.Room, "missed_delivery");
+                break;
+        }
+
+        if (_rooms.TryGetValue(message.Room, out position) && position.IsBehind(message))
+        {
+            await DeliverAsync(message, fromHistory: false);
+        }
+    }
+
+    /// <summary>
+    /// A message of another epoch: asks the server (JoinRoom, which a member may repeat) which epoch the room is
+    /// in. A late message of an older one is dropped; a new one means the storage lost the room's counter: the
+    /// position starts over and what is kept of the new epoch is filled from the start of the history.
+    /// </summary>
+    private async Task ResyncAsync(string room)
+    {
+        var current = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+        if (!_rooms.TryGetValue(room, out var position) || current.Epoch == position.Epoch)
+        {
+            return;
+        }
+
+        await StartOverAsync(room, current.Epoch);
+    }
+
+    private async Task StartOverAsync(string room, long epoch)
+    {
+        _rooms[room] = new RoomPosition(null, 0, epoch);
+        await AsyncEvents.RaiseAsync(RoomReset, room);
+        await FillGapAsync(room, "storage_reset");
+    }
+
+    // The worker sends a notice at least once; a retry after its crash could repeat one.
+    private Task AcceptNoticeAsync(ModerationNotice notice)
+    {
+        if (!_rooms.ContainsKey(notice.Room) || !_noticesSeen.Add(notice.MessageId))
+        {
+            return Task.CompletedTask;
+        }
+
+        _noticeOrder.Enqueue(notice.MessageId);
+        if (_noticeOrder.Count > NoticesRemembered)
+        {
+            _noticesSeen.Remove(_noticeOrder.Dequeue());
+        }
+
+        return AsyncEvents.RaiseAsync(MessageModerated, notice);
+    }
+
+    private async Task ReceivePrivateAsync(PrivateChatMessage message)
+    {
+        using var activity = ChatClientTelemetry.StartReceive(message);
+        await AsyncEvents.RaiseAsync(PrivateMessageReceived, message);
+    }
+
+    private async Task RejoinAndFillAsync()
+    {
+        using var activity = ChatClientTelemetry.StartRejoin(_rooms.Count);
+        await RejoinAsync([.. _rooms.Keys], attempt: 1);
+        await RaiseStateChanged(HubConnectionState.Connected, null);
+    }
+
+    /// <summary>
+    /// Rejoins each room and fills its gap. A room that fails does not stop the others: it is reported, counted,
+    /// and tried again a little later; after <see cref="RejoinAttempts"/> failures it is given up (reported so).
+    /// </summary>
+    private async Task RejoinAsync(IReadOnlyList<string> rooms, int attempt)
+    {
+        var failed = new List<string>();
+        foreach (var room in rooms.Where(_rooms.ContainsKey))
+        {
+            try
+            {
+                var joined = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+                if (_rooms.TryGetValue(room, out var position) && joined.Epoch != position.Epoch)
+                {
+                    await StartOverAsync(room, joined.Epoch);
+                }
+                else
+                {
+                    await FillGapAsync(room, "reconnect");
+                }
+            }
+            catch (Exception ex) when (_connection.State == HubConnectionState.Connected)
+            {
+                ChatClientTelemetry.RejoinFailed(ex);
+                var retry = attempt < RejoinAttempts;
+                if (retry)
+                {
+                    failed.Add(room);
+                }
+                else
+                {
+                    _rooms.Remove(room);
+                }
+
+                await RaiseBackgroundError(new RoomRejoinException(room, retry, ex));
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            // Later, through the work queue; a reconnect meanwhile rejoins every room anyway.
+            _ = Task.Delay(FirstRejoinRetry * Math.Pow(2, attempt - 1)).ContinueWith(
+                _ => Enqueue(async () =>
+                {
+                    if (_connection.State == HubConnectionState.Connected)
+                    {
+                        using var activity = ChatClientTelemetry.StartRejoin(failed.Count);
+                        await RejoinAsync(failed, attempt + 1);
+                    }
+                }),
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Delivers every stored message of the room's epoch after the last one shown (<see cref="HistoryGapFiller"/>).</summary>
+    private async Task FillGapAsync(string room, string reason)
+    {
+        ChatClientTelemetry.GapFilled(reason);
+        using var activity = ChatClientTelemetry.StartGapFill(room, reason);
+        await HistoryGapFiller.RunAsync(
+            () => _rooms.TryGetValue(room, out var position) ? position : null,
+            after => GetMessagesAsync(room, after, GapFillPageSize),
+            message => DeliverAsync(message, fromHistory: true),
+            GapFillPageSize);
+    }
+
+    private async Task DeliverAsync(ChatMessage message, bool fromHistory)
+    {
+        _rooms[message.Room] = RoomPosition.After(message);
+        using var activity = ChatClientTelemetry.StartReceive(message, fromHistory);
+        await AsyncEvents.RaiseAsync(MessageReceived, message);
+    }
+
+    private Task Enqueue(Func<Task> work)
+    {
+        _work.Writer.TryWrite(work);
+        return Task.CompletedTask;
+    }
+
+    private async Task Serialized(Func<Task> work)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Enqueue(async () =>
+        {
+            try
+            {
+                await work();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        });
+        await done.Task;
+    }
+
+    private async Task RunWorkAsync()
+    {
+        // The work here serves no one caller: it must not join the trace of whoever created this client.
+        Activity.Current = null;
+        await foreach (var work in _work.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await work();
+            }
+            catch (Exception ex)
+            {
+                await RaiseBackgroundError(ex);
+            }
+        }
+    }
+
+    private async Task RaiseBackgroundError(Exception error)
+    {
+        try
+        {
+            await AsyncEvents.RaiseAsync(BackgroundError, error);
+        }
+        catch (Exception)
+        {
+            // A failing error handler must not stop the delivery loop.
+        }
+    }
+
+    private Task RaiseStateChanged(HubConnectionState state, Exception? error) => AsyncEvents.RaiseAsync(StateChanged, state, error);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        _work.Writer.TryComplete();
+        await _worker;
+    }
+
+}
+
+/// <summary>Rejoining <see cref="Room"/> after a reconnect failed; <see cref="WillRetry"/> says whether the client tries again or has given the room up.</summary>
+public sealed class RoomRejoinException(string room, bool willRetry, Exception inner)
+    : Exception($"Rejoining room '{room}' failed{(willRetry ? "; retrying" : "; gave up")}: {inner.Message}", inner)
+{
+    public string Room { get; } = room;
+
+    public bool WillRetry { get; } = willRetry;
+}
