@@ -1,0 +1,104 @@
+// Types of @realtimedemo/chat-client: the chat contract (README, "The chat contract") as JavaScript sees it —
+// SignalR's JSON protocol, camelCase names, ISO 8601 dates as strings.
+import type { HubConnection, HubConnectionState, IHttpConnectionOptions, IRetryPolicy, ILogger, LogLevel, JsonHubProtocol, HubMessage } from '@microsoft/signalr';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+
+/** A room message as every member receives it; `sequence` counts 1, 2, 3, … within the room's `epoch`. */
+export interface ChatMessage {
+  id: string;
+  room: string;
+  user: string;
+  text: string;
+  sentAt: string;
+  clientMessageId: string;
+  sequence: number;
+  epoch: number;
+  /** The W3C trace context of the delivery that brought it; the client's receive span continues it. */
+  traceParent?: string | null;
+  moderation?: string | null;
+}
+
+export interface MessageAck { messageId: string; room: string; sentAt: string; sequence: number; epoch: number }
+export interface JoinRoomResult { room: string; members: number; lastMessageId: string | null; lastSequence: number; epoch: number }
+export interface PrivateChatMessage { id: string; from: string; to: string; text: string; sentAt: string; traceParent?: string | null }
+export interface PrivateMessageAck { messageId: string; to: string; sentAt: string }
+export interface ModerationNotice { room: string; messageId: string; reason: string; traceParent?: string | null }
+export interface RoomStats {
+  room: string; members: number; messages: number; lastMessageId: string | null; lastMessageAt: string | null;
+  processedMessages: number; activeSenders: number; moderatedMessages: number; epoch: number;
+}
+export interface RoomSummary { room: string; members: number }
+export interface ConnectionDetails { connectionId: string; user: string; replica: string }
+
+export interface ChatClientOptions {
+  /** Returns a current token (POST /auth/token on the gateway, or your identity provider's); asked again on every reconnect. */
+  accessTokenFactory: IHttpConnectionOptions['accessTokenFactory'];
+  /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
+  keepAliveIntervalInMilliseconds?: number;
+  /** Reconnect delays or policy (SignalR's default: 0, 2, 10, 30 s, then give up). */
+  reconnectPolicy?: number[] | IRetryPolicy;
+  logger?: LogLevel | string | ILogger;
+  /** Defaults to the global ones the application's OpenTelemetry SDK registered. */
+  tracerProvider?: TracerProvider;
+  meterProvider?: MeterProvider;
+}
+
+export interface ChatClientEvents {
+  /** Each room message once, in the room's order (live, or fetched to fill a gap). */
+  messageReceived: (message: ChatMessage) => unknown;
+  userJoined: (room: string, user: string) => unknown;
+  userLeft: (room: string, user: string) => unknown;
+  privateMessage: (message: PrivateChatMessage) => unknown;
+  /** The worker moderated a room message (it may already have been shown). */
+  messageModerated: (notice: ModerationNotice) => unknown;
+  /** The room's storage lost its earlier history (a new epoch): what is still kept follows through messageReceived. */
+  roomReset: (room: string) => unknown;
+  /** Each transition once, in order; Connected after a reconnect comes once every room is rejoined. */
+  stateChanged: (state: HubConnectionState, error?: Error) => unknown;
+  /** Work done on the application's behalf (a rejoin, a gap fill, a handler of these events) failed; the client goes on. */
+  backgroundError: (error: unknown) => unknown;
+}
+
+/**
+ * The chat client: WebSockets with negotiation skipped, automatic reconnect, each room message once and in order,
+ * a span per call and per delivered message (instrumentation scope "RealtimeDemo.ChatClient").
+ * Handlers may be async; the client waits for each before the next event.
+ */
+export class ChatClient {
+  constructor(hubUrl: string, options: ChatClientOptions);
+  readonly state: HubConnectionState;
+  /** The underlying SignalR connection, for calls this class does not wrap. */
+  readonly connection: HubConnection;
+  /** Returns a function that removes the handler. */
+  on<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): () => void;
+  off<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  getConnectionInfo(): Promise<ConnectionDetails>;
+  /** Joins the room; it is rejoined after every reconnect until leaveRoom. */
+  joinRoom(room: string): Promise<JoinRoomResult>;
+  leaveRoom(room: string): Promise<void>;
+  /** Resolves once the message is stored; after a failure resend with the same clientMessageId. */
+  sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;
+  sendPrivateMessage(toUser: string, text: string): Promise<PrivateMessageAck>;
+  getRoomStats(room: string): Promise<RoomStats>;
+  getMessages(room: string, afterMessageId: string | null, limit: number): Promise<ChatMessage[]>;
+  getRecentMessages(room: string, limit: number): Promise<ChatMessage[]>;
+  getOlderMessages(room: string, beforeMessageId: string, limit: number): Promise<ChatMessage[]>;
+  getRoomMembers(room: string): Promise<string[]>;
+  listRooms(limit: number): Promise<RoomSummary[]>;
+}
+
+/** Rejoining a room after a reconnect failed (reported through backgroundError). */
+export class RoomRejoinError extends Error {
+  readonly room: string;
+  readonly willRetry: boolean;
+}
+
+/** SignalR's JSON hub protocol that puts the active OpenTelemetry context's traceparent/tracestate into each invocation's headers. */
+export class TraceContextHubProtocol extends JsonHubProtocol {
+  writeMessage(message: HubMessage): string;
+}
+
+/** The instrumentation scope of the client's spans and metrics. */
+export const INSTRUMENTATION_NAME: 'RealtimeDemo.ChatClient';

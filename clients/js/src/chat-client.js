@@ -1,0 +1,322 @@
+import { HttpTransportType, HubConnectionBuilder, HubConnectionState } from '@microsoft/signalr';
+import { context } from '@opentelemetry/api';
+import { Listeners } from './listeners.js';
+import { RoomSequencer } from './room-sequencer.js';
+import { ClientTelemetry } from './telemetry.js';
+import { TraceContextHubProtocol } from './trace-context-protocol.js';
+import { WorkQueue } from './work-queue.js';
+
+const NOTICES_REMEMBERED = 10_000;
+const REJOIN_ATTEMPTS = 4;
+const FIRST_REJOIN_RETRY_MS = 1_000;
+
+/**
+ * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
+ * @typedef {import('../index.js').ChatMessage} ChatMessage
+ * @typedef {import('@opentelemetry/api').Context} Context
+ */
+
+/**
+ * A JavaScript chat client that never shows a room message twice or silently misses one, and whose calls and
+ * deliveries are spans of the traces they belong to. The JavaScript twin of Contracts/Client/ChatClient.cs: it
+ * connects the only way the replicated gateway allows (WebSockets, negotiation skipped: the proxy in front of the
+ * replicas is not sticky), rejoins its rooms after a reconnect and fills every gap from the room history.
+ */
+export class ChatClient {
+  #connection;
+  #telemetry;
+  #rooms;
+  #events = new Listeners();
+  #queue = new WorkQueue((error) => this.#raiseBackgroundError(error));
+  /** @type {Set<string>} */
+  #noticesSeen = new Set();
+  /** @type {Set<ReturnType<typeof setTimeout>>} */
+  #retries = new Set();
+
+  /**
+   * @param {string} hubUrl the hub, e.g. http://localhost:5310/hubs/chat
+   * @param {ChatClientOptions} options
+   */
+  constructor(hubUrl, { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider }) {
+    const builder = new HubConnectionBuilder()
+      .withUrl(hubUrl, { transport: HttpTransportType.WebSockets, skipNegotiation: true, accessTokenFactory })
+      .withHubProtocol(new TraceContextHubProtocol());
+    if (reconnectPolicy) {
+      builder.withAutomaticReconnect(/** @type {any} */ (reconnectPolicy));
+    } else {
+      builder.withAutomaticReconnect();
+    }
+
+    if (keepAliveIntervalInMilliseconds) {
+      // The gateway drops a client it has not heard from within Chat:Limits:ClientTimeoutInterval (30 s).
+      builder.withKeepAliveInterval(keepAliveIntervalInMilliseconds);
+    }
+
+    if (logger !== undefined) {
+      builder.configureLogging(logger);
+    }
+
+    this.#connection = builder.build();
+    this.#telemetry = new ClientTelemetry(new URL(hubUrl).pathname.replace(/^\/|\/$/g, ''), { tracerProvider, meterProvider });
+    this.#rooms = new RoomSequencer({
+      joinRoom: (room, ctx) => this.#call('JoinRoom', [room], ctx),
+      getMessages: (room, after, limit, ctx) => this.#call('GetMessages', [room, after, limit], ctx),
+    }, this.#telemetry, (message) => this.#events.emit('messageReceived', message), (room) => this.#events.emit('roomReset', room));
+
+    // Handlers only queue work: a gap fill waits for server replies, and everything that moves a room's position
+    // takes its turn.
+    const connection = this.#connection;
+    connection.on('MessageReceived', (message) => this.#queue.enqueue(() => this.#rooms.accept(message)));
+    connection.on('UserJoined', (room, user) => this.#queue.enqueue(() => this.#events.emit('userJoined', room, user)));
+    connection.on('UserLeft', (room, user) => this.#queue.enqueue(() => this.#events.emit('userLeft', room, user)));
+    connection.on('PrivateMessage', (message) => this.#queue.enqueue(() => this.#telemetry.receivePrivate(
+      message, () => this.#events.emit('privateMessage', message))));
+    connection.on('MessageModerated', (notice) => this.#queue.enqueue(() => this.#acceptNotice(notice)));
+    // Each transition is reported with its own state: by the time the queue gets to it the connection may be back
+    // already (the proxy hands a reconnect to a live replica in a fraction of a second).
+    connection.onreconnecting((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Reconnecting, error)));
+    connection.onreconnected(() => this.#queue.enqueue(() => this.#rejoinAndFill()));
+    connection.onclose((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Disconnected, error)));
+  }
+
+  /** The connection's state: Connected, Reconnecting, Disconnected, … */
+  get state() {
+    return this.#connection.state;
+  }
+
+  /** The underlying SignalR connection, for calls this class does not wrap. */
+  get connection() {
+    return this.#connection;
+  }
+
+  /**
+   * @param {string} event
+   * @param {(...args: any[]) => unknown} handler
+   */
+  on(event, handler) {
+    return this.#events.on(event, handler);
+  }
+
+  /**
+   * @param {string} event
+   * @param {(...args: any[]) => unknown} handler
+   */
+  off(event, handler) {
+    this.#events.off(event, handler);
+  }
+
+  async start() {
+    await this.#connection.start();
+    await this.#queue.run(() => this.#raiseState(HubConnectionState.Connected));
+  }
+
+  /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
+  async stop() {
+    for (const retry of this.#retries) {
+      clearTimeout(retry);
+    }
+
+    this.#retries.clear();
+    await this.#connection.stop();
+    await this.#queue.run(() => {});
+  }
+
+  getConnectionInfo() {
+    return this.#call('GetConnectionInfo', [], context.active());
+  }
+
+  /**
+   * Joins the room; it is rejoined after every reconnect until leaveRoom.
+   * @param {string} room
+   */
+  async joinRoom(room) {
+    const parent = context.active();
+    await this.#queue.run(() => this.#rooms.beginJoin(room));
+    let joined;
+    try {
+      joined = await this.#call('JoinRoom', [room], parent);
+    } catch (error) {
+      await this.#queue.run(() => this.#rooms.abortJoin(room));
+      throw error;
+    }
+
+    await this.#queue.run(() => this.#rooms.endJoin(room, joined));
+    return joined;
+  }
+
+  /** @param {string} room */
+  async leaveRoom(room) {
+    const parent = context.active();
+    await this.#queue.run(() => this.#rooms.leave(room));
+    await this.#call('LeaveRoom', [room], parent);
+  }
+
+  /**
+   * Resolves once the message is stored; resend with the same clientMessageId after a failure, never a new one.
+   * @param {string} room
+   * @param {string} clientMessageId
+   * @param {string} text
+   */
+  sendMessage(room, clientMessageId, text) {
+    return this.#telemetry.send(room, text, context.active(),
+      (ctx) => context.with(ctx, () => this.#connection.invoke('SendMessage', room, clientMessageId, text)));
+  }
+
+  /**
+   * @param {string} toUser
+   * @param {string} text
+   */
+  sendPrivateMessage(toUser, text) {
+    return this.#telemetry.sendPrivate(text, context.active(),
+      (ctx) => context.with(ctx, () => this.#connection.invoke('SendPrivateMessage', toUser, text)));
+  }
+
+  /** @param {string} room */
+  getRoomStats(room) {
+    return this.#call('GetRoomStats', [room], context.active());
+  }
+
+  /**
+   * @param {string} room
+   * @param {string | null} afterMessageId
+   * @param {number} limit
+   */
+  getMessages(room, afterMessageId, limit) {
+    return this.#call('GetMessages', [room, afterMessageId, limit], context.active());
+  }
+
+  /**
+   * @param {string} room
+   * @param {number} limit
+   */
+  getRecentMessages(room, limit) {
+    return this.#call('GetRecentMessages', [room, limit], context.active());
+  }
+
+  /**
+   * @param {string} room
+   * @param {string} beforeMessageId
+   * @param {number} limit
+   */
+  getOlderMessages(room, beforeMessageId, limit) {
+    return this.#call('GetOlderMessages', [room, beforeMessageId, limit], context.active());
+  }
+
+  /** @param {string} room */
+  getRoomMembers(room) {
+    return this.#call('GetRoomMembers', [room], context.active());
+  }
+
+  /** @param {number} limit */
+  listRooms(limit) {
+    return this.#call('ListRooms', [limit], context.active());
+  }
+
+  /**
+   * @param {string} method
+   * @param {unknown[]} args
+   * @param {Context} parent
+   * @returns {Promise<any>}
+   */
+  #call(method, args, parent) {
+    return this.#telemetry.call(method, parent, (ctx) => context.with(ctx, () => this.#connection.invoke(method, ...args)));
+  }
+
+  // The worker sends a notice at least once; a retry after its crash could repeat one.
+  /** @param {import('../index.js').ModerationNotice} notice */
+  async #acceptNotice(notice) {
+    if (!this.#rooms.isJoined(notice.room) || this.#noticesSeen.has(notice.messageId)) {
+      return;
+    }
+
+    this.#noticesSeen.add(notice.messageId);
+    if (this.#noticesSeen.size > NOTICES_REMEMBERED) {
+      this.#noticesSeen.delete(/** @type {string} */ (this.#noticesSeen.values().next().value));
+    }
+
+    await this.#events.emit('messageModerated', notice);
+  }
+
+  async #rejoinAndFill() {
+    const rooms = this.#rooms.joinedRooms;
+    await this.#telemetry.rejoin(rooms.length, (ctx) => this.#rejoin(rooms, 1, ctx));
+    await this.#raiseState(HubConnectionState.Connected);
+  }
+
+  /**
+   * Rejoins each room and fills its gap. A room that fails does not stop the others: it is reported, counted and
+   * tried again a little later; after REJOIN_ATTEMPTS failures it is given up (reported so). A connection that
+   * drops meanwhile ends the whole attempt: the next reconnect rejoins every room anyway.
+   * @param {string[]} rooms
+   * @param {number} attempt
+   * @param {Context} ctx
+   */
+  async #rejoin(rooms, attempt, ctx) {
+    /** @type {string[]} */
+    const failed = [];
+    for (const room of rooms.filter((r) => this.#rooms.isJoined(r))) {
+      try {
+        await this.#rooms.rejoin(room, ctx);
+      } catch (error) {
+        if (this.#connection.state !== HubConnectionState.Connected) {
+          throw error;
+        }
+
+        this.#telemetry.rejoinFailed(error);
+        const retry = attempt < REJOIN_ATTEMPTS;
+        if (retry) {
+          failed.push(room);
+        } else {
+          this.#rooms.leave(room);
+        }
+
+        await this.#raiseBackgroundError(new RoomRejoinError(room, retry, error));
+      }
+    }
+
+    if (failed.length > 0) {
+      const retry = setTimeout(() => {
+        this.#retries.delete(retry);
+        this.#queue.enqueue(async () => {
+          if (this.#connection.state === HubConnectionState.Connected) {
+            await this.#telemetry.rejoin(failed.length, (retryCtx) => this.#rejoin(failed, attempt + 1, retryCtx));
+          }
+        });
+      }, FIRST_REJOIN_RETRY_MS * 2 ** (attempt - 1));
+      this.#retries.add(retry);
+    }
+  }
+
+  /**
+   * @param {HubConnectionState} state
+   * @param {Error} [error]
+   */
+  #raiseState(state, error) {
+    return this.#events.emit('stateChanged', state, error);
+  }
+
+  /** @param {unknown} error */
+  async #raiseBackgroundError(error) {
+    try {
+      await this.#events.emit('backgroundError', error);
+    } catch {
+      // A failing error handler must not stop the delivery queue.
+    }
+  }
+}
+
+/** Rejoining a room after a reconnect failed; willRetry says whether the client tries again or has given the room up. */
+export class RoomRejoinError extends Error {
+  /**
+   * @param {string} room
+   * @param {boolean} willRetry
+   * @param {unknown} cause
+   */
+  constructor(room, willRetry, cause) {
+    super(`Rejoining room '${room}' failed${willRetry ? '; retrying' : '; gave up'}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RoomRejoinError';
+    this.room = room;
+    this.willRetry = willRetry;
+  }
+}
+

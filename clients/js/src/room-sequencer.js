@@ -1,0 +1,218 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+
+export const GAP_FILL_PAGE_SIZE = 200;
+const HELD_WHILE_JOINING_LIMIT = 1_000;
+
+/**
+ * @typedef {import('../index.js').ChatMessage} ChatMessage
+ * @typedef {import('../index.js').JoinRoomResult} JoinRoomResult
+ * @typedef {import('@opentelemetry/api').Context} Context
+ * @typedef {{ messageId: string | null, sequence: number, epoch: number }} RoomPosition
+ * @typedef {{
+ *   joinRoom(room: string, ctx: Context): Promise<JoinRoomResult>,
+ *   getMessages(room: string, afterMessageId: string | null, limit: number, ctx: Context): Promise<ChatMessage[]>,
+ * }} RoomCalls
+ */
+
+/**
+ * The contract's "No lost messages" rules for the rooms a client is in (README, "The chat contract"): each room's
+ * epoch and the last sequence and id shown; deliveries held while a join is on its way; repeats dropped; gaps filled
+ * from the history page by page; a new epoch starts the room over. Hands each room message on once, in order.
+ * Every method must run in the client's work queue, one at a time: they all read and move the positions.
+ */
+export class RoomSequencer {
+  /** @type {Map<string, RoomPosition>} */
+  #rooms = new Map();
+  /** @type {Map<string, ChatMessage[]>} */
+  #joining = new Map();
+  #calls;
+  #telemetry;
+  #deliver;
+  #reset;
+
+  /**
+   * @param {RoomCalls} calls the hub calls it needs, each made under the given context
+   * @param {import('./telemetry.js').ClientTelemetry} telemetry
+   * @param {(message: ChatMessage, ctx: Context) => Promise<void>} deliver hands a message to the application, inside its receive span
+   * @param {(room: string) => Promise<void>} reset tells the application the room's earlier history is gone
+   */
+  constructor(calls, telemetry, deliver, reset) {
+    this.#calls = calls;
+    this.#telemetry = telemetry;
+    this.#deliver = deliver;
+    this.#reset = reset;
+  }
+
+  /** @returns {string[]} */
+  get joinedRooms() {
+    return [...this.#rooms.keys()];
+  }
+
+  /** @param {string} room */
+  isJoined(room) {
+    return this.#rooms.has(room);
+  }
+
+  /**
+   * The server delivers the room's messages from the moment it admits the join, before its reply arrives: those
+   * are held until the reply says where the room stood.
+   * @param {string} room
+   */
+  beginJoin(room) {
+    if (!this.#rooms.has(room)) {
+      this.#joining.set(room, []);
+    }
+  }
+
+  /** @param {string} room */
+  abortJoin(room) {
+    this.#joining.delete(room);
+  }
+
+  /**
+   * History before the join is the caller's to read; live messages continue from the position the reply gives.
+   * @param {string} room
+   * @param {JoinRoomResult} joined
+   */
+  async endJoin(room, joined) {
+    const held = this.#joining.get(room);
+    if (!held) {
+      return; // already a member: its position stands
+    }
+
+    this.#joining.delete(room);
+    this.#rooms.set(room, { messageId: joined.lastMessageId, sequence: joined.lastSequence, epoch: joined.epoch });
+    for (const message of held.sort((a, b) => a.sequence - b.sequence)) {
+      await this.accept(message);
+    }
+  }
+
+  /** @param {string} room */
+  leave(room) {
+    this.#rooms.delete(room);
+    this.#joining.delete(room);
+  }
+
+  /**
+   * A live delivery.
+   * @param {ChatMessage} message
+   */
+  async accept(message) {
+    const held = this.#joining.get(message.room);
+    if (held) {
+      if (held.length < HELD_WHILE_JOINING_LIMIT) {
+        held.push(message); // past the limit, the sequence jump fills the gap
+      }
+
+      return;
+    }
+
+    const position = this.#rooms.get(message.room);
+    if (!position) {
+      return; // not (or no longer) in the room
+    }
+
+    if (message.epoch !== position.epoch) {
+      await this.#resync(message.room);
+      return;
+    }
+
+    if (message.sequence <= position.sequence) {
+      return; // already shown
+    }
+
+    if (message.sequence > position.sequence + 1) {
+      await this.fillGap(message.room, 'missed_delivery', ROOT_CONTEXT);
+    }
+
+    if (this.#isAfterPosition(message)) {
+      await this.#show(message, false, ROOT_CONTEXT);
+    }
+  }
+
+  /**
+   * After a reconnect (which may land on another replica): joins the room again and fills its gap, or starts it
+   * over when its epoch changed meanwhile.
+   * @param {string} room
+   * @param {Context} ctx
+   */
+  async rejoin(room, ctx) {
+    const joined = await this.#calls.joinRoom(room, ctx);
+    const position = this.#rooms.get(room);
+    if (position && joined.epoch !== position.epoch) {
+      await this.#startOver(room, joined.epoch, ctx);
+    } else {
+      await this.fillGap(room, 'reconnect', ctx);
+    }
+  }
+
+  /**
+   * Delivers every stored message of the room's epoch after the last one shown, page by page. The cursor moves on
+   * with every page, even one whose messages were all shown already, so a fill always ends.
+   * @param {string} room
+   * @param {string} reason
+   * @param {Context} parent
+   */
+  fillGap(room, reason, parent) {
+    return this.#telemetry.gapFill(room, reason, parent, async (ctx) => {
+      let cursor = this.#rooms.get(room)?.messageId ?? null;
+      while (this.#rooms.has(room)) {
+        const page = await this.#calls.getMessages(room, cursor, GAP_FILL_PAGE_SIZE, ctx);
+        for (const message of page) {
+          if (this.#isAfterPosition(message)) {
+            await this.#show(message, true, ctx);
+          }
+        }
+
+        if (page.length < GAP_FILL_PAGE_SIZE) {
+          return;
+        }
+
+        cursor = page[page.length - 1].id;
+      }
+    });
+  }
+
+  /**
+   * A message of another epoch: asks the server (JoinRoom, which a member may repeat) which epoch the room is in.
+   * A late message of an older one is dropped; a new one means the storage lost the room's counter.
+   * @param {string} room
+   */
+  async #resync(room) {
+    const current = await this.#calls.joinRoom(room, ROOT_CONTEXT);
+    const position = this.#rooms.get(room);
+    if (position && current.epoch !== position.epoch) {
+      await this.#startOver(room, current.epoch, ROOT_CONTEXT);
+    }
+  }
+
+  /**
+   * @param {string} room
+   * @param {number} epoch
+   * @param {Context} ctx
+   */
+  async #startOver(room, epoch, ctx) {
+    this.#rooms.set(room, { messageId: null, sequence: 0, epoch });
+    await this.#reset(room);
+    await this.fillGap(room, 'storage_reset', ctx);
+  }
+
+  /**
+   * Whether the message comes after the room's position: in its epoch, past its sequence.
+   * @param {ChatMessage} message
+   */
+  #isAfterPosition(message) {
+    const position = this.#rooms.get(message.room);
+    return position !== undefined && message.epoch === position.epoch && message.sequence > position.sequence;
+  }
+
+  /**
+   * @param {ChatMessage} message
+   * @param {boolean} fromHistory
+   * @param {Context} ctx
+   */
+  #show(message, fromHistory, ctx) {
+    this.#rooms.set(message.room, { messageId: message.id, sequence: message.sequence, epoch: message.epoch });
+    return this.#telemetry.receive(message, fromHistory, ctx, (receiveCtx) => this.#deliver(message, receiveCtx));
+  }
+}
