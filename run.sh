@@ -11,6 +11,15 @@ if [ -z "${ConnectionStrings__redis:-}" ] && ! container_runtime_running && ! co
   install_packages redis-server
 fi
 
+# The /js page's script is built from clients/js before the frontend (which serves what was there when it was built).
+# Without Node.js or npm packages the rest still runs, and the page says what is missing.
+say "Building the /js page's script (clients/js)"
+if ! ( require_node && cd clients/js \
+       && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } \
+       && npm run --silent build:page -- --log-level=warning ); then
+  say "The /js page's script did not build: the chat runs, and the JavaScript page says what is missing."
+fi
+
 say "Building"
 dotnet build AppHost/AppHost.csproj -nologo -v quiet -clp:ErrorsOnly
 

@@ -21,6 +21,10 @@ else
   filter=()
 fi
 
+say "Installing the JavaScript client's npm packages, checking its types and building the /js page's script"
+(cd clients/js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm run --silent build:page -- --log-level=warning) \
+  || fail "the JavaScript client (clients/js) did not install, type-check or build."
+
 say "Building"
 dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."
 

@@ -28,6 +28,7 @@ try
         .WithExternalHttpEndpoints()
         .WithChatAndOpsLinks()
         .WithDashboardLinks()
+        .WithBrowserTelemetry()
         .WithReference(gateway).WaitFor(gateway)
         .WithEnvironment("Ops__AccessKey", opsAccessKey)
         .WithHttpHealthCheck("/health");

@@ -1,5 +1,6 @@
 using RealtimeDemo.WebFrontend.Components;
 using RealtimeDemo.WebFrontend.Gateway;
+using RealtimeDemo.WebFrontend.JavaScriptPage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,6 +19,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode();
+app.MapJavaScriptPage();
 app.MapDefaultEndpoints();
 
 app.Run();

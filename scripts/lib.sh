@@ -36,10 +36,11 @@ container_runtime_running() {
   command -v "$runtime" >/dev/null 2>&1 && timeout 10 "$runtime" info >/dev/null 2>&1
 }
 
-# The benchmark harness (bench/node) runs on Node.js 18 or newer (Debian 12's nodejs); installed from Debian when missing.
+# The benchmark harness (bench/node) and the JavaScript client (clients/js) run on Node.js 18 or newer (Debian 12's
+# nodejs); installed from Debian when missing.
 require_node() {
-  command -v node >/dev/null 2>&1 || install_packages nodejs npm
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || install_packages nodejs npm
   local major
   major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
-  [ "${major:-0}" -ge 18 ] || fail "Node.js $(node --version) is too old for the benchmark harness: 18 or newer is needed."
+  [ "${major:-0}" -ge 18 ] || fail "Node.js $(node --version) is too old for the benchmark harness and the JavaScript client: 18 or newer is needed."
 }

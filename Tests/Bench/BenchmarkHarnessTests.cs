@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Bench;
@@ -18,30 +17,8 @@ public sealed class BenchmarkHarnessTests
         Assert.True(Directory.Exists(Path.Combine(harness, "node_modules")),
             "bench/node/node_modules is missing: run `npm ci` in bench/node (test.sh and bench.sh do).");
 
-        var startInfo = new ProcessStartInfo("node")
-        {
-            ArgumentList = { "run.js", "smoke", "--configuration", Repository.Configuration },
-            WorkingDirectory = harness,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var run = Process.Start(startInfo)!;
-        var output = run.StandardOutput.ReadToEndAsync(ct);
-        var errors = run.StandardError.ReadToEndAsync(ct);
-        try
-        {
-            await run.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(3), ct);
-        }
-        finally
-        {
-            if (!run.HasExited)
-            {
-                run.Kill(entireProcessTree: true);
-            }
-        }
-
-        var report = await output + await errors;
-        Assert.True(run.ExitCode == 0, $"the smoke run failed (exit {run.ExitCode}):\n{report}");
+        var (exitCode, report) = await NodeScript.RunAsync(harness, ["run.js", "smoke", "--configuration", Repository.Configuration], TimeSpan.FromMinutes(3), ct);
+        Assert.True(exitCode == 0, $"the smoke run failed (exit {exitCode}):\n{report}");
         foreach (var line in new[] { "ok   peer-on W1:", "ok   peer-on W1-official:", "ok   ours-on W1:", "ok   ours-on W1-official:" })
         {
             Assert.Contains(line, report);

@@ -53,6 +53,19 @@ public class BrowserSession : IAsyncLifetime
         return page;
     }
 
+    /// <summary>The JavaScript client's page (/js) in a fresh browser profile, signed in as <paramref name="user"/> and connected.</summary>
+    public async Task<IPage> SignInToJavaScriptPageAsync(string user)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(Frontend, "/js").ToString());
+        await page.FillAsync("[data-testid=user-name-input]", user);
+        await page.ClickAsync("button:has-text('Sign in')");
+        await Assertions.Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected");
+        await Assertions.Expect(page.Locator("[data-testid=replica]")).Not.ToBeEmptyAsync();
+        return page;
+    }
+
     /// <summary>The proxy balances per connection: signs in (each time as a new user like <paramref name="user"/>) until a page lands on a replica other than <paramref name="replica"/>.</summary>
     public async Task<IPage> SignInAwayFromAsync(string user, string replica)
     {
@@ -80,6 +93,19 @@ public class BrowserSession : IAsyncLifetime
 
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png") });
+
+    /// <summary>The dashboard's page at <paramref name="path"/>, signed in through its login URL, saved as a screenshot.</summary>
+    public static async Task ScreenshotDashboardAsync(IBrowserContext context, Uri login, string path, string name)
+    {
+        var page = await context.NewPageAsync();
+        await page.SetViewportSizeAsync(1600, 1000);
+        await page.GotoAsync(login.ToString());
+        await page.GotoAsync(new Uri(login, path).ToString());
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.WaitForTimeoutAsync(2000);
+        await ScreenshotAsync(page, name);
+        await page.CloseAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Microsoft.Playwright;
 using RealtimeDemo.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -63,12 +61,12 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
         Assert.StartsWith(login.GetLeftPart(UriPartial.Authority), href);
         var traceId = href.Split('/')[^1];
 
-        IReadOnlyList<Span> spans = [];
+        IReadOnlyList<DashboardSpan> spans = [];
         try
         {
             await Eventually.HoldsAsync(async () =>
             {
-                spans = await TraceAsync(api, traceId);
+                spans = await DashboardTelemetry.TraceAsync(api, traceId, _ct);
                 return spans.Any(s => s.Service == "webfrontend" && s.Name.StartsWith("Event ") && s.ParentSpanId is null)
                     && spans.Any(s => s.Service == "realtime-gateway" && s.Name.EndsWith("ChatHub/SendMessage"))
                     && spans.Any(s => s.Service == "realtime-gateway" && s.Name == "send room/lobby")
@@ -80,70 +78,18 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"Trace {traceId} holds only: {string.Join(", ", spans.Select(s => $"{s.Service}/{s.Instance}: {s.Name}"))}");
+            Assert.Fail($"Trace {traceId} holds only: {DashboardTelemetry.Describe(spans)}");
         }
 
         Assert.Single(spans, s => s.ParentSpanId is null); // one trace, one root: the person's click
-        await ScreenshotDashboardAsync(alice.Context, login, $"/traces/detail/{traceId}", "dashboard-message-trace");
-        await ScreenshotDashboardAsync(alice.Context, login, "/traces", "dashboard-traces");
+        await BrowserSession.ScreenshotDashboardAsync(alice.Context, login, $"/traces/detail/{traceId}", "dashboard-message-trace");
+        await BrowserSession.ScreenshotDashboardAsync(alice.Context, login, "/traces", "dashboard-traces");
     }
 
     private async Task<Dictionary<string, string>> TraceIdsAsync(HttpClient api)
     {
-        var spans = await SpansAsync(api, "/api/telemetry/spans?limit=10000");
+        var spans = await DashboardTelemetry.SpansAsync(api, "/api/telemetry/spans?limit=10000", _ct);
         return spans.GroupBy(s => s.TraceId).ToDictionary(g => g.Key, g =>
             g.FirstOrDefault(s => s.ParentSpanId is null) is { } root ? $"{root.Service}: {root.Name}" : $"{g.First().Service}: {g.First().Name} (no root yet)");
     }
-
-    private Task<IReadOnlyList<Span>> TraceAsync(HttpClient api, string traceId) => SpansAsync(api, $"/api/telemetry/traces/{traceId}");
-
-    /// <summary>The spans of an answer of the dashboard's telemetry API (OTLP JSON).</summary>
-    private async Task<IReadOnlyList<Span>> SpansAsync(HttpClient api, string path)
-    {
-        using var response = await api.GetAsync(path, _ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            return [];
-        }
-
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(_ct));
-        var spans = new List<Span>();
-        foreach (var resource in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
-        {
-            var attributes = Attributes(resource.GetProperty("resource"));
-            var service = attributes.GetValueOrDefault("service.name") ?? "";
-            var instance = attributes.GetValueOrDefault("service.instance.id");
-            foreach (var scope in resource.GetProperty("scopeSpans").EnumerateArray())
-            {
-                foreach (var span in scope.GetProperty("spans").EnumerateArray())
-                {
-                    var parent = span.TryGetProperty("parentSpanId", out var p) && p.GetString() is { Length: > 0 } id ? id : null;
-                    spans.Add(new Span(service, instance, span.GetProperty("traceId").GetString()!, parent, span.GetProperty("name").GetString()!, Attributes(span)));
-                }
-            }
-        }
-
-        return spans;
-    }
-
-    private static Dictionary<string, string?> Attributes(JsonElement element) =>
-        element.TryGetProperty("attributes", out var attributes)
-            ? attributes.EnumerateArray().ToDictionary(
-                a => a.GetProperty("key").GetString()!,
-                a => (string?)a.GetProperty("value").EnumerateObject().FirstOrDefault().Value.ToString())
-            : [];
-
-    private static async Task ScreenshotDashboardAsync(IBrowserContext context, Uri login, string path, string name)
-    {
-        var page = await context.NewPageAsync();
-        await page.SetViewportSizeAsync(1600, 1000);
-        await page.GotoAsync(login.ToString());
-        await page.GotoAsync(new Uri(login, path).ToString());
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-        await page.WaitForTimeoutAsync(2000);
-        await BrowserSession.ScreenshotAsync(page, name);
-        await page.CloseAsync();
-    }
-
-    private sealed record Span(string Service, string? Instance, string TraceId, string? ParentSpanId, string Name, IReadOnlyDictionary<string, string?> Attributes);
 }

@@ -11,6 +11,23 @@ public sealed class FrontendTests(BrowserSession browser)
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task The_JavaScript_page_chats_with_the_Blazor_chat_and_without_a_dashboard_exports_nothing()
+    {
+        var page = await browser.SignInToJavaScriptPageAsync(Unique("alice-js"));
+        var bob = await browser.SignInAsync(Unique("bob"));
+        await Expect(page.Locator("#telemetry")).ToContainTextAsync("No dashboard");
+
+        await page.FillAsync("[data-testid=message-input]", "hello from JavaScript");
+        await page.PressAsync("[data-testid=message-input]", "Enter");
+        await Expect(bob.Locator("[data-testid=message]", new() { HasText = "hello from JavaScript" })).ToBeVisibleAsync();
+        await BrowserSession.SendAsync(bob, "hello from Blazor");
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = "hello from Blazor" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = "hello from JavaScript" })).ToHaveCountAsync(1);
+        await Expect(page.Locator("[data-testid=message] a")).ToHaveCountAsync(0); // no dashboard, no trace links
+        await Expect(page.Locator("[data-testid=error]")).ToBeEmptyAsync();
+    }
+
+    [Fact]
     public async Task Two_people_in_one_room_see_each_others_messages_and_presence()
     {
         var (aliceName, bobName) = (Unique("alice"), Unique("bob"));

@@ -67,13 +67,22 @@ public sealed class AppHostRun : IAsyncDisposable
     {
         var login = await App.GetDashboardUrlAsync(cancellationToken);
         var api = new HttpClient { BaseAddress = new Uri(login.GetLeftPart(UriPartial.Authority)) };
-        if (App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["AppHost:DashboardApiKey"] is { Length: > 0 } key)
+        if (DashboardApiKey is { } key)
         {
             api.DefaultRequestHeaders.Add("x-api-key", key);
         }
 
         return (login, api);
     }
+
+    /// <summary>The key of the dashboard's telemetry API (header x-api-key); null when it asks for none.</summary>
+    public string? DashboardApiKey => Setting("AppHost:DashboardApiKey");
+
+    /// <summary>Where the dashboard takes OTLP over HTTP (what browsers and Node's exporters use), and the key it asks for (null: none).</summary>
+    public (Uri Endpoint, string? ApiKey) DashboardOtlpHttp() => (App.GetEndpoint("aspire-dashboard", "otlp-http"), Setting("AppHost:OtlpApiKey"));
+
+    private string? Setting(string name) =>
+        App.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()[name] is { Length: > 0 } value ? value : null;
 
     private async Task WaitUntilHealthyAsync(IDistributedApplicationTestingBuilder builder, TimeSpan timeout, CancellationToken cancellationToken)
     {

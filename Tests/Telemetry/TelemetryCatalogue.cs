@@ -6,14 +6,18 @@ namespace RealtimeDemo.Tests.Telemetry;
 /// <summary>docs/telemetry.md, read as data: the span, metric and attribute tables.</summary>
 public sealed partial class TelemetryCatalogue
 {
-    private TelemetryCatalogue(IReadOnlyList<SpanEntry> spans, IReadOnlyList<MetricEntry> metrics, IReadOnlyList<string> attributes)
+    private TelemetryCatalogue(IReadOnlyList<SpanEntry> spans, IReadOnlyList<SpanEntry> javaScriptSpans, IReadOnlyList<MetricEntry> metrics, IReadOnlyList<string> attributes)
     {
         Spans = spans;
+        JavaScriptSpans = javaScriptSpans;
         Metrics = metrics;
         Attributes = attributes;
     }
 
     public IReadOnlyList<SpanEntry> Spans { get; }
+
+    /// <summary>The spans only the JavaScript client makes (clients/js checks them; no .NET code emits them).</summary>
+    public IReadOnlyList<SpanEntry> JavaScriptSpans { get; }
 
     public IReadOnlyList<MetricEntry> Metrics { get; }
 
@@ -27,6 +31,7 @@ public sealed partial class TelemetryCatalogue
     {
         var text = File.ReadAllText(Path.Combine(Repository.Root, "docs", "telemetry.md"));
         var spans = new List<SpanEntry>();
+        var javaScriptSpans = new List<SpanEntry>();
         var metrics = new List<MetricEntry>();
         var attributes = new List<string>();
         string? section = null;
@@ -50,6 +55,9 @@ public sealed partial class TelemetryCatalogue
                 case "Spans":
                     spans.Add(new SpanEntry(name, cells[1], cells[2], Names(cells[3])));
                     break;
+                case "JavaScript client spans":
+                    javaScriptSpans.Add(new SpanEntry(name, cells[1], cells[2], Names(cells[3])));
+                    break;
                 case "Metrics":
                     metrics.Add(new MetricEntry(name, cells[1], cells[2], Names(cells[3]), cells[4]));
                     break;
@@ -59,7 +67,7 @@ public sealed partial class TelemetryCatalogue
             }
         }
 
-        return new TelemetryCatalogue(spans, metrics, attributes);
+        return new TelemetryCatalogue(spans, javaScriptSpans, metrics, attributes);
     }
 
     private static IReadOnlyList<string> Names(string cell) => [.. BacktickedName().Matches(cell).Select(m => m.Groups[1].Value)];

@@ -84,7 +84,8 @@ public sealed partial class TelemetryCatalogueDeclarationTests
     [Fact]
     public void The_attribute_table_lists_exactly_the_attributes_the_spans_and_metrics_use()
     {
-        var used = Catalogue.Spans.SelectMany(s => s.Attributes).Concat(Catalogue.Metrics.SelectMany(m => m.Attributes)).ToHashSet();
+        var used = Catalogue.Spans.Concat(Catalogue.JavaScriptSpans).SelectMany(s => s.Attributes)
+            .Concat(Catalogue.Metrics.SelectMany(m => m.Attributes)).ToHashSet();
 
         Assert.Empty(used.Except(Catalogue.Attributes));
         Assert.Empty(Catalogue.Attributes.Except(used));

@@ -10,14 +10,19 @@ public sealed class DashboardLinks(IConfiguration configuration)
 {
     public const string UrlSetting = "Dashboard:Url";
 
+    private const string TracePath = "/traces/detail/";
+
     private readonly Uri? _dashboard = Uri.TryCreate(configuration[UrlSetting], UriKind.Absolute, out var url) ? url : null;
 
     public bool Available => _dashboard is not null;
 
+    /// <summary>A trace's page is this followed by its trace id (the JavaScript page links its messages too).</summary>
+    public string? TraceUrlPrefix => Link(TracePath);
+
     /// <summary>The trace a message travelled in, from the W3C trace context it carries; null when it carries none or was not sampled.</summary>
     public string? Trace(string? traceParent) =>
         _dashboard is not null && traceParent?.Split('-') is ["00", { Length: 32 } traceId, { Length: 16 }, var flags] && flags == "01"
-            ? new Uri(_dashboard, $"/traces/detail/{traceId}").ToString()
+            ? Link($"{TracePath}{traceId}")
             : null;
 
     /// <summary>One gateway replica on the Resources page (the dashboard names replicas after their instance id).</summary>

@@ -69,7 +69,10 @@ export class ChatClient {
   readonly state: HubConnectionState;
   /** The underlying SignalR connection, for calls this class does not wrap. */
   readonly connection: HubConnection;
-  /** Returns a function that removes the handler. */
+  /**
+   * Returns a function that removes the handler. Handlers run one at a time with the client's own work, so a handler
+   * that awaits joinRoom or leaveRoom would wait for itself: start those without awaiting them there.
+   */
   on<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): () => void;
   off<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): void;
   start(): Promise<void>;

@@ -18,7 +18,7 @@ const FIRST_REJOIN_RETRY_MS = 1_000;
 
 /**
  * A JavaScript chat client that never shows a room message twice or silently misses one, and whose calls and
- * deliveries are spans of the traces they belong to. The JavaScript twin of Contracts/Client/ChatClient.cs: it
+ * deliveries are spans of the traces they belong to. The JavaScript twin of clients/dotnet/ChatClient.cs: it
  * connects the only way the replicated gateway allows (WebSockets, negotiation skipped: the proxy in front of the
  * replicas is not sticky), rejoins its rooms after a reconnect and fills every gap from the room history.
  */

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, metrics, trace } from '@opentelemetry/api';
 import { contextFromTraceParent } from './traceparent.js';
 
-// The names docs/telemetry.md lists: the .NET client's (Contracts/Client/ChatClientTelemetry.cs) under the same
+// The names docs/telemetry.md lists: the .NET client's (clients/dotnet/ChatClientTelemetry.cs) under the same
 // instrumentation scope, plus a span per hub call, which the .NET client gets from SignalR itself.
 export const INSTRUMENTATION_NAME = 'RealtimeDemo.ChatClient';
 export const SPAN_SEND = 'send room/{name}';
@@ -167,7 +167,10 @@ export class ClientTelemetry {
     try {
       return await work(trace.setSpan(parent, span), span);
     } catch (error) {
-      span.setAttribute('error.type', errorType(error));
+      if (options.kind === SpanKind.CLIENT || options.kind === SpanKind.PRODUCER) {
+        span.setAttribute('error.type', errorType(error)); // a call's outcome; other spans just fail
+      }
+
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {

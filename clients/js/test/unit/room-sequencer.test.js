@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
-import { SpanKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { GAP_FILL_PAGE_SIZE, RoomSequencer } from '../../src/room-sequencer.js';
 import { ClientTelemetry, SPAN_GAP_FILL, SPAN_RECEIVE } from '../../src/telemetry.js';
 import { recordSpans } from './tracing.js';
@@ -169,12 +169,12 @@ test('a rejoin after a reconnect fills what was stored meanwhile, or starts over
   history.store(2);
   await join();
   history.store(3);
-  await rooms.rejoin(room, (await import('@opentelemetry/api')).ROOT_CONTEXT);
+  await rooms.rejoin(room, ROOT_CONTEXT);
   assert.deepEqual(sequences(), [3, 4, 5]);
 
   history.lose();
   history.store(1);
-  await rooms.rejoin(room, (await import('@opentelemetry/api')).ROOT_CONTEXT);
+  await rooms.rejoin(room, ROOT_CONTEXT);
   assert.deepEqual(resets, [room]);
   assert.deepEqual(sequences(), [3, 4, 5, 1]);
 });

@@ -1,0 +1,164 @@
+// The frontend's /js page (WebFrontend/wwwroot/js/index.html): a person chatting in "lobby" through the JavaScript
+// client, straight from the browser to the gateway, its spans exported to the Aspire dashboard with the
+// OpenTelemetry web SDK. Bundled by `npm run build:page` into WebFrontend/wwwroot/js/chat-page.js.
+import { HubConnectionState } from '@microsoft/signalr';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { ChatClient } from '../src/index.js';
+
+const room = 'lobby';
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+const settings = await (await fetch('/js/settings')).json();
+startTelemetry(settings.telemetry);
+$('sign-in').hidden = false;
+$('sign-in').addEventListener('submit', (event) => {
+  event.preventDefault();
+  signIn(/** @type {HTMLInputElement} */ ($('user-name')).value.trim()).catch((error) => showError(error));
+});
+
+/**
+ * The application brings the SDK: the web tracer provider (its register() installs the browser's context manager)
+ * and an OTLP/HTTP exporter aimed at the dashboard, with the key it asks for. The batch processor also sends what
+ * it holds when the page is hidden or closed.
+ * @param {{ tracesUrl: string, apiKey: string | null, serviceName: string } | null} telemetry
+ */
+function startTelemetry(telemetry) {
+  if (!telemetry) {
+    $('telemetry').textContent = 'No dashboard in this run: the page makes its spans but sends them nowhere.';
+    return;
+  }
+
+  const exporter = new OTLPTraceExporter({ url: telemetry.tracesUrl, headers: telemetry.apiKey ? { 'x-otlp-api-key': telemetry.apiKey } : {} });
+  const provider = new WebTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': telemetry.serviceName }),
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500 })],
+  });
+  provider.register();
+  $('telemetry').textContent = `Spans go to the Aspire dashboard as "${telemetry.serviceName}".`;
+}
+
+/**
+ * A development token from the gateway (the page's origin is the one the gateway admits); asked again on every
+ * reconnect, so an hour-old token never stops one.
+ * @param {string} userName
+ */
+async function token(userName) {
+  const response = await fetch(settings.tokenUrl, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName }),
+  });
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    throw new Error(problem.detail ?? `Sign-in failed (${response.status}).`);
+  }
+
+  return (await response.json()).token;
+}
+
+/** @param {string} userName */
+async function signIn(userName) {
+  const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
+  client.on('messageReceived', (message) => show(messageItem(message)));
+  client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
+  client.on('backgroundError', (error) => showError(error));
+  client.on('stateChanged', async (state) => {
+    $('connection-state').textContent = state;
+    $('connection-state').className = state.toLowerCase();
+    if (state === HubConnectionState.Connected) {
+      $('replica').textContent = (await client.getConnectionInfo()).replica;
+    }
+  });
+
+  await client.start();
+  const joined = await client.joinRoom(room);
+  // What was stored before the join is history, read once; everything after it arrives through messageReceived.
+  const history = (await client.getRecentMessages(room, 20))
+    .filter((message) => message.epoch === joined.epoch && message.sequence <= joined.lastSequence);
+  $('messages').prepend(...history.map((message) => messageItem(message, 'history')));
+
+  $('sign-in').hidden = true;
+  $('chat').hidden = false;
+  $('user').textContent = userName;
+  $('send').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = /** @type {HTMLInputElement} */ ($('message-input'));
+    if (input.value.trim()) {
+      send(client, crypto.randomUUID(), input.value);
+      input.value = '';
+    }
+  });
+}
+
+/**
+ * Sends and shows the outcome; a failed send keeps its client message id, so Retry can never store it twice.
+ * @param {ChatClient} client
+ * @param {string} clientMessageId
+ * @param {string} text
+ */
+async function send(client, clientMessageId, text) {
+  const status = $('outgoing');
+  status.textContent = 'sending…';
+  try {
+    const ack = await client.sendMessage(room, clientMessageId, text);
+    status.textContent = `✓ stored as #${ack.sequence}`;
+  } catch (error) {
+    status.textContent = `failed: ${error instanceof Error ? error.message : error} `;
+    const retry = document.createElement('button');
+    retry.textContent = 'Retry';
+    retry.addEventListener('click', () => send(client, clientMessageId, text));
+    status.append(retry);
+  }
+}
+
+/**
+ * @param {import('../index.js').ChatMessage} message
+ * @param {string} [className]
+ */
+function messageItem(message, className = '') {
+  const item = document.createElement('li');
+  item.className = className;
+  item.dataset.testid = 'message';
+  item.dataset.messageId = message.id;
+  const traceId = message.traceParent?.split('-')[1];
+  if (traceId) {
+    item.dataset.traceId = traceId;
+  }
+
+  const user = document.createElement('b');
+  user.textContent = `${message.user}: `;
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = message.text;
+  item.append(user, text);
+  if (traceId && settings.traceUrlPrefix && message.traceParent?.endsWith('-01')) {
+    const link = document.createElement('a');
+    link.href = settings.traceUrlPrefix + traceId;
+    link.target = '_blank';
+    link.textContent = 'trace';
+    item.append(' ', link);
+  }
+
+  return item;
+}
+
+/** @param {HTMLElement} item */
+function show(item) {
+  $('messages').append(item);
+  while ($('messages').childElementCount > 200) {
+    $('messages').firstElementChild?.remove(); // a tab that stays open keeps a bounded list
+  }
+}
+
+/** @param {string} text */
+function note(text) {
+  const item = document.createElement('li');
+  item.className = 'note';
+  item.textContent = text;
+  show(item);
+}
+
+/** @param {unknown} error */
+function showError(error) {
+  $('error').textContent = error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,12 @@
+// README.md's example ("JavaScript clients"), type-checked against index.d.ts by `npm run typecheck`;
+// test/unit/readme-example.test.js keeps the two the same.
+import { ChatClient } from '@realtimedemo/chat-client';
+
+const gateway = 'http://localhost:5310';
+const token = async () => (await (await fetch(`${gateway}/auth/token`, { method: 'POST',
+  headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: 'alice' }) })).json()).token;
+const client = new ChatClient(`${gateway}/hubs/chat`, { accessTokenFactory: token });
+client.on('messageReceived', (m) => console.log(`#${m.sequence} ${m.user}: ${m.text}`));
+await client.start();
+await client.joinRoom('lobby');
+await client.sendMessage('lobby', crypto.randomUUID(), 'hello from JavaScript');
