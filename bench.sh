@@ -2,6 +2,8 @@
 # Benchmarks RealtimeGateway against the article's Socket.IO server, side by side in one run:
 #   ./bench.sh quick   reduced sizes, a few minutes
 #   ./bench.sh full    the workloads, under 30 minutes on 2 cores
+#   ./bench.sh compare ours, the peer, plain SignalR with and without Redis, interleaved three times; medians
+#                      and spread (about 45 minutes)
 #   ./bench.sh smoke   a handful of clients on both servers; fails if any message is lost
 # Writes bench/results/<date>-<machine>[-profile].{md,csv,json,png}. Needs two cores: servers run on core 0,
 # the load generator on core 1.
@@ -10,7 +12,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 profile="${1:-quick}"
-case "$profile" in quick|full|smoke) ;; *) fail "unknown profile '$profile': use quick, full or smoke." ;; esac
+case "$profile" in quick|full|compare|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare or smoke." ;; esac
 [ "$(nproc)" -ge 2 ] || fail "the benchmark pins servers and load generator to separate cores and needs 2; this machine has $(nproc)."
 
 require_dotnet
@@ -19,6 +21,10 @@ install_packages redis-server chromium fonts-liberation
 
 say "Installing the harness's npm packages"
 (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
+
+say "Installing dotnet-gcdump (the managed heap of idle connections)"
+[ -x .tools/dotnet-gcdump ] || dotnet tool install dotnet-gcdump --version 10.0.750501 --tool-path .tools >/dev/null \
+  || fail "dotnet-gcdump did not install."
 
 say "Building the servers (Release)"
 for project in RealtimeGateway ChatWorker bench/PlainSignalR; do

@@ -4,6 +4,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { lineChart, barChart, render } = require('./lib/charts');
+const { compareTable } = require('./lib/compare');
+const { passes } = require('./lib/knee');
 
 const ms = (micros) => (micros == null ? '–' : (micros / 1000).toFixed(micros < 10000 ? 2 : 1));
 const num = (value, digits = 1) => (value == null || Number.isNaN(value) ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits }));
@@ -20,8 +22,6 @@ const verdict = (ok) => (ok == null ? 'not measured' : ok ? 'met' : '**missed**'
  */
 const SPANS_EVERY_MESSAGE_MAKES = { 'ours-on': 4, 'peer-on': 2 };
 
-/** The knee rule: a step passes when nothing was lost or refused and delivery p99 stayed within 50 ms. */
-const passes = (row) => row.lost === 0 && row.failed === 0 && row.latencyMicros[99] <= 50_000;
 
 function summarise(rows) {
   const find = (system, workload) => rows.find((row) => row.system === system && row.workload === workload);
@@ -78,7 +78,7 @@ function headline(results) {
 
 function chatTable(rows) {
   const header = '| System | Workload | Step | Delivered/s | Lost | Dup | p50 ms | p99 ms | p99.9 ms | Ack p99 ms | CPU µs/delivery | + Redis | Server core use | Server RSS MiB | Spans/msg |';
-  const lines = rows.filter((row) => row.latencyMicros).map((row) => `| ${row.label} | ${row.workload} | ${row.name} | ${num(row.deliveriesPerSecond, 0)} | ${row.lost} | ${row.duplicated} | ${ms(row.latencyMicros[50])} | ${ms(row.latencyMicros[99])} | ${ms(row.latencyMicros[99.9])} | ${ms(row.ackLatencyMicros[99])} | ${num(row.cpuMicrosPerDelivery, 2)} | ${num(row.cpuMicrosPerDeliveryWithRedis, 2)} | ${num(row.serverCoreUse * 100, 0)}% | ${num(row.serverRssMiB, 0)} | ${num(row.spansPerMessage, 1)} |`);
+  const lines = rows.filter((row) => row.latencyMicros).map((row) => `| ${row.label}${row.repeat ? ` (${row.repeat})` : ''} | ${row.workload} | ${row.name} | ${num(row.deliveriesPerSecond, 0)} | ${row.lost} | ${row.duplicated} | ${ms(row.latencyMicros[50])} | ${ms(row.latencyMicros[99])} | ${ms(row.latencyMicros[99.9])} | ${ms(row.ackLatencyMicros[99])} | ${num(row.cpuMicrosPerDelivery, 2)} | ${num(row.cpuMicrosPerDeliveryWithRedis, 2)} | ${num(row.serverCoreUse * 100, 0)}% | ${num(row.serverRssMiB, 0)} | ${num(row.spansPerMessage, 1)} |`);
   return [header, `|${'---|'.repeat(15)}`, ...lines].join('\n');
 }
 
@@ -88,8 +88,8 @@ function workerTable(rows) {
 }
 
 function idleTable(rows) {
-  const lines = rows.filter((row) => row.workload === 'W0').map((row) => `| ${row.label} | ${num(row.connections, 0)} | ${num(row.rssBeforeMiB, 0)} | ${num(row.rssAfterMiB, 0)} | ${num(row.bytesPerConnection / 1024)} |`);
-  return ['| System | Idle connections | RSS before MiB | RSS after MiB | KB per connection |', '|---|---:|---:|---:|---:|', ...lines].join('\n');
+  const lines = rows.filter((row) => row.workload === 'W0').map((row) => `| ${row.label}${row.repeat ? ` (${row.repeat})` : ''} | ${num(row.connections, 0)} | ${num(row.rssBeforeMiB, 0)} | ${num(row.rssAfterMiB, 0)} | ${num(row.bytesPerConnection / 1024)} | ${num(row.heapBeforeMiB)} | ${num(row.heapAfterMiB)} | ${num(row.heapBytesPerConnection == null ? null : row.heapBytesPerConnection / 1024)} |`);
+  return ['| System | Idle connections | RSS before MiB | RSS after MiB | KB per connection | Managed heap before MiB | after MiB | heap KB per connection |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...lines].join('\n');
 }
 
 function toCsv(rows) {
@@ -133,7 +133,8 @@ function charts(results, base) {
 
 async function writeReport(results, base) {
   const name = path.basename(base);
-  const files = charts(results, base).map((file) => path.basename(file));
+  // Charts of a compare run show its first repeat; the headline holds every repeat.
+  const files = charts(results.repeats ? { ...results, rows: results.rows.filter((row) => row.repeat === 1) } : results, base).map((file) => path.basename(file));
   fs.writeFileSync(`${base}.csv`, toCsv(results.rows));
   const rows = results.rows;
   const markdown = `# Benchmark: RealtimeGateway against the article's Socket.IO server — ${results.date}
@@ -153,9 +154,15 @@ tiered JIT keeps compiling for a minute or more on one core; Node 5 s). W4 (10k 
 rate every system keeps up with, so CPU per delivery and the telemetry matrix are read there; W1 is the
 issue's 2,000 clients in rooms of 10 at 1 message/s (20k deliveries/s).
 
-## Headline (telemetry on, both sides)
+${results.headline ? `## Headline: medians of ${results.repeats} interleaved repeats (telemetry on for ours and the peer)
 
-${headline(results)}
+Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis one after another (A B C D, A B C D, …);
+each cell is the median with the lowest and highest of the repeats. "ahead"/"behind" compares the medians. The
+managed heap is read with dotnet-gcdump (a full blocking GC) before and after the idle connections.
+
+${compareTable(results)}` : `## Headline (telemetry on, both sides)
+
+${headline(results)}`}
 
 ## Every chat step
 

@@ -11,7 +11,10 @@ const profiles = require('./lib/profiles');
 const { startSink } = require('./lib/otlp-sink');
 const { cpuSeconds, rssBytes, freePort, startPinned, killAll } = require('./lib/processes');
 const { sampleWorkerLag, waitForWorker } = require('./lib/worker-lag');
-const { writeReport, passes } = require('./report');
+const { writeReport } = require('./report');
+const { passes } = require('./lib/knee');
+const { COMPARED, compareHeadline } = require('./lib/compare');
+const { managedHeapBytes } = require('./lib/heap');
 
 const REPO = path.resolve(__dirname, '../..');
 const SIGNING_KEY = 'benchmark-only-signing-key-0123456789-abcdefghij';
@@ -23,7 +26,7 @@ const args = process.argv.slice(2);
 const profileName = args[0];
 const configuration = args.includes('--configuration') ? args[args.indexOf('--configuration') + 1] : 'Release';
 if (!profiles[profileName]) {
-  console.error('usage: node run.js quick|full|smoke [--configuration Release|Debug]');
+  console.error('usage: node run.js quick|full|compare|smoke [--configuration Release|Debug]');
   process.exit(2);
 }
 const profile = profiles[profileName];
@@ -229,17 +232,30 @@ async function runW2(systemKey, system, sink, w2) {
 
 async function runW0(systemKey, system, sink, w0) {
   const definition = SYSTEMS[systemKey];
+  // .NET servers: the managed heap after a full GC at both marks too, taken just after the mark's RSS reading.
+  const heap = {};
+  const measureHeap = definition.runtime === 'dotnet' && w0.heap
+    ? async (name) => { heap[name] = await sumOrNull(system.servers.map((server) => managedHeapBytes(server.pid, log))); }
+    : null;
   const result = await drive(system, sink, {
     mode: 'idle', protocol: definition.protocol, kind: 'raw', clients: w0.connections, connectConcurrency: 100,
     baseUrls: system.servers.map((server) => server.url), signingKey: systemKey.startsWith('ours') ? SIGNING_KEY : null,
     userPrefix: `idle${Date.now().toString(36)}-`,
-  });
+  }, measureHeap);
   const { before, connected } = result.marks;
+  const heapBytesPerConnection = heap.before != null && heap.connected != null ? (heap.connected - heap.before) / w0.connections : null;
   return [{
     workload: 'W0', system: systemKey, name: `${w0.connections} idle`, connections: w0.connections,
     rssBeforeMiB: before.serverRss / 2 ** 20, rssAfterMiB: connected.serverRss / 2 ** 20,
     bytesPerConnection: (connected.serverRss - before.serverRss) / w0.connections,
+    heapBeforeMiB: heap.before != null ? heap.before / 2 ** 20 : null, heapAfterMiB: heap.connected != null ? heap.connected / 2 ** 20 : null,
+    heapBytesPerConnection,
   }];
+}
+
+async function sumOrNull(promises) {
+  const values = await Promise.all(promises);
+  return values.some((v) => v == null) ? null : values.reduce((a, b) => a + b, 0);
 }
 
 async function runW6(system, sink, w6, redis) {
@@ -264,9 +280,20 @@ async function runW6(system, sink, w6, redis) {
   return rows;
 }
 
-/** What each system runs in a profile, in order; 'warm' is the unmeasured warm-up (profile.warmupSeconds). */
+/**
+ * What each system runs in a profile, in order, as [system, workloads, repeat]; 'warm' is the unmeasured warm-up
+ * (profile.warmupSeconds).
+ */
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
+  if (name === 'compare') {
+    // Interleaved (A B C D, A B C D, …): a slow minute of the machine lands on every system, not on one.
+    const runs = [];
+    for (let repeat = 1; repeat <= profile.repeats; repeat++) {
+      for (const system of Object.keys(COMPARED)) runs.push([system, ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
+    }
+    return runs;
+  }
   if (name === 'quick') {
     // The headline's shape in under 5 minutes: both sides on and off, two replicas, the worker.
     return [
@@ -293,9 +320,9 @@ function plan(name) {
   ];
 }
 
-async function measureSystem(systemKey, workloads, sink) {
+async function measureSystem(systemKey, workloads, sink, repeat) {
   const definition = SYSTEMS[systemKey];
-  log(`${definition.label}: starting`);
+  log(`${definition.label}${repeat ? ` (repeat ${repeat} of ${profile.repeats})` : ''}: starting`);
   const system = await definition.start(sink);
   const rows = [];
   const warmup = profileName === 'smoke' ? 1 : 3;
@@ -326,7 +353,7 @@ async function measureSystem(systemKey, workloads, sink) {
   } finally {
     await stopSystem(system);
   }
-  return rows.map((row) => ({ label: definition.label, ...row }));
+  return rows.map((row) => ({ label: definition.label, ...row, ...(repeat ? { repeat } : {}) }));
 }
 
 async function main() {
@@ -339,14 +366,15 @@ async function main() {
     dotnet: execFileSync('dotnet', ['--version']).toString().trim(), configuration, rows: [],
   };
   try {
-    for (const [systemKey, workloads] of plan(profileName)) {
-      results.rows.push(...await measureSystem(systemKey, workloads, sink));
+    for (const [systemKey, workloads, repeat] of plan(profileName)) {
+      results.rows.push(...await measureSystem(systemKey, workloads, sink, repeat));
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   } finally {
     await sink.close();
   }
   results.minutes = (Date.now() - started) / 60000;
+  if (profileName === 'compare') Object.assign(results, compareHeadline(results.rows));
   fs.mkdirSync(outputDirectory, { recursive: true });
   const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));

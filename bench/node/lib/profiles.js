@@ -13,9 +13,12 @@ const full = {
   w3: { clients: 1000, totalRate: 20, seconds: 10 },
   // Telemetry matrix and CPU per delivery at a fixed rate every system keeps up with (10k deliveries/s).
   w4: { clients: 2000, roomSize: 10, ratePerClient: 0.5, seconds: 15 },
-  w0: { connections: 10000 },
+  w0: { connections: 10000, heap: true },
   w6: { clients: 1000, roomSize: 2, messageRates: [1000, 2000, 5000], seconds: 15 },
 };
+
+// The headline workloads of full for ours and the three anchors, interleaved three times (about 45 minutes).
+const compare = { ...full, repeats: 3 };
 
 const quick = {
   warmupSeconds: { dotnet: 10, node: 3 },
@@ -32,4 +35,4 @@ const smoke = {
   w1: { clients: 12, roomSize: 4, ratePerClient: 2, seconds: 2 },
 };
 
-module.exports = { full, quick, smoke };
+module.exports = { full, compare, quick, smoke };

@@ -1,0 +1,90 @@
+'use strict';
+// The `compare` profile's headline: the four figures the issue names, for ours and the three anchors, each the
+// median of the interleaved repeats with its spread (min–max), so one noisy run cannot decide a verdict.
+const { passes } = require('./knee');
+
+/** The systems `compare` runs, in the order each repeat runs them, and their names in the headline object. */
+const COMPARED = { 'ours-on': 'ours', 'peer-on': 'peer', plain: 'signalr', 'plain-redis': 'signalrRedis' };
+
+const median = (values) => {
+  const sorted = values.filter((v) => v != null && !Number.isNaN(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** One figure per repeat for a system, from that repeat's rows. */
+const FIGURES = {
+  // Highest W2 step that passed (p99 ≤ 50 ms, none lost or refused); null when even the first step failed.
+  knee: (rows) => {
+    const passing = rows.filter((row) => row.workload === 'W2' && passes(row));
+    return passing.length ? Math.max(...passing.map((row) => row.deliveriesPerSecond)) : null;
+  },
+  cpuPerDeliveryW4: (rows) => rows.find((row) => row.workload === 'W4')?.cpuMicrosPerDelivery ?? null,
+  w1P99: (rows) => {
+    const micros = rows.find((row) => row.workload === 'W1')?.latencyMicros?.[99];
+    return micros == null ? null : micros / 1000;
+  },
+  idleKbPerConnection: (rows) => {
+    const bytes = rows.find((row) => row.workload === 'W0')?.bytesPerConnection;
+    return bytes == null ? null : bytes / 1024;
+  },
+  // .NET servers only: managed heap after a full collection, per idle connection.
+  idleHeapKbPerConnection: (rows) => {
+    const bytes = rows.find((row) => row.workload === 'W0')?.heapBytesPerConnection;
+    return bytes == null ? null : bytes / 1024;
+  },
+};
+
+/** { figure: { ours, peer, signalr, signalrRedis } } as medians, and the same shape with every repeat's value and spread. */
+function compareHeadline(rows) {
+  const repeats = Math.max(0, ...rows.map((row) => row.repeat ?? 0));
+  const headline = {};
+  const spread = {};
+  for (const [figure, measure] of Object.entries(FIGURES)) {
+    headline[figure] = {};
+    spread[figure] = {};
+    for (const [system, key] of Object.entries(COMPARED)) {
+      const values = [];
+      for (let repeat = 1; repeat <= repeats; repeat++) {
+        const ofRepeat = rows.filter((row) => row.system === system && row.repeat === repeat);
+        if (ofRepeat.length) values.push(measure(ofRepeat));
+      }
+      headline[figure][key] = median(values);
+      const measured = values.filter((v) => v != null);
+      spread[figure][key] = { values, min: measured.length ? Math.min(...measured) : null, max: measured.length ? Math.max(...measured) : null };
+    }
+  }
+  return { headline, spread, repeats };
+}
+
+const LOWER_IS_BETTER = { knee: false, cpuPerDeliveryW4: true, w1P99: true, idleKbPerConnection: true, idleHeapKbPerConnection: true };
+const LABELS = {
+  knee: 'Knee, deliveries/s (W2: p99 ≤ 50 ms, none lost)',
+  cpuPerDeliveryW4: 'Server CPU per delivery, W4 10k/s (µs)',
+  w1P99: 'W1 delivery p99 (ms)',
+  idleKbPerConnection: 'Idle memory per connection, RSS (KB)',
+  idleHeapKbPerConnection: 'Idle managed heap per connection after a full GC (KB)',
+};
+
+/** The Markdown table: median (min–max) per system, and ours ÷ each anchor. */
+function compareTable({ headline, spread, repeats }) {
+  const format = (figure, value) => (value == null ? '–' : figure === 'knee' ? Math.round(value).toLocaleString('en-US') : value.toFixed(value < 10 ? 2 : 1));
+  const cell = (figure, key) => {
+    const { min, max } = spread[figure][key];
+    const value = headline[figure][key];
+    return value == null ? '–' : `${format(figure, value)} (${format(figure, min)}–${format(figure, max)})`;
+  };
+  const versus = (figure, key) => {
+    const ours = headline[figure].ours;
+    const other = headline[figure][key];
+    if (ours == null || other == null || other === 0) return '–';
+    const better = LOWER_IS_BETTER[figure] ? ours < other : ours > other;
+    return `${(ours / other).toFixed(2)}× ${better ? '(ahead)' : '(behind)'}`;
+  };
+  const header = `| Figure (median of ${repeats}, min–max) | ours | Socket.IO peer | plain SignalR | plain SignalR + Redis | ours ÷ peer | ours ÷ SignalR | ours ÷ SignalR + Redis |`;
+  const lines = Object.keys(FIGURES).map((figure) => `| ${LABELS[figure]} | ${Object.values(COMPARED).map((key) => cell(figure, key)).join(' | ')} | ${versus(figure, 'peer')} | ${versus(figure, 'signalr')} | ${versus(figure, 'signalrRedis')} |`);
+  return [header, '|---|---:|---:|---:|---:|---:|---:|---:|', ...lines].join('\n');
+}
+
+module.exports = { COMPARED, compareHeadline, compareTable, median };
