@@ -16,6 +16,7 @@ if $fast; then
 else
   install_packages redis-server chromium fonts-liberation
   require_node
+  require_kubectl
   say "Installing the benchmark harness's npm packages (its smoke run is a test)"
   (cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in bench/node failed."
   filter=()

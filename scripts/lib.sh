@@ -44,3 +44,9 @@ require_node() {
   major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
   [ "${major:-0}" -ge 18 ] || fail "Node.js $(node --version) is too old for the benchmark harness and the JavaScript client: 18 or newer is needed."
 }
+
+# kubectl renders deploy/kubernetes in the tests (kubectl kustomize). Any kubectl will do; Debian's when there is none
+# (installing it beside another would collide on /usr/bin/kubectl).
+require_kubectl() {
+  command -v kubectl >/dev/null 2>&1 || install_packages kubernetes-client
+}
