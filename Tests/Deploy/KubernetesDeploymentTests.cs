@@ -12,20 +12,12 @@ public sealed class KubernetesDeploymentTests
 {
     public static readonly TheoryData<string> Overlays = ["local", "production"];
 
-    // Aspire resource name → project, as in the AppHost.
-    private static readonly Dictionary<string, string> Services = new()
-    {
-        [ConnectionNames.Gateway] = "RealtimeGateway",
-        [ConnectionNames.Worker] = "ChatWorker",
-        ["webfrontend"] = "WebFrontend",
-    };
-
     [Theory, MemberData(nameof(Overlays))]
     public async Task Every_service_has_the_Deployment_ConfigMap_and_Secret_Aspire_would_name_and_label(string name)
     {
         var overlay = await RenderedOverlay.OfAsync(name);
 
-        foreach (var service in Services.Keys)
+        foreach (var service in RenderedOverlay.Services.Keys)
         {
             var deployment = overlay.Single<V1Deployment>($"{service}-deployment");
             var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
@@ -39,7 +31,7 @@ public sealed class KubernetesDeploymentTests
         {
             Assert.Equal("realtimedemo", o.Metadata.Labels["app.kubernetes.io/name"]);
             Assert.Equal(name, o.Metadata.Labels["app.kubernetes.io/instance"]);
-            Assert.Contains(o.Metadata.Labels["app.kubernetes.io/component"], Services.Keys.Append(ConnectionNames.Redis));
+            Assert.Contains(o.Metadata.Labels["app.kubernetes.io/component"], RenderedOverlay.Services.Keys.Append(ConnectionNames.Redis));
             Assert.StartsWith(o.Metadata.Labels["app.kubernetes.io/component"] + "-", o.Metadata.Name);
         });
 
@@ -83,7 +75,7 @@ public sealed class KubernetesDeploymentTests
     {
         var overlay = await RenderedOverlay.OfAsync(name);
 
-        foreach (var service in Services.Keys)
+        foreach (var service in RenderedOverlay.Services.Keys)
         {
             var container = Assert.Single(overlay.Single<V1Deployment>($"{service}-deployment").Spec.Template.Spec.Containers);
             // /health includes Redis: as liveness, a Redis outage would restart every pod at once.
@@ -161,7 +153,7 @@ public sealed class KubernetesDeploymentTests
     {
         var overlay = await RenderedOverlay.OfAsync(name);
 
-        var endpoints = Services.Keys.Select(service =>
+        var endpoints = RenderedOverlay.Services.Keys.Select(service =>
         {
             var data = overlay.Single<V1ConfigMap>($"{service}-config").Data;
             Assert.Equal(service, data["OTEL_SERVICE_NAME"]);
@@ -178,7 +170,7 @@ public sealed class KubernetesDeploymentTests
     {
         var overlay = await RenderedOverlay.OfAsync(name);
 
-        foreach (var (service, project) in Services)
+        foreach (var (service, project) in RenderedOverlay.Services)
         {
             var repository = System.Xml.Linq.XDocument.Load(Path.Combine(Repository.Root, project, $"{project}.csproj"))
                 .Descendants("ContainerRepository").Single().Value;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
+using RealtimeDemo.Contracts;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Deploy;
@@ -15,6 +16,14 @@ public sealed partial class RenderedOverlay
 {
     /// <summary>What the production overlay's Redis connection string is given in these tests (an operator's external Redis).</summary>
     public const string ExternalRedis = "redis.internal.test:6380,password=external-redis-password-for-tests,ssl=true";
+
+    /// <summary>The services deploy/kubernetes runs: their Aspire resource names (as in the AppHost) and projects.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Services = new Dictionary<string, string>
+    {
+        [ConnectionNames.Gateway] = "RealtimeGateway",
+        [ConnectionNames.Worker] = "ChatWorker",
+        ["webfrontend"] = "WebFrontend",
+    };
 
     private static readonly ConcurrentDictionary<string, Task<RenderedOverlay>> Cache = new();
 
