@@ -20,8 +20,8 @@ public static class JavaScriptPageEndpoints
         app.MapGet(Path, () => Results.File("js/index.html", "text/html; charset=utf-8"));
         app.MapGet($"{Path}/settings", (GatewayAddress gateway, DashboardLinks dashboard, IConfiguration configuration) =>
             new JavaScriptPageSettings(
-                gateway.HubUrl.ToString(),
-                new Uri(gateway.HubUrl, ChatHubPaths.Token).ToString(),
+                gateway.BrowserHubUrl.ToString(),
+                new Uri(gateway.BrowserHubUrl, ChatHubPaths.Token).ToString(),
                 dashboard.TraceUrlPrefix,
                 configuration[BrowserTelemetryEndpointSetting] is { Length: > 0 } endpoint
                     ? new BrowserTelemetrySettings(new Uri(new Uri(endpoint), "/v1/traces").ToString(), configuration[BrowserTelemetryKeySetting], ServiceName)

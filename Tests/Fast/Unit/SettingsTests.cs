@@ -36,6 +36,23 @@ public sealed class SettingsTests
         Assert.Equal(new Uri("http://localhost:5310/hubs/chat"), GatewayAddress.FromConfiguration(configuration).HubUrl);
     }
 
+    [Fact]
+    public void Browsers_reach_the_gateway_where_Gateway_BrowserUrl_says_and_this_process_where_it_always_does()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["services:realtime-gateway:http:0"] = "http://realtime-gateway-service:8080",
+                ["Gateway:BrowserUrl"] = "https://chat.example.com",
+            })
+            .Build();
+
+        var address = GatewayAddress.FromConfiguration(configuration);
+
+        Assert.Equal(new Uri("http://realtime-gateway-service:8080/hubs/chat"), address.HubUrl);
+        Assert.Equal(new Uri("https://chat.example.com/hubs/chat"), address.BrowserHubUrl);
+    }
+
     [Theory]
     [InlineData(null, "No gateway URL")]
     [InlineData("localhost:5310", "is not an absolute http(s) URL")]
