@@ -21,7 +21,10 @@ async function managedHeapBytes(pid, log) {
     return null;
   }
 
-  const file = path.join(os.tmpdir(), `bench-${pid}-${Date.now()}.gcdump`);
+  // BENCH_GCDUMP_DIR keeps the dumps (`dotnet-gcdump report <file>` lists what holds the heap, by type).
+  const keep = process.env.BENCH_GCDUMP_DIR;
+  if (keep) fs.mkdirSync(keep, { recursive: true });
+  const file = path.join(keep || os.tmpdir(), `bench-${pid}-${Date.now()}.gcdump`);
   try {
     await run(['collect', '-p', String(pid), '-o', file]);
     const report = await run(['report', file]);
@@ -32,7 +35,7 @@ async function managedHeapBytes(pid, log) {
     log(`  managed heap not measured: ${error.message}`);
     return null;
   } finally {
-    fs.rmSync(file, { force: true });
+    if (!keep) fs.rmSync(file, { force: true });
   }
 }
 

@@ -26,7 +26,7 @@ const quick = {
   w2: { clients: 500, roomSize: 10, messageRates: [500, 1500, 3000, 6000], warmup: 2, seconds: 3 },
   w3: { clients: 300, totalRate: 20, seconds: 5 },
   w4: { clients: 500, roomSize: 10, ratePerClient: 0.5, seconds: 5 },
-  w0: { connections: 2000 },
+  w0: { connections: 2000, heap: true },
   w6: { clients: 250, roomSize: 2, messageRates: [500], seconds: 5 },
 };
 
