@@ -17,8 +17,9 @@ public sealed class BenchmarkHarnessTests
         Assert.True(Directory.Exists(Path.Combine(harness, "node_modules")),
             "bench/node/node_modules is missing: run `npm ci` in bench/node (test.sh and bench.sh do).");
 
-        var (exitCode, report) = await NodeScript.RunAsync(harness, ["run.js", "smoke", "--configuration", Repository.Configuration], TimeSpan.FromMinutes(3), ct);
-        Assert.True(exitCode == 0, $"the smoke run failed (exit {exitCode}):\n{report}");
+        var run = await Command.RunAsync("node", ["run.js", "smoke", "--configuration", Repository.Configuration], harness, ct, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(run.ExitCode == 0, $"the smoke run failed ({run})");
+        var report = run.Output;
         foreach (var line in new[] { "ok   peer-on W1:", "ok   peer-on W1-official:", "ok   ours-on W1:", "ok   ours-on W1-official:" })
         {
             Assert.Contains(line, report);

@@ -41,8 +41,8 @@ public sealed class JavaScriptClientTests
     {
         Assert.True(Directory.Exists(Path.Combine(Package, "node_modules")),
             "clients/js/node_modules is missing: run `npm ci` in clients/js (test.sh does).");
-        var (exitCode, output) = await NodeScript.RunAsync(Package, arguments, timeout, _ct, environment);
-        TestContext.Current.SendDiagnosticMessage(output);
-        Assert.True(exitCode == 0, $"node {string.Join(' ', arguments)} failed (exit {exitCode}):\n{output}");
+        var run = await Command.RunAsync("node", arguments, Package, _ct, environment, timeout);
+        TestContext.Current.SendDiagnosticMessage(run.ToString());
+        Assert.True(run.ExitCode == 0, $"node {string.Join(' ', arguments)} failed ({run})");
     }
 }

@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
-/// <summary>A command-line tool run to its end (kubectl, a script, the AppHost's publisher), its output kept for assertions.</summary>
+/// <summary>
+/// A command-line tool run to its end (kubectl, node, a script, the AppHost's publisher; killed past its time, two
+/// minutes unless told), its output kept for assertions.
+/// </summary>
 public static class Command
 {
     public sealed record Result(int ExitCode, string Output, string Errors)
@@ -12,7 +15,7 @@ public static class Command
 
     public static async Task<Result> RunAsync(
         string file, IEnumerable<string> arguments, string workingDirectory, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         var startInfo = new ProcessStartInfo(file)
         {
@@ -46,7 +49,7 @@ public static class Command
             var errors = process.StandardError.ReadToEndAsync(cancellationToken);
             try
             {
-                await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+                await process.WaitForExitAsync(cancellationToken).WaitAsync(timeout ?? TimeSpan.FromMinutes(2), cancellationToken);
             }
             finally
             {
