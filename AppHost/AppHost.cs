@@ -1,6 +1,7 @@
 using System.Reflection;
 using RealtimeDemo.AppHost;
 using RealtimeDemo.AppHost.Redis;
+using RealtimeDemo.AppHost.Scaling;
 
 var builder = DistributedApplication.CreateBuilder(args);
 try
@@ -12,14 +13,13 @@ try
 
     // Services, in dependency order.
     var gateway = builder.AddProject<Projects.RealtimeGateway>("realtime-gateway")
-        .WithReplicas(builder.Replicas("Gateway:Replicas", defaultCount: 3))
+        .WithLiveReplicas("Gateway", defaultCount: 3, opsAccessKey)
         .WithReference(redis).WaitFor(redis)
         .WithEnvironment("Auth__SigningKey", tokenSigningKey)
-        .WithEnvironment("Ops__AccessKey", opsAccessKey)
         .WithHttpHealthCheck("/health");
 
     builder.AddProject<Projects.ChatWorker>("chat-worker")
-        .WithReplicas(builder.Replicas("Worker:Replicas", defaultCount: 1))
+        .WithLiveReplicas("Worker", defaultCount: 1, opsAccessKey)
         .WithReference(redis).WaitFor(redis)
         .WithHttpHealthCheck("/health");
 
@@ -29,7 +29,7 @@ try
         .WithChatAndOpsLinks()
         .WithDashboardLinks()
         .WithBrowserTelemetry()
-        .WithReference(gateway).WaitFor(gateway)
+        .WithReference(gateway).WaitForReplicas(gateway)
         .WithEnvironment("Ops__AccessKey", opsAccessKey)
         .WithHttpHealthCheck("/health");
     gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));

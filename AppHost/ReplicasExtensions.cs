@@ -19,4 +19,17 @@ public static class ReplicasExtensions
             ? replicas
             : throw new AppHostConfigurationException($"{setting} must be a whole number from 1 to {Max}; it is '{value}'.");
     }
+
+    /// <summary>
+    /// How many replicas a service starts with ({service}:Replicas) and how many it may be scaled to while running
+    /// ({service}:MaxReplicas, at least the start count; <paramref name="defaultMax"/> or the start count when unset).
+    /// </summary>
+    public static (int Initial, int Max) ReplicaRange(this IDistributedApplicationBuilder builder, string service, int defaultCount, int defaultMax)
+    {
+        var initial = builder.Replicas($"{service}:Replicas", defaultCount);
+        var max = builder.Replicas($"{service}:MaxReplicas", Math.Max(defaultMax, initial));
+        return max >= initial
+            ? (initial, max)
+            : throw new AppHostConfigurationException($"{service}:MaxReplicas ({max}) must not be below {service}:Replicas ({initial}).");
+    }
 }

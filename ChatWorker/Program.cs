@@ -1,4 +1,5 @@
 using RealtimeDemo.ChatWorker.Extensions;
+using RealtimeDemo.ServerShared;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,5 +9,6 @@ builder.AddChatWorker();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.MapDrain();
 
 app.Run();

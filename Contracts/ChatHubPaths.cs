@@ -11,6 +11,9 @@ public static class ChatHubPaths
     /// <summary>The cluster at a glance, for operators (GET).</summary>
     public const string OpsSnapshot = "/ops/snapshot";
 
-    /// <summary>The header that carries the ops access key (Ops:AccessKey) to <see cref="OpsSnapshot"/>.</summary>
+    /// <summary>POST: a gateway or worker replica finishes what it holds and exits (the AppHost's `scale` command asks for it).</summary>
+    public const string OpsDrain = "/ops/drain";
+
+    /// <summary>The header that carries the ops access key (Ops:AccessKey) to <see cref="OpsSnapshot"/> and <see cref="OpsDrain"/>.</summary>
     public const string OpsKeyHeader = "X-Ops-Key";
 }

@@ -120,6 +120,8 @@ public sealed class LocalConnections
 
     public int Count => _connections.Count;
 
+    public IReadOnlyList<HubConnectionContext> All => [.. _connections.Values.Select(entry => entry.Connection)];
+
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
     public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var entry) ? entry.Connection.UserIdentifier : null;

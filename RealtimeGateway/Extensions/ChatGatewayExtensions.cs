@@ -39,6 +39,8 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<PresenceRegistry>();
         builder.Services.AddSingleton<MessageStore>();
         builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddSingleton<ReplicaDrain>();
+        builder.Services.AddSingleton<IDrainStep>(services => services.GetRequiredService<ReplicaDrain>());
         builder.Services.AddSingleton<MessageSender>();
         builder.Services.AddSingleton<RoomDelivery>();
         builder.Services.AddSingleton<RoomMembership>();
@@ -104,6 +106,7 @@ public static class ChatGatewayExtensions
 
         app.MapTokenEndpoint(BrowserClientsPolicy);
         app.MapOpsSnapshot();
+        app.MapDrain();
 
         // As MapHub<ChatHub> does, plus a handshake answered in our words and a timeout for clients that never send anything.
         var limits = app.Services.GetRequiredService<IOptions<ChatOptions>>();
@@ -124,11 +127,11 @@ public static class ChatGatewayExtensions
         return app;
     }
 
-    // On stop, SignalR closes every connection and clients reconnect at once; one that reached this process
-    // again would hold its shutdown open until the timeout. Send it elsewhere (through the proxy).
+    // While draining or stopping, clients reconnect at once; one that reached this process again would hold its
+    // shutdown open until the timeout. Send it elsewhere (through the proxy).
     private static Task RefuseWhileStopping(HttpContext context, Func<Task> next)
     {
-        if (!context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        if (!context.RequestServices.GetRequiredService<ReplicaDrain>().Leaving)
         {
             return next();
         }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Auth;
@@ -43,10 +41,7 @@ public static class OpsEndpointExtensions
     private static bool IsOperator(HttpContext context)
     {
         var tokens = context.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value;
-        var key = context.RequestServices.GetRequiredService<IOptions<OpsAccess>>().Value.AccessKey;
-        var offered = context.Request.Headers[ChatHubPaths.OpsKeyHeader].ToString();
-        if (!string.IsNullOrEmpty(key) && offered.Length > 0
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(offered), Encoding.UTF8.GetBytes(key)))
+        if (OpsKey.IsPresented(context))
         {
             return true;
         }

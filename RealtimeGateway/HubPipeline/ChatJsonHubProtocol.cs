@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Delivery;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
@@ -21,7 +22,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// sometimes writes its plain close, which official clients obey by giving up for good.
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
-    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat, IHostApplicationLifetime lifetime) : IHubProtocol
+    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat, ReplicaDrain drain) : IHubProtocol
 {
     private static readonly string OurErrorMarker = $" {nameof(ChatHubError)}: ";
 
@@ -74,7 +75,7 @@ internal sealed partial class ChatJsonHubProtocol(
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
         CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null,
-            close.AllowReconnect || lifetime.ApplicationStopping.IsCancellationRequested),
+            close.AllowReconnect || drain.Leaving),
         _ => message,
     };
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
@@ -13,7 +14,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// from where, why a connection ended, the room, the outcome and error type — links every span of a
 /// connection to its connect span, and records the invocation and connection metrics.
 /// </summary>
-internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplate rooms, IHostApplicationLifetime lifetime, TimeProvider time)
+internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplate rooms, ReplicaDrain drain, TimeProvider time)
     : IHubFilter
 {
     private const string ConnectSpanKey = "chat.telemetry.connect";
@@ -85,7 +86,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         var reason = DisconnectReasons.Classify(
             context.Context.Items.TryGetValue(DisconnectReasons.ItemKey, out var preset) ? preset as string : null,
             exception,
-            lifetime.ApplicationStopping.IsCancellationRequested,
+            drain.Leaving,
             TokenExpired(context.Context.User));
         var span = Activity.Current;
         LinkToConnect(span, context.Context);

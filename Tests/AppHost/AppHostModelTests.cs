@@ -2,6 +2,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using RealtimeDemo.AppHost;
 using RealtimeDemo.AppHost.Redis;
+using RealtimeDemo.AppHost.Scaling;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.AppHost;
@@ -14,8 +15,37 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task The_gateway_runs_three_replicas_by_default_and_as_many_as_Gateway_Replicas_says()
     {
-        Assert.Equal(3, GatewayReplicas(await BuildAsync("Redis:Mode=local")));
-        Assert.Equal(5, GatewayReplicas(await BuildAsync("Redis:Mode=local", "Gateway:Replicas=5")));
+        Assert.Equal((3, 8), GatewayReplicas(await BuildAsync("Redis:Mode=local")));
+        Assert.Equal((5, 8), GatewayReplicas(await BuildAsync("Redis:Mode=local", "Gateway:Replicas=5")));
+        Assert.Equal((10, 10), GatewayReplicas(await BuildAsync("Redis:Mode=local", "Gateway:Replicas=10")));
+        Assert.Equal((2, 12), GatewayReplicas(await BuildAsync("Redis:Mode=local", "Gateway:Replicas=2", "Gateway:MaxReplicas=12")));
+    }
+
+    [Fact]
+    public async Task Every_instance_up_to_the_maximum_is_declared_and_the_scale_command_sits_on_the_gateway_and_its_replicas_row()
+    {
+        var builder = await BuildAsync("Redis:Mode=local", "Gateway:Replicas=2", "Gateway:MaxReplicas=6");
+        var gateway = Assert.Single(builder.Resources, r => r.Name == "realtime-gateway");
+
+        Assert.True(gateway.TryGetLastAnnotation<ReplicaAnnotation>(out var declared));
+        Assert.Equal(6, declared.Replicas);
+        Assert.True(gateway.HasAnnotationOfType<ExplicitStartupAnnotation>());
+        foreach (var resource in new[] { gateway, builder.Resources.Single(r => r.Name == "realtime-gateway-replicas"), builder.Resources.Single(r => r.Name == "chat-worker-replicas") })
+        {
+            var scale = Assert.Single(resource.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == "scale");
+            Assert.Equal("replicas", Assert.Single(scale.Arguments!).Name);
+        }
+    }
+
+    [Theory]
+    [InlineData("Gateway:MaxReplicas=2", "Gateway:MaxReplicas (2) must not be below Gateway:Replicas (3).")]
+    [InlineData("Gateway:MaxReplicas=17", "Gateway:MaxReplicas must be a whole number from 1 to 16; it is '17'.")]
+    [InlineData("Worker:MaxReplicas=x", "Worker:MaxReplicas must be a whole number from 1 to 16; it is 'x'.")]
+    public async Task A_maximum_below_the_start_count_or_outside_1_to_16_is_a_clear_error(string setting, string message)
+    {
+        var error = await Assert.ThrowsAsync<AppHostConfigurationException>(() => BuildAsync("Redis:Mode=local", setting));
+
+        Assert.Equal(message, error.Message);
     }
 
     [Theory]
@@ -118,8 +148,8 @@ public sealed class AppHostModelTests
     private async Task<IDistributedApplicationTestingBuilder> BuildAsync(params string[] settings) =>
         await AppHostRun.CreateBuilderAsync(settings, _ct);
 
-    private static int GatewayReplicas(IDistributedApplicationTestingBuilder builder) =>
-        Assert.Single(builder.Resources, r => r.Name == "realtime-gateway").TryGetLastAnnotation<ReplicaAnnotation>(out var replicas)
-            ? replicas.Replicas
-            : 1;
+    private static (int Initial, int Max) GatewayReplicas(IDistributedApplicationTestingBuilder builder) =>
+        Assert.Single(builder.Resources, r => r.Name == "realtime-gateway").TryGetLastAnnotation<LiveReplicasAnnotation>(out var live)
+            ? (live.Initial, live.Max)
+            : (1, 1);
 }

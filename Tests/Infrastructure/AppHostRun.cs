@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RealtimeDemo.AppHost.Scaling;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
@@ -62,6 +63,39 @@ public sealed class AppHostRun : IAsyncDisposable
 
     public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
 
+    /// <summary>Runs the `scale` command of a live-scaled project as the dashboard or the CLI does, with its one argument.</summary>
+    public async Task<ExecuteCommandResult> ScaleAsync(string project, string replicas, CancellationToken cancellationToken)
+    {
+#pragma warning disable ASPIREINTERACTION001 // experimental: command arguments
+        var arguments = new Aspire.Hosting.InteractionInputCollection(
+            [new Aspire.Hosting.InteractionInput { Name = LiveReplicasExtensions.ReplicasArgument, InputType = Aspire.Hosting.InputType.Number, Value = replicas }]);
+#pragma warning restore ASPIREINTERACTION001
+        return await App.ResourceCommands.ExecuteCommandAsync($"{project}-replicas", LiveReplicasExtensions.ScaleCommand, arguments, cancellationToken);
+    }
+
+    /// <summary>The instances of a project and the state each shows now, by resource id.</summary>
+    public async Task<IReadOnlyDictionary<string, string?>> InstancesAsync(string project, CancellationToken cancellationToken)
+    {
+        var states = new Dictionary<string, string?>();
+        using var replayed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        replayed.CancelAfter(TimeSpan.FromMilliseconds(500)); // the watch replays every current state first, at once
+        try
+        {
+            await foreach (var e in App.ResourceNotifications.WatchAsync(replayed.Token))
+            {
+                if (e.Resource.Name == project)
+                {
+                    states[e.ResourceId] = e.Snapshot.State?.Text;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return states;
+    }
+
     /// <summary>The dashboard's login URL (it carries a browser token) and a client for its telemetry API.</summary>
     public async Task<(Uri Login, HttpClient Api)> DashboardAsync(CancellationToken cancellationToken)
     {
@@ -88,7 +122,9 @@ public sealed class AppHostRun : IAsyncDisposable
     {
         var expected = builder.Resources
             .Where(r => r is ProjectResource or IResourceWithConnectionString && r is not ParameterResource)
-            .ToDictionary(r => r.Name, r => r.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1);
+            .ToDictionary(r => r.Name, r =>
+                r.TryGetLastAnnotation<LiveReplicasAnnotation>(out var live) ? live.Initial
+                : r.TryGetLastAnnotation<ReplicaAnnotation>(out var replicas) ? replicas.Replicas : 1);
 
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutCts.CancelAfter(timeout);

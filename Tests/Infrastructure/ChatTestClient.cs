@@ -27,7 +27,11 @@ public sealed class ChatTestClient : IAsyncDisposable
         chat.UserJoined += (room, u) => Write(_joined, (room, u));
         chat.UserLeft += (room, u) => Write(_left, (room, u));
         chat.PrivateMessageReceived += m => Write(_private, m);
-        chat.StateChanged += (state, error) => Note($"{state}{(error is null ? "" : $" ({error.GetType().Name}: {error.Message})")}");
+        chat.StateChanged += (state, error) =>
+        {
+            NoteOutage(state);
+            return Note($"{state}{(error is null ? "" : $" ({error.GetType().Name}: {error.Message})")}");
+        };
         chat.BackgroundError += error =>
         {
             BackgroundErrors.Enqueue(error);
@@ -47,6 +51,27 @@ public sealed class ChatTestClient : IAsyncDisposable
 
     /// <summary>Rooms whose storage lost their earlier history, as the client announced them.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> RoomResets { get; } = new();
+
+    private DateTime? _cutOffAt;
+
+    /// <summary>Each time the connection broke: how long until it was back (reconnected, rooms rejoined, gaps filled).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> Outages { get; } = new();
+
+    /// <summary>Whether the connection is broken now (lost and not yet back).</summary>
+    public bool CutOff => _cutOffAt is not null;
+
+    private void NoteOutage(Microsoft.AspNetCore.SignalR.Client.HubConnectionState state)
+    {
+        if (state == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Reconnecting)
+        {
+            _cutOffAt ??= DateTime.UtcNow;
+        }
+        else if (state == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected && _cutOffAt is { } since)
+        {
+            Outages.Enqueue(DateTime.UtcNow - since);
+            _cutOffAt = null;
+        }
+    }
 
     /// <summary>What happened to the connection, for failure messages.</summary>
     public string History => string.Join("; ", _history);
@@ -141,7 +166,8 @@ public sealed class ChatTestClient : IAsyncDisposable
             {
                 return (await Chat.SendMessageAsync(room, clientMessageId, text), refusals);
             }
-            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException)
+            // Refused, or the connection went (cut off, or told to reconnect) before the ack came: send it again.
+            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException or System.Net.WebSockets.WebSocketException or IOException)
             {
                 refusals.Add(ex.Message);
                 if (DateTime.UtcNow > deadline)

@@ -30,6 +30,6 @@ umask 077
 mkdir -p "$secrets"
 [ "$overlay" = production ] || printf 'REDIS_PASSWORD=%s\n' "$redis_password" >"$secrets/redis.env"
 printf 'ConnectionStrings__redis=%s\nAuth__SigningKey=%s\nOps__AccessKey=%s\n' "$redis" "$signing_key" "$ops_key" >"$secrets/realtime-gateway.env"
-printf 'ConnectionStrings__redis=%s\n' "$redis" >"$secrets/chat-worker.env"
+printf 'ConnectionStrings__redis=%s\nOps__AccessKey=%s\n' "$redis" "$ops_key" >"$secrets/chat-worker.env"
 printf 'Ops__AccessKey=%s\n' "$ops_key" >"$secrets/webfrontend.env"
 echo "wrote $(ls "$secrets" | tr '\n' ' ')in $secrets"

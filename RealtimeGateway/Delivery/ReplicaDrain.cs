@@ -1,0 +1,42 @@
+using RealtimeDemo.ServerShared;
+
+namespace RealtimeDemo.RealtimeGateway.Delivery;
+
+/// <summary>
+/// Whether this replica is leaving (asked to drain, or stopping), and the drain itself: every local client gets a
+/// close message that allows reconnecting and a proper WebSocket close, so it reconnects through the proxy to another
+/// replica and fills its gaps there, and its disconnect takes it out of presence at once. SignalR's own shutdown
+/// would cut the same connections without a word.
+/// </summary>
+public sealed partial class ReplicaDrain(LocalConnections connections, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ReplicaDrain> logger)
+    : IDrainStep
+{
+    /// <summary>How long the drain waits for its clients' disconnects (presence updates) before the host stops anyway.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
+
+    private volatile bool _draining;
+
+    /// <summary>New connections are refused and closes allow reconnecting from now on.</summary>
+    public bool Leaving => _draining || lifetime.ApplicationStopping.IsCancellationRequested;
+
+    public async Task BeforeStopAsync(CancellationToken cancellationToken)
+    {
+        _draining = true;
+        var clients = connections.All;
+        foreach (var client in clients)
+        {
+            client.Abort();
+        }
+
+        var deadline = time.GetUtcNow() + Patience;
+        while (connections.Count > 0 && time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
+        }
+
+        LogDrained(clients.Count, connections.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Drained: told {Clients} clients to reconnect elsewhere; {Left} still open go with the stop")]
+    private partial void LogDrained(int clients, int left);
+}
