@@ -37,6 +37,18 @@ public sealed partial class ReplicaDrain(LocalConnections connections, IHostAppl
         LogDrained(clients.Count, connections.Count);
     }
 
+    /// <summary>
+    /// The drain from inside the host's stopping callbacks, which run one after another on the stopping thread: it
+    /// waits there (at most <see cref="Patience"/>) so that SignalR's own callback, next, finds nothing left to cut.
+    /// </summary>
+    public void DrainBeforeSignalRStops()
+    {
+        if (!_draining)
+        {
+            BeforeStopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Drained: told {Clients} clients to reconnect elsewhere; {Left} still open go with the stop")]
     private partial void LogDrained(int clients, int left);
 }

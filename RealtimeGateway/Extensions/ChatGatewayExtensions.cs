@@ -124,6 +124,12 @@ public static class ChatGatewayExtensions
             .WithMetadata(new HubMetadata(typeof(ChatHub)))
             .RequireAuthorization()
             .RequireCors(BrowserClientsPolicy);
+
+        // A stop not asked for by /ops/drain (SIGTERM: Kubernetes, the dashboard's Stop) drains too. SignalR, which
+        // registered its own stop when the hub was mapped just above, would cut every connection without a word;
+        // stopping callbacks run newest first, so this one closes them properly before it.
+        var drain = app.Services.GetRequiredService<ReplicaDrain>();
+        app.Lifetime.ApplicationStopping.Register(drain.DrainBeforeSignalRStops);
         return app;
     }
 

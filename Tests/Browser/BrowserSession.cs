@@ -67,12 +67,17 @@ public class BrowserSession : IAsyncLifetime
     }
 
     /// <summary>The proxy balances per connection: signs in (each time as a new user like <paramref name="user"/>) until a page lands on a replica other than <paramref name="replica"/>.</summary>
-    public async Task<IPage> SignInAwayFromAsync(string user, string replica)
+    public Task<IPage> SignInAwayFromAsync(string user, string replica) => SignInWhereAsync(user, landed => landed != replica, attempts: 20);
+
+    /// <summary>Signs in (each time as a new user like <paramref name="user"/>) until a page lands on <paramref name="replica"/>.</summary>
+    public Task<IPage> SignInOnAsync(string user, string replica) => SignInWhereAsync(user, landed => landed == replica, attempts: 40);
+
+    private async Task<IPage> SignInWhereAsync(string user, Func<string?, bool> wanted, int attempts)
     {
-        for (var attempt = 0; attempt < 20; attempt++)
+        for (var attempt = 0; attempt < attempts; attempt++)
         {
             var page = await SignInAsync($"{user}{attempt}");
-            if (await page.TextContentAsync("[data-testid=replica]") != replica)
+            if (wanted(await page.TextContentAsync("[data-testid=replica]")))
             {
                 return page;
             }
@@ -80,7 +85,7 @@ public class BrowserSession : IAsyncLifetime
             await page.Context.CloseAsync();
         }
 
-        throw new InvalidOperationException("20 sign-ins all landed on one replica.");
+        throw new InvalidOperationException($"None of {attempts} sign-ins landed on the replica wanted.");
     }
 
     /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>

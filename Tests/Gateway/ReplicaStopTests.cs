@@ -10,7 +10,7 @@ public sealed class ReplicaStopTests
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_client_of_a_replica_that_stops_gracefully_is_told_to_reconnect_never_to_give_up()
+    public async Task Every_client_of_a_replica_that_stops_gracefully_is_told_to_reconnect()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
         var clients = new List<RawWebSocketClient>();
@@ -26,12 +26,13 @@ public sealed class ReplicaStopTests
             var seen = await Task.WhenAll(reads);
 
             Assert.All(seen, read => Assert.True(read.Closed, "a client stayed connected to a stopped replica"));
-            // A close message without allowReconnect makes every official client stop for good; the socket
-            // simply closing (no close message) makes them reconnect, which is what a stop must lead to.
-            var closes = seen.SelectMany(read => read.Frames).Select(frame => JsonDocument.Parse(frame).RootElement)
-                .Where(message => message.GetProperty("type").GetInt32() == 7).ToList();
+            // A close message without allowReconnect makes every official client stop for good. Each client is told
+            // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
+            var closes = seen.Select(read => read.Frames.Select(frame => JsonDocument.Parse(frame).RootElement)
+                .LastOrDefault(message => message.GetProperty("type").GetInt32() == 7)).ToList();
             Assert.All(closes, close => Assert.True(
-                close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(), $"a client was told to give up: {close}"));
+                close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(),
+                $"a client was not told to reconnect: {close}"));
         }
         finally
         {
