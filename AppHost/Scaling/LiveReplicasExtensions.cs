@@ -26,10 +26,9 @@ public static class LiveReplicasExtensions
 
         var replicaSet = new ReplicaSetResource($"{project.Resource.Name}-replicas", project.Resource);
         var scaler = new ReplicaScaler(replicaSet, initial, max, opsAccessKey.Resource);
-        var scale = ScaleCommandOptions(service, max);
         builder.AddResource(replicaSet)
             .WithInitialState(new CustomResourceSnapshot { ResourceType = "Replicas", Properties = [], State = KnownResourceStates.Starting })
-            .WithCommand(ScaleCommand, "Scale", context => RunScaleCommand(scaler, context), scale);
+            .WithCommand(ScaleCommand, "Scale", context => RunScaleCommand(scaler, context), ScaleCommandOptions(service, max, highlighted: true));
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
         {
             scaler.Start(e.Services);
@@ -38,7 +37,7 @@ public static class LiveReplicasExtensions
 
         return project.WithReplicas(max).WithExplicitStart()
             .WithAnnotation(new LiveReplicasAnnotation(replicaSet, initial, max))
-            .WithCommand(ScaleCommand, "Scale", context => RunScaleCommand(scaler, context), scale);
+            .WithCommand(ScaleCommand, "Scale", context => RunScaleCommand(scaler, context), ScaleCommandOptions(service, max, highlighted: false));
     }
 
     /// <summary>
@@ -51,8 +50,10 @@ public static class LiveReplicasExtensions
             ? dependent.WaitFor(dependent.ApplicationBuilder.CreateResourceBuilder(replicaSet))
             : dependent.WaitFor(project);
 
-    private static CommandOptions ScaleCommandOptions(string service, int max) => new()
+    // A button on the replicas row; in each instance's menu.
+    private static CommandOptions ScaleCommandOptions(string service, int max, bool highlighted) => new()
     {
+        IsHighlighted = highlighted,
         Description = $"Start or stop instances until this many run (1 to {max}, {service}:MaxReplicas). Stopped instances drain first: their clients reconnect to the others.",
         IconName = "ArrowAutofitWidth",
         Arguments =
