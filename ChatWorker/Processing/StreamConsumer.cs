@@ -66,6 +66,41 @@ internal sealed partial class StreamConsumer(
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+
+        await LeaveGroupAsync();
+    }
+
+    // Each process is a consumer of its own, so every start (a scale-out, a restart) adds one to the group. At a
+    // graceful stop (a scale-in drains here) this one leaves if it holds nothing pending; what it does hold stays for
+    // another worker to claim, and the sweep below forgets it once that is done.
+    private async Task LeaveGroupAsync()
+    {
+        try
+        {
+            var pending = await Db.StreamPendingMessagesAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, 1, Consumer);
+            if (pending.Length == 0)
+            {
+                await Db.StreamDeleteConsumerAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, Consumer);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The sweep of another worker (or of the next one started) forgets this consumer later.
+            LogLeaveFailed(ex.GetType().Name);
+        }
+    }
+
+    // Consumers silent for long with nothing pending are processes that are gone (killed, or their entries claimed).
+    private async Task ForgetGoneConsumersAsync()
+    {
+        var goneAfter = options.Value.ClaimIdleTime * 4;
+        foreach (var consumer in await Db.StreamConsumerInfoAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup))
+        {
+            if (consumer.PendingMessageCount == 0 && consumer.IdleTimeInMilliseconds > goneAfter.TotalMilliseconds && consumer.Name != Consumer)
+            {
+                await Db.StreamDeleteConsumerAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, consumer.Name);
+            }
+        }
     }
 
     private async Task EnsureGroupAsync()
@@ -123,6 +158,8 @@ internal sealed partial class StreamConsumer(
         {
             await HandleAsync(entry);
         }
+
+        await ForgetGoneConsumersAsync();
     }
 
     private async Task HandleAsync(StreamEntry entry)
@@ -186,6 +223,9 @@ internal sealed partial class StreamConsumer(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Redis lost its data (the storage generation marker is gone): the consumer group is made again and reads the new stream from its start")]
     private partial void LogStorageLost();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving the consumer group at stop failed ({Error}); another worker forgets this consumer later")]
+    private partial void LogLeaveFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Took over {Count} entries left pending too long")]
     private partial void LogReclaimed(int count);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Aspire.Hosting.Testing;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -157,6 +158,11 @@ public sealed class ScalingTests
             TimeSpan.FromSeconds(60), $"the worker's statistics counting exactly the {sent} messages");
         await Task.Delay(TimeSpan.FromSeconds(2), _ct);
         Assert.Equal(sent, (await alice.Chat.GetRoomStatsAsync(room)).ProcessedMessages);
+
+        // The drained worker left the consumer group: it does not grow with every start.
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync((await run.App.GetConnectionStringAsync("redis", _ct))!);
+        var consumers = await redis.GetDatabase().StreamConsumerInfoAsync(RealtimeDemo.ServerShared.ChatRedisKeys.MessageStream, RealtimeDemo.ServerShared.ChatRedisKeys.WorkerGroup);
+        Assert.Single(consumers);
     }
 
     [Fact]
