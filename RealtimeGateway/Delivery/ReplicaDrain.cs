@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting.Server;
 using RealtimeDemo.ServerShared;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
@@ -6,11 +7,15 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// Whether this replica is leaving (asked to drain, or stopping), and the drain itself: every local client gets a
 /// close message that allows reconnecting and a proper WebSocket close, so it reconnects through the proxy to another
 /// replica and fills its gaps there, and its disconnect takes it out of presence at once. SignalR's own shutdown
-/// would cut the same connections without a word.
+/// would cut the same connections without a word. The replica stops listening first: a client's immediate reconnect
+/// that the proxy sends here is then refused, and the proxy tries another replica (an answer such as 503 it would
+/// pass on, and the client would wait seconds before its next attempt).
 /// </summary>
-public sealed partial class ReplicaDrain(LocalConnections connections, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ReplicaDrain> logger)
+public sealed partial class ReplicaDrain(LocalConnections connections, IServer server, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ReplicaDrain> logger)
     : IDrainStep
 {
+    private static readonly TimeSpan UnbindTime = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long the drain waits for its clients' disconnects (presence updates) before the host stops anyway.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(3);
 
@@ -22,6 +27,18 @@ public sealed partial class ReplicaDrain(LocalConnections connections, IHostAppl
     public async Task BeforeStopAsync(CancellationToken cancellationToken)
     {
         _draining = true;
+        // Kestrel unbinds its listeners first, then waits for the open connections, which the closes below end; what
+        // is still open after twice the patience it aborts. The host's own stop later awaits this same shutdown.
+        var bound = new CancellationTokenSource(Patience * 2, time);
+        _ = server.StopAsync(bound.Token).ContinueWith(stop =>
+        {
+            bound.Dispose();
+            if (stop.Exception is { } error)
+            {
+                LogStopListeningFailed(error.InnerException!.GetType().Name);
+            }
+        }, TaskScheduler.Default);
+        await Task.Delay(UnbindTime, time, cancellationToken);
         var clients = connections.All;
         foreach (var client in clients)
         {
@@ -48,6 +65,9 @@ public sealed partial class ReplicaDrain(LocalConnections connections, IHostAppl
             BeforeStopAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping to listen while draining failed ({Error}); the host's stop tries again")]
+    private partial void LogStopListeningFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Drained: told {Clients} clients to reconnect elsewhere; {Left} still open go with the stop")]
     private partial void LogDrained(int clients, int left);

@@ -1,5 +1,6 @@
 using Microsoft.Playwright;
 using RealtimeDemo.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
 
 namespace RealtimeDemo.Tests.Browser;
 
@@ -94,6 +95,23 @@ public class BrowserSession : IAsyncLifetime
         await page.FillAsync("[data-testid=message-input]", text);
         await page.PressAsync("[data-testid=message-input]", "Enter");
         await page.Locator("[data-testid=messages] li", new() { HasText = text }).First.WaitForAsync();
+    }
+
+    /// <summary>
+    /// After its connection broke: the page is connected again, says so, sits on a replica other than
+    /// <paramref name="lostReplica"/>, and shows <paramref name="expected"/> (its messages starting with one of
+    /// <paramref name="prefixes"/>) in order, each once.
+    /// </summary>
+    public static async Task ExpectBackWithEveryMessageOnceAsync(IPage page, string lostReplica, IReadOnlyList<string> expected, string[] prefixes, float timeout)
+    {
+        await Expect(page.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync(new() { Timeout = timeout });
+        await Expect(page.Locator("[data-testid=connection-back]")).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = expected[^1] })).ToBeVisibleAsync();
+        Assert.NotEqual(lostReplica, await page.TextContentAsync("[data-testid=replica]"));
+        var texts = await page.Locator("[data-testid=message] .text").AllTextContentsAsync();
+        Assert.Equal(expected, texts.Where(t => prefixes.Any(p => t.StartsWith(p, StringComparison.Ordinal))));
+        var ids = await page.Locator("[data-testid=message]").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.messageId)");
+        Assert.Equal(ids.Length, ids.Distinct().Count());
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

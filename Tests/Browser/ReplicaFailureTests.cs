@@ -33,14 +33,8 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
             await BrowserSession.SendAsync(bob, $"while alice is away {i}");
         }
 
-        await Expect(alice.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync(new() { Timeout = 45_000 });
-        await Expect(alice.Locator("[data-testid=connection-back]")).ToBeVisibleAsync();
-        await Expect(alice.Locator("[data-testid=message]", new() { HasText = "while alice is away 5" })).ToBeVisibleAsync();
-        Assert.NotEqual(replica, await alice.TextContentAsync("[data-testid=replica]"));
-        var texts = await alice.Locator("[data-testid=message] .text").AllTextContentsAsync();
-        Assert.Equal(["before the crash", .. Enumerable.Range(1, 5).Select(i => $"while alice is away {i}")], texts.Where(t => t.StartsWith("before") || t.StartsWith("while")));
-        var ids = await alice.Locator("[data-testid=message]").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.messageId)");
-        Assert.Equal(ids.Length, ids.Distinct().Count());
+        await BrowserSession.ExpectBackWithEveryMessageOnceAsync(alice, replica!,
+            ["before the crash", .. Enumerable.Range(1, 5).Select(i => $"while alice is away {i}")], ["before", "while"], timeout: 45_000);
         await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-failure");
         TestContext.Current.SendDiagnosticMessage($"The page showed the break {noticedAfter.TotalMilliseconds:F0} ms after the kill.");
     }

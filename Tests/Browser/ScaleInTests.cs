@@ -36,14 +36,8 @@ public sealed class ScaleInTests : IAsyncLifetime
             await BrowserSession.SendAsync(bob, $"after the scale-in {i}");
         }
 
-        await Expect(alice.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync(new() { Timeout = 10_000 });
-        await Expect(alice.Locator("[data-testid=connection-back]")).ToBeVisibleAsync();
-        await Expect(alice.Locator("[data-testid=message]", new() { HasText = "after the scale-in 5" })).ToBeVisibleAsync();
-        Assert.NotEqual(newest, await alice.TextContentAsync("[data-testid=replica]"));
-        var texts = await alice.Locator("[data-testid=message] .text").AllTextContentsAsync();
-        Assert.Equal(["before the scale-in", .. Enumerable.Range(1, 5).Select(i => $"after the scale-in {i}")], texts.Where(t => t.StartsWith("before") || t.StartsWith("after")));
-        var ids = await alice.Locator("[data-testid=message]").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.messageId)");
-        Assert.Equal(ids.Length, ids.Distinct().Count());
+        await BrowserSession.ExpectBackWithEveryMessageOnceAsync(alice, newest,
+            ["before the scale-in", .. Enumerable.Range(1, 5).Select(i => $"after the scale-in {i}")], ["before", "after"], timeout: 10_000);
         await BrowserSession.ScreenshotAsync(alice, "chat-after-scale-in");
     }
 

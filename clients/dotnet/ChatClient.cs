@@ -48,7 +48,7 @@ public sealed class ChatClient : IAsyncDisposable
                 options.AccessTokenProvider = accessTokenProvider;
                 configureConnection?.Invoke(options);
             })
-            .WithAutomaticReconnect();
+            .WithAutomaticReconnect(new ReconnectPolicy());
         if (keepAliveInterval is { } interval)
         {
             builder.WithKeepAliveInterval(interval);
