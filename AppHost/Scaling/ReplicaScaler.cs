@@ -245,7 +245,9 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
     {
         if (await StartInstanceAsync(id, stopping) is { } failure)
         {
-            _log.LogWarning("{Failure}", failure);
+            // Whatever waits for the replica set (the frontend) would otherwise wait for ever; this way it fails, saying so.
+            _log.LogError("{Failure}", failure);
+            await Notifications.PublishUpdateAsync(replicaSet, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error) });
             return;
         }
 
