@@ -174,8 +174,9 @@ public sealed class RecoveryTests
     public async Task A_connection_is_closed_when_its_token_expires()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
-        // Expired 20 s ago: still inside the 30 s clock skew the gateway allows, so it connects, then lapses.
-        await using var connection = RawHubConnection.Create(cluster.A.BaseAddress, TestTokens.Create("short-lived", expiresIn: TimeSpan.FromSeconds(-20)));
+        // Valid for 3 s more: it connects, then lapses. (A token already past its expiry, though inside the clock skew
+        // the gateway allows, raced the handshake: the connection could be closed before it had completed.)
+        await using var connection = RawHubConnection.Create(cluster.A.BaseAddress, TestTokens.Create("short-lived", expiresIn: TimeSpan.FromSeconds(3)));
         await connection.Connection.StartAsync(_ct);
 
         await connection.Closed.WaitAsync(TimeSpan.FromSeconds(20), _ct);
