@@ -4,6 +4,10 @@
 #   ./bench.sh full    the workloads, under 30 minutes on 2 cores
 #   ./bench.sh compare ours, the peer, plain SignalR with and without Redis, interleaved three times; medians
 #                      and spread (about 45 minutes)
+#   BENCH_LEAD="Setting=value;…" ./bench.sh lead
+#                      ours as it is against ours with those gateway settings, interleaved three times: W4, W1 and
+#                      W0 (about 25 minutes); BENCH_OFF (settings for ours), BENCH_BASELINE (a checkout for ours)
+#                      and BENCH_WORKLOADS are in bench/README.md; with compare, the lead runs as a fifth system
 #   ./bench.sh smoke   a handful of clients on both servers; fails if any message is lost
 # Writes bench/results/<date>-<machine>[-profile].{md,csv,json,png}. Needs two cores: servers run on core 0,
 # the load generator on core 1.
@@ -12,7 +16,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 profile="${1:-quick}"
-case "$profile" in quick|full|compare|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare or smoke." ;; esac
+case "$profile" in quick|full|compare|lead|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare, lead or smoke." ;; esac
 [ "$(nproc)" -ge 2 ] || fail "the benchmark pins servers and load generator to separate cores and needs 2; this machine has $(nproc)."
 
 require_dotnet

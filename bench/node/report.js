@@ -156,7 +156,9 @@ issue's 2,000 clients in rooms of 10 at 1 message/s (20k deliveries/s).
 
 ${results.headline ? `## Headline: medians of ${results.repeats} interleaved repeats (telemetry on for ours and the peer)
 
-Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis one after another (A B C D, A B C D, …);
+${results.profile === 'lead'
+    ? `The lead: ${results.lead}. Each repeat runs ours, then ours with the lead (A B, A B, …)`
+    : `Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis${results.lead ? ` and ours with a lead (${results.lead})` : ''} one after another (A B C D, A B C D, …)`};
 each cell is the median with the lowest and highest of the repeats. "ahead"/"behind" compares the medians. The
 managed heap is read with dotnet-gcdump (a full blocking GC) before and after the idle connections.
 

@@ -26,7 +26,7 @@ const args = process.argv.slice(2);
 const profileName = args[0];
 const configuration = args.includes('--configuration') ? args[args.indexOf('--configuration') + 1] : 'Release';
 if (!profiles[profileName]) {
-  console.error('usage: node run.js quick|full|compare|smoke [--configuration Release|Debug]');
+  console.error('usage: node run.js quick|full|compare|lead|smoke [--configuration Release|Debug]');
   process.exit(2);
 }
 const profile = profiles[profileName];
@@ -35,8 +35,8 @@ const outputDirectory = profileName === 'smoke' ? path.join(REPO, 'artifacts', '
 const logDirectory = path.join(REPO, 'artifacts', 'bench-logs', profileName);
 const log = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
-function assembly(project) {
-  const file = path.join(REPO, ...project.split('/'), 'bin', configuration, 'net10.0', `${path.basename(project)}.dll`);
+function assembly(project, root = REPO) {
+  const file = path.join(root, ...project.split('/'), 'bin', configuration, 'net10.0', `${path.basename(project)}.dll`);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: build it first (dotnet build -c ${configuration})`);
   return file;
 }
@@ -73,11 +73,11 @@ const TELEMETRY_SETTINGS = {
   on: { Telemetry__Traces: 'true', Telemetry__Metrics: 'true', Telemetry__TraceSampleRatio: '1.0' },
 };
 
-async function startDotnet(name, project, { redis, sink, telemetry, env = {} }) {
+async function startDotnet(name, project, { redis, sink, telemetry, env = {}, root = REPO }) {
   const port = await freePort();
   const exporting = telemetry && telemetry !== 'off';
   const server = await startPinned({
-    name, command: 'dotnet', args: [assembly(project), '--urls', `http://127.0.0.1:${port}`], cwd: path.join(REPO, project), port, logDirectory,
+    name, command: 'dotnet', args: [assembly(project, root), '--urls', `http://127.0.0.1:${port}`], cwd: path.join(root, project), port, logDirectory,
     env: {
       ASPNETCORE_ENVIRONMENT: 'Production',
       DOTNET_gcServer: '0',
@@ -98,6 +98,31 @@ const gatewaySettings = {
   Chat__Limits__MaxConnections: '20000',
 };
 
+// BENCH_BASELINE=<another checkout, built in Release>: "ours" runs from there, so a change that is code, not a
+// setting, is measured against the code before it (the lead is then this checkout, plus BENCH_LEAD if any).
+const BASELINE = profileName === 'lead' && process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
+const LEAD_TEXT = [process.env.BENCH_LEAD?.trim(), profileName === 'lead' && process.env.BENCH_OFF?.trim() && `against ${process.env.BENCH_OFF.trim()}`,
+  BASELINE && `this checkout against ${path.basename(BASELINE)}`].filter(Boolean).join('; ');
+const settingsFrom = (variable) => Object.fromEntries((process.env[variable] ?? '').split(';').filter((pair) => pair.trim()).map((pair) => {
+  const equals = pair.indexOf('=');
+  if (equals <= 0) throw new Error(`${variable}: '${pair}' is not Setting=value (e.g. Chat__History__MaxAppendBatch=1)`);
+  return [pair.slice(0, equals).trim(), pair.slice(equals + 1).trim()];
+}));
+const LEAD_SETTINGS = settingsFrom('BENCH_LEAD');
+// BENCH_OFF: settings for ours in the lead profile, when the lead is on by default and turning it off is a setting.
+const OFF_SETTINGS = profileName === 'lead' ? settingsFrom('BENCH_OFF') : {};
+// BENCH_WORKLOADS=W0,W4: the lead profile's workloads, when a lead can only move some figures (the warm-up comes first).
+const LEAD_WORKLOADS = profileName === 'lead' && process.env.BENCH_WORKLOADS
+  ? ['warm', ...process.env.BENCH_WORKLOADS.split(',').map((w) => w.trim()).filter((w) => w && w !== 'warm')] : null;
+if (LEAD_WORKLOADS?.some((w) => !['warm', 'W0', 'W1', 'W2', 'W4'].includes(w))) {
+  console.error(`BENCH_WORKLOADS: '${process.env.BENCH_WORKLOADS}' names a workload the lead profile does not run (W0, W1, W2, W4)`);
+  process.exit(2);
+}
+if (['lead'].includes(profileName) && !LEAD_TEXT) {
+  console.error('the lead profile needs BENCH_LEAD="Setting=value;…" (the gateway settings that turn the lead on or off) and/or BENCH_OFF="Setting=value;…" (ours with the lead off) and/or BENCH_BASELINE=<checkout built in Release> (the code before the lead)');
+  process.exit(2);
+}
+
 /** Every system the report compares: what runs, and how the generator talks to it. */
 const SYSTEMS = {
   'peer-off': { label: 'Socket.IO (article), telemetry off', protocol: 'socketio', runtime: 'node', start: (sink) => startSystem({ peers: 1, telemetry: false, sink }) },
@@ -106,21 +131,24 @@ const SYSTEMS = {
   'ours-off': { label: 'RealtimeGateway, telemetry off', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'off', sink }) },
   'ours-metrics': { label: 'RealtimeGateway, metrics only', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'metrics', sink }) },
   'ours-traces10': { label: 'RealtimeGateway, metrics + 10% traces', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'traces10', sink }) },
-  'ours-on': { label: 'RealtimeGateway, telemetry on (100% traces)', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', sink }) },
+  'ours-on': { label: `RealtimeGateway, telemetry on (100% traces)${BASELINE ? `, from ${path.basename(BASELINE)}` : ''}${Object.keys(OFF_SETTINGS).length ? `, with ${process.env.BENCH_OFF.trim()}` : ''}`, protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', sink, root: BASELINE ?? REPO, extraEnv: OFF_SETTINGS }) },
   'ours-2-on': { label: 'RealtimeGateway ×2, telemetry on', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 2, telemetry: 'on', sink }) },
   'ours-worker': { label: 'RealtimeGateway + ChatWorker, telemetry on', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', worker: true, sink }) },
+  // A lead under test (BENCH_LEAD="Setting=value;…", the gateway's configuration as environment variables): the
+  // `lead` profile and `compare` run it beside ours-on, so a change is measured on and off in one run.
+  'ours-lead': { label: `RealtimeGateway, telemetry on, with ${LEAD_TEXT}`, protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', sink, extraEnv: LEAD_SETTINGS }) },
   'plain': { label: 'Plain SignalR hub, no backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, sink }) },
   'plain-redis': { label: 'Plain SignalR hub + Redis backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, redis: true, sink }) },
 };
 
-async function startSystem({ peers = 0, gateways = 0, plain = false, worker = false, telemetry, redis: wantsRedis, sink }) {
+async function startSystem({ peers = 0, gateways = 0, plain = false, worker = false, telemetry, redis: wantsRedis, sink, extraEnv = {}, root = REPO }) {
   const system = { servers: [], redis: null, helpers: [] };
   try {
     if (wantsRedis || gateways > 0) system.redis = await startRedis();
     for (let i = 0; i < peers; i++) system.servers.push(await startPeer(`peer-${i + 1}`, { telemetry, redis: wantsRedis ? system.redis : null, sink }));
     // One at a time: on one core, parallel .NET start-ups only slow each other down.
     for (let i = 0; i < gateways; i++) {
-      system.servers.push(await startDotnet(`realtime-gateway-${i + 1}`, 'RealtimeGateway', { redis: system.redis, sink, telemetry, env: gatewaySettings }));
+      system.servers.push(await startDotnet(`realtime-gateway-${i + 1}`, 'RealtimeGateway', { redis: system.redis, sink, telemetry, env: { ...gatewaySettings, ...extraEnv }, root }));
     }
     if (plain) system.servers.push(await startDotnet('plain-signalr-1', 'bench/PlainSignalR', { redis: system.redis }));
     if (worker) system.helpers.push(await startDotnet('chat-worker-1', 'ChatWorker', { redis: system.redis, sink, telemetry }));
@@ -286,11 +314,12 @@ async function runW6(system, sink, w6, redis) {
  */
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
-  if (name === 'compare') {
+  if (name === 'compare' || name === 'lead') {
     // Interleaved (A B C D, A B C D, …): a slow minute of the machine lands on every system, not on one.
+    const systems = name === 'lead' ? ['ours-on', 'ours-lead'] : [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])];
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
-      for (const system of Object.keys(COMPARED)) runs.push([system, ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
+      for (const system of systems) runs.push([system, LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
     }
     return runs;
   }
@@ -374,9 +403,11 @@ async function main() {
     await sink.close();
   }
   results.minutes = (Date.now() - started) / 60000;
-  if (profileName === 'compare') Object.assign(results, compareHeadline(results.rows));
+  if (profileName === 'compare' || profileName === 'lead') Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
   fs.mkdirSync(outputDirectory, { recursive: true });
-  const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}`);
+  // A lead's run is named after it, so the runs of one day do not overwrite each other.
+  const leadName = profileName === 'lead' ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
+  const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${leadName}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   if (profileName === 'smoke') return smokeVerdict(results);
   const files = await writeReport(results, base);

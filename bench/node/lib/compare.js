@@ -5,6 +5,9 @@ const { passes } = require('./knee');
 
 /** The systems `compare` runs, in the order each repeat runs them, and their names in the headline object. */
 const COMPARED = { 'ours-on': 'ours', 'peer-on': 'peer', plain: 'signalr', 'plain-redis': 'signalrRedis' };
+/** A lead under test (BENCH_LEAD), when the run has one: ours-on with the lead's settings. */
+const LEAD = { 'ours-lead': 'oursLead' };
+const NAMES = { ours: 'ours', peer: 'Socket.IO peer', signalr: 'plain SignalR', signalrRedis: 'plain SignalR + Redis', oursLead: 'ours with the lead' };
 
 const median = (values) => {
   const sorted = values.filter((v) => v != null && !Number.isNaN(v)).sort((a, b) => a - b);
@@ -39,12 +42,13 @@ const FIGURES = {
 /** { figure: { ours, peer, signalr, signalrRedis } } as medians, and the same shape with every repeat's value and spread. */
 function compareHeadline(rows) {
   const repeats = Math.max(0, ...rows.map((row) => row.repeat ?? 0));
+  const systems = Object.entries({ ...COMPARED, ...LEAD }).filter(([system]) => rows.some((row) => row.system === system));
   const headline = {};
   const spread = {};
   for (const [figure, measure] of Object.entries(FIGURES)) {
     headline[figure] = {};
     spread[figure] = {};
-    for (const [system, key] of Object.entries(COMPARED)) {
+    for (const [system, key] of systems) {
       const values = [];
       for (let repeat = 1; repeat <= repeats; repeat++) {
         const ofRepeat = rows.filter((row) => row.system === system && row.repeat === repeat);
@@ -82,9 +86,22 @@ function compareTable({ headline, spread, repeats }) {
     const better = LOWER_IS_BETTER[figure] ? ours < other : ours > other;
     return `${(ours / other).toFixed(2)}× ${better ? '(ahead)' : '(behind)'}`;
   };
-  const header = `| Figure (median of ${repeats}, min–max) | ours | Socket.IO peer | plain SignalR | plain SignalR + Redis | ours ÷ peer | ours ÷ SignalR | ours ÷ SignalR + Redis |`;
-  const lines = Object.keys(FIGURES).map((figure) => `| ${LABELS[figure]} | ${Object.values(COMPARED).map((key) => cell(figure, key)).join(' | ')} | ${versus(figure, 'peer')} | ${versus(figure, 'signalr')} | ${versus(figure, 'signalrRedis')} |`);
-  return [header, '|---|---:|---:|---:|---:|---:|---:|---:|', ...lines].join('\n');
+  // Only the systems this run measured; ours against each of them, and the lead against ours.
+  const keys = Object.keys(headline.knee);
+  const anchors = keys.filter((key) => key !== 'ours' && key !== 'oursLead');
+  const lead = keys.includes('oursLead');
+  const leadVersus = (figure) => {
+    const ours = headline[figure].ours;
+    const withLead = headline[figure].oursLead;
+    if (ours == null || withLead == null || ours === 0) return '–';
+    const better = LOWER_IS_BETTER[figure] ? withLead < ours : withLead > ours;
+    return `${(withLead / ours).toFixed(2)}× ${better ? '(better)' : '(worse)'}`;
+  };
+  const row = (cells) => `| ${cells.join(' | ')} |`;
+  const header = row([`Figure (median of ${repeats}, min–max)`, ...keys.map((key) => NAMES[key]), ...anchors.map((key) => `ours ÷ ${NAMES[key]}`), ...(lead ? ['lead ÷ ours'] : [])]);
+  const rule = row(['---', ...Array(keys.length + anchors.length + (lead ? 1 : 0)).fill('---:')]);
+  const lines = Object.keys(FIGURES).map((figure) => row([LABELS[figure], ...keys.map((key) => cell(figure, key)), ...anchors.map((key) => versus(figure, key)), ...(lead ? [leadVersus(figure)] : [])]));
+  return [header, rule, ...lines].join('\n');
 }
 
 module.exports = { COMPARED, compareHeadline, compareTable, median };

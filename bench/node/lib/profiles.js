@@ -20,6 +20,10 @@ const full = {
 // The headline workloads of full for ours and the three anchors, interleaved three times (about 45 minutes).
 const compare = { ...full, repeats: 3 };
 
+// A lead (BENCH_LEAD) against ours as it is, interleaved three times at full sizes, without the knee ramp: CPU per
+// delivery at W4, W1's tail and idle memory in about 25 minutes. The knee needs `compare`.
+const lead = { ...full, repeats: 3, workloads: ['warm', 'W4', 'W1', 'W0'] };
+
 const quick = {
   warmupSeconds: { dotnet: 10, node: 3 },
   w1: { clients: 500, roomSize: 10, ratePerClient: 1, seconds: 6 },
@@ -35,4 +39,4 @@ const smoke = {
   w1: { clients: 12, roomSize: 4, ratePerClient: 2, seconds: 2 },
 };
 
-module.exports = { full, compare, quick, smoke };
+module.exports = { full, compare, lead, quick, smoke };
