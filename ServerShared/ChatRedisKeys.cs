@@ -29,6 +29,9 @@ public static class ChatRedisKeys
     /// <summary>The channel a room's events are published on (<see cref="RoomEvent"/>: messages, presence, moderation); replicas with members there subscribe.</summary>
     public static string RoomDeliveryChannel(string room) => $"chat:deliver:{room}";
 
+    /// <summary>The one channel private messages travel on (a <c>PrivateChatMessage</c> as JSON); every replica subscribes and writes to its recipient's connections.</summary>
+    public const string PrivateDeliveryChannel = "chat:deliver-private";
+
     /// <summary>
     /// The room's message counter, a hash: "n", the last message's sequence number, and "epoch", when (Redis's
     /// clock, ms) the count started. A counter that Redis lost starts again at 1 under a new epoch.

@@ -6,15 +6,32 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// <summary>
 /// This replica's connections and the rooms each is in: the authority for what a local connection may read,
 /// send to and receive (the Redis registry is the cluster's view of the same fact, for presence and limits).
-/// Each connection also has a gate that serialises its membership changes with its disconnect, so a call
+/// It also knows each user's local connections (private messages). Each connection also has a gate that serialises its membership changes with its disconnect, so a call
 /// still in flight when the connection drops can never register a connection that is gone.
 /// </summary>
 public sealed class LocalConnections
 {
     private readonly ConcurrentDictionary<string, Entry> _connections = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
+    // Guarded by the lock on _rooms, as the rooms are.
+    private readonly Dictionary<string, List<HubConnectionContext>> _users = new(StringComparer.Ordinal);
 
-    public void Add(HubConnectionContext connection) => _connections[connection.ConnectionId] = new Entry(connection);
+    public void Add(HubConnectionContext connection)
+    {
+        _connections[connection.ConnectionId] = new Entry(connection);
+        if (connection.UserIdentifier is { } user)
+        {
+            lock (_rooms)
+            {
+                if (!_users.TryGetValue(user, out var connections))
+                {
+                    _users[user] = connections = [];
+                }
+
+                connections.Add(connection);
+            }
+        }
+    }
 
     /// <summary>Forgets the connection; returns the rooms it was in.</summary>
     public IReadOnlyList<string> Remove(string connectionId)
@@ -29,6 +46,12 @@ public sealed class LocalConnections
             foreach (var room in entry.Rooms)
             {
                 RemoveFromRoom(room, connectionId);
+            }
+
+            if (entry.Connection.UserIdentifier is { } user && _users.TryGetValue(user, out var connections)
+                && connections.Remove(entry.Connection) && connections.Count == 0)
+            {
+                _users.Remove(user);
             }
 
             return [.. entry.Rooms];
@@ -147,6 +170,15 @@ public sealed class LocalConnections
         lock (_rooms)
         {
             return _rooms.ContainsKey(room);
+        }
+    }
+
+    /// <summary>The user's connections on this replica.</summary>
+    public IReadOnlyList<HubConnectionContext> OfUser(string user)
+    {
+        lock (_rooms)
+        {
+            return _users.TryGetValue(user, out var connections) ? [.. connections] : [];
         }
     }
 

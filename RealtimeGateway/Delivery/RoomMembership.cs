@@ -52,8 +52,8 @@ public sealed partial class RoomMembership(LocalConnections local, RoomDelivery 
         }
     }
 
-    /// <summary>Reports a channel (or the backplane's) that could not be left: logged once, counted, marked.</summary>
-    public void UnsubscribeFailed(Activity? activity, Exception error)
+    /// <summary>Reports a channel that could not be left: logged once, counted, marked.</summary>
+    private void UnsubscribeFailed(Activity? activity, Exception error)
     {
         activity?.SetStatus(ActivityStatusCode.Error);
         activity?.SetTag(ChatTelemetryAttributes.ErrorType, error.GetType().Name);

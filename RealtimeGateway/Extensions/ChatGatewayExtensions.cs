@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Auth;
@@ -10,7 +9,6 @@ using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.HubPipeline;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
-using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.Extensions;
 
@@ -18,14 +16,11 @@ public static class ChatGatewayExtensions
 {
     private const string BrowserClientsPolicy = "chat-browser-clients";
 
-    /// <summary>The chat hub, its Redis backplane, authentication, limits and the services behind it.</summary>
+    /// <summary>The chat hub, its Redis channels, authentication, limits and the services behind it.</summary>
     public static IHostApplicationBuilder AddChatGateway(this IHostApplicationBuilder builder)
     {
-        // The SignalR backplane (private messages) shares the one Redis connection: its reconnects, health and tracing.
         builder.AddChatRedisClient();
-        builder.Services.AddSignalR().AddStackExchangeRedis();
-        builder.Services.AddOptions<RedisOptions>().Configure<IServiceProvider>((options, provider) =>
-            options.ConnectionFactory = _ => Task.FromResult(provider.GetRequiredService<IConnectionMultiplexer>()));
+        builder.Services.AddSignalR();
         // Last registered wins the "json" name: every error a client reads passes through our wording.
         builder.Services.AddSingleton<IHubProtocol, ChatJsonHubProtocol>();
         builder.Services.AddChatAuthentication();
@@ -43,22 +38,16 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<IDrainStep>(services => services.GetRequiredService<ReplicaDrain>());
         builder.Services.AddSingleton<MessageSender>();
         builder.Services.AddSingleton<RoomDelivery>();
+        builder.Services.AddSingleton<PrivateDelivery>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PrivateDelivery>());
         builder.Services.AddSingleton<RoomMembership>();
         builder.Services.AddSingleton<ChatHubService>();
         builder.Services.AddSingleton<IChatHubService>(sp => sp.GetRequiredService<ChatHubService>());
         builder.Services.AddHostedService<ReplicaHeartbeat>();
         builder.Services.AddHostedService<BackplaneRecovery>();
 
-        // Rooms are ours (RoomDelivery, RoomMembership); the Redis backplane, wrapped, carries private messages.
-        // Tracing and Redis first: services are disposed in reverse order of creation, and the backplane
-        // unsubscribes on dispose, which must happen while the Redis instrumentation is still alive. The wrapper
-        // owns the backplane (DI does not see it), so that its dispose cannot fail a stop when Redis is gone.
-        builder.Services.AddSingleton<HubLifetimeManager<ChatHub>>(sp =>
-        {
-            sp.GetService<OpenTelemetry.Trace.TracerProvider>();
-            sp.GetRequiredService<IConnectionMultiplexer>();
-            return ActivatorUtilities.CreateInstance<ChatHubLifetimeManager>(sp, ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<ChatHub>>(sp));
-        });
+        // No SignalR backplane: rooms and private messages have their own Redis channels (RoomDelivery, PrivateDelivery).
+        builder.Services.AddSingleton<HubLifetimeManager<ChatHub>, ChatHubLifetimeManager>();
 
         builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<ClusterSnapshot>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
@@ -111,7 +112,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
     }
 
     private bool TokenExpired(ClaimsPrincipal? user) =>
-        long.TryParse(user?.FindFirst("exp")?.Value, out var exp) && DateTimeOffset.FromUnixTimeSeconds(exp) <= time.GetUtcNow();
+        long.TryParse(user?.FindFirst(ChatAuthenticationExtensions.ExpiryClaim)?.Value, out var exp) && DateTimeOffset.FromUnixTimeSeconds(exp) <= time.GetUtcNow();
 }
 
 /// <summary>Why a connection ended: the chat.disconnect.reason values.</summary>

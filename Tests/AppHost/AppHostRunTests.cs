@@ -1,3 +1,4 @@
+using RealtimeDemo.ServerShared;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -65,6 +66,8 @@ public sealed class AppHostRunTests
         Assert.Equal("through the external server", (await client.NextMessageAsync()).Text);
         await using var observer = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var channels = await observer.GetServers().Single().SubscriptionChannelsAsync();
-        Assert.Contains(channels, channel => channel.ToString().StartsWith("RealtimeDemo.RealtimeGateway.Chat.ChatHub:", StringComparison.Ordinal));
+        // The gateway listens on that server: private messages always, the room while it has members there.
+        Assert.Contains(ChatRedisKeys.PrivateDeliveryChannel, channels.Select(channel => channel.ToString()));
+        Assert.Contains(ChatRedisKeys.RoomDeliveryChannel("lobby"), channels.Select(channel => channel.ToString()));
     }
 }
