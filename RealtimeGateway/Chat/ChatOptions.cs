@@ -81,6 +81,13 @@ public sealed class HistoryOptions
     /// <summary>A room nobody has sent to for this long is forgotten: history, counter and statistics expire together.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
     public TimeSpan RoomRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Most messages one script call stores (group commit): sends that arrive while a store is in flight wait for it
+    /// and go together; 1 turns group commit off (each send its own script call, pipelined with the others).
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxAppendBatch { get; set; } = 64;
 }
 
 public sealed class RegistryOptions

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
@@ -15,12 +15,12 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// (<see cref="Delivery.RoomDelivery"/>, the receiving side). Unlike a SignalR group send over the backplane
 /// (whose receiving side has no hook), this lets every replica's delivery continue the sender's trace: the trace
 /// context travels inside the message (PRODUCER "send", one CONSUMER "process" per replica, then each client's
-/// receive). Private messages go through the SignalR backplane to the user's connections, their trace context
-/// in the message too.
+/// receive). Private messages go the same way on one cluster-wide channel (<see cref="PrivateDelivery"/>), their
+/// trace context in the message too.
 /// </summary>
 public sealed partial class MessageSender(
     MessageStore store,
-    IHubContext<ChatHub, IChatClient> hub,
+    PrivateDelivery privateDelivery,
     GatewayTelemetry telemetry,
     RoomTemplate rooms,
     TimeProvider time,
@@ -41,6 +41,8 @@ public sealed partial class MessageSender(
         activity?.SetTag(MessagingBodySize, bodyBytes);
         activity?.SetTag(RoomMembers, appended.Members);
         activity?.SetTag(Duplicate, appended.Status == AppendStatus.Duplicate);
+        // Stored in one script call with this many (group commit); the call's Redis span is in the first one's trace.
+        activity?.SetTag(MessagingBatchCount, appended.Batch);
         if (appended.Status == AppendStatus.Stored)
         {
             telemetry.MessageAccepted(template, bodyBytes, appended.Members);
@@ -62,7 +64,7 @@ public sealed partial class MessageSender(
         var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), from, to, text, time.GetUtcNow(), MessageTraceContext.From(activity));
         activity.SetMessaging("send", room: null, GatewayTelemetry.UserTemplate, message.Id);
         activity?.SetTag(MessagingBodySize, Encoding.UTF8.GetByteCount(text));
-        await hub.Clients.User(to).PrivateMessage(message);
+        await privateDelivery.PublishAsync(message);
         return message;
     }
 

@@ -15,44 +15,74 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// Nothing here grows with traffic: per room, the history, the counter and the id window are capped, and the
 /// room expires when unused (see <see cref="HistoryOptions"/>).
 /// </summary>
-public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options, TimeProvider time)
+public sealed class MessageStore
 {
-    // A room whose counter is gone (new, expired, or lost by Redis) starts a new epoch at Redis's clock.
+    private readonly IConnectionMultiplexer redis;
+    private readonly IOptions<ChatOptions> options;
+    private readonly TimeProvider time;
+    private readonly GroupCommit<AppendRequest, AppendOutcome>? _appends;
+
+    public MessageStore(IConnectionMultiplexer redis, IOptions<ChatOptions> options, TimeProvider time)
+    {
+        (this.redis, this.options, this.time) = (redis, options, time);
+        var maxBatch = options.Value.History.MaxAppendBatch;
+        _appends = maxBatch > 1 ? new GroupCommit<AppendRequest, AppendOutcome>(AppendBatchAsync, maxBatch) : null;
+    }
+
+    // A room whose counter is gone (new, expired, or lost by Redis) starts a new epoch at Redis's clock. Reads the
+    // locals counter and retentionMs; sets epoch.
     private const string EnsureEpoch = """
-        local epoch = redis.call('HGET', @counter, 'epoch')
+        local epoch = redis.call('HGET', counter, 'epoch')
         if not epoch then
           local t = redis.call('TIME')
           epoch = string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000))
-          redis.call('HSET', @counter, 'epoch', epoch, 'n', 0)
-          redis.call('PEXPIRE', @counter, @retentionMs)
+          redis.call('HSET', counter, 'epoch', epoch, 'n', 0)
+          redis.call('PEXPIRE', counter, retentionMs)
         end
         """;
 
-    private static readonly LuaScript AppendScript = LuaScript.Prepare(EnsureEpoch + "\n" + """
-        local members = redis.call('HLEN', @members)
-        local field = @user .. '\n' .. @clientMessageId
-        local previous = redis.call('HGET', @dedupe, field)
-        if previous then return {'duplicate', previous, members} end
-        local seq = redis.call('HINCRBY', @counter, 'n', 1)
-        local id = redis.call('XADD', @stream, 'MAXLEN', '~', @maxStream, '*',
-          'room', @room, 'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'ep', epoch, 'tp', @traceParent)
-        redis.call('XADD', @history, 'MAXLEN', '~', @maxHistory, id,
-          'user', @user, 'text', @text, 'cmid', @clientMessageId, 'seq', seq, 'ep', epoch, 'tp', @traceParent)
-        local ack = id .. ' ' .. seq .. ' ' .. epoch
-        redis.call('HSET', @dedupe, field, ack)
-        if redis.call('RPUSH', @dedupeOrder, field) > tonumber(@dedupeWindow) then
-          redis.call('HDEL', @dedupe, redis.call('LPOP', @dedupeOrder))
+    // A batch of appends (group commit, see AppendAsync): per message five keys (counter, dedupe, dedupe order,
+    // history, members) after the stream, and six values (room, user, client message id, text, trace context, channel)
+    // after the four settings. Each message is numbered, stored, remembered and published in turn, as it would be
+    // alone; a resend within the batch finds its original's entry and is a duplicate.
+    private const string AppendBatchScript = $$"""
+        local stream = KEYS[1]
+        local maxStream, maxHistory, window, retentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local results = {}
+        for i = 0, (#KEYS - 1) / 5 - 1 do
+          local counter, dedupe, dedupeOrder, history, members = KEYS[2 + i * 5], KEYS[3 + i * 5], KEYS[4 + i * 5], KEYS[5 + i * 5], KEYS[6 + i * 5]
+          local a = 5 + i * 6
+          local room, user, clientMessageId, text, traceParent, channel = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+          {{EnsureEpoch}}
+          local memberCount = redis.call('HLEN', members)
+          local field = user .. '\n' .. clientMessageId
+          local previous = redis.call('HGET', dedupe, field)
+          if previous then
+            results[#results + 1] = {'duplicate', previous, memberCount, 0}
+          else
+            local seq = redis.call('HINCRBY', counter, 'n', 1)
+            local id = redis.call('XADD', stream, 'MAXLEN', '~', maxStream, '*',
+              'room', room, 'user', user, 'text', text, 'cmid', clientMessageId, 'seq', seq, 'ep', epoch, 'tp', traceParent)
+            redis.call('XADD', history, 'MAXLEN', '~', maxHistory, id,
+              'user', user, 'text', text, 'cmid', clientMessageId, 'seq', seq, 'ep', epoch, 'tp', traceParent)
+            local ack = id .. ' ' .. seq .. ' ' .. epoch
+            redis.call('HSET', dedupe, field, ack)
+            if redis.call('RPUSH', dedupeOrder, field) > window then
+              redis.call('HDEL', dedupe, redis.call('LPOP', dedupeOrder))
+            end
+            for _, key in ipairs({counter, history, dedupe, dedupeOrder}) do redis.call('PEXPIRE', key, retentionMs) end
+            -- Last, and allowed to fail (an ACL, say) without undoing the store: members then fill the gap from the history.
+            local live = {id = id, room = room, user = user, text = text, clientMessageId = clientMessageId, sequence = seq, epoch = tonumber(epoch)}
+            if traceParent ~= '' then live.traceParent = traceParent end
+            local published = redis.pcall('PUBLISH', channel, cjson.encode(live))
+            results[#results + 1] = {'stored', ack, memberCount, type(published) == 'number' and 1 or 0}
+          end
         end
-        for _, key in ipairs({@counter, @history, @dedupe, @dedupeOrder}) do redis.call('PEXPIRE', key, @retentionMs) end
-        -- Last, and allowed to fail (an ACL, say) without undoing the store: members then fill the gap from the history.
-        local live = {id = id, room = @room, user = @user, text = @text, clientMessageId = @clientMessageId, sequence = seq, epoch = tonumber(epoch)}
-        if @traceParent ~= '' then live.traceParent = @traceParent end
-        local published = redis.pcall('PUBLISH', @channel, cjson.encode(live))
-        return {'stored', ack, members, type(published) == 'number' and 1 or 0}
-        """);
+        return results
+        """;
 
     // One script, so the epoch, the sequence and the last id belong to the same moment.
-    private static readonly LuaScript PositionScript = LuaScript.Prepare(EnsureEpoch + "\n" + """
+    private static readonly LuaScript PositionScript = LuaScript.Prepare("local counter, retentionMs = @counter, @retentionMs\n" + EnsureEpoch + "\n" + """
         local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
         local lastId = ''
         if #last > 0 then lastId = last[1][1] end
@@ -75,36 +105,51 @@ public sealed class MessageStore(IConnectionMultiplexer redis, IOptions<ChatOpti
         return new RoomPosition(NullIfEmpty((string?)result[2]), (long)result[1], (long)result[0]);
     }
 
+    /// <summary>
+    /// Stores the message (numbered, de-duplicated, published). Sends that arrive while a store is in flight wait
+    /// and go together in one script call (<see cref="HistoryOptions.MaxAppendBatch"/>): under load one round trip,
+    /// and one pass through a Redis that may share the core, stores many; a lone send goes at once.
+    /// </summary>
     public async Task<AppendOutcome> AppendAsync(string user, string room, string clientMessageId, string text, string? traceParent)
     {
-        var history = options.Value.History;
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendScript, new
-        {
-            counter = ChatRedisKeys.RoomCounter(room),
-            dedupe = ChatRedisKeys.RoomDeduplication(room),
-            dedupeOrder = ChatRedisKeys.RoomDeduplicationOrder(room),
-            stream = ChatRedisKeys.MessageStream,
-            history = ChatRedisKeys.RoomHistory(room),
-            members = ChatRedisKeys.RoomMembers(room),
-            room,
-            user,
-            text,
-            clientMessageId,
-            traceParent = traceParent ?? "",
-            channel = ChatRedisKeys.RoomDeliveryChannel(room),
-            maxStream = history.MaxStreamLength,
-            maxHistory = history.MaxMessagesPerRoom,
-            dedupeWindow = history.DeduplicationMessages,
-            retentionMs = RetentionMs,
-        }))!;
-
-        var members = (int)result[2];
-        var ack = ((string)result[1]!).Split(' ');
-        var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), long.Parse(ack[2]), traceParent);
-        return (string?)result[0] == "stored"
-            ? new AppendOutcome(AppendStatus.Stored, message, members, Published: (int)result[3] == 1)
-            : new AppendOutcome(AppendStatus.Duplicate, message, members, Published: false);
+        var request = new AppendRequest(user, room, clientMessageId, text, traceParent);
+        // Without group commit every send is its own script call, pipelined with the others on the connection.
+        return _appends is null ? (await AppendBatchAsync([request]))[0] : await _appends.SubmitAsync(request);
     }
+
+    private async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<AppendRequest> batch)
+    {
+        var history = options.Value.History;
+        var keys = new RedisKey[1 + batch.Count * 5];
+        var values = new RedisValue[4 + batch.Count * 6];
+        keys[0] = ChatRedisKeys.MessageStream;
+        (values[0], values[1], values[2], values[3]) = (history.MaxStreamLength, history.MaxMessagesPerRoom, history.DeduplicationMessages, RetentionMs);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (user, room, clientMessageId, text, traceParent) = batch[i];
+            (keys[1 + i * 5], keys[2 + i * 5], keys[3 + i * 5], keys[4 + i * 5], keys[5 + i * 5]) = (ChatRedisKeys.RoomCounter(room),
+                ChatRedisKeys.RoomDeduplication(room), ChatRedisKeys.RoomDeduplicationOrder(room), ChatRedisKeys.RoomHistory(room), ChatRedisKeys.RoomMembers(room));
+            (values[4 + i * 6], values[5 + i * 6], values[6 + i * 6], values[7 + i * 6], values[8 + i * 6], values[9 + i * 6]) =
+                (room, user, clientMessageId, text, traceParent ?? "", ChatRedisKeys.RoomDeliveryChannel(room));
+        }
+
+        var results = (RedisResult[])(await Db.ScriptEvaluateAsync(AppendBatchScript, keys, values))!;
+        var outcomes = new AppendOutcome[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (user, room, clientMessageId, text, traceParent) = batch[i];
+            var result = (RedisResult[])results[i]!;
+            var ack = ((string)result[1]!).Split(' ');
+            var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), long.Parse(ack[2]), traceParent);
+            outcomes[i] = (string?)result[0] == "stored"
+                ? new AppendOutcome(AppendStatus.Stored, message, (int)result[2], Published: (int)result[3] == 1, Batch: batch.Count)
+                : new AppendOutcome(AppendStatus.Duplicate, message, (int)result[2], Published: false, Batch: batch.Count);
+        }
+
+        return outcomes;
+    }
+
+    private sealed record AppendRequest(string User, string Room, string ClientMessageId, string Text, string? TraceParent);
 
     /// <summary>
     /// Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept),
@@ -197,6 +242,7 @@ public sealed record RoomPosition(string? LastMessageId, long LastSequence, long
 
 /// <summary>
 /// The stored (or previously stored) message, the room's cluster-wide members at that moment, and whether
-/// this append published it live (a duplicate is not published again: the first append did).
+/// this append published it live (a duplicate is not published again: the first append did), and how many messages
+/// the script call that stored it stored (group commit).
 /// </summary>
-public sealed record AppendOutcome(AppendStatus Status, ChatMessage Message, int Members, bool Published = false);
+public sealed record AppendOutcome(AppendStatus Status, ChatMessage Message, int Members, bool Published = false, int Batch = 1);

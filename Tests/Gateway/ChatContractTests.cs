@@ -59,6 +59,51 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Sends_arriving_together_are_each_stored_once_with_their_own_sequence_and_resends_among_them_are_duplicates()
+    {
+        // Sends that meet at a replica are stored by one script call (group commit): nothing in a batch may merge,
+        // skip or repeat a number, and a resend racing its original (from the same user's second connection, so the
+        // two can meet in one batch) is still recognised, whichever of the two arrives first.
+        var room = Unique("rush");
+        var senders = new List<ChatTestClient>();
+        var twins = new List<ChatTestClient>();
+        await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
+        await bob.Chat.JoinRoomAsync(room);
+        try
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                var user = Unique($"sender{i}");
+                senders.Add(await ConnectAsync(Cluster.A, user));
+                twins.Add(await ConnectAsync(Cluster.A, user));
+                await senders[i].Chat.JoinRoomAsync(room);
+                await twins[i].Chat.JoinRoomAsync(room);
+            }
+
+            var sends = senders.SelectMany((sender, i) => Enumerable.Range(0, 5).Select(n => (sender, Id: $"s{i}-{n}")))
+                .Select(send => send.sender.Chat.SendMessageAsync(room, send.Id, $"text {send.Id}")).ToList();
+            var resends = twins.Select((twin, i) => twin.Chat.SendMessageAsync(room, $"s{i}-0", $"text s{i}-0")).ToList();
+            var acks = await Task.WhenAll(sends);
+            var resent = await Task.WhenAll(resends);
+
+            Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), acks.Select(ack => ack.Sequence).Order());
+            Assert.Equal(40, acks.Select(ack => ack.MessageId).Distinct().Count());
+            Assert.All(resent, (ack, i) => Assert.Equal(acks[i * 5], ack));
+            var received = await bob.MessagesUntilAsync(room, 40, ChatTestClient.Delivery);
+            Assert.Equal(Enumerable.Range(1, 40).Select(n => (long)n), received.Select(message => message.Sequence));
+            Assert.Equal(acks.Select(ack => ack.MessageId).Order(), received.Select(message => message.Id).Order());
+            Assert.Equal(40, (await bob.Chat.GetRoomStatsAsync(room)).Messages);
+        }
+        finally
+        {
+            foreach (var client in senders.Concat(twins))
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Only_members_of_a_room_receive_its_messages()
     {
         var (kitchen, garden) = (Unique("kitchen"), Unique("garden"));
