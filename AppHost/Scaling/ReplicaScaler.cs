@@ -17,7 +17,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
     public const string ScaledInState = "Scaled in";
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DrainPatience = TimeSpan.FromSeconds(20);
-    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private static readonly HttpClient InstanceProbe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Instance> _instances = []; // by resource id
@@ -25,6 +25,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
     private readonly SemaphoreSlim _oneStartAtATime = new(1, 1);
     private long _startCount;
     private bool _ready;
+    private bool _firstStartFailed;
     private IServiceProvider _services = null!;
     private ILogger _log = null!;
 
@@ -59,7 +60,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
             await PublishReplicaSetAsync();
             var failures = results.Where(r => r is not null).ToList();
             var changed = string.Join(", ", toStart.Select(id => $"started {id}").Concat(toStop.Select(id => $"stopped {id}")));
-            var message = $"{Project.Name}: {from} → {RunningCount()} replicas in {clock.Elapsed.TotalSeconds:F1} s{(changed.Length > 0 ? $" ({changed})" : "")}.";
+            var message = $"{Project.Name}: {from} → {WantedCount()} replicas in {clock.Elapsed.TotalSeconds:F1} s{(changed.Length > 0 ? $" ({changed})" : "")}.";
             _log.LogInformation("{Message}", message);
             return failures.Count == 0 ? CommandResults.Success(message) : CommandResults.Failure($"{message} {string.Join(" ", failures)}");
         }
@@ -174,7 +175,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, "/ops/drain"));
             request.Headers.Add("X-Ops-Key", await opsAccessKey.GetValueAsync(cancellationToken));
-            using var response = await Probe.SendAsync(request, patience.Token);
+            using var response = await InstanceProbe.SendAsync(request, patience.Token);
             if (!response.IsSuccessStatusCode)
             {
                 return $"it answered the drain request with {(int)response.StatusCode}";
@@ -247,7 +248,12 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         {
             // Whatever waits for the replica set (the frontend) would otherwise wait for ever; this way it fails, saying so.
             _log.LogError("{Failure}", failure);
-            await Notifications.PublishUpdateAsync(replicaSet, s => s with { State = new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error) });
+            lock (_lock)
+            {
+                _firstStartFailed = true;
+            }
+
+            await PublishReplicaSetAsync();
             return;
         }
 
@@ -269,15 +275,20 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
 
     private Task PublishReplicaSetAsync()
     {
-        var running = RunningCount();
+        var running = WantedCount();
+        // A failed first start stays on the set until it is ready: a later scale must not relabel it "Starting".
+        var state = _ready ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+            : _firstStartFailed ? new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)
+            : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info);
         return Notifications.PublishUpdateAsync(replicaSet, s => s with
         {
-            State = _ready ? KnownResourceStates.Running : KnownResourceStates.Starting,
+            State = state,
             Properties = [new ResourcePropertySnapshot("replicas.running", running) { DisplayName = "Replicas" }, new ResourcePropertySnapshot("replicas.max", max) { DisplayName = "Maximum" }],
         });
     }
 
-    private int RunningCount()
+    // Instances asked for: those starting count, those stopping do not.
+    private int WantedCount()
     {
         lock (_lock)
         {
@@ -297,7 +308,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         {
             try
             {
-                using var response = await Probe.GetAsync(new Uri(instance, "/health"), cancellationToken);
+                using var response = await InstanceProbe.GetAsync(new Uri(instance, "/health"), cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return;

@@ -6,14 +6,16 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// <summary>
 /// This replica's connections and the rooms each is in: the authority for what a local connection may read,
 /// send to and receive (the Redis registry is the cluster's view of the same fact, for presence and limits).
-/// It also knows each user's local connections (private messages). Each connection also has a gate that serialises its membership changes with its disconnect, so a call
-/// still in flight when the connection drops can never register a connection that is gone.
+/// It also knows each user's local connections (private messages). Each connection has a gate that serialises its
+/// membership changes with its disconnect, so a call still in flight when the connection drops can never register a
+/// connection that is gone.
 /// </summary>
 public sealed class LocalConnections
 {
     private readonly ConcurrentDictionary<string, Entry> _connections = new();
+    // Guards the rooms, each connection's rooms and the users: they change together.
+    private readonly Lock _membership = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
-    // Guarded by the lock on _rooms, as the rooms are.
     private readonly Dictionary<string, List<HubConnectionContext>> _users = new(StringComparer.Ordinal);
 
     public void Add(HubConnectionContext connection)
@@ -21,7 +23,7 @@ public sealed class LocalConnections
         _connections[connection.ConnectionId] = new Entry(connection);
         if (connection.UserIdentifier is { } user)
         {
-            lock (_rooms)
+            lock (_membership)
             {
                 if (!_users.TryGetValue(user, out var connections))
                 {
@@ -41,7 +43,7 @@ public sealed class LocalConnections
             return [];
         }
 
-        lock (_rooms)
+        lock (_membership)
         {
             foreach (var room in entry.Rooms)
             {
@@ -103,7 +105,7 @@ public sealed class LocalConnections
             return false;
         }
 
-        lock (_rooms)
+        lock (_membership)
         {
             if (!entry.Rooms.Add(room))
             {
@@ -127,7 +129,7 @@ public sealed class LocalConnections
             return false;
         }
 
-        lock (_rooms)
+        lock (_membership)
         {
             if (!entry.Rooms.Remove(room))
             {
@@ -151,7 +153,7 @@ public sealed class LocalConnections
 
     public bool IsIn(string connectionId, string room)
     {
-        lock (_rooms)
+        lock (_membership)
         {
             return _connections.TryGetValue(connectionId, out var entry) && entry.Rooms.Contains(room);
         }
@@ -159,7 +161,7 @@ public sealed class LocalConnections
 
     public IReadOnlyList<string> RoomsOf(string connectionId)
     {
-        lock (_rooms)
+        lock (_membership)
         {
             return _connections.TryGetValue(connectionId, out var entry) ? [.. entry.Rooms] : [];
         }
@@ -167,7 +169,7 @@ public sealed class LocalConnections
 
     public bool HasMembers(string room)
     {
-        lock (_rooms)
+        lock (_membership)
         {
             return _rooms.ContainsKey(room);
         }
@@ -176,7 +178,7 @@ public sealed class LocalConnections
     /// <summary>The user's connections on this replica.</summary>
     public IReadOnlyList<HubConnectionContext> OfUser(string user)
     {
-        lock (_rooms)
+        lock (_membership)
         {
             return _users.TryGetValue(user, out var connections) ? [.. connections] : [];
         }
@@ -184,7 +186,7 @@ public sealed class LocalConnections
 
     public IReadOnlyList<HubConnectionContext> In(string room)
     {
-        lock (_rooms)
+        lock (_membership)
         {
             return _rooms.TryGetValue(room, out var members)
                 ? [.. members.Select(id => _connections.GetValueOrDefault(id)?.Connection).OfType<HubConnectionContext>()]
@@ -204,7 +206,7 @@ public sealed class LocalConnections
     {
         public HubConnectionContext Connection { get; } = connection;
 
-        /// <summary>Guarded by the owner's room lock.</summary>
+        /// <summary>Guarded by the owner's membership lock.</summary>
         public HashSet<string> Rooms { get; } = new(StringComparer.Ordinal);
 
         public SemaphoreSlim Gate { get; } = new(1, 1);

@@ -75,7 +75,7 @@ public sealed partial class PrivateDelivery(
             activity?.SetTag(LocalRecipients, recipients.Count);
             var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
             var serialized = new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.PrivateMessage), [outgoing]));
-            await Task.WhenAll(recipients.Select(connection => connection.WriteAsync(serialized).AsTask()));
+            await ConnectionWrites.WriteToAllAsync(recipients, serialized);
         }
         catch (Exception ex)
         {

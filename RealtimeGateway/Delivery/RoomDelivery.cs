@@ -112,34 +112,8 @@ public sealed partial class RoomDelivery(
     }
 
     /// <summary>Writes to every local member of the room (but <paramref name="except"/>); returns how many.</summary>
-    private async Task<int> WriteToMembersAsync(string room, SerializedHubMessage serialized, string? except = null)
-    {
-        var members = local.In(room);
-        var written = 0;
-        // Start every member's write before waiting for any: one slow socket must not hold up the others.
-        List<Task>? pending = null;
-        foreach (var connection in members)
-        {
-            if (connection.ConnectionId == except)
-            {
-                continue;
-            }
-
-            written++;
-            var write = connection.WriteAsync(serialized);
-            if (!write.IsCompletedSuccessfully)
-            {
-                (pending ??= []).Add(write.AsTask());
-            }
-        }
-
-        if (pending is not null)
-        {
-            await Task.WhenAll(pending);
-        }
-
-        return written;
-    }
+    private Task<int> WriteToMembersAsync(string room, SerializedHubMessage serialized, string? except = null) =>
+        ConnectionWrites.WriteToAllAsync(local.In(room), serialized, except);
 
     private void Failed(Activity? activity, string room, Exception error)
     {
