@@ -57,6 +57,13 @@ public sealed class ChatLimits
     /// <summary>How long without hearing from a client before the server drops it; at least twice the client's keep-alive.</summary>
     [Range(typeof(TimeSpan), "00:00:02", "00:30:00")]
     public TimeSpan ClientTimeoutInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a client may leave what it is sent untaken (its output full) before the server drops it: until then
+    /// its rooms' deliveries on this replica wait for it. SignalR's own send timeout is 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan SlowClientTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>

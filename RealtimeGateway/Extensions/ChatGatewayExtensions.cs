@@ -106,9 +106,13 @@ public static class ChatGatewayExtensions
                 // connection could land on different replicas, so only WebSockets are offered.
                 Transports = HttpTransportType.WebSockets,
                 CloseOnAuthenticationExpiration = true,
+                // Off: a send under a timeout takes a lock and a cancellable token each time, and the runtime's
+                // WebSocket leaves its fast path for it. UseSlowClientTimeout drops a client that stops reading instead.
+                TransportSendTimeout = Timeout.InfiniteTimeSpan,
             }, connections => connections
                 .UseHandshakeCheck()
                 .UseSilentConnectionTimeout(() => limits.Value.Limits.ClientTimeoutInterval, time)
+                .UseSlowClientTimeout(() => limits.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())
             .WithMetadata(new HubMetadata(typeof(ChatHub)))
             .RequireAuthorization()

@@ -27,13 +27,6 @@ internal static class SilentConnectionTimeout
             return next(connection);
         });
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
-
     /// <summary>Passes reads through, noting when data last arrived.</summary>
     private sealed class LastReadStamp(PipeReader inner, TimeProvider time) : PipeReader
     {

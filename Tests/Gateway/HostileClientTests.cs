@@ -282,6 +282,41 @@ public sealed class HostileClientTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_is_dropped_at_the_slow_client_timeout_and_its_room_gets_every_message()
+    {
+        // Large texts fill the stuck client's socket buffers (several MB on loopback) in a few hundred sends.
+        const int Sends = 300;
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(
+            ("Chat__Limits__SlowClientTimeout", "00:00:03"), ("Chat__Limits__MaxTextLength", "100000"), ("Chat__Limits__MaxMessageBytes", "262144"),
+            ("Chat__Limits__MessagesPerSecond", "1000"), ("Chat__Limits__MessageBurst", "1000"), ("Chat__History__MaxMessagesPerRoom", "10")), _ct);
+        var room = Unique("slow-reader");
+        await using var sender = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("sender"), _ct);
+        await using var reader = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("reader"), _ct);
+        await sender.Chat.JoinRoomAsync(room);
+        await reader.Chat.JoinRoomAsync(room);
+
+        // The stuck client joins, then never reads again: what it is sent piles up in its buffers, then in ours.
+        var stuckUser = Unique("stuck");
+        await using var stuck = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(stuckUser), _ct);
+        await stuck.InvokeAsync(ChatHubMethods.JoinRoom, [room], _ct);
+        Assert.Equal((room, stuckUser), await reader.NextUserJoinedAsync());
+
+        var text = new string('x', 90_000);
+        for (var i = 1; i <= Sends; i++)
+        {
+            await sender.Chat.SendMessageAsync(room, $"big-{i}", text);
+        }
+
+        // Deliveries to the room wait for the stuck client until it is dropped; then every message still arrives, in order.
+        var received = await reader.MessagesUntilAsync(room, Sends, TimeSpan.FromSeconds(90));
+        Assert.Equal(Enumerable.Range(1, Sends).Select(i => (long)i), received.Where(m => m.Room == room).Select(m => m.Sequence));
+        Assert.Equal((room, stuckUser), await reader.NextUserLeftAsync());
+        Assert.True(await stuck.ClosedByServerWithinAsync(TimeSpan.FromSeconds(30)), "the stuck client was never closed");
+        // Our timeout closed it, not a transport error or SignalR's own send timeout (turned off).
+        Assert.Contains("the slow-client timeout", cluster.A.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sign_ins_from_one_address_are_rate_limited_with_a_problem_that_names_the_settings()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, Settings(

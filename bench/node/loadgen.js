@@ -78,7 +78,9 @@ async function runChat(config) {
     // text = b|<step>|<sent ms>|<client>|<seq>|padding
     const parts = text.split('|', 5);
     if (step === null || parts[1] !== step.tag) return;
-    step.latency.recordValue(Math.max(1, Math.round((now - Number(parts[2])) * 1000)));
+    const micros = Math.max(1, Math.round((now - Number(parts[2])) * 1000));
+    step.latency.recordValue(micros);
+    if (step.window) { step.window.latency.recordValue(micros); step.window.delivered++; }
     const counts = step.deliveries[Number(parts[3])];
     const seq = Number(parts[4]);
     counts[seq] = (counts[seq] || 0) + 1;
@@ -104,7 +106,11 @@ async function runChat(config) {
       ackLatency: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 }),
       deliveries: clients.map(() => []),
       delivered: 0, expected: 0, sent: 0, acked: 0, failed: 0, failure: null,
+      // definition.window (seconds): the measured time is also cut into windows, each with its own deliveries and
+      // latency (by arrival), and a server sample at each edge: how the server warms up, window by window.
+      window: null, windows: [],
     };
+    const newWindow = () => ({ startedAt: performance.now(), delivered: 0, sent: 0, latency: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 }) });
     let cursor = 0;
     let measuring = false;
     let sentInPhase = 0;
@@ -118,7 +124,7 @@ async function runChat(config) {
       const sentAt = performance.now();
       const tag = measuring ? current.tag : 'w';
       const text = `b|${tag}|${sentAt.toFixed(3)}|${index}|${seq}|${padding}`;
-      if (measuring) { current.sent++; current.expected += members(index); }
+      if (measuring) { current.sent++; current.expected += members(index); if (current.window) current.window.sent++; }
       outstanding++;
       clients[index].send(roomOf(index), `${config.userPrefix}${index}-${seq}`, text).then(() => {
         outstanding--;
@@ -129,7 +135,7 @@ async function runChat(config) {
       });
     };
 
-    const pump = async (seconds) => {
+    const pump = async (seconds, onTick) => {
       sentInPhase = 0;
       phaseStart = performance.now();
       const end = phaseStart + seconds * 1000;
@@ -137,8 +143,20 @@ async function runChat(config) {
         const due = Math.floor(((performance.now() - phaseStart) / 1000) * totalRate) - sentInPhase;
         for (let i = 0; i < due; i++) sendOne();
         sentInPhase += Math.max(0, due);
+        await onTick?.();
         await sleep(2);
       }
+    };
+
+    // Closes the current window at each edge (the orchestrator samples the server there) and opens the next.
+    let nextEdge = Infinity;
+    const windowTick = async () => {
+      if (performance.now() < nextEdge) return;
+      nextEdge += definition.window * 1000;
+      const closing = current.window;
+      current.window = newWindow();
+      current.windows.push({ delivered: closing.delivered, sent: closing.sent, latencyMicros: Object.fromEntries(PERCENTILES.map((p) => [p, closing.latency.getValueAtPercentile(p)])) });
+      await mark(`window:${stepIndex}:${current.windows.length - 1}`);
     };
 
     progress(`step ${definition.name}: ${totalRate} messages/s, warm-up ${definition.warmup} s`);
@@ -147,7 +165,11 @@ async function runChat(config) {
     measuring = true;
     await mark(`start:${stepIndex}`);
     const measureStart = performance.now();
-    await pump(definition.duration);
+    if (definition.window) { current.window = newWindow(); nextEdge = measureStart + definition.window * 1000; }
+    await pump(definition.duration, definition.window ? windowTick : undefined);
+    // The last window ends with the sending, unless the last edge just closed it.
+    if (definition.window && performance.now() - current.window.startedAt >= 1000) { nextEdge = 0; await windowTick(); }
+    current.window = null;
     measuring = false;
     const sendSeconds = (performance.now() - measureStart) / 1000;
     const drainUntil = performance.now() + (config.drain || 5) * 1000;
@@ -177,6 +199,7 @@ async function runChat(config) {
       latencyMicros: Object.fromEntries(PERCENTILES.map((p) => [p, current.latency.getValueAtPercentile(p)])),
       ackLatencyMicros: Object.fromEntries(PERCENTILES.map((p) => [p, current.ackLatency.getValueAtPercentile(p)])),
       latencyCdf: CDF_POINTS.map((p) => [p, current.latency.getValueAtPercentile(p)]),
+      ...(definition.window ? { windows: current.windows } : {}),
     });
     progress(`step ${definition.name}: delivered ${current.delivered}/${current.expected}, p99 ${(current.latency.getValueAtPercentile(99) / 1000).toFixed(2)} ms`);
   }

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { lineChart, barChart, render } = require('./lib/charts');
 const { compareTable } = require('./lib/compare');
+const { warmupTables, warmupSeries } = require('./lib/warmup');
 const { passes } = require('./lib/knee');
 
 const ms = (micros) => (micros == null ? '–' : (micros / 1000).toFixed(micros < 10000 ? 2 : 1));
@@ -131,10 +132,17 @@ function charts(results, base) {
   return files;
 }
 
+function warmupChart(results, base) {
+  return render(lineChart({
+    title: 'Time to warm: CPU per delivery under W1 load from launch (median of the repeats)', xLabel: 'seconds since the gateway was launched',
+    yLabel: 'server CPU per delivery (µs)', series: warmupSeries(results), xTicks: Array.from({ length: 11 }, (_, i) => [i * 20, String(i * 20)]),
+  }), `${base}-warmup`);
+}
+
 async function writeReport(results, base) {
   const name = path.basename(base);
   // Charts of a compare run show its first repeat; the headline holds every repeat.
-  const files = charts(results.repeats ? { ...results, rows: results.rows.filter((row) => row.repeat === 1) } : results, base).map((file) => path.basename(file));
+  const files = (results.warmup ? [warmupChart(results, base)] : charts(results.repeats ? { ...results, rows: results.rows.filter((row) => row.repeat === 1) } : results, base)).map((file) => path.basename(file));
   fs.writeFileSync(`${base}.csv`, toCsv(results.rows));
   const rows = results.rows;
   const markdown = `# Benchmark: RealtimeGateway against the article's Socket.IO server — ${results.date}
@@ -154,7 +162,13 @@ tiered JIT keeps compiling for a minute or more on one core; Node 5 s). W4 (10k 
 rate every system keeps up with, so CPU per delivery and the telemetry matrix are read there; W1 is the
 issue's 2,000 clients in rooms of 10 at 1 message/s (20k deliveries/s).
 
-${results.headline ? `## Headline: medians of ${results.repeats} interleaved repeats (telemetry on for ours and the peer)
+${results.warmup ? `## Time to warm: medians of ${results.repeats} interleaved repeats (telemetry on)
+
+Each repeat starts a fresh gateway and Redis, connects W1's 2,000 clients (rooms of 10) as soon as it answers, and
+sends 1 message/s per client (20k deliveries/s) for ${results.rows.find((row) => row.workload === 'WU')?.seconds?.toFixed(0) ?? '–'} s with no warm-up before it, sampling
+CPU at every 10 s window's edge. Times count from the gateway's launch.${results.lead ? ` The lead: ${results.lead}; each repeat runs ours, then ours with the lead.` : ''}
+
+${warmupTables(results)}` : results.headline ? `## Headline: medians of ${results.repeats} interleaved repeats (telemetry on for ours and the peer)
 
 ${results.profile === 'lead'
     ? `The lead: ${results.lead}. Each repeat runs ours, then ours with the lead (A B, A B, …)`

@@ -14,6 +14,7 @@ const { sampleWorkerLag, waitForWorker } = require('./lib/worker-lag');
 const { writeReport } = require('./report');
 const { passes } = require('./lib/knee');
 const { COMPARED, compareHeadline } = require('./lib/compare');
+const { warmupHeadline } = require('./lib/warmup');
 const { managedHeapBytes } = require('./lib/heap');
 
 const REPO = path.resolve(__dirname, '../..');
@@ -26,7 +27,7 @@ const args = process.argv.slice(2);
 const profileName = args[0];
 const configuration = args.includes('--configuration') ? args[args.indexOf('--configuration') + 1] : 'Release';
 if (!profiles[profileName]) {
-  console.error('usage: node run.js quick|full|compare|lead|smoke [--configuration Release|Debug]');
+  console.error('usage: node run.js quick|full|compare|lead|warmup|smoke [--configuration Release|Debug]');
   process.exit(2);
 }
 const profile = profiles[profileName];
@@ -100,8 +101,10 @@ const gatewaySettings = {
 
 // BENCH_BASELINE=<another checkout, built in Release>: "ours" runs from there, so a change that is code, not a
 // setting, is measured against the code before it (the lead is then this checkout, plus BENCH_LEAD if any).
-const BASELINE = profileName === 'lead' && process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
-const LEAD_TEXT = [process.env.BENCH_LEAD?.trim(), profileName === 'lead' && process.env.BENCH_OFF?.trim() && `against ${process.env.BENCH_OFF.trim()}`,
+// The profiles that measure a lead against ours: `lead` (steady state) and `warmup` (time to warm).
+const LEAD_PROFILE = ['lead', 'warmup'].includes(profileName);
+const BASELINE = LEAD_PROFILE && process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
+const LEAD_TEXT = [process.env.BENCH_LEAD?.trim(), LEAD_PROFILE && process.env.BENCH_OFF?.trim() && `against ${process.env.BENCH_OFF.trim()}`,
   BASELINE && `this checkout against ${path.basename(BASELINE)}`].filter(Boolean).join('; ');
 const settingsFrom = (variable) => Object.fromEntries((process.env[variable] ?? '').split(';').filter((pair) => pair.trim()).map((pair) => {
   const equals = pair.indexOf('=');
@@ -110,7 +113,7 @@ const settingsFrom = (variable) => Object.fromEntries((process.env[variable] ?? 
 }));
 const LEAD_SETTINGS = settingsFrom('BENCH_LEAD');
 // BENCH_OFF: settings for ours in the lead profile, when the lead is on by default and turning it off is a setting.
-const OFF_SETTINGS = profileName === 'lead' ? settingsFrom('BENCH_OFF') : {};
+const OFF_SETTINGS = LEAD_PROFILE ? settingsFrom('BENCH_OFF') : {};
 // BENCH_WORKLOADS=W0,W4: the lead profile's workloads, when a lead can only move some figures (the warm-up comes first).
 const LEAD_WORKLOADS = profileName === 'lead' && process.env.BENCH_WORKLOADS
   ? ['warm', ...process.env.BENCH_WORKLOADS.split(',').map((w) => w.trim()).filter((w) => w && w !== 'warm')] : null;
@@ -145,6 +148,8 @@ async function startSystem({ peers = 0, gateways = 0, plain = false, worker = fa
   const system = { servers: [], redis: null, helpers: [] };
   try {
     if (wantsRedis || gateways > 0) system.redis = await startRedis();
+    // Time to warm is counted from here: the servers' launch.
+    system.launchedAt = process.hrtime.bigint();
     for (let i = 0; i < peers; i++) system.servers.push(await startPeer(`peer-${i + 1}`, { telemetry, redis: wantsRedis ? system.redis : null, sink }));
     // One at a time: on one core, parallel .NET start-ups only slow each other down.
     for (let i = 0; i < gateways; i++) {
@@ -216,7 +221,7 @@ function chatConfig(systemKey, system, { clients, roomSize, steps, kind = 'raw' 
   };
 }
 
-function stepFigures(step, marks, index) {
+function stepFigures(step, marks, index, launchedAt) {
   const start = marks[`start:${index}`];
   const end = marks[`end:${index}`];
   const serverCpu = end.serverCpu - start.serverCpu;
@@ -235,14 +240,33 @@ function stepFigures(step, marks, index) {
     serverRssMiB: end.serverRss / 2 ** 20,
     spansPerMessage: step.sent ? (end.spans - start.spans) / step.sent : 0,
     exportBytesPerMessage: step.sent ? (end.exportBytes - start.exportBytes) / step.sent : 0,
+    ...(step.windows ? { windows: windowFigures(step, marks, index, launchedAt) } : {}),
   };
+}
+
+/** A windowed step's windows: each one's CPU per delivery and latency, and when it ended, counted from the server's launch. */
+function windowFigures(step, marks, index, launchedAt) {
+  return step.windows.map((window, k) => {
+    const start = k === 0 ? marks[`start:${index}`] : marks[`window:${index}:${k - 1}`];
+    const end = marks[`window:${index}:${k}`];
+    const serverCpu = end.serverCpu - start.serverCpu;
+    const seconds = Number(end.at - start.at) / 1e9;
+    return {
+      endsAtSeconds: launchedAt ? Number(end.at - launchedAt) / 1e9 : null,
+      seconds, sent: window.sent, delivered: window.delivered, deliveriesPerSecond: window.delivered / seconds,
+      serverCoreUse: serverCpu / seconds,
+      cpuMicrosPerDelivery: window.delivered ? (serverCpu / window.delivered) * 1e6 : null,
+      cpuMicrosPerDeliveryWithRedis: window.delivered ? ((serverCpu + end.redisCpu - start.redisCpu) / window.delivered) * 1e6 : null,
+      latencyMicros: window.latencyMicros,
+    };
+  });
 }
 
 
 async function runChatWorkload(workload, systemKey, system, sink, options) {
   const steps = options.steps;
   const result = await drive(system, sink, chatConfig(systemKey, system, { ...options, steps }), options.onMark);
-  return result.steps.map((step, index) => ({ workload, system: systemKey, ...stepFigures(step, result.marks, index) }));
+  return result.steps.map((step, index) => ({ workload, system: systemKey, ...stepFigures(step, result.marks, index, system.launchedAt) }));
 }
 
 async function runW2(systemKey, system, sink, w2) {
@@ -314,9 +338,9 @@ async function runW6(system, sink, w6, redis) {
  */
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
-  if (name === 'compare' || name === 'lead') {
+  if (name === 'compare' || name === 'lead' || name === 'warmup') {
     // Interleaved (A B C D, A B C D, …): a slow minute of the machine lands on every system, not on one.
-    const systems = name === 'lead' ? ['ours-on', 'ours-lead'] : [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])];
+    const systems = name === 'compare' ? [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])] : ['ours-on', ...(LEAD_TEXT ? ['ours-lead'] : [])];
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
       for (const system of systems) runs.push([system, LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
@@ -366,6 +390,13 @@ async function measureSystem(systemKey, workloads, sink, repeat) {
           steps: [{ name: 'warm-up', ratePerClient: w1.ratePerClient / 2, warmup: profile.warmupSeconds[definition.runtime], duration: 1 }],
         });
       }
+      if (workload === 'WU') {
+        // Time to warm: W1's load from the first second after start-up, in windows (no warm-up before it).
+        const wu = profile.wu;
+        rows.push(...await runChatWorkload('WU', systemKey, system, sink, {
+          clients: wu.clients, roomSize: wu.roomSize, steps: [{ name: 'from start', ratePerClient: wu.ratePerClient, warmup: 0, duration: wu.seconds, window: wu.window }],
+        }));
+      }
       if (workload === 'W1') rows.push(...await runChatWorkload('W1', systemKey, system, sink, { clients: w1.clients, roomSize: w1.roomSize, steps: fixedRate(w1) }));
       if (workload === 'W4') rows.push(...await runChatWorkload('W4', systemKey, system, sink, { clients: profile.w4.clients, roomSize: profile.w4.roomSize, steps: fixedRate(profile.w4) }));
       if (workload === 'W1-official') rows.push(...await runChatWorkload('W1-official', systemKey, system, sink, { kind: 'official', clients: w1.clients, roomSize: w1.roomSize, steps: fixedRate(w1) }));
@@ -403,10 +434,11 @@ async function main() {
     await sink.close();
   }
   results.minutes = (Date.now() - started) / 60000;
+  if (profileName === 'warmup') Object.assign(results, warmupHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
   if (profileName === 'compare' || profileName === 'lead') Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
   fs.mkdirSync(outputDirectory, { recursive: true });
   // A lead's run is named after it, so the runs of one day do not overwrite each other.
-  const leadName = profileName === 'lead' ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
+  const leadName = LEAD_PROFILE && LEAD_TEXT ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
   const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${leadName}`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   if (profileName === 'smoke') return smokeVerdict(results);

@@ -24,6 +24,10 @@ const compare = { ...full, repeats: 3 };
 // delivery at W4, W1's tail and idle memory in about 25 minutes. The knee needs `compare`.
 const lead = { ...full, repeats: 3, workloads: ['warm', 'W4', 'W1', 'W0'] };
 
+// Time to warm: W1's load on a gateway from its first seconds, in 10 s windows, ours (and a lead) interleaved three
+// times, in about 15 minutes. WU measures what the 75 s warm-up above hides.
+const warmup = { ...full, repeats: 3, workloads: ['WU'], wu: { clients: 2000, roomSize: 10, ratePerClient: 1, seconds: 120, window: 10 } };
+
 const quick = {
   warmupSeconds: { dotnet: 10, node: 3 },
   w1: { clients: 500, roomSize: 10, ratePerClient: 1, seconds: 6 },
@@ -39,4 +43,4 @@ const smoke = {
   w1: { clients: 12, roomSize: 4, ratePerClient: 2, seconds: 2 },
 };
 
-module.exports = { full, compare, lead, quick, smoke };
+module.exports = { full, compare, lead, warmup, quick, smoke };

@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// Closes a connection whose client has stopped taking what it is sent: its output has been full (a write waiting
+/// for room) for the slow-client timeout. Deliveries to a room wait for every member's write, so one client that
+/// stops reading would otherwise hold its room's messages back for everyone on this replica.
+/// </summary>
+/// <remarks>
+/// This takes the place of SignalR's transport send timeout, which is turned off (see where the hub is mapped):
+/// with it on, every WebSocket send takes a lock and a cancellable token, and the runtime's WebSocket then leaves
+/// its fast path. Here a write costs nothing extra unless it has to wait.
+/// </remarks>
+internal static partial class SlowClientTimeout
+{
+    public static IConnectionBuilder UseSlowClientTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time, ILogger logger) =>
+        connections.Use(next => connection =>
+        {
+            var output = new StalledWriteStamp(connection.Transport.Output, time);
+            connection.Transport = new DuplexPipe(connection.Transport.Input, output);
+            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(_ =>
+            {
+                if (output.StalledSince is { } since && time.GetElapsedTime(since) >= timeout()
+                    && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+                {
+                    connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.SlowClient;
+                    LogDropped(logger, connection.ConnectionId, timeout().TotalSeconds);
+                    connection.Abort(new ConnectionAbortedException("The client took nothing it was sent within the slow-client timeout."));
+                }
+            }, connection);
+            return next(connection);
+        });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed connection {ConnectionId}: its client took nothing it was sent for {Seconds} s (the slow-client timeout, Chat:Limits:SlowClientTimeout)")]
+    private static partial void LogDropped(ILogger logger, string connectionId, double seconds);
+
+    /// <summary>Passes writes through, noting since when one has been waiting for the client to take data.</summary>
+    private sealed class StalledWriteStamp(PipeWriter inner, TimeProvider time) : PipeWriter
+    {
+        private long _stalledSince; // a timestamp; 0 while no write waits
+
+        public long? StalledSince => Interlocked.Read(ref _stalledSince) is var since and not 0 ? since : null;
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+            Watch(inner.FlushAsync(cancellationToken));
+
+        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+            Watch(inner.WriteAsync(source, cancellationToken));
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        // Writes are serialised by SignalR (one at a time per connection), so one stamp is enough.
+        private ValueTask<FlushResult> Watch(ValueTask<FlushResult> flush) => flush.IsCompleted ? flush : WaitAsync(flush);
+
+        private async ValueTask<FlushResult> WaitAsync(ValueTask<FlushResult> flush)
+        {
+            Interlocked.Exchange(ref _stalledSince, Math.Max(1, time.GetTimestamp()));
+            try
+            {
+                return await flush;
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _stalledSince, 0);
+            }
+        }
+    }
+}
