@@ -8,6 +8,8 @@
 #                      ours as it is against ours with those gateway settings, interleaved three times: W4, W1 and
 #                      W0 (about 25 minutes); BENCH_OFF (settings for ours), BENCH_BASELINE (a checkout for ours)
 #                      and BENCH_WORKLOADS are in bench/README.md; with compare, the lead runs as a fifth system
+#   ./bench.sh warmup  time to warm: a fresh gateway under W1's load from its first seconds, CPU and p99 in 10 s
+#                      windows, three repeats (about 7 minutes; with BENCH_LEAD etc. against ours, about 13)
 #   ./bench.sh smoke   a handful of clients on both servers; fails if any message is lost
 # Writes bench/results/<date>-<machine>[-profile].{md,csv,json,png}. Needs two cores: servers run on core 0,
 # the load generator on core 1.
@@ -16,7 +18,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 profile="${1:-quick}"
-case "$profile" in quick|full|compare|lead|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare, lead or smoke." ;; esac
+case "$profile" in quick|full|compare|lead|warmup|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare, lead, warmup or smoke." ;; esac
 [ "$(nproc)" -ge 2 ] || fail "the benchmark pins servers and load generator to separate cores and needs 2; this machine has $(nproc)."
 
 require_dotnet

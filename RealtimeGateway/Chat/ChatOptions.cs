@@ -60,7 +60,7 @@ public sealed class ChatLimits
 
     /// <summary>
     /// How long a client may leave what it is sent untaken (its output full) before the server drops it: until then
-    /// its rooms' deliveries on this replica wait for it. SignalR's own send timeout is 10 s.
+    /// its rooms' deliveries on this replica wait for it. SignalR's own send timeout, a backstop, is set to twice this.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan SlowClientTimeout { get; set; } = TimeSpan.FromSeconds(10);

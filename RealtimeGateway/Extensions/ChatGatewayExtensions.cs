@@ -106,9 +106,11 @@ public static class ChatGatewayExtensions
                 // connection could land on different replicas, so only WebSockets are offered.
                 Transports = HttpTransportType.WebSockets,
                 CloseOnAuthenticationExpiration = true,
-                // Off: a send under a timeout takes a lock and a cancellable token each time, and the runtime's
-                // WebSocket leaves its fast path for it. UseSlowClientTimeout drops a client that stops reading instead.
-                TransportSendTimeout = Timeout.InfiniteTimeSpan,
+                // SignalR's own send timeout, behind ours (UseSlowClientTimeout, which names the reason and logs it):
+                // it only catches a client stuck with less than a buffer's worth pending, which holds nobody back.
+                // Turning it off (the runtime's WebSocket then sends on its fast path) measured no less CPU and a
+                // longer W1 tail (bench/findings.md).
+                TransportSendTimeout = limits.Value.Limits.SlowClientTimeout * 2,
             }, connections => connections
                 .UseHandshakeCheck()
                 .UseSilentConnectionTimeout(() => limits.Value.Limits.ClientTimeoutInterval, time)

@@ -10,9 +10,8 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// stops reading would otherwise hold its room's messages back for everyone on this replica.
 /// </summary>
 /// <remarks>
-/// This takes the place of SignalR's transport send timeout, which is turned off (see where the hub is mapped):
-/// with it on, every WebSocket send takes a lock and a cancellable token, and the runtime's WebSocket then leaves
-/// its fast path. Here a write costs nothing extra unless it has to wait.
+/// SignalR's transport send timeout would close such a client too, but as if it had left (no reason, no log line);
+/// it stays on, set longer, as a backstop. A write costs nothing extra here unless it has to wait.
 /// </remarks>
 internal static partial class SlowClientTimeout
 {

@@ -86,6 +86,50 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
         await BrowserSession.ScreenshotDashboardAsync(alice.Context, login, "/traces", "dashboard-traces");
     }
 
+    [Fact]
+    public async Task A_private_message_links_to_its_trace_which_holds_the_click_the_send_the_recipients_replica_and_page()
+    {
+        var (login, api) = await browser.Run.DashboardAsync(_ct);
+        using var _ = api;
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var bob = await browser.SignInAwayFromAsync(Unique("bob"), (await alice.TextContentAsync("[data-testid=replica]"))!);
+        var bobName = (await bob.TextContentAsync("[data-testid=user]"))!; // the sign-in may have taken a few names to land there
+        var text = $"just for you {Guid.NewGuid():N}";
+
+        await alice.FillAsync("[data-testid=private-to]", bobName);
+        await alice.FillAsync("[data-testid=private-text]", text);
+        await alice.ClickAsync("button:has-text('Send privately')");
+
+        // Sent (the gateway acknowledged it), then received on the other replica.
+        await Expect(alice.Locator("[data-testid=private-message]", new() { HasText = $"to {bobName}" })).ToBeVisibleAsync();
+        var message = bob.Locator("[data-testid=private-message]", new() { HasText = text });
+        await Expect(message).ToBeVisibleAsync();
+        var traceId = (await message.Locator("[data-testid=trace-link]").GetAttributeAsync("href"))!.Split('/')[^1];
+        IReadOnlyList<DashboardSpan> spans = [];
+        try
+        {
+            await Eventually.HoldsAsync(async () =>
+            {
+                spans = await DashboardTelemetry.TraceAsync(api, traceId, _ct);
+                return spans.Any(s => s.Service == "webfrontend" && s.Name.StartsWith("Event ") && s.ParentSpanId is null)
+                    && spans.Any(s => s.Service == "realtime-gateway" && s.Name.EndsWith("ChatHub/SendPrivateMessage"))
+                    && spans.Any(s => s.Service == "realtime-gateway" && s.Name == "send user/{name}")
+                    && spans.Any(s => s.Service == "realtime-gateway" && s.Name == "process user/{name}")
+                    && spans.Any(s => s.Service == "webfrontend" && s.Name == "receive user/{name}");
+            }, Patience, "the private message's trace");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Trace {traceId} holds only: {DashboardTelemetry.Describe(spans)}");
+        }
+
+        // Only the replica holding Bob's connection wrote it (every replica hears the publish), and the text is in no span.
+        Assert.Single(spans, s => s.Name == "process user/{name}");
+        Assert.DoesNotContain(spans, s => s.Attributes.Values.Any(v => v?.Contains(text, StringComparison.Ordinal) == true));
+        Assert.Single(spans, s => s.ParentSpanId is null);
+        await BrowserSession.ScreenshotDashboardAsync(bob.Context, login, $"/traces/detail/{traceId}", "dashboard-private-message-trace");
+    }
+
     private async Task<Dictionary<string, string>> TraceIdsAsync(HttpClient api)
     {
         var spans = await DashboardTelemetry.SpansAsync(api, "/api/telemetry/spans?limit=10000", _ct);
