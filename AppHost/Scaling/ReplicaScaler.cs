@@ -275,11 +275,19 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
 
     private Task PublishReplicaSetAsync()
     {
-        var running = WantedCount();
-        // A failed first start stays on the set until it is ready: a later scale must not relabel it "Starting".
-        var state = _ready ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
-            : _firstStartFailed ? new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)
-            : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info);
+        int running;
+        ResourceStateSnapshot state;
+        lock (_lock)
+        {
+            running = _instances.Count(i => i.Value.Wanted);
+            // After a failed first start, a scale that brings a replica up makes the set ready; until then it stays
+            // failed (not "Starting", which would have the frontend wait for ever).
+            _ready |= _firstStartFailed && _instances.Any(i => i.Value.Wanted && i.Value.State == KnownResourceStates.Running);
+            state = _ready ? new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success)
+                : _firstStartFailed ? new ResourceStateSnapshot(KnownResourceStates.FailedToStart, KnownResourceStateStyles.Error)
+                : new ResourceStateSnapshot(KnownResourceStates.Starting, KnownResourceStateStyles.Info);
+        }
+
         return Notifications.PublishUpdateAsync(replicaSet, s => s with
         {
             State = state,

@@ -75,7 +75,17 @@ public sealed partial class PrivateDelivery(
             activity?.SetTag(LocalRecipients, recipients.Count);
             var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
             var serialized = new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.PrivateMessage), [outgoing]));
-            await ConnectionWrites.WriteToAllAsync(recipients, serialized);
+            var writes = ConnectionWrites.WriteToAllAsync(recipients, serialized);
+            if (!writes.IsCompleted)
+            {
+                // Every user's private messages come through this one subscription, one at a time: a recipient whose
+                // client stops reading must not hold up everyone else's (a room, by contrast, waits for its members).
+                // Writes to one connection still go out in order.
+                _ = ReportFailureAsync(writes);
+                return;
+            }
+
+            await writes;
         }
         catch (Exception ex)
         {
@@ -87,6 +97,19 @@ public sealed partial class PrivateDelivery(
         finally
         {
             activity?.Dispose();
+        }
+    }
+
+    private async Task ReportFailureAsync(Task writes)
+    {
+        try
+        {
+            await writes;
+        }
+        catch (Exception ex)
+        {
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Deliver, ex);
+            LogDeliveryFailed(ex.GetType().Name);
         }
     }
 

@@ -109,7 +109,7 @@ public static class ChatGatewayExtensions
                 // SignalR's own send timeout, behind ours (UseSlowClientTimeout, which names the reason and logs it):
                 // it only catches a client stuck with less than a buffer's worth pending, which holds nobody back.
                 // Turning it off (the runtime's WebSocket then sends on its fast path) measured no less CPU and a
-                // longer W1 tail (bench/findings.md).
+                // longer W1 tail (bench/findings.md). Read once: options do not reload.
                 TransportSendTimeout = limits.Value.Limits.SlowClientTimeout * 2,
             }, connections => connections
                 .UseHandshakeCheck()

@@ -27,13 +27,13 @@ internal static partial class SlowClientTimeout
                 {
                     connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.SlowClient;
                     LogDropped(logger, connection.ConnectionId, timeout().TotalSeconds);
-                    connection.Abort(new ConnectionAbortedException("The client took nothing it was sent within the slow-client timeout."));
+                    connection.Abort(new ConnectionAbortedException("The client did not take what it was sent within the slow-client timeout."));
                 }
             }, connection);
             return next(connection);
         });
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed connection {ConnectionId}: its client took nothing it was sent for {Seconds} s (the slow-client timeout, Chat:Limits:SlowClientTimeout)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed connection {ConnectionId}: its output stayed full for {Seconds} s, its client not taking what it was sent (the slow-client timeout, Chat:Limits:SlowClientTimeout)")]
     private static partial void LogDropped(ILogger logger, string connectionId, double seconds);
 
     /// <summary>Passes writes through, noting since when one has been waiting for the client to take data.</summary>

@@ -199,7 +199,7 @@ async function runChat(config) {
       latencyMicros: Object.fromEntries(PERCENTILES.map((p) => [p, current.latency.getValueAtPercentile(p)])),
       ackLatencyMicros: Object.fromEntries(PERCENTILES.map((p) => [p, current.ackLatency.getValueAtPercentile(p)])),
       latencyCdf: CDF_POINTS.map((p) => [p, current.latency.getValueAtPercentile(p)]),
-      ...(definition.window ? { windows: current.windows } : {}),
+      ...(definition.window ? { windowSeconds: definition.window, windows: current.windows } : {}),
     });
     progress(`step ${definition.name}: delivered ${current.delivered}/${current.expected}, p99 ${(current.latency.getValueAtPercentile(99) / 1000).toFixed(2)} ms`);
   }

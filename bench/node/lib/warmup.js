@@ -9,13 +9,16 @@ const NAMES = { 'ours-on': 'ours', 'ours-lead': 'ours with the lead' };
 const WARM_WITHIN = 1.2;
 const WARM_P99_MICROS = 50_000;
 
-/** One repeat's figures: steady CPU (median of the last three windows), when it got there, the first window's cost. */
-function ofRun(windows) {
+/**
+ * One repeat's figures: its steady CPU (median of its last three windows), its first window's cost and tail, and
+ * when it got within WARM_WITHIN of `reference` (the lowest steady cost in the run: a run that never warms would
+ * otherwise look warm against its own cold figure); null when it never did.
+ */
+function ofRun(windows, reference) {
   const cpu = windows.map((w) => w.cpuMicrosPerDelivery);
-  const steady = median(cpu.slice(-3));
-  const warm = windows.find((w) => w.cpuMicrosPerDelivery != null && w.cpuMicrosPerDelivery <= WARM_WITHIN * steady && w.latencyMicros[99] <= WARM_P99_MICROS);
+  const warm = windows.find((w) => w.cpuMicrosPerDelivery != null && w.cpuMicrosPerDelivery <= WARM_WITHIN * reference && w.latencyMicros[99] <= WARM_P99_MICROS);
   return {
-    steadyCpu: steady,
+    steadyCpu: steadyOf(windows),
     warmAtSeconds: warm?.endsAtSeconds ?? null,
     firstWindowCpu: cpu[0],
     firstWindowP99Ms: windows[0] ? windows[0].latencyMicros[99] / 1000 : null,
@@ -23,19 +26,25 @@ function ofRun(windows) {
   };
 }
 
-const spreadOf = (values) => {
-  const measured = values.filter((v) => v != null);
-  return { median: median(values), min: measured.length ? Math.min(...measured) : null, max: measured.length ? Math.max(...measured) : null, values };
+const steadyOf = (windows) => median(windows.slice(-3).map((w) => w.cpuMicrosPerDelivery));
+
+// warmAtSeconds is null for a repeat that never warmed: it ranks last (Infinity, shown as "never").
+const spreadOf = (values, nullIsNever = false) => {
+  const ranked = nullIsNever ? values.map((v) => v ?? Infinity) : values.filter((v) => v != null);
+  return { median: median(ranked), min: ranked.length ? Math.min(...ranked) : null, max: ranked.length ? Math.max(...ranked) : null, values };
 };
 
 /** { warmup: { system: { figures: { name: spread }, windows: [{ endsAt, cpu, p99Ms, deliveriesPerSecond } as spreads] } } } */
 function warmupHeadline(rows) {
   const warmup = {};
+  const runsOf = (system) => rows.filter((row) => row.system === system && row.workload === 'WU' && row.windows?.length);
+  const steadies = Object.keys(NAMES).map((system) => median(runsOf(system).map((row) => steadyOf(row.windows)))).filter((v) => v != null);
+  const reference = Math.min(...steadies);
   for (const system of Object.keys(NAMES)) {
-    const runs = rows.filter((row) => row.system === system && row.workload === 'WU' && row.windows?.length);
+    const runs = runsOf(system);
     if (!runs.length) continue;
-    const perRun = runs.map((row) => ofRun(row.windows));
-    const figures = Object.fromEntries(Object.keys(perRun[0]).map((name) => [name, spreadOf(perRun.map((run) => run[name]))]));
+    const perRun = runs.map((row) => ofRun(row.windows, reference));
+    const figures = Object.fromEntries(Object.keys(perRun[0]).map((name) => [name, spreadOf(perRun.map((run) => run[name]), name === 'warmAtSeconds')]));
     const count = Math.min(...runs.map((row) => row.windows.length));
     const windows = Array.from({ length: count }, (_, k) => ({
       endsAt: spreadOf(runs.map((row) => row.windows[k].endsAtSeconds)),
@@ -45,35 +54,37 @@ function warmupHeadline(rows) {
     }));
     warmup[system] = { figures, windows };
   }
-  return { warmup, repeats: Math.max(0, ...rows.map((row) => row.repeat ?? 0)) };
+  const wu = rows.find((row) => row.workload === 'WU');
+  return { warmup, warmReference: reference, windowSeconds: wu?.windowSeconds ?? 10, repeats: Math.max(0, ...rows.map((row) => row.repeat ?? 0)) };
 }
 
-const format = (value) => (value == null ? '–' : value.toFixed(value < 10 ? 2 : value < 1000 ? 1 : 0));
+const format = (value) => (value == null ? '–' : value === Infinity ? 'never' : value.toFixed(value < 10 ? 2 : value < 1000 ? 1 : 0));
 const cell = (spread) => (spread.median == null ? '–' : `${format(spread.median)} (${format(spread.min)}–${format(spread.max)})`);
 
-const FIGURE_LABELS = {
-  warmAtSeconds: `Warm at, s after launch (first window ≤ ${WARM_WITHIN}× steady CPU and p99 ≤ 50 ms)`,
-  firstWindowCpu: 'CPU per delivery in the first 10 s of load (µs)',
+const figureLabels = (reference, window) => ({
+  warmAtSeconds: `Warm at, s after launch (first window ≤ ${WARM_WITHIN}× the run's lowest steady CPU, ${format(reference)} µs, and p99 ≤ 50 ms)`,
+  firstWindowCpu: `CPU per delivery in the first ${window} s of load (µs)`,
   steadyCpu: 'Steady CPU per delivery, last three windows (µs)',
   firstWindowP99Ms: 'Delivery p99 in the first window (ms)',
   worstP99Ms: 'Worst window p99 (ms)',
-};
+});
 const LOWER_IS_BETTER = true; // every figure above
 
 /** The Markdown: the figures per system (median (min–max)), then every window. */
-function warmupTables({ warmup, repeats }) {
+function warmupTables({ warmup, warmReference, windowSeconds = 10, repeats }) {
   const systems = Object.keys(warmup);
   const lead = systems.includes('ours-lead') && systems.includes('ours-on');
   const versus = (name) => {
     const ours = warmup['ours-on'].figures[name].median;
     const withLead = warmup['ours-lead'].figures[name].median;
     if (ours == null || withLead == null || ours === 0) return '–';
+    if (ours === Infinity || withLead === Infinity) return ours === withLead ? '–' : withLead < ours ? 'better' : 'worse';
     return `${(withLead / ours).toFixed(2)}× ${(LOWER_IS_BETTER ? withLead < ours : withLead > ours) ? '(better)' : '(worse)'}`;
   };
   const figures = [
     `| Figure (median of ${repeats}, min–max) | ${systems.map((s) => NAMES[s]).join(' | ')} |${lead ? ' lead ÷ ours |' : ''}`,
     `|---|${systems.map(() => '---:').join('|')}|${lead ? '---:|' : ''}`,
-    ...Object.entries(FIGURE_LABELS).map(([name, label]) => `| ${label} | ${systems.map((s) => cell(warmup[s].figures[name])).join(' | ')} |${lead ? ` ${versus(name)} |` : ''}`),
+    ...Object.entries(figureLabels(warmReference, windowSeconds)).map(([name, label]) => `| ${label} | ${systems.map((s) => cell(warmup[s].figures[name])).join(' | ')} |${lead ? ` ${versus(name)} |` : ''}`),
   ];
   const count = Math.min(...systems.map((s) => warmup[s].windows.length));
   const windows = [
