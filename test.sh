@@ -64,5 +64,11 @@ else
   passed=$((passed + 1))   # the leak check counts as one check
 fi
 
+# The runner names failed tests at the top of a long output; name them again here, next to the verdict.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/Failed: \1/p'
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,7 @@ internal sealed partial class ReplicaHeartbeat(
     IConnectionMultiplexer redis,
     IOptions<ChatOptions> options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<ReplicaHeartbeat> logger)
     : BackgroundService
 {
@@ -32,9 +33,12 @@ internal sealed partial class ReplicaHeartbeat(
         // other replicas' beats did: the connection events say so even then.
         redis.ConnectionFailed += HoldOffSweeping;
         redis.ConnectionRestored += HoldOffSweeping;
+        // A stopping replica beats no more from the moment its stop begins, not once the drain is over: with Redis out
+        // of reach a beat waits for its timeouts, and the cleanup at stop would wait for that beat.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
-            await BeatUntilStoppedAsync(stoppingToken);
+            await BeatUntilStoppedAsync(stopping.Token);
         }
         finally
         {
@@ -133,7 +137,8 @@ internal sealed partial class ReplicaHeartbeat(
         try
         {
             // Connections still open are closing with the process; their own disconnects then find nothing left.
-            await RemoveReplicaAsync(registry.ReplicaKey);
+            // With Redis out of reach this waits for its timeouts; the host's shutdown timeout bounds it.
+            await RemoveReplicaAsync(registry.ReplicaKey).WaitAsync(cancellationToken);
         }
         catch (Exception ex)
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
@@ -8,7 +9,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// never an exception's internals. (Detailed errors are on so that SignalR's own protocol errors, such as a
 /// wrong argument count or an oversized frame, say what was wrong; everything our code throws passes here.)
 /// </summary>
-internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : IHubFilter
+internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger<HubErrorFilter> logger) : IHubFilter
 {
     public const string StorageUnavailable =
         "Chat storage (Redis) is unreachable right now; try again in a moment. Resending with the same clientMessageId never stores a message twice.";
@@ -34,6 +35,29 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
         catch (Exception ex) when (ex is not HubException)
         {
             throw Translate(ex, "connect");
+        }
+    }
+
+    // Nobody waits for a disconnect: a failure is logged and counted here, once, and not passed on (SignalR would log
+    // it again with its internals). The registry entry it could not remove goes at this replica's next orphan check,
+    // or, if the replica is stopping, at the other replicas' sweep.
+    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        try
+        {
+            await next(context, exception);
+        }
+        catch (Exception ex)
+        {
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Disconnect, ex);
+            if (IsStorageUnavailable(ex))
+            {
+                LogDisconnectStorageFailure(ex.GetType().Name);
+            }
+            else
+            {
+                LogUnexpected(ex, "disconnect", Guid.NewGuid().ToString("N")[..12]);
+            }
         }
     }
 
@@ -63,6 +87,9 @@ internal sealed partial class HubErrorFilter(ILogger<HubErrorFilter> logger) : I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub {Operation} failed: Redis unavailable ({Error})")]
     private partial void LogStorageFailure(string operation, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removing a closed connection from the registry failed: Redis unavailable ({Error}); the orphan check removes it later")]
+    private partial void LogDisconnectStorageFailure(string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Hub {Operation} failed unexpectedly (error id {ErrorId})")]
     private partial void LogUnexpected(Exception exception, string operation, string errorId);

@@ -77,6 +77,7 @@ public sealed class GatewayTelemetry
     public static class Operations
     {
         public const string Deliver = "deliver";
+        public const string Disconnect = "disconnect";
         public const string Replay = "replay";
         public const string RegistryCleanup = "registry_cleanup";
         public const string Unsubscribe = "unsubscribe";

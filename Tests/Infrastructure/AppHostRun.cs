@@ -37,7 +37,10 @@ public sealed class AppHostRun : IAsyncDisposable
         // Every resource's console would otherwise stream into the test output; warnings and errors still show.
         builder.Services.AddLogging(logging => logging
             .AddFilter("AppHost.Resources", LogLevel.Warning)
-            .AddFilter("Aspire.Hosting", LogLevel.Warning));
+            .AddFilter("Aspire.Hosting", LogLevel.Warning)
+            // Each failed probe of a resource still starting or already stopping, with its stack trace (hundreds per
+            // run); a resource that never gets healthy is named by WaitUntilHealthyAsync instead.
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
 
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {

@@ -152,7 +152,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         lock (_log)
         {
-            _log.WriteLine(line);
+            // The services log without times; the file gets them, to read a slow stop or a race afterwards.
+            _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
         }
 
         _output.Enqueue(line);
