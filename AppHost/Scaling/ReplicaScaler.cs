@@ -216,7 +216,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
             if (!_instances.TryGetValue(id, out var instance))
             {
                 instance = _instances[id] = new Instance { AnnouncedAs = _instances.Count };
-                if (_instances.Count(i => i.Value.Wanted) < initial)
+                if (WantedUnderLock() < initial)
                 {
                     instance.Wanted = true;
                     instance.StartedAs = ++_startCount;
@@ -279,7 +279,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         ResourceStateSnapshot state;
         lock (_lock)
         {
-            running = _instances.Count(i => i.Value.Wanted);
+            running = WantedUnderLock();
             // After a failed first start, a scale that brings a replica up makes the set ready; until then it stays
             // failed (not "Starting", which would have the frontend wait for ever).
             _ready |= _firstStartFailed && _instances.Any(i => i.Value.Wanted && i.Value.State == KnownResourceStates.Running);
@@ -300,9 +300,12 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
     {
         lock (_lock)
         {
-            return _instances.Count(i => i.Value.Wanted);
+            return WantedUnderLock();
         }
     }
+
+    /// <summary>The instances meant to run; the caller holds <c>_lock</c>.</summary>
+    private int WantedUnderLock() => _instances.Count(i => i.Value.Wanted);
 
     // Its own port, not the proxy's: the proxy would answer from any running instance.
     private static async Task AnswersAsync(CustomResourceSnapshot snapshot, CancellationToken cancellationToken)
