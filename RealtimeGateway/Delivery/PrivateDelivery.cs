@@ -80,8 +80,9 @@ public sealed partial class PrivateDelivery(
             {
                 // Every user's private messages come through this one subscription, one at a time: a recipient whose
                 // client stops reading must not hold up everyone else's (a room, by contrast, waits for its members).
-                // Writes to one connection still go out in order.
-                _ = ReportFailureAsync(writes);
+                // Writes to one connection still go out in order. The span ends when they do.
+                _ = FinishWhenWrittenAsync(writes, activity);
+                activity = null;
                 return;
             }
 
@@ -89,10 +90,7 @@ public sealed partial class PrivateDelivery(
         }
         catch (Exception ex)
         {
-            activity?.SetStatus(ActivityStatusCode.Error);
-            activity?.SetTag(ErrorType, ex.GetType().Name);
-            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Deliver, ex);
-            LogDeliveryFailed(ex.GetType().Name);
+            ReportFailure(activity, ex);
         }
         finally
         {
@@ -100,7 +98,7 @@ public sealed partial class PrivateDelivery(
         }
     }
 
-    private async Task ReportFailureAsync(Task writes)
+    private async Task FinishWhenWrittenAsync(Task writes, Activity? activity)
     {
         try
         {
@@ -108,9 +106,20 @@ public sealed partial class PrivateDelivery(
         }
         catch (Exception ex)
         {
-            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Deliver, ex);
-            LogDeliveryFailed(ex.GetType().Name);
+            ReportFailure(activity, ex);
         }
+        finally
+        {
+            activity?.Dispose();
+        }
+    }
+
+    private void ReportFailure(Activity? activity, Exception ex)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error);
+        activity?.SetTag(ErrorType, ex.GetType().Name);
+        telemetry.BackgroundFailed(GatewayTelemetry.Operations.Deliver, ex);
+        LogDeliveryFailed(ex.GetType().Name);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to private messages failed ({Error}); retrying every second, and until then this replica's users receive none")]
