@@ -47,9 +47,10 @@ for _ in $(seq 1 45); do   # DCP ends an AppHost's children within 10-40 s of it
   sleep 1
 done
 
-passed=0; failed=0
+passed=0; failed=0; failed_tests=""
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
+  failed_tests+="$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/Failed: \1/p')"$'\n'
   counters=$(grep -o '<Counters [^>]*>' "$trx")
   passed=$((passed + $(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')))
   failed=$((failed + $(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')))
@@ -65,10 +66,7 @@ else
 fi
 
 # The runner names failed tests at the top of a long output; name them again here, next to the verdict.
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
-  grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed -n 's/.* testName="\([^"]*\)".*/Failed: \1/p'
-done
+printf '%s' "$failed_tests" | grep .
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,8 +6,8 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>
 /// Runs just inside the telemetry filter: whatever goes wrong reaches the client as a HubException a person can act on,
-/// never an exception's internals. (Detailed errors are on so that SignalR's own protocol errors, such as a
-/// wrong argument count or an oversized frame, say what was wrong; everything our code throws passes here.)
+/// never an exception's internals (detailed errors are off; SignalR's own protocol errors are worded by
+/// ChatJsonHubProtocol). A failed disconnect, which no client waits for, is logged and counted here instead.
 /// </summary>
 internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger<HubErrorFilter> logger) : IHubFilter
 {
@@ -56,7 +56,7 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
             }
             else
             {
-                LogUnexpected(ex, "disconnect", Guid.NewGuid().ToString("N")[..12]);
+                LogUnexpected(ex, "disconnect", NewErrorId());
             }
         }
     }
@@ -69,10 +69,13 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
             return new ChatHubError(ChatErrorCodes.StorageUnavailable, StorageUnavailable);
         }
 
-        var errorId = Guid.NewGuid().ToString("N")[..12];
+        var errorId = NewErrorId();
         LogUnexpected(ex, operation, errorId);
         return new ChatHubError(ChatErrorCodes.Internal, $"The server failed to handle '{operation}' (error id {errorId}).");
     }
+
+    // Short enough to read out to support, long enough to find the one log line.
+    private static string NewErrorId() => Guid.NewGuid().ToString("N")[..12];
 
     // Only Redis being out of reach (or saying it cannot serve right now) is an outage; any other error Redis
     // answers is a fault of ours, reported with an error id, never as "unreachable".
