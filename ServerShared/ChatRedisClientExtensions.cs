@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Trace;
 using RealtimeDemo.Contracts;
 using StackExchange.Redis;
 
@@ -7,15 +9,36 @@ namespace RealtimeDemo.ServerShared;
 
 public static class ChatRedisClientExtensions
 {
+    /// <summary>Where ServiceDefaults turns Aspire's Redis tracing off when traces are off (Telemetry:Traces=false).</summary>
+    private const string AspireRedisTracingOff = "Aspire:StackExchange:Redis:DisableTracing";
+
     /// <summary>
-    /// Redis through Aspire's client integration (connection string, health check, tracing, reconnects), and the
-    /// check that notices when it lost its data. The gateway and the worker share this one connection setup.
+    /// Redis through Aspire's client integration (connection string, health check, reconnects), a CLIENT span per
+    /// Redis command, and the check that notices when it lost its data. The gateway and the worker share this one
+    /// connection setup.
     /// </summary>
     public static IHostApplicationBuilder AddChatRedisClient(this IHostApplicationBuilder builder)
     {
+        var traced = !builder.Configuration.GetValue<bool>(AspireRedisTracingOff);
+
         // StackExchange.Redis's default socket manager runs its own pool of dedicated threads; on a process
         // sized to one or two cores they cost a third of its CPU per message (bench/, "Top costs") for no gain.
-        builder.AddRedisClient(ConnectionNames.Redis, configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
+        // Aspire's copy of the Redis instrumentation turns the profiled commands into spans every 10 s, in one burst
+        // that holds up deliveries on a busy core; its own package, draining about every second, gave a lower
+        // delivery p99 in every repeat at W1 and W4 for the same CPU (bench/findings.md, "Redis spans"). Measured
+        // without the three timing events (enqueued, sent, received) each span would carry: its duration stays.
+        builder.AddRedisClient(ConnectionNames.Redis,
+            configureSettings: settings => settings.DisableTracing = true,
+            configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
+        if (traced)
+        {
+            builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddRedisInstrumentation(redis =>
+            {
+                redis.FlushInterval = TimeSpan.FromSeconds(1);
+                redis.EnrichActivityWithTimingEvents = false;
+            }));
+        }
+
         builder.Services.AddSingleton<StorageGeneration>();
         return builder;
     }

@@ -30,7 +30,7 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
         await ops.GotoAsync(new Uri(browser.Frontend, "/ops").ToString());
         await Expect(ops.Locator("[data-testid=gateway-row]")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
 
-        // What the sign-in and the two pages caused has been exported (Redis spans come last, every ~10 s).
+        // What the sign-in and the two pages caused has been exported (Redis spans come last, within ~1 s).
         await Task.Delay(TimeSpan.FromSeconds(15), _ct);
         var before = await TraceIdsAsync(api);
         await Task.Delay(TimeSpan.FromSeconds(60), _ct);

@@ -199,8 +199,8 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await Otlp.WaitUntilAsync(r => r.Metrics.Count(m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway") > 0
             && r.Metrics.Any(m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker"), TimeSpan.FromSeconds(30), "the data loss counted");
 
-        // Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.
-        _stage = "Let every exporter flush: traces and metrics within a second; Redis command spans every ~10 s.";
+        // Let every exporter flush: traces and metrics within a second; Redis command spans within ~1 s.
+        _stage = "Let every exporter flush: traces and metrics within a second; Redis command spans within ~1 s.";
         await Otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.worker.messages" && m.Attribute("chat.outcome") == "dead_lettered"), TimeSpan.FromSeconds(20), "the dead-letter count");
         await Otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Kind == OtlpSpan.KindClient && s.Attributes.ContainsKey("db.system")), TimeSpan.FromSeconds(30), "Redis client spans");
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
