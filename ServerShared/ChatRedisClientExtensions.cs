@@ -24,9 +24,10 @@ public static class ChatRedisClientExtensions
         // StackExchange.Redis's default socket manager runs its own pool of dedicated threads; on a process
         // sized to one or two cores they cost a third of its CPU per message (bench/, "Top costs") for no gain.
         // Aspire's copy of the Redis instrumentation turns the profiled commands into spans every 10 s, in one burst
-        // that holds up deliveries on a busy core; its own package, draining about every second, gave a lower
-        // delivery p99 in every repeat at W1 and W4 for the same CPU (bench/findings.md, "Redis spans"). Measured
-        // without the three timing events (enqueued, sent, received) each span would carry: its duration stays.
+        // that holds up deliveries on a busy core. Its own package drains every 100 ms while commands come (every
+        // second at most): a lower delivery p99 in every repeat at W1 and W4 for the same CPU (bench/findings.md,
+        // "Redis spans"). Measured without the three timing events (enqueued, sent, received) each span would
+        // carry: its duration stays.
         builder.AddRedisClient(ConnectionNames.Redis,
             configureSettings: settings => settings.DisableTracing = true,
             configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
