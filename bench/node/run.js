@@ -439,7 +439,12 @@ async function main() {
   fs.mkdirSync(outputDirectory, { recursive: true });
   // A lead's run is named after it, so the runs of one day do not overwrite each other.
   const leadName = LEAD_PROFILE && LEAD_TEXT ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
-  const base = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${leadName}`);
+  const named = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${leadName}`);
+  // Another run of the same day, profile and lead gets -2, -3, …: a result on record is never overwritten. Smoke and
+  // quick runs are scratch (not kept in git), and the last one replaces the one before.
+  let base = named;
+  const scratch = ['smoke', 'quick'].includes(profileName);
+  for (let n = 2; !scratch && (fs.existsSync(`${base}.json`) || fs.existsSync(`${base}.md`)); n++) base = `${named}-${n}`;
   fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2));
   if (profileName === 'smoke') return smokeVerdict(results);
   const files = await writeReport(results, base);
