@@ -74,7 +74,8 @@ public static class Extensions
         }
         else
         {
-            // Aspire's Redis integration adds its own tracing unless told not to.
+            // Read by ServerShared's AddChatRedisClient (and by Aspire's Redis integration, if used alone): no Redis
+            // command spans either.
             builder.Configuration["Aspire:StackExchange:Redis:DisableTracing"] = "true";
         }
 
