@@ -44,13 +44,14 @@ function assembly(project, root = REPO) {
 
 // ---- systems under test -------------------------------------------------------------------------------
 
-async function startRedis() {
+async function startRedis(directives = {}) {
   const port = await freePort();
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
   // As the AppHost runs it: append-only file, fsync every second.
   const redis = await startPinned({
     name: `redis-${port}`, command: 'redis-server', cwd: directory, port, logDirectory,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', directory],
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', directory,
+      ...Object.entries(directives).flatMap(([name, value]) => [`--${name}`, value])],
   });
   return { ...redis, url: `redis://127.0.0.1:${port}`, address: `127.0.0.1:${port}`, directory };
 }
@@ -146,8 +147,11 @@ const SYSTEMS = {
 
 async function startSystem({ peers = 0, gateways = 0, plain = false, worker = false, telemetry, redis: wantsRedis, sink, extraEnv = {}, root = REPO }) {
   const system = { servers: [], redis: null, helpers: [] };
+  // A setting named redis:<directive> (BENCH_LEAD="redis:auto-aof-rewrite-min-size=1gb") is for the system's Redis.
+  const redisDirectives = Object.fromEntries(Object.entries(extraEnv).filter(([name]) => name.startsWith('redis:')).map(([name, value]) => [name.slice('redis:'.length), value]));
+  extraEnv = Object.fromEntries(Object.entries(extraEnv).filter(([name]) => !name.startsWith('redis:')));
   try {
-    if (wantsRedis || gateways > 0) system.redis = await startRedis();
+    if (wantsRedis || gateways > 0) system.redis = await startRedis(redisDirectives);
     // Time to warm is counted from here: the servers' launch.
     system.launchedAt = process.hrtime.bigint();
     for (let i = 0; i < peers; i++) system.servers.push(await startPeer(`peer-${i + 1}`, { telemetry, redis: wantsRedis ? system.redis : null, sink }));
