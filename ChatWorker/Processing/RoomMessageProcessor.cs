@@ -18,8 +18,10 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
 {
     public const string BlockedWordReason = "blocked-word";
 
-    // The room's statistics and marks live as long as its history (the gateway renews that on every send), and
-    // marks of messages the history no longer keeps are dropped: nothing here grows with traffic.
+    // The room's statistics and marks live as long as its history (the gateway renews that as messages come), give
+    // or take a minute: their time to live is copied from the history's only when it is a minute short of it, since
+    // each PEXPIRE is a write Redis appends to its AOF. Marks of messages the history no longer keeps are dropped:
+    // nothing here grows with traffic.
     private static readonly LuaScript RecordScript = LuaScript.Prepare("""
         if redis.call('XACK', @stream, @group, @messageId) == 0 then return 0 end
         redis.call('HDEL', @attempts, @messageId)
@@ -45,7 +47,10 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
         end
         local ttl = redis.call('PTTL', @history)
         if ttl > 0 then
-          for _, key in ipairs({@activity, @senders, @moderated, @moderatedOrder}) do redis.call('PEXPIRE', key, ttl) end
+          for _, key in ipairs({@activity, @senders, @moderated, @moderatedOrder}) do
+            local left = redis.call('PTTL', key)
+            if left ~= -2 and left < ttl - 60000 then redis.call('PEXPIRE', key, ttl) end
+          end
         end
         return 1
         """);

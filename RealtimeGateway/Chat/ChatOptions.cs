@@ -85,7 +85,7 @@ public sealed class HistoryOptions
     [Range(10, 1_000_000)]
     public int DeduplicationMessages { get; set; } = 1000;
 
-    /// <summary>A room nobody has sent to for this long is forgotten: history, counter and statistics expire together.</summary>
+    /// <summary>A room nobody has sent to for this long (up to a minute more) is forgotten: history, counter and statistics expire together.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
     public TimeSpan RoomRetention { get; set; } = TimeSpan.FromDays(30);
 

@@ -41,6 +41,12 @@ public sealed class MessageStore
         end
         """;
 
+    // A room's keys are renewed to RoomRetention plus this, and only once their time to live has fallen below
+    // RoomRetention: a PEXPIRE is a write Redis appends to its AOF (renewing all four keys with every message was a
+    // quarter of a message's bytes there, and every 64 MB of them costs a rewrite), a PTTL is a read that costs
+    // nothing there. A room is then forgotten between RoomRetention and a minute more after its last message.
+    private const string RetentionRenewalSlackMs = "60000";
+
     // A batch of appends (group commit, see AppendAsync): per message five keys (counter, dedupe, dedupe order,
     // history, members) after the stream, and six values (room, user, client message id, text, trace context, channel)
     // after the four settings. Each message is numbered, stored, remembered and published in turn, as it would be
@@ -48,6 +54,7 @@ public sealed class MessageStore
     private const string AppendBatchScript = $$"""
         local stream = KEYS[1]
         local maxStream, maxHistory, window, retentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local retention = tonumber(retentionMs)
         local results = {}
         for i = 0, (#KEYS - 1) / 5 - 1 do
           local counter, dedupe, dedupeOrder, history, members = KEYS[2 + i * 5], KEYS[3 + i * 5], KEYS[4 + i * 5], KEYS[5 + i * 5], KEYS[6 + i * 5]
@@ -70,7 +77,9 @@ public sealed class MessageStore
             if redis.call('RPUSH', dedupeOrder, field) > window then
               redis.call('HDEL', dedupe, redis.call('LPOP', dedupeOrder))
             end
-            for _, key in ipairs({counter, history, dedupe, dedupeOrder}) do redis.call('PEXPIRE', key, retentionMs) end
+            for _, key in ipairs({counter, history, dedupe, dedupeOrder}) do
+              if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention + {{RetentionRenewalSlackMs}}) end
+            end
             -- Last, and allowed to fail (an ACL, say) without undoing the store: members then fill the gap from the history.
             local live = {id = id, room = room, user = user, text = text, clientMessageId = clientMessageId, sequence = seq, epoch = tonumber(epoch)}
             if traceParent ~= '' then live.traceParent = traceParent end

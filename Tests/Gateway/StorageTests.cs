@@ -110,6 +110,47 @@ public sealed class StorageTests
 
     // Every key but each process's last-second stats, which expire 5 s after their process last wrote them (whether a
     // busy worker's is there at one instant or the other is timing, not growth).
+    [Fact]
+    public async Task A_room_is_kept_its_retention_after_its_last_message_and_not_renewed_with_every_message()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        var room = Unique("kept");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await using var redis = await cluster.Redis.AdminAsync();
+        var server = redis.GetServers().Single();
+        var renewalsBefore = await ExpiryWritesAsync(server);
+
+        for (var i = 0; i < 20; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"m{i}", $"message {i}");
+        }
+
+        await Eventually.HoldsAsync(async () => await alice.Chat.GetRoomStatsAsync(room) is { ProcessedMessages: 20 }, Patience, "the worker processing all 20");
+
+        // The default retention (30 days) from the last message, give or take the renewal's minute; the worker's
+        // statistics with the history they describe.
+        var retention = TimeSpan.FromDays(30);
+        var keys = server.Keys(pattern: $"chat:room:{room}:*").Select(k => (string)k!).Where(k => !k.EndsWith(":members", StringComparison.Ordinal)).ToList();
+        Assert.Contains(keys, k => k.EndsWith(":history", StringComparison.Ordinal));
+        foreach (var key in keys)
+        {
+            var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
+            Assert.True(ttl > retention - TimeSpan.FromMinutes(1) && ttl <= retention + TimeSpan.FromMinutes(1), $"{key} expires in {ttl}");
+        }
+
+        // Each renewal is a write Redis keeps in its append-only file: once per key, not once per message (160 here).
+        Assert.InRange(await ExpiryWritesAsync(server) - renewalsBefore, 1, 10);
+    }
+
+    private static async Task<long> ExpiryWritesAsync(IServer server)
+    {
+        var stats = (await server.InfoAsync("commandstats")).SelectMany(group => group)
+            .FirstOrDefault(pair => pair.Key == "cmdstat_pexpire").Value;
+        return stats is null ? 0 : long.Parse(stats.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static List<string> LastingKeys(IServer server) =>
         [.. server.Keys(pattern: "chat:*").Select(k => (string)k!)
             .Where(k => !k.StartsWith("chat:stats:", StringComparison.Ordinal)
