@@ -108,8 +108,6 @@ public sealed class StorageTests
         TestContext.Current.SendDiagnosticMessage($"keys after 400 and 2,000 messages: {after400.Count}, {after2000.Count}");
     }
 
-    // Every key but each process's last-second stats, which expire 5 s after their process last wrote them (whether a
-    // busy worker's is there at one instant or the other is timing, not growth).
     [Fact]
     public async Task A_room_is_kept_its_retention_after_its_last_message_and_not_renewed_with_every_message()
     {
@@ -151,6 +149,8 @@ public sealed class StorageTests
         return stats is null ? 0 : long.Parse(stats.Split(',')[0]["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    // Every key but each process's last-second stats, which expire 5 s after their process last wrote them (whether a
+    // busy worker's is there at one instant or the other is timing, not growth).
     private static List<string> LastingKeys(IServer server) =>
         [.. server.Keys(pattern: "chat:*").Select(k => (string)k!)
             .Where(k => !k.StartsWith("chat:stats:", StringComparison.Ordinal)
