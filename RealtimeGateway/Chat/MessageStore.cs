@@ -43,7 +43,7 @@ public sealed class MessageStore
 
     // A room's keys are renewed to RoomRetention plus this, and only once their time to live has fallen below
     // RoomRetention: a PEXPIRE is a write Redis appends to its AOF (renewing all four keys with every message was a
-    // quarter of a message's bytes there, and every 64 MB of them costs a rewrite), a PTTL is a read that costs
+    // quarter of a message's bytes there, and every auto-aof-rewrite-min-size of them costs a rewrite), a PTTL is a read that costs
     // nothing there. A room is then forgotten between RoomRetention and a minute more after its last message.
     private const string RetentionRenewalSlackMs = "60000";
 
