@@ -148,14 +148,27 @@ public sealed class MessageStore
         {
             var (user, room, clientMessageId, text, traceParent) = batch[i];
             var result = (RedisResult[])results[i]!;
-            var ack = ((string)result[1]!).Split(' ');
-            var message = new ChatMessage(ack[0], room, user, text, SentAt(ack[0]), clientMessageId, long.Parse(ack[1]), long.Parse(ack[2]), traceParent);
+            var (id, sequence, epoch) = ParseAck((string)result[1]!);
+            var message = new ChatMessage(id, room, user, text, SentAt(id), clientMessageId, sequence, epoch, traceParent);
             outcomes[i] = (string?)result[0] == "stored"
                 ? new AppendOutcome(AppendStatus.Stored, message, (int)result[2], Published: (int)result[3] == 1, Batch: batch.Count)
                 : new AppendOutcome(AppendStatus.Duplicate, message, (int)result[2], Published: false, Batch: batch.Count);
         }
 
         return outcomes;
+    }
+
+    // "id sequence epoch", as the script stores it for de-duplication.
+    private static (string Id, long Sequence, long Epoch) ParseAck(string ack)
+    {
+        var text = ack.AsSpan();
+        Span<Range> parts = stackalloc Range[4];
+        if (text.Split(parts, ' ') != 3)
+        {
+            throw new InvalidDataException("The append script answered an acknowledgement that is not 'id sequence epoch'.");
+        }
+
+        return (ack[parts[0]], long.Parse(text[parts[1]], CultureInfo.InvariantCulture), long.Parse(text[parts[2]], CultureInfo.InvariantCulture));
     }
 
     private sealed record AppendRequest(string User, string Room, string ClientMessageId, string Text, string? TraceParent);

@@ -17,6 +17,9 @@ public sealed class LocalConnections
     private readonly Lock _membership = new();
     private readonly Dictionary<string, HashSet<string>> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<HubConnectionContext>> _users = new(StringComparer.Ordinal);
+    // Each room's members as one array, built at the first delivery after a change and shared by every delivery
+    // until the next: rooms are delivered to far more often than they change. Dropped with the room.
+    private readonly Dictionary<string, HubConnectionContext[]> _roomConnections = new(StringComparer.Ordinal);
 
     public void Add(HubConnectionContext connection)
     {
@@ -118,6 +121,7 @@ public sealed class LocalConnections
             }
 
             members.Add(connectionId);
+            _roomConnections.Remove(room);
             return true;
         }
     }
@@ -184,21 +188,36 @@ public sealed class LocalConnections
         }
     }
 
+    /// <summary>The room's local members; the same array until its membership changes (do not modify it).</summary>
     public IReadOnlyList<HubConnectionContext> In(string room)
     {
         lock (_membership)
         {
-            return _rooms.TryGetValue(room, out var members)
-                ? [.. members.Select(id => _connections.GetValueOrDefault(id)?.Connection).OfType<HubConnectionContext>()]
-                : [];
+            if (_roomConnections.TryGetValue(room, out var connections))
+            {
+                return connections;
+            }
+
+            if (!_rooms.TryGetValue(room, out var members))
+            {
+                return [];
+            }
+
+            connections = [.. members.Select(id => _connections.GetValueOrDefault(id)?.Connection).OfType<HubConnectionContext>()];
+            _roomConnections[room] = connections;
+            return connections;
         }
     }
 
     private void RemoveFromRoom(string room, string connectionId)
     {
-        if (_rooms.TryGetValue(room, out var members) && members.Remove(connectionId) && members.Count == 0)
+        if (_rooms.TryGetValue(room, out var members) && members.Remove(connectionId))
         {
-            _rooms.Remove(room);
+            _roomConnections.Remove(room);
+            if (members.Count == 0)
+            {
+                _rooms.Remove(room);
+            }
         }
     }
 

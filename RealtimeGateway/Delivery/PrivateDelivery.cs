@@ -81,7 +81,7 @@ public sealed partial class PrivateDelivery(
                 // Every user's private messages come through this one subscription, one at a time: a recipient whose
                 // client stops reading must not hold up everyone else's (a room, by contrast, waits for its members).
                 // Writes to one connection still go out in order. The span ends when they do.
-                _ = FinishWhenWrittenAsync(writes, activity);
+                _ = FinishWhenWrittenAsync(writes.AsTask(), activity);
                 activity = null;
                 return;
             }

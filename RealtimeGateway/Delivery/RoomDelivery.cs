@@ -112,7 +112,7 @@ public sealed partial class RoomDelivery(
     }
 
     /// <summary>Writes to every local member of the room (but <paramref name="except"/>); returns how many.</summary>
-    private Task<int> WriteToMembersAsync(string room, SerializedHubMessage serialized, string? except = null) =>
+    private ValueTask<int> WriteToMembersAsync(string room, SerializedHubMessage serialized, string? except = null) =>
         ConnectionWrites.WriteToAllAsync(local.In(room), serialized, except);
 
     private void Failed(Activity? activity, string room, Exception error)

@@ -47,6 +47,7 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<RoomMembership>();
         builder.Services.AddSingleton<ChatHubService>();
         builder.Services.AddSingleton<IChatHubService>(sp => sp.GetRequiredService<ChatHubService>());
+        builder.Services.AddSingleton<IHubActivator<ChatHub>, ChatHubActivator>();
         builder.Services.AddHostedService<ReplicaHeartbeat>();
         builder.Services.AddHostedService<BackplaneRecovery>();
 
@@ -59,7 +60,14 @@ public static class ChatGatewayExtensions
         builder.Services.AddHostedService<ClusterSnapshotRefresher>();
         builder.Services.AddHostedService<GatewayOpsStats>();
 
-        builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>>((hub, chat) =>
+        // Filters added as instances: SignalR calls them directly. Added by type, each one is created, awaited
+        // through a wrapper and disposed for every hub call (a sixth of what a message allocated, bench/findings.md).
+        builder.Services.AddSingleton<TelemetryHubFilter>();
+        builder.Services.AddSingleton<HubErrorFilter>();
+        builder.Services.AddSingleton<MessageRateFilter>();
+        builder.Services.AddSingleton<ArgumentRulesFilter>();
+        builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>, TelemetryHubFilter, HubErrorFilter, MessageRateFilter, ArgumentRulesFilter>(
+            (hub, chat, telemetryFilter, errorFilter, rateFilter, argumentFilter) =>
         {
             var limits = chat.Value.Limits;
             hub.MaximumReceiveMessageSize = limits.MaxMessageBytes;
@@ -67,10 +75,10 @@ public static class ChatGatewayExtensions
             hub.ClientTimeoutInterval = limits.ClientTimeoutInterval;
             // Detailed errors would show clients .NET exception names; ChatJsonHubProtocol words every error instead.
             hub.EnableDetailedErrors = false;
-            hub.AddFilter<TelemetryHubFilter>();
-            hub.AddFilter<HubErrorFilter>();
-            hub.AddFilter<MessageRateFilter>();
-            hub.AddFilter<ArgumentRulesFilter>();
+            hub.AddFilter(telemetryFilter);
+            hub.AddFilter(errorFilter);
+            hub.AddFilter(rateFilter);
+            hub.AddFilter(argumentFilter);
         });
 
         builder.Services.AddCors();

@@ -31,11 +31,25 @@ internal static class SilentConnectionTimeout
     private sealed class LastReadStamp(PipeReader inner, TimeProvider time) : PipeReader
     {
         private long _lastDataAt = time.GetTimestamp();
+        private bool _readPending;
 
         public long LastDataAt => Interlocked.Read(ref _lastDataAt);
 
-        public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) =>
-            Stamp(await inner.ReadAsync(cancellationToken));
+        // A read that has to wait is handed back as it is, and noted when the reader advances past what it got:
+        // awaiting it here would allocate for every message that arrives on a quiet connection. (A read that ends
+        // without data, when the connection is closing or a read is cancelled, is then noted too, which only
+        // delays a timeout that no longer matters.)
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            var read = inner.ReadAsync(cancellationToken);
+            if (read.IsCompletedSuccessfully)
+            {
+                return new ValueTask<ReadResult>(Stamp(read.Result));
+            }
+
+            _readPending = true;
+            return read;
+        }
 
         public override bool TryRead(out ReadResult result)
         {
@@ -48,15 +62,32 @@ internal static class SilentConnectionTimeout
             return true;
         }
 
-        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+        public override void AdvanceTo(SequencePosition consumed)
+        {
+            StampPendingRead();
+            inner.AdvanceTo(consumed);
+        }
 
-        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
+        {
+            StampPendingRead();
+            inner.AdvanceTo(consumed, examined);
+        }
 
         public override void CancelPendingRead() => inner.CancelPendingRead();
 
         public override void Complete(Exception? exception = null) => inner.Complete(exception);
 
         public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
+
+        private void StampPendingRead()
+        {
+            if (_readPending)
+            {
+                _readPending = false;
+                Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
+            }
+        }
 
         private ReadResult Stamp(ReadResult result)
         {

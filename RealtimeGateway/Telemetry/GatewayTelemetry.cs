@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
@@ -55,9 +56,14 @@ public sealed class GatewayTelemetry
     /// <summary>The instruments the ops view reads (<see cref="GatewayOpsStats"/>), so both show the same numbers.</summary>
     internal (Instrument Accepted, Instrument Deliveries, Instrument DeliveryDuration) OpsInstruments => (_accepted, _deliveries, _deliveryDuration);
 
-    public static string SendSpan(string template) => $"send {template}";
+    // One name per template, built once: the send and process spans are started for every message. Bounded by
+    // the templates, which are configured (RoomTemplate), not made by traffic.
+    private static readonly ConcurrentDictionary<string, string> SendSpans = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> ProcessSpans = new(StringComparer.Ordinal);
 
-    public static string ProcessSpan(string template) => $"process {template}";
+    public static string SendSpan(string template) => SendSpans.GetOrAdd(template, static t => $"send {t}");
+
+    public static string ProcessSpan(string template) => ProcessSpans.GetOrAdd(template, static t => $"process {t}");
 
     public static string JoinSpan(string template) => $"join {template}";
 

@@ -20,9 +20,15 @@ public sealed class LocalConnectionsTests
         Assert.True(_local.Join(bob.ConnectionId, "lobby"));
         Assert.Equal([alice, bob], _local.In("lobby").OrderBy(c => c.UserIdentifier));
         Assert.True(_local.Leave(alice.ConnectionId, "lobby"));
+        Assert.Equal([bob], _local.In("lobby")); // read after every change: the list is kept between deliveries
         Assert.True(_local.HasMembers("lobby"));
+        Assert.True(_local.Join(alice.ConnectionId, "lobby"));
+        Assert.Equal([alice, bob], _local.In("lobby").OrderBy(c => c.UserIdentifier));
+        _local.Remove(alice.ConnectionId);
+        Assert.Equal([bob], _local.In("lobby"));
         Assert.Equal(["lobby"], _local.Remove(bob.ConnectionId));
         Assert.False(_local.HasMembers("lobby"));
+        Assert.Empty(_local.In("lobby"));
         Assert.False(_local.Join("unknown", "lobby"));
     }
 
