@@ -43,8 +43,9 @@ public sealed class MessageStore
 
     // A room's keys are renewed to RoomRetention plus this, and only once their time to live has fallen below
     // RoomRetention: a PEXPIRE is a write Redis appends to its AOF (renewing all four keys with every message was a
-    // quarter of a message's bytes there, and every auto-aof-rewrite-min-size of them costs a rewrite), a PTTL is a read that costs
-    // nothing there. A room is then forgotten between RoomRetention and a minute more after its last message.
+    // quarter of a message's bytes there, and every auto-aof-rewrite-min-size of them costs a rewrite), a PTTL is a
+    // read that costs nothing there. A room is then forgotten between RoomRetention and a minute more after its last
+    // message.
     private const string RetentionRenewalSlackMs = "60000";
 
     // A batch of appends (group commit, see AppendAsync): per message five keys (counter, dedupe, dedupe order,
