@@ -21,7 +21,7 @@ public sealed partial class ReplicaDrain(LocalConnections connections, IServer s
 
     private volatile bool _draining;
 
-    /// <summary>New connections are refused and closes allow reconnecting from now on.</summary>
+    /// <summary>New connections are refused from now on (they would hold the stop open).</summary>
     public bool Leaving => _draining || lifetime.ApplicationStopping.IsCancellationRequested;
 
     public async Task BeforeStopAsync(CancellationToken cancellationToken)

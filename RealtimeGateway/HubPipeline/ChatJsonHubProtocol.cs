@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.RealtimeGateway.Chat;
-using RealtimeDemo.RealtimeGateway.Delivery;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
@@ -17,12 +16,14 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// 'X' on the server. ChatHubError: …"), and reports arguments it cannot bind or frames it cannot parse with
 /// .NET exception names. Here unbindable arguments and unparsable frames become <see cref="ChatHubError"/>s
 /// that say what the method takes or what a frame must be, and every error written to a client is cut down
-/// to our part: no framework sentence, exception type or stack trace reaches a client. A close written while
-/// this replica is stopping always tells the client to reconnect (to another replica): on shutdown SignalR
-/// sometimes writes its plain close, which official clients obey by giving up for good.
+/// to our part: no framework sentence, exception type or stack trace reaches a client. Every close tells the
+/// client it may reconnect: SignalR writes its plain close, which official clients obey by giving up for good,
+/// whenever the connection was aborted, and that is the drain and also our own timeouts. A client closed for
+/// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop), and
+/// nothing this gateway closes a connection for means "never come back".
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
-    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat, ReplicaDrain drain) : IHubProtocol
+    IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol
 {
     private static readonly string OurErrorMarker = $" {nameof(ChatHubError)}: ";
 
@@ -74,8 +75,7 @@ internal sealed partial class ChatJsonHubProtocol(
     {
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
-        CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null,
-            close.AllowReconnect || drain.Leaving),
+        CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null, allowReconnect: true),
         _ => message,
     };
 

@@ -92,6 +92,10 @@ public sealed class StorageTests
 
         await SendAsync(alice, rooms, 0, 400);
         await WorkerCaughtUpAsync(alice, rooms, 40);
+        // The processes' stats indexes come with their first once-a-second report, not with traffic: on a busy
+        // machine the worker's can be later than its first 400 messages.
+        await Eventually.HoldsAsync(async () => await redis.GetDatabase().KeyExistsAsync(RealtimeDemo.ServerShared.ChatRedisKeys.GatewayStatsIndex)
+            && await redis.GetDatabase().KeyExistsAsync(RealtimeDemo.ServerShared.ChatRedisKeys.WorkerStatsIndex), Patience, "the gateway's and the worker's first stats");
         var after400 = LastingKeys(server);
 
         await SendAsync(alice, rooms, 400, 2000);

@@ -1,0 +1,48 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
+
+namespace RealtimeDemo.Tests.Fast.Unit;
+
+public sealed class ChatJsonHubProtocolTests
+{
+    private readonly ChatJsonHubProtocol _protocol = new(Options.Create(new JsonHubProtocolOptions()), Options.Create(new ChatOptions()));
+
+    public static TheoryData<string, CloseMessage> Closes => new()
+    {
+        // What SignalR writes after any abort (the drain, a silent or slow client's timeout) and after a client's own close.
+        { "a plain close", CloseMessage.Empty },
+        { "a close with an error", new CloseMessage("Connection closed with an error. InvalidDataException: Error reading JSON.", allowReconnect: false) },
+        { "a close that already allows it", new CloseMessage(null, allowReconnect: true) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Closes))]
+    public void Every_close_the_gateway_writes_lets_the_client_reconnect(string what, CloseMessage close)
+    {
+        var written = Write(close);
+
+        Assert.True(written.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(), $"{what} was written as {written}");
+    }
+
+    [Fact]
+    public void A_close_with_an_error_keeps_the_error_without_the_exception_name()
+    {
+        var written = Write(new CloseMessage("Connection closed with an error. InvalidDataException: Error reading JSON.", allowReconnect: false));
+
+        Assert.Equal("Connection closed with an error. Error reading JSON.", written.GetProperty("error").GetString());
+    }
+
+    private JsonElement Write(HubMessage message)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        _protocol.WriteMessage(message, output);
+        var frame = output.WrittenSpan;
+        Assert.Equal(0x1e, frame[^1]);
+        return JsonDocument.Parse(frame[..^1].ToArray()).RootElement.Clone();
+    }
+}
