@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Chat;
-using RealtimeDemo.RealtimeGateway.HubPipeline;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
@@ -25,8 +23,7 @@ internal sealed class ChatHubLifetimeManager(
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         // SignalR calls this after the hub's disconnect, outside its span: the rooms left belong to that trace.
-        var disconnect = connection.Items.TryGetValue(TelemetryHubFilter.DisconnectSpanKey, out var span) && span is ActivityContext context ? context : default;
-        await membership.ForgetAsync(connection, disconnect);
+        await membership.ForgetAsync(connection, local.NotesOf(connection.ConnectionId).DisconnectSpan);
         await base.OnDisconnectedAsync(connection);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
@@ -153,6 +154,11 @@ public sealed class LocalConnections
 
     public bool Contains(string connectionId) => _connections.ContainsKey(connectionId);
 
+    /// <summary>What the hub filters keep about a connection, from its connect to the end of its disconnect.</summary>
+    public ConnectionNotes NotesOf(string connectionId) =>
+        _connections.TryGetValue(connectionId, out var entry) ? entry.Notes
+            : throw new InvalidOperationException("A hub call on a connection this replica does not know.");
+
     public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var entry) ? entry.Connection.UserIdentifier : null;
 
     public bool IsIn(string connectionId, string room)
@@ -232,6 +238,8 @@ public sealed class LocalConnections
 
         /// <summary>Written and read under <see cref="Gate"/>.</summary>
         public bool Closed { get; set; }
+
+        public ConnectionNotes Notes { get; } = new();
     }
 
     private sealed class Release(SemaphoreSlim? gate) : IDisposable

@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Delivery;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>Limits each connection's message sends with a token bucket; a refused send keeps the connection.</summary>
-internal sealed class MessageRateFilter(IOptions<ChatOptions> options, TimeProvider time) : IHubFilter
+internal sealed class MessageRateFilter(IOptions<ChatOptions> options, LocalConnections local, TimeProvider time) : IHubFilter
 {
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
@@ -22,13 +23,8 @@ internal sealed class MessageRateFilter(IOptions<ChatOptions> options, TimeProvi
 
     private TokenBucket Bucket(HubCallerContext connection)
     {
-        if (!connection.Items.TryGetValue(typeof(TokenBucket), out var bucket))
-        {
-            var limits = options.Value.Limits;
-            bucket = new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
-            connection.Items[typeof(TokenBucket)] = bucket;
-        }
-
-        return (TokenBucket)bucket!;
+        var limits = options.Value.Limits;
+        return local.NotesOf(connection.ConnectionId).Messages ??=
+            new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
     }
 }

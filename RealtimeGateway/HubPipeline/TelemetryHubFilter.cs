@@ -15,14 +15,9 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// from where, why a connection ended, the room, the outcome and error type — links every span of a
 /// connection to its connect span, and records the invocation and connection metrics.
 /// </summary>
-internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplate rooms, ReplicaDrain drain, TimeProvider time)
+internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplate rooms, ReplicaDrain drain, LocalConnections local, TimeProvider time)
     : IHubFilter
 {
-    private const string ConnectSpanKey = "chat.telemetry.connect";
-
-    /// <summary>Where the disconnect span's context waits for the cleanup that follows it (rooms left, in the lifetime manager).</summary>
-    public const string DisconnectSpanKey = "chat.telemetry.disconnect";
-
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var span = Activity.Current;
@@ -66,7 +61,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
             span.SetTag(ConnectionId, caller.ConnectionId);
             span.SetTag(UserAgent, http?.Request.Headers.UserAgent.ToString());
             span.SetTag(ClientAddress, http?.Connection.RemoteIpAddress?.ToString());
-            caller.Items[ConnectSpanKey] = span.Context;
+            local.NotesOf(caller.ConnectionId).ConnectSpan = span.Context;
         }
 
         try
@@ -96,18 +91,18 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         span?.SetTag(ConnectionId, context.Context.ConnectionId);
         if (span is not null)
         {
-            context.Context.Items[DisconnectSpanKey] = span.Context;
+            local.NotesOf(context.Context.ConnectionId).DisconnectSpan = span.Context;
         }
 
         telemetry.ConnectionClosed(reason);
         await next(context, exception);
     }
 
-    private static void LinkToConnect(Activity? span, HubCallerContext caller)
+    private void LinkToConnect(Activity? span, HubCallerContext caller)
     {
-        if (span is not null && caller.Items.TryGetValue(ConnectSpanKey, out var connect) && connect is ActivityContext context)
+        if (span is not null && local.NotesOf(caller.ConnectionId).ConnectSpan is { } connect && connect != default)
         {
-            span.AddLink(new ActivityLink(context));
+            span.AddLink(new ActivityLink(connect));
         }
     }
 
