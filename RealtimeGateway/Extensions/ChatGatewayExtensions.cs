@@ -97,10 +97,20 @@ public static class ChatGatewayExtensions
         // In every environment: a failure is a problem response with no exception details (Development's
         // exception page would show clients a stack trace).
         app.UseExceptionHandler();
-        app.UseCors();
-        app.UseWhen(context => context.Request.Path.StartsWithSegments(ChatHubPaths.Hub), hub => hub
-            .Use(RefuseWhileStopping)
-            .Use(RefuseForeignBrowserOrigins));
+        // Not for WebSockets, which browsers open without CORS (the hub's Origin check covers them): the CORS
+        // middleware takes its policy provider from the request's services, a scope that would live as long.
+        app.UseWhen(context => !RealtimeTelemetry.IsWebSocketUpgrade(context.Request), http => http.UseCors());
+        // The hub's requests take a short path of their own to the hub: every middleware a WebSocket passes waits
+        // for the connection's whole life, with what it holds (HubAuthentication). Its checks take their services
+        // from here, not from the request's: a service scope made for a hub request would live as long too.
+        var drain = app.Services.GetRequiredService<ReplicaDrain>();
+        var chat = app.Services.GetRequiredService<IOptions<ChatOptions>>();
+        var telemetry = app.Services.GetRequiredService<GatewayTelemetry>();
+        app.MapWhen(HubAuthentication.IsChatHub, hub => hub
+            .Use((context, next) => RefuseWhileStopping(context, next, drain))
+            .Use((context, next) => RefuseForeignBrowserOrigins(context, next, chat.Value.AllowedOrigins, telemetry))
+            .UseHubAuthentication()
+            .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -111,7 +121,6 @@ public static class ChatGatewayExtensions
         app.MapDrain();
 
         // As MapHub<ChatHub> does, plus a handshake answered in our words and a timeout for clients that never send anything.
-        var limits = app.Services.GetRequiredService<IOptions<ChatOptions>>();
         var time = app.Services.GetRequiredService<TimeProvider>();
         app.MapConnections(ChatHubPaths.Hub, new HttpConnectionDispatcherOptions
             {
@@ -123,29 +132,30 @@ public static class ChatGatewayExtensions
                 // it only catches a client stuck with less than a buffer's worth pending, which holds nobody back.
                 // Turning it off (the runtime's WebSocket then sends on its fast path) measured no less CPU and a
                 // longer W1 tail (bench/findings.md). Read once: options do not reload.
-                TransportSendTimeout = limits.Value.Limits.SlowClientTimeout * 2,
+                TransportSendTimeout = chat.Value.Limits.SlowClientTimeout * 2,
             }, connections => connections
+                .UseAuthenticationResultReleased()
                 .UseHandshakeCheck()
-                .UseSilentConnectionTimeout(() => limits.Value.Limits.ClientTimeoutInterval, time)
-                .UseSlowClientTimeout(() => limits.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
+                .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time)
+                .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())
+            // The hub's own path (MapWhen above) finds its endpoints by this metadata and authenticates them; with
+            // RequireAuthorization the authorization middleware would wait out each connection's life.
             .WithMetadata(new HubMetadata(typeof(ChatHub)))
-            .RequireAuthorization()
             .RequireCors(BrowserClientsPolicy);
 
         // A stop not asked for by /ops/drain (SIGTERM: Kubernetes, the dashboard's Stop) drains too. SignalR, which
         // registered its own stop when the hub was mapped just above, would cut every connection without a word;
         // stopping callbacks run newest first, so this one closes them properly before it.
-        var drain = app.Services.GetRequiredService<ReplicaDrain>();
         app.Lifetime.ApplicationStopping.Register(drain.DrainBeforeSignalRStops);
         return app;
     }
 
     // While draining or stopping, clients reconnect at once; one that reached this process again would hold its
     // shutdown open until the timeout. Send it elsewhere (through the proxy).
-    private static Task RefuseWhileStopping(HttpContext context, Func<Task> next)
+    private static Task RefuseWhileStopping(HttpContext context, Func<Task> next, ReplicaDrain drain)
     {
-        if (!context.RequestServices.GetRequiredService<ReplicaDrain>().Leaving)
+        if (!drain.Leaving)
         {
             return next();
         }
@@ -156,13 +166,12 @@ public static class ChatGatewayExtensions
 
     // CORS does not cover WebSockets: a page from any origin could open one with the user's cookies or a
     // stolen token. Browsers always send Origin; .NET and other non-browser clients send none.
-    private static Task RefuseForeignBrowserOrigins(HttpContext context, Func<Task> next)
+    private static Task RefuseForeignBrowserOrigins(HttpContext context, Func<Task> next, string[] allowed, GatewayTelemetry telemetry)
     {
         var origin = context.Request.Headers.Origin.ToString();
-        var allowed = context.RequestServices.GetRequiredService<IOptions<ChatOptions>>().Value.AllowedOrigins;
         if (origin.Length > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
-            context.RequestServices.GetRequiredService<GatewayTelemetry>().ConnectionRejected("origin_not_allowed");
+            telemetry.ConnectionRejected("origin_not_allowed");
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return context.Response.WriteAsync($"Origin {origin} may not open the chat hub (Chat:AllowedOrigins).");
         }

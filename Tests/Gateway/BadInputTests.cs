@@ -226,6 +226,40 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    // The hub's requests have an authentication path of their own (the rest go through ASP.NET's middlewares):
+    // negotiate, however the path is spelled, is refused without a valid token and answered with one.
+    [Theory]
+    [InlineData("/hubs/chat/negotiate", null, HttpStatusCode.Unauthorized)]
+    [InlineData("/HUBS/Chat/negotiate", null, HttpStatusCode.Unauthorized)]
+    [InlineData("/hubs/chat/negotiate", "forged", HttpStatusCode.Unauthorized)]
+    [InlineData("/hubs/chat/negotiate", "valid", HttpStatusCode.OK)]
+    [InlineData("/HUBS/Chat/negotiate", "valid", HttpStatusCode.OK)]
+    public async Task Negotiating_needs_a_valid_token(string path, string? token, HttpStatusCode expected)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?negotiateVersion=1");
+        request.Headers.Authorization = token switch
+        {
+            "forged" => new("Bearer", TestTokens.Create("mallory", signingKey: "some-other-key-that-is-also-long-enough-0123")),
+            "valid" => new("Bearer", await ChatTestClient.GetTokenAsync(fixture.Gateway, Unique("negotiator"), _ct)),
+            _ => null,
+        };
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.Unauthorized)
+        {
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        }
+        else
+        {
+            Assert.Contains("\"connectionToken\"", await response.Content.ReadAsStringAsync(_ct));
+        }
+
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
     [Fact]
     public async Task A_token_in_the_access_token_query_value_is_accepted_on_the_hub_path()
     {
