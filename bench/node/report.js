@@ -171,8 +171,8 @@ CPU at every ${results.windowSeconds ?? 10} s window's edge. Times count from th
 ${warmupTables(results)}` : results.headline ? `## Headline: medians of ${results.repeats} interleaved repeats (telemetry on for ours and the peer)
 
 ${results.profile === 'lead'
-    ? `The lead: ${results.lead}. Each repeat runs ours, then ours with the lead (A B, A B, …)`
-    : `Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis${results.lead ? ` and ours with a lead (${results.lead})` : ''} one after another (A B C D, A B C D, …)`};
+    ? `The lead: ${results.lead}. Each repeat runs ours and ours with the lead, every other repeat in the reverse order (A B, B A, A B, …)`
+    : `Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis${results.lead ? ` and ours with a lead (${results.lead})` : ''} one after another, every other repeat in the reverse order (A B C D, D C B A, A B C D, …)`};
 each cell is the median with the lowest and highest of the repeats. "ahead"/"behind" compares the medians. The
 managed heap is read with dotnet-gcdump (a full blocking GC) before and after the idle connections.
 

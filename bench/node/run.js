@@ -343,11 +343,15 @@ async function runW6(system, sink, w6, redis) {
 function plan(name) {
   if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
   if (name === 'compare' || name === 'lead' || name === 'warmup') {
-    // Interleaved (A B C D, A B C D, …): a slow minute of the machine lands on every system, not on one.
+    // Interleaved, every other repeat in reverse (A B C D, D C B A, A B C D): a slow minute of the machine lands on
+    // every system, not on one, and no system always runs first or last. In a fixed order, ours against itself
+    // (BENCH_LEAD naming a setting the harness already gives) read 7% more CPU per delivery in second place in every
+    // pair (bench/findings.md).
     const systems = name === 'compare' ? [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])] : ['ours-on', ...(LEAD_TEXT ? ['ours-lead'] : [])];
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
-      for (const system of systems) runs.push([system, LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
+      const order = repeat % 2 === 0 ? [...systems].reverse() : systems;
+      for (const system of order) runs.push([system, LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
     }
     return runs;
   }
