@@ -27,4 +27,19 @@ public sealed class BenchmarkHarnessTests
 
         Assert.Contains("smoke: every message delivered", report);
     }
+
+    // Two such runs (25 minutes of machine each) measured the bench's noise and were first read as leads.
+    [Theory]
+    [InlineData("DOTNET_gcServer=0", "the harness")]
+    [InlineData("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", "RealtimeGateway.runtimeconfig.json")]
+    public async Task A_lead_that_only_sets_what_ours_already_runs_with_is_refused_before_anything_starts(string lead, string source)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var harness = Path.Combine(Repository.Root, "bench", "node");
+        var run = await Command.RunAsync("node", ["run.js", "lead", "--configuration", Repository.Configuration], harness, ct,
+            new Dictionary<string, string> { ["BENCH_LEAD"] = lead }, timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"BENCH_LEAD changes nothing ours runs with: {lead} (ours has it from {source})", run.Errors);
+    }
 }

@@ -89,8 +89,8 @@ function workerTable(rows) {
 }
 
 function idleTable(rows) {
-  const lines = rows.filter((row) => row.workload === 'W0').map((row) => `| ${row.label}${row.repeat ? ` (${row.repeat})` : ''} | ${num(row.connections, 0)} | ${num(row.rssBeforeMiB, 0)} | ${num(row.rssAfterMiB, 0)} | ${num(row.bytesPerConnection / 1024)} | ${num(row.heapBeforeMiB)} | ${num(row.heapAfterMiB)} | ${num(row.heapBytesPerConnection == null ? null : row.heapBytesPerConnection / 1024)} |`);
-  return ['| System | Idle connections | RSS before MiB | RSS after MiB | KB per connection | Managed heap before MiB | after MiB | heap KB per connection |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...lines].join('\n');
+  const lines = rows.filter((row) => row.workload === 'W0').map((row) => `| ${row.label}${row.repeat ? ` (${row.repeat})` : ''} | ${num(row.connections, 0)} | ${num(row.rssBeforeMiB, 0)} | ${num(row.rssAfterMiB, 0)} | ${num(row.bytesPerConnection / 1024)} | ${num(row.heapBeforeMiB)} | ${num(row.heapAfterMiB)} | ${num(row.heapBytesPerConnection == null ? null : row.heapBytesPerConnection / 1024)} | ${num(row.heapClosedMiB)} |`);
+  return ['| System | Idle connections | RSS before MiB | RSS after MiB | KB per connection | Managed heap before MiB | after MiB | heap KB per connection | heap MiB once closed |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|', ...lines].join('\n');
 }
 
 function toCsv(rows) {

@@ -75,14 +75,17 @@ const TELEMETRY_SETTINGS = {
   on: { Telemetry__Traces: 'true', Telemetry__Metrics: 'true', Telemetry__TraceSampleRatio: '1.0' },
 };
 
+// Every .NET server runs as in production, but with the workstation collector: pinned to one core, the server
+// collector would run a single heap anyway (bench/README.md).
+const DOTNET_ENVIRONMENT = { ASPNETCORE_ENVIRONMENT: 'Production', DOTNET_gcServer: '0' };
+
 async function startDotnet(name, project, { redis, sink, telemetry, env = {}, root = REPO }) {
   const port = await freePort();
   const exporting = telemetry && telemetry !== 'off';
   const server = await startPinned({
     name, command: 'dotnet', args: [assembly(project, root), '--urls', `http://127.0.0.1:${port}`], cwd: path.join(root, project), port, logDirectory,
     env: {
-      ASPNETCORE_ENVIRONMENT: 'Production',
-      DOTNET_gcServer: '0',
+      ...DOTNET_ENVIRONMENT,
       ...(redis ? { ConnectionStrings__redis: redis.address } : {}),
       OTEL_SERVICE_NAME: name.replace(/-\d+$/, ''),
       OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${name}`,
@@ -122,9 +125,45 @@ if (LEAD_WORKLOADS?.some((w) => !['warm', 'W0', 'W1', 'W2', 'W4'].includes(w))) 
   console.error(`BENCH_WORKLOADS: '${process.env.BENCH_WORKLOADS}' names a workload the lead profile does not run (W0, W1, W2, W4)`);
   process.exit(2);
 }
+refuseLeadThatChangesNothing();
 if (['lead'].includes(profileName) && !LEAD_TEXT) {
   console.error('the lead profile needs BENCH_LEAD="Setting=value;…" (the gateway settings that turn the lead on or off) and/or BENCH_OFF="Setting=value;…" (ours with the lead off) and/or BENCH_BASELINE=<checkout built in Release> (the code before the lead)');
   process.exit(2);
+}
+
+/**
+ * A lead whose settings ours already runs with measures nothing but the bench's noise: two such runs read "0.83×,
+ * better in every pair" and "1.07× in every pair" (bench/findings.md). Refused, naming where ours gets the value:
+ * the harness's environment, BENCH_OFF, or the gateway's runtimeconfig (the runtime knobs below). The runtime reads
+ * a DOTNET_ variable's number as hexadecimal, so DOTNET_X=70 means 112: such values are warned about.
+ */
+function refuseLeadThatChangesNothing() {
+  if (!Object.keys(LEAD_SETTINGS).length || BASELINE) return;
+  const knobs = {
+    DOTNET_gcServer: 'System.GC.Server',
+    DOTNET_gcConcurrent: 'System.GC.Concurrent',
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit: 'System.Threading.ThreadPool.UnfairSemaphoreSpinLimit',
+    DOTNET_TC_CallCountingDelayMs: 'System.Runtime.TieredCompilation.CallCountingDelayMs',
+    DOTNET_TieredCompilation: 'System.Runtime.TieredCompilation',
+    DOTNET_TieredPGO: 'System.Runtime.TieredPGO',
+  };
+  const runtimeconfigPath = path.join(REPO, 'RealtimeGateway', 'bin', configuration, 'net10.0', 'RealtimeGateway.runtimeconfig.json');
+  const runtimeconfig = fs.existsSync(runtimeconfigPath) ? JSON.parse(fs.readFileSync(runtimeconfigPath, 'utf8')).runtimeOptions?.configProperties ?? {} : {};
+  const asNumber = (value) => (typeof value === 'boolean' ? Number(value) : typeof value === 'number' ? value : parseInt(value, 16));
+  const unchanged = Object.entries(LEAD_SETTINGS).map(([name, value]) => {
+    if (name.startsWith('DOTNET_') && /^\d{2,}$/.test(value)) {
+      console.error(`BENCH_LEAD: the runtime reads ${name}=${value} as hexadecimal (${parseInt(value, 16)})`);
+    }
+    const sources = [['BENCH_OFF', OFF_SETTINGS[name]], ['the harness', { ...DOTNET_ENVIRONMENT, ...gatewaySettings }[name]],
+      ['RealtimeGateway.runtimeconfig.json', runtimeconfig[knobs[name]]]];
+    const [source, current] = sources.find(([, v]) => v !== undefined) ?? [];
+    const same = current !== undefined && (name.startsWith('DOTNET_') ? asNumber(current) === asNumber(value) : String(current) === value);
+    return same ? `${name}=${value} (ours has it from ${source})` : null;
+  });
+  if (unchanged.every(Boolean)) {
+    console.error(`BENCH_LEAD changes nothing ours runs with: ${unchanged.join(', ')}`);
+    process.exit(2);
+  }
 }
 
 /** Every system the report compares: what runs, and how the generator talks to it. */
@@ -299,12 +338,18 @@ async function runW0(systemKey, system, sink, w0) {
     userPrefix: `idle${Date.now().toString(36)}-`,
   }, measureHeap);
   const { before, connected } = result.marks;
+  // The closes' own work (our gateway's registry clean-up, 10,000 at once) must not land in the next workload's
+  // figures, nor a collection of what the connections left (the heap reading forces it now): and the heap once they
+  // are gone shows whether a closed connection leaves anything behind.
+  await new Promise((resolve) => setTimeout(resolve, 15000));
+  if (measureHeap) await measureHeap('closed');
   const heapBytesPerConnection = heap.before != null && heap.connected != null ? (heap.connected - heap.before) / w0.connections : null;
   return [{
     workload: 'W0', system: systemKey, name: `${w0.connections} idle`, connections: w0.connections,
     rssBeforeMiB: before.serverRss / 2 ** 20, rssAfterMiB: connected.serverRss / 2 ** 20,
     bytesPerConnection: (connected.serverRss - before.serverRss) / w0.connections,
     heapBeforeMiB: heap.before != null ? heap.before / 2 ** 20 : null, heapAfterMiB: heap.connected != null ? heap.connected / 2 ** 20 : null,
+    heapClosedMiB: heap.closed != null ? heap.closed / 2 ** 20 : null,
     heapBytesPerConnection,
   }];
 }
@@ -336,6 +381,12 @@ async function runW6(system, sink, w6, redis) {
   return rows;
 }
 
+// W0 right after the warm-up: a server keeps (and RSS counts) memory it grew under earlier load, and idle
+// connections fill it before RSS grows, so W0 after W4, W1 and the knee ramp read less per connection the further a
+// system's ramp had gone (ours 12.4 KB of RSS per connection with 23.2 KB of managed heap in the December compare).
+const idleFirst = (workloads) => (workloads.includes('W0') && workloads[0] === 'warm'
+  ? ['warm', 'W0', ...workloads.filter((w) => w !== 'warm' && w !== 'W0')] : workloads);
+
 /**
  * What each system runs in a profile, in order, as [system, workloads, repeat]; 'warm' is the unmeasured warm-up
  * (profile.warmupSeconds).
@@ -351,29 +402,29 @@ function plan(name) {
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
       const order = repeat % 2 === 0 ? [...systems].reverse() : systems;
-      for (const system of order) runs.push([system, LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W4', 'W1', 'W2', 'W0'], repeat]);
+      for (const system of order) runs.push([system, idleFirst(LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W0', 'W4', 'W1', 'W2']), repeat]);
     }
     return runs;
   }
   if (name === 'quick') {
     // The headline's shape in under 5 minutes: both sides on and off, two replicas, the worker.
     return [
-      ['peer-on', ['warm', 'W4', 'W1', 'W2', 'W0']],
+      ['peer-on', ['warm', 'W0', 'W4', 'W1', 'W2']],
       ['peer-off', ['warm', 'W4']],
-      ['ours-on', ['warm', 'W4', 'W1', 'W2', 'W0']],
+      ['ours-on', ['warm', 'W0', 'W4', 'W1', 'W2']],
       ['ours-off', ['warm', 'W4']],
       ['ours-2-on', ['warm', 'W1']],
       ['ours-worker', ['warm', 'W6']],
     ];
   }
   return [
-    ['peer-on', ['warm', 'W4', 'W1', 'W3', 'W2', 'W0']],
+    ['peer-on', ['warm', 'W0', 'W4', 'W1', 'W3', 'W2']],
     ['peer-off', ['warm', 'W4', 'W1', 'W2']],
-    ['ours-on', ['warm', 'W4', 'W1', 'W3', 'W2', 'W0']],
+    ['ours-on', ['warm', 'W0', 'W4', 'W1', 'W3', 'W2']],
     ['ours-off', ['warm', 'W4']],
     ['ours-metrics', ['warm', 'W4']],
     ['ours-traces10', ['warm', 'W4']],
-    ['plain', ['warm', 'W4', 'W1', 'W0']],
+    ['plain', ['warm', 'W0', 'W4', 'W1']],
     ['plain-redis', ['warm', 'W4', 'W1', 'W2']],
     ['peer-2-on', ['warm', 'W1', 'W2']],
     ['ours-2-on', ['warm', 'W1', 'W2']],
