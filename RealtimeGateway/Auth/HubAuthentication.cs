@@ -34,13 +34,29 @@ internal static class HubAuthentication
     }
 
     /// <summary>
-    /// SignalR reads the token's expiry from the authentication result before a connection's pipeline starts
-    /// (CloseOnAuthenticationExpiration); the result need not live as long as the connection.
+    /// Once the client's handshake has arrived, lets go of what authenticated the connection: SignalR read the token's
+    /// expiry from the authentication result before the connection's pipeline started (CloseOnAuthenticationExpiration),
+    /// and the connection's id from the query string before that. The token itself (in the query string, where
+    /// browsers must put it, and in the raw target and parsed query beside it; or in the Authorization header) would
+    /// otherwise live as long as the connection, in memory (~1.5 KB per idle connection, bench/findings.md) and in
+    /// what a later log line or crash dump of the request shows. After the handshake, not before: until the WebSocket
+    /// is accepted, SignalR's transport reads the request on another thread, and no client sends its handshake before that.
     /// </summary>
-    public static IConnectionBuilder UseAuthenticationResultReleased(this IConnectionBuilder connections) =>
+    public static IConnectionBuilder UseCredentialsReleased(this IConnectionBuilder connections) =>
         connections.Use(next => connection =>
         {
-            connection.Features.Get<IHttpContextFeature>()?.HttpContext?.Features.Set<IAuthenticateResultFeature>(null);
+            if (connection.Features.Get<IHttpContextFeature>()?.HttpContext is { } http)
+            {
+                http.Features.Set<IAuthenticateResultFeature>(null);
+                http.Request.Query = QueryCollection.Empty; // and the query string it was read from
+                if (http.Features.Get<IHttpRequestFeature>() is { } request)
+                {
+                    request.RawTarget = request.PathBase + request.Path;
+                }
+
+                http.Request.Headers.Authorization = default;
+            }
+
             return next(connection);
         });
 

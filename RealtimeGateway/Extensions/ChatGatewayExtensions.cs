@@ -134,8 +134,8 @@ public static class ChatGatewayExtensions
                 // longer W1 tail (bench/findings.md). Read once: options do not reload.
                 TransportSendTimeout = chat.Value.Limits.SlowClientTimeout * 2,
             }, connections => connections
-                .UseAuthenticationResultReleased()
                 .UseHandshakeCheck()
+                .UseCredentialsReleased()
                 .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time)
                 .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())

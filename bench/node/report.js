@@ -4,7 +4,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { lineChart, barChart, render } = require('./lib/charts');
-const { compareTable } = require('./lib/compare');
+const { compareTable, median } = require('./lib/compare');
 const { warmupHeadline, warmupTables, warmupSeries } = require('./lib/warmup');
 const { passes } = require('./lib/knee');
 
@@ -106,23 +106,26 @@ function toCsv(rows) {
 }
 
 function charts(results, base) {
-  const rows = results.rows;
+  // Curves (the CDF, the ramp) are one repeat's, the first; CPU per delivery is each system's median, as in the table.
+  const rows = results.rows.filter((row) => !row.repeat || row.repeat === 1);
+  const ofFirstRepeat = results.repeats ? ', first repeat' : '';
   const nines = (p) => (p >= 100 ? 4.3 : -Math.log10(1 - p / 100));
   const w1 = rows.filter((row) => row.workload === 'W1');
-  const w4 = rows.filter((row) => row.workload === 'W4');
+  const w4 = results.rows.filter((row) => row.workload === 'W4');
+  // A chart only for what the run measured (a W0-only lead draws none).
   const files = [];
-  files.push(render(lineChart({
-    title: 'W1 delivery latency distribution (rooms of 10, 1 msg/s per client)', xLabel: 'percentile', yLabel: 'latency (ms, log scale)', logY: true,
+  if (w1.length) files.push(render(lineChart({
+    title: `W1 delivery latency distribution (rooms of 10, 1 msg/s per client${ofFirstRepeat})`, xLabel: 'percentile', yLabel: 'latency (ms, log scale)', logY: true,
     series: w1.map((row) => ({ name: row.label, points: row.latencyCdf.filter(([p]) => p > 0).map(([p, micros]) => [p, micros / 1000]) })),
     xScale: nines, xTicks: [[10, 'p10'], [50, 'p50'], [90, 'p90'], [99, 'p99'], [99.9, 'p99.9'], [99.99, 'p99.99']],
   }), `${base}-latency-cdf`));
-  files.push(render(barChart({
+  if (w4.length) files.push(render(barChart({
     title: 'Server CPU per delivered message at 10k deliveries/s (W4)', xLabel: 'µs of server-process CPU per delivery (lower is better)',
-    bars: w4.map((row) => ({ name: row.label, value: row.cpuMicrosPerDelivery, note: `${row.cpuMicrosPerDelivery.toFixed(1)} µs (with Redis ${row.cpuMicrosPerDeliveryWithRedis.toFixed(1)})` })),
+    bars: cpuBars(w4),
   }), `${base}-cpu-per-delivery`));
   const rampSystems = [...new Set(rows.filter((row) => row.workload === 'W2').map((row) => row.system))];
-  files.push(render(lineChart({
-    title: 'W2 ramp: delivery p99 as offered load grows (knee at 50 ms)', xLabel: 'deliveries per second achieved', yLabel: 'p99 latency (ms, log scale)', logY: true,
+  if (rampSystems.length) files.push(render(lineChart({
+    title: `W2 ramp: delivery p99 as offered load grows (knee at 50 ms${ofFirstRepeat})`, xLabel: 'deliveries per second achieved', yLabel: 'p99 latency (ms, log scale)', logY: true,
     series: rampSystems.map((system) => {
       const ramp = rows.filter((row) => row.system === system && row.workload === 'W2');
       return { name: ramp[0].label, points: ramp.map((row) => [row.deliveriesPerSecond, Math.max(0.1, row.latencyMicros[99] / 1000)]) };
@@ -130,6 +133,19 @@ function charts(results, base) {
     xTicks: [0, 20000, 40000, 60000, 80000, 100000, 120000, 150000, 200000].map((x) => [x, `${x / 1000}k`]),
   }), `${base}-knee`));
   return files;
+}
+
+/** One bar per system: its W4 row, or with repeats the median of them (the table's figure) and their spread. */
+function cpuBars(w4) {
+  return [...new Set(w4.map((row) => row.system))].map((system) => {
+    const runs = w4.filter((row) => row.system === system);
+    const value = median(runs.map((row) => row.cpuMicrosPerDelivery));
+    const withRedis = median(runs.map((row) => row.cpuMicrosPerDeliveryWithRedis));
+    const spread = runs.length > 1
+      ? `median of ${runs.length}, ${Math.min(...runs.map((row) => row.cpuMicrosPerDelivery)).toFixed(1)}–${Math.max(...runs.map((row) => row.cpuMicrosPerDelivery)).toFixed(1)}; `
+      : '';
+    return { name: runs[0].label, value, note: `${value.toFixed(1)} µs (${spread}with Redis ${withRedis.toFixed(1)})` };
+  });
 }
 
 function warmupChart(results, base) {
@@ -142,7 +158,7 @@ function warmupChart(results, base) {
 async function writeReport(results, base) {
   const name = path.basename(base);
   // Charts of a compare run show its first repeat; the headline holds every repeat.
-  const files = (results.warmup ? [warmupChart(results, base)] : charts(results.repeats ? { ...results, rows: results.rows.filter((row) => row.repeat === 1) } : results, base)).map((file) => path.basename(file));
+  const files = (results.warmup ? [warmupChart(results, base)] : charts(results, base)).map((file) => path.basename(file));
   fs.writeFileSync(`${base}.csv`, toCsv(results.rows));
   const rows = results.rows;
   const markdown = `# Benchmark: RealtimeGateway against the article's Socket.IO server — ${results.date}

@@ -30,7 +30,15 @@ if (!profiles[profileName]) {
   console.error('usage: node run.js quick|full|compare|lead|warmup|smoke [--configuration Release|Debug]');
   process.exit(2);
 }
-const profile = profiles[profileName];
+// BENCH_REPEATS=8: the interleaved repeats of compare, lead and warmup (three by default). W4's CPU per delivery moves
+// 13-22% between identical processes and hardly within one (bench/findings.md): only more processes resolve an effect
+// smaller than that. Each lead pair costs about 4 minutes at W4,W1, 2 at W4 alone.
+const REPEATS = process.env.BENCH_REPEATS?.trim();
+if (REPEATS && !(['compare', 'lead', 'warmup'].includes(profileName) && /^\d+$/.test(REPEATS) && +REPEATS >= 1 && +REPEATS <= 20)) {
+  console.error(`BENCH_REPEATS: '${REPEATS}' must be a whole number from 1 to 20, with the compare, lead or warmup profile (this is ${profileName})`);
+  process.exit(2);
+}
+const profile = REPEATS ? { ...profiles[profileName], repeats: +REPEATS } : profiles[profileName];
 const stamp = new Date().toISOString().slice(0, 10);
 const outputDirectory = profileName === 'smoke' ? path.join(REPO, 'artifacts', 'bench-smoke') : path.join(REPO, 'bench', 'results');
 const logDirectory = path.join(REPO, 'artifacts', 'bench-logs', profileName);

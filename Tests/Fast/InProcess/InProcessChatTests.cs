@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -29,6 +33,36 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         Assert.Equal((1L, 2L), (first.Sequence, second.Sequence));
         Assert.Equal(joined.Epoch, first.Epoch);
         Assert.Equal(["one", "two"], (await bob.MessagesUntilIdAsync(second.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task A_connection_does_not_keep_its_token_whether_it_came_in_the_query_string_or_the_header()
+    {
+        var room = Unique("token");
+        var (browserLike, dotnet) = (Unique("query"), Unique("header"));
+        await using var alice = await gateway.ConnectAsync(browserLike, tokenInQuery: true);
+        await using var bob = await gateway.ConnectAsync(dotnet);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        // What the gateway holds for each connection's life: a heap or crash dump of it shows no one's token.
+        var local = gateway.Services.GetRequiredService<LocalConnections>();
+        foreach (var user in new[] { browserLike, dotnet })
+        {
+            var http = local.OfUser(user).Single().GetHttpContext()!;
+            var request = http.Features.Get<IHttpRequestFeature>()!;
+            Assert.Equal(ChatHubPaths.Hub, request.RawTarget);
+            Assert.Equal("", request.QueryString);
+            Assert.Empty(http.Request.Query);
+            Assert.Equal(0, http.Request.Headers.Authorization.Count);
+            Assert.Null(http.Features.Get<IAuthenticateResultFeature>());
+        }
+
+        // Both still chat (the user and the expiry SignalR needs were read before the token went).
+        var sent = await alice.Chat.SendMessageAsync(room, "c-1", "still here");
+        Assert.Equal("still here", (await bob.MessagesUntilIdAsync(sent.MessageId, ChatTestClient.Delivery)).Single().Text);
+        var reply = await bob.Chat.SendMessageAsync(room, "c-2", "and you?");
+        Assert.Equal(["still here", "and you?"], (await alice.MessagesUntilIdAsync(reply.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
     }
 
     [Fact]

@@ -32,16 +32,25 @@ public sealed class InProcessGateway : IAsyncLifetime
     /// <summary>An HTTP client of the gateway (the token endpoint, the ops snapshot).</summary>
     public HttpClient Http() => _factory.CreateClient();
 
-    public async Task<ChatTestClient> ConnectAsync(string user)
+    /// <summary>The gateway's services, to look at what it keeps.</summary>
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string.</summary>
+    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false)
     {
         using var http = Http();
         using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(user));
         var token = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TokenResponse>())!.Token;
-        var chat = new ChatClient(new Uri(_factory.Server.BaseAddress, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), configureConnection: options =>
+        var hub = new Uri(_factory.Server.BaseAddress, tokenInQuery ? $"{ChatHubPaths.Hub}?access_token={Uri.EscapeDataString(token)}" : ChatHubPaths.Hub);
+        var chat = new ChatClient(hub, () => Task.FromResult<string?>(token), configureConnection: options =>
             options.WebSocketFactory = async (context, cancellationToken) =>
             {
                 var sockets = _factory.Server.CreateWebSocketClient();
-                sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
+                if (!tokenInQuery)
+                {
+                    sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
+                }
+
                 return await sockets.ConnectAsync(context.Uri, cancellationToken);
             });
         return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);

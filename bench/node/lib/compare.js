@@ -94,8 +94,12 @@ function compareTable({ headline, spread, repeats }) {
     const ours = headline[figure].ours;
     const withLead = headline[figure].oursLead;
     if (ours == null || withLead == null || ours === 0) return '–';
-    const better = LOWER_IS_BETTER[figure] ? withLead < ours : withLead > ours;
-    return `${(withLead / ours).toFixed(2)}× ${better ? '(better)' : '(worse)'}`;
+    const better = (lead, base) => (LOWER_IS_BETTER[figure] ? lead < base : lead > base);
+    // Each repeat runs ours and the lead as a pair (in alternating order): how many pairs the lead won says more
+    // than the medians when a figure moves between processes (findings.md).
+    const pairs = spread[figure].ours.values.map((base, i) => [base, spread[figure].oursLead.values[i]]).filter(([a, b]) => a != null && b != null);
+    const won = pairs.filter(([base, lead]) => better(lead, base)).length;
+    return `${(withLead / ours).toFixed(2)}× ${better(withLead, ours) ? '(better)' : '(worse)'}, better in ${won} of ${pairs.length} pairs`;
   };
   const row = (cells) => `| ${cells.join(' | ')} |`;
   const header = row([`Figure (median of ${repeats}, min–max)`, ...keys.map((key) => NAMES[key]), ...anchors.map((key) => `ours ÷ ${NAMES[key]}`), ...(lead ? ['lead ÷ ours'] : [])]);
