@@ -62,6 +62,13 @@ public static class ChatRedisKeys
     /// <summary>Entries the worker gave up on, with the reason (a stream).</summary>
     public static readonly RedisKey DeadLetters = "chat:messages:dead";
 
+    /// <summary>
+    /// A room's keys are renewed to their retention plus this many milliseconds, and only once their time to live has
+    /// fallen below the retention: by the gateway's append and, for the statistics, by the worker. A room is forgotten
+    /// between its retention and a minute more after its last message.
+    /// </summary>
+    public const string RetentionRenewalSlackMs = "60000";
+
     /// <summary>The worker's consumer group on <see cref="MessageStream"/>.</summary>
     public const string WorkerGroup = "chat-worker";
 

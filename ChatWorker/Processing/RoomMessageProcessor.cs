@@ -22,7 +22,7 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
     // or take a minute: their time to live is copied from the history's only when it is a minute short of it, since
     // each PEXPIRE is a write Redis appends to its AOF. Marks of messages the history no longer keeps are dropped:
     // nothing here grows with traffic.
-    private static readonly LuaScript RecordScript = LuaScript.Prepare("""
+    private static readonly LuaScript RecordScript = LuaScript.Prepare($$"""
         if redis.call('XACK', @stream, @group, @messageId) == 0 then return 0 end
         redis.call('HDEL', @attempts, @messageId)
         redis.call('HINCRBY', @activity, 'processed', 1)
@@ -49,7 +49,7 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
         if ttl > 0 then
           for _, key in ipairs({@activity, @senders, @moderated, @moderatedOrder}) do
             local left = redis.call('PTTL', key)
-            if left ~= -2 and left < ttl - 60000 then redis.call('PEXPIRE', key, ttl) end
+            if left ~= -2 and left < ttl - {{ChatRedisKeys.RetentionRenewalSlackMs}} then redis.call('PEXPIRE', key, ttl) end
           end
         end
         return 1

@@ -34,13 +34,14 @@ internal static class HubAuthentication
     }
 
     /// <summary>
-    /// Once the client's handshake has arrived, lets go of what authenticated the connection: SignalR read the token's
-    /// expiry from the authentication result before the connection's pipeline started (CloseOnAuthenticationExpiration),
-    /// and the connection's id from the query string before that. The token itself (in the query string, where
-    /// browsers must put it, and in the raw target and parsed query beside it; or in the Authorization header) would
-    /// otherwise live as long as the connection, in memory (~1.5 KB per idle connection, bench/findings.md) and in
-    /// what a later log line or crash dump of the request shows. After the handshake, not before: until the WebSocket
-    /// is accepted, SignalR's transport reads the request on another thread, and no client sends its handshake before that.
+    /// Once the client's handshake has arrived, drops what the request still held of the connection's credentials:
+    /// the authentication result (SignalR read the token's expiry from it before the pipeline started,
+    /// CloseOnAuthenticationExpiration), the parsed query with the token browsers must send in it (and the query
+    /// string the request shows), and the Authorization header. They would otherwise live as long as the connection
+    /// (~0.9 KB per idle connection, bench/findings.md). Kestrel keeps its own copy of an HTTP/1.1 request's target,
+    /// token included, until the TCP connection closes: out of our reach. After the handshake, not before: until the
+    /// WebSocket is accepted, SignalR's transport reads the request's headers on another thread, and the handshake
+    /// only reaches the pipeline after that.
     /// </summary>
     public static IConnectionBuilder UseCredentialsReleased(this IConnectionBuilder connections) =>
         connections.Use(next => connection =>
@@ -48,12 +49,7 @@ internal static class HubAuthentication
             if (connection.Features.Get<IHttpContextFeature>()?.HttpContext is { } http)
             {
                 http.Features.Set<IAuthenticateResultFeature>(null);
-                http.Request.Query = QueryCollection.Empty; // and the query string it was read from
-                if (http.Features.Get<IHttpRequestFeature>() is { } request)
-                {
-                    request.RawTarget = request.PathBase + request.Path;
-                }
-
+                http.Request.Query = QueryCollection.Empty; // and the query string the request shows
                 http.Request.Headers.Authorization = default;
             }
 

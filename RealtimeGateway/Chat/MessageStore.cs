@@ -41,13 +41,12 @@ public sealed class MessageStore
         end
         """;
 
-    // A room's keys are renewed to RoomRetention plus this, and only once their time to live has fallen below
-    // RoomRetention: a PEXPIRE is a write Redis appends to its AOF (renewing all four keys with every message was a
-    // quarter of a message's bytes there, and every auto-aof-rewrite-min-size of them costs a rewrite), a PTTL is a
-    // read that costs nothing there. A room is then forgotten between RoomRetention and a minute more after its last
-    // message.
-    private const string RetentionRenewalSlackMs = "60000";
-
+    // A room's keys are renewed to RoomRetention plus ChatRedisKeys.RetentionRenewalSlackMs, and only once their time
+    // to live has fallen below RoomRetention: a PEXPIRE is a write Redis appends to its AOF (renewing all four keys with
+    // every message was a quarter of a message's bytes there, and every auto-aof-rewrite-min-size of them costs a
+    // rewrite), a PTTL is a read that costs nothing there. A room is then forgotten between RoomRetention and a minute
+    // more after its last message.
+    //
     // A batch of appends (group commit, see AppendAsync): per message five keys (counter, dedupe, dedupe order,
     // history, members) after the stream, and six values (room, user, client message id, text, trace context, channel)
     // after the four settings. Each message is numbered, stored, remembered and published in turn, as it would be
@@ -79,7 +78,7 @@ public sealed class MessageStore
               redis.call('HDEL', dedupe, redis.call('LPOP', dedupeOrder))
             end
             for _, key in ipairs({counter, history, dedupe, dedupeOrder}) do
-              if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention + {{RetentionRenewalSlackMs}}) end
+              if redis.call('PTTL', key) < retention then redis.call('PEXPIRE', key, retention + {{ChatRedisKeys.RetentionRenewalSlackMs}}) end
             end
             -- Last, and allowed to fail (an ACL, say) without undoing the store: members then fill the gap from the history.
             local live = {id = id, room = room, user = user, text = text, clientMessageId = clientMessageId, sequence = seq, epoch = tonumber(epoch)}

@@ -100,7 +100,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
 
     private void LinkToConnect(Activity? span, HubCallerContext caller)
     {
-        if (span is not null && local.NotesOf(caller.ConnectionId).ConnectSpan is { } connect && connect != default)
+        if (span is not null && local.NotesOf(caller.ConnectionId).ConnectSpan is var connect && connect != default)
         {
             span.AddLink(new ActivityLink(connect));
         }

@@ -203,6 +203,9 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         }
     }
 
+    // A key long enough for HS256 that the gateway does not have: a token signed with it is well formed and forged.
+    private const string ForgedSigningKey = "some-other-key-that-is-also-long-enough-0123";
+
     public static TheoryData<string> RefusedTokens => ["no token", "expired", "forged", "wrong audience", "wrong issuer", "garbage"];
 
     [Theory]
@@ -213,7 +216,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         {
             "no token" => null,
             "expired" => TestTokens.Create("mallory", expiresIn: TimeSpan.FromMinutes(-2)),
-            "forged" => TestTokens.Create("mallory", signingKey: "some-other-key-that-is-also-long-enough-0123"),
+            "forged" => TestTokens.Create("mallory", signingKey: ForgedSigningKey),
             "wrong audience" => TestTokens.Create("mallory", audience: "another-service"),
             "wrong issuer" => TestTokens.Create("mallory", issuer: "someone-else"),
             _ => "not.a.jwt",
@@ -240,7 +243,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{path}?negotiateVersion=1");
         request.Headers.Authorization = token switch
         {
-            "forged" => new("Bearer", TestTokens.Create("mallory", signingKey: "some-other-key-that-is-also-long-enough-0123")),
+            "forged" => new("Bearer", TestTokens.Create("mallory", signingKey: ForgedSigningKey)),
             "valid" => new("Bearer", await ChatTestClient.GetTokenAsync(fixture.Gateway, Unique("negotiator"), _ct)),
             _ => null,
         };

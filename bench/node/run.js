@@ -32,7 +32,7 @@ if (!profiles[profileName]) {
 }
 // BENCH_REPEATS=8: the interleaved repeats of compare, lead and warmup (three by default). W4's CPU per delivery moves
 // 13-22% between identical processes and hardly within one (bench/findings.md): only more processes resolve an effect
-// smaller than that. Each lead pair costs about 4 minutes at W4,W1, 2 at W4 alone.
+// smaller than that. A lead pair is two processes, each with its 75 s warm-up: about 4 minutes at W4,W1.
 const REPEATS = process.env.BENCH_REPEATS?.trim();
 if (REPEATS && !(['compare', 'lead', 'warmup'].includes(profileName) && /^\d+$/.test(REPEATS) && +REPEATS >= 1 && +REPEATS <= 20)) {
   console.error(`BENCH_REPEATS: '${REPEATS}' must be a whole number from 1 to 20, with the compare, lead or warmup profile (this is ${profileName})`);

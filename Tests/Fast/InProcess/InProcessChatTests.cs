@@ -36,7 +36,7 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     }
 
     [Fact]
-    public async Task A_connection_does_not_keep_its_token_whether_it_came_in_the_query_string_or_the_header()
+    public async Task Once_connected_the_request_no_longer_holds_the_token_whether_it_came_in_the_query_string_or_the_header()
     {
         var room = Unique("token");
         var (browserLike, dotnet) = (Unique("query"), Unique("header"));
@@ -45,14 +45,13 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         await alice.Chat.JoinRoomAsync(room);
         await bob.Chat.JoinRoomAsync(room);
 
-        // What the gateway holds for each connection's life: a heap or crash dump of it shows no one's token.
+        // The request lives as long as its connection: what it holds of the token (~0.9 KB) is gone once connected.
+        // (Kestrel's HTTP/1.1 connection keeps its own copy of the request target; the test server has none.)
         var local = gateway.Services.GetRequiredService<LocalConnections>();
         foreach (var user in new[] { browserLike, dotnet })
         {
             var http = local.OfUser(user).Single().GetHttpContext()!;
-            var request = http.Features.Get<IHttpRequestFeature>()!;
-            Assert.Equal(ChatHubPaths.Hub, request.RawTarget);
-            Assert.Equal("", request.QueryString);
+            Assert.Equal("", http.Features.Get<IHttpRequestFeature>()!.QueryString);
             Assert.Empty(http.Request.Query);
             Assert.Equal(0, http.Request.Headers.Authorization.Count);
             Assert.Null(http.Features.Get<IAuthenticateResultFeature>());

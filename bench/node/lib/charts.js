@@ -47,7 +47,7 @@ function lineChart({ title, xLabel, yLabel, series, xTicks, xScale = (x) => x, l
 
 /** bars: [{ name, value, note }] drawn horizontally with their values. */
 function barChart({ title, xLabel, bars }) {
-  const left = 330; const right = 90; const top = 50; const rowHeight = 30;
+  const left = 330; const right = 220; const top = 50; const rowHeight = 30; // right: room for the notes
   const height = top + bars.length * rowHeight + 60;
   const max = niceMax(Math.max(...bars.map((b) => b.value)));
   const plotWidth = WIDTH - left - right;

@@ -52,7 +52,7 @@ function compareHeadline(rows) {
       const values = [];
       for (let repeat = 1; repeat <= repeats; repeat++) {
         const ofRepeat = rows.filter((row) => row.system === system && row.repeat === repeat);
-        if (ofRepeat.length) values.push(measure(ofRepeat));
+        values.push(ofRepeat.length ? measure(ofRepeat) : null); // by repeat, so ours and a lead pair up by index
       }
       headline[figure][key] = median(values);
       const measured = values.filter((v) => v != null);
