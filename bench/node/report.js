@@ -157,7 +157,7 @@ function warmupChart(results, base) {
 
 async function writeReport(results, base) {
   const name = path.basename(base);
-  // Charts of a compare run show its first repeat; the headline holds every repeat.
+  // With repeats, the curve charts show the first repeat and the CPU chart each system's median; the headline holds every repeat.
   const files = (results.warmup ? [warmupChart(results, base)] : charts(results, base)).map((file) => path.basename(file));
   fs.writeFileSync(`${base}.csv`, toCsv(results.rows));
   const rows = results.rows;
