@@ -139,11 +139,10 @@ function charts(results, base) {
 function cpuBars(w4) {
   return [...new Set(w4.map((row) => row.system))].map((system) => {
     const runs = w4.filter((row) => row.system === system);
-    const value = median(runs.map((row) => row.cpuMicrosPerDelivery));
+    const cpu = runs.map((row) => row.cpuMicrosPerDelivery);
+    const value = median(cpu);
     const withRedis = median(runs.map((row) => row.cpuMicrosPerDeliveryWithRedis));
-    const spread = runs.length > 1
-      ? `median of ${runs.length}, ${Math.min(...runs.map((row) => row.cpuMicrosPerDelivery)).toFixed(1)}–${Math.max(...runs.map((row) => row.cpuMicrosPerDelivery)).toFixed(1)}; `
-      : '';
+    const spread = runs.length > 1 ? `median of ${runs.length}, ${Math.min(...cpu).toFixed(1)}–${Math.max(...cpu).toFixed(1)}; ` : '';
     return { name: runs[0].label, value, note: `${value.toFixed(1)} µs (${spread}with Redis ${withRedis.toFixed(1)})` };
   });
 }
