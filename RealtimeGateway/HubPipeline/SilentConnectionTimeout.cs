@@ -14,26 +14,27 @@ internal static class SilentConnectionTimeout
     public static IConnectionBuilder UseSilentConnectionTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time) =>
         connections.Use(next => connection =>
         {
-            var input = new LastReadStamp(connection.Transport.Input, time);
+            var input = new LastReadStamp(connection.Transport.Input, connection, timeout, time);
             connection.Transport = new DuplexPipe(input, connection.Transport.Output);
-            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(_ =>
-            {
-                if (time.GetElapsedTime(input.LastDataAt) >= timeout() && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
-                {
-                    connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Timeout;
-                    connection.Abort(new ConnectionAbortedException("The client sent nothing within the client timeout."));
-                }
-            }, connection);
+            // A static callback with the stamp as its state: no closure or delegate is kept per connection.
+            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static stamp => ((LastReadStamp)stamp).CloseIfSilent(), input);
             return next(connection);
         });
 
     /// <summary>Passes reads through, noting when data last arrived.</summary>
-    private sealed class LastReadStamp(PipeReader inner, TimeProvider time) : PipeReader
+    private sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time) : PipeReader
     {
         private long _lastDataAt = time.GetTimestamp();
         private bool _readPending;
 
-        public long LastDataAt => Interlocked.Read(ref _lastDataAt);
+        public void CloseIfSilent()
+        {
+            if (time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout() && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+            {
+                connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Timeout;
+                connection.Abort(new ConnectionAbortedException("The client sent nothing within the client timeout."));
+            }
+        }
 
         // A read that has to wait is handed back as it is, and noted when the reader advances past what it got:
         // awaiting it here would allocate for every message that arrives on a quiet connection. (A read that ends

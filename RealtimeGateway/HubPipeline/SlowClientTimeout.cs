@@ -18,18 +18,10 @@ internal static partial class SlowClientTimeout
     public static IConnectionBuilder UseSlowClientTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time, ILogger logger) =>
         connections.Use(next => connection =>
         {
-            var output = new StalledWriteStamp(connection.Transport.Output, time);
+            var output = new StalledWriteStamp(connection.Transport.Output, connection, timeout, time, logger);
             connection.Transport = new DuplexPipe(connection.Transport.Input, output);
-            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(_ =>
-            {
-                if (output.StalledSince is { } since && time.GetElapsedTime(since) >= timeout()
-                    && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
-                {
-                    connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.SlowClient;
-                    LogDropped(logger, connection.ConnectionId, timeout().TotalSeconds);
-                    connection.Abort(new ConnectionAbortedException("The client did not take what it was sent within the slow-client timeout."));
-                }
-            }, connection);
+            // A static callback with the stamp as its state: no closure or delegate is kept per connection.
+            connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static stamp => ((StalledWriteStamp)stamp).CloseIfStalled(), output);
             return next(connection);
         });
 
@@ -37,11 +29,20 @@ internal static partial class SlowClientTimeout
     private static partial void LogDropped(ILogger logger, string connectionId, double seconds);
 
     /// <summary>Passes writes through, noting since when one has been waiting for the client to take data.</summary>
-    private sealed class StalledWriteStamp(PipeWriter inner, TimeProvider time) : PipeWriter
+    private sealed class StalledWriteStamp(PipeWriter inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time, ILogger logger) : PipeWriter
     {
         private long _stalledSince; // a timestamp; 0 while no write waits
 
-        public long? StalledSince => Interlocked.Read(ref _stalledSince) is var since and not 0 ? since : null;
+        public void CloseIfStalled()
+        {
+            if (Interlocked.Read(ref _stalledSince) is var since and not 0 && time.GetElapsedTime(since) >= timeout()
+                && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+            {
+                connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.SlowClient;
+                LogDropped(logger, connection.ConnectionId, timeout().TotalSeconds);
+                connection.Abort(new ConnectionAbortedException("The client did not take what it was sent within the slow-client timeout."));
+            }
+        }
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
             Watch(inner.FlushAsync(cancellationToken));
