@@ -29,10 +29,9 @@ internal static class SilentConnectionTimeout
 
         public void CloseIfSilent()
         {
-            if (time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout() && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+            if (time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout())
             {
-                connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Timeout;
-                connection.Abort(new ConnectionAbortedException("The client sent nothing within the client timeout."));
+                DisconnectReasons.Close(connection, DisconnectReasons.Timeout, "The client sent nothing within the client timeout.");
             }
         }
 

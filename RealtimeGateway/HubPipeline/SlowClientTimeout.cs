@@ -36,11 +36,9 @@ internal static partial class SlowClientTimeout
         public void CloseIfStalled()
         {
             if (Interlocked.Read(ref _stalledSince) is var since and not 0 && time.GetElapsedTime(since) >= timeout()
-                && !connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+                && DisconnectReasons.Close(connection, DisconnectReasons.SlowClient, "The client did not take what it was sent within the slow-client timeout."))
             {
-                connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.SlowClient;
                 LogDropped(logger, connection.ConnectionId, timeout().TotalSeconds);
-                connection.Abort(new ConnectionAbortedException("The client did not take what it was sent within the slow-client timeout."));
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.Delivery;
@@ -115,6 +116,22 @@ public static class DisconnectReasons
 {
     /// <summary>Where code that closes a connection on purpose notes why (HubCallerContext.Items).</summary>
     public const string ItemKey = "chat.closing.reason";
+
+    /// <summary>
+    /// Notes why the connection is being closed and aborts it, unless another reason was noted first (the connection
+    /// is already closing); says whether it did.
+    /// </summary>
+    public static bool Close(ConnectionContext connection, string reason, string message)
+    {
+        if (connection.Items.ContainsKey(ItemKey))
+        {
+            return false;
+        }
+
+        connection.Items[ItemKey] = reason;
+        connection.Abort(new ConnectionAbortedException(message));
+        return true;
+    }
 
     public const string ClientClosed = "client_closed";
     public const string Timeout = "timeout";
