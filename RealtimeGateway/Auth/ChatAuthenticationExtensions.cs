@@ -14,6 +14,8 @@ public static class ChatAuthenticationExtensions
 {
     private const string TokenRequestsPolicy = "token-requests";
 
+    private const string RequestUrlLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>The token's expiry (seconds since 1970), read when a connection ends to tell an expired token from other closes.</summary>
     public const string ExpiryClaim = "exp";
 
@@ -30,6 +32,10 @@ public static class ChatAuthenticationExtensions
         services.AddSingleton<IUserIdProvider, NameUserIdProvider>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // Hosting logs each request's URL, query string included, before any middleware runs; a browser's hub URL
+        // carries its token there. Whatever the configuration says, that category logs warnings and errors only
+        // (each request is still a span in the dashboard, its query's values redacted).
+        services.AddLogging(logging => logging.AddFilter(RequestUrlLogCategory, LogLevel.Warning));
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<TokenOptions>>((jwt, options) =>
             {

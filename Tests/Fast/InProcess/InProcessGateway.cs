@@ -14,18 +14,29 @@ namespace RealtimeDemo.Tests.Fast.InProcess;
 /// </summary>
 public sealed class InProcessGateway : IAsyncLifetime
 {
+    private readonly Action<IWebHostBuilder>? _configure;
     private RedisServerProcess _redis = null!;
     private WebApplicationFactory<ChatHub> _factory = null!;
+
+    public InProcessGateway()
+    {
+    }
+
+    /// <summary>A gateway with more settings or services than the shared one (<paramref name="configure"/> runs last; internal, as a class fixture may have one public constructor).</summary>
+    internal InProcessGateway(Action<IWebHostBuilder> configure) => _configure = configure;
 
     public async ValueTask InitializeAsync()
     {
         _redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
-        _factory = new WebApplicationFactory<ChatHub>().WithWebHostBuilder(host => host
-            .UseEnvironment("Development")
-            .UseSetting("ConnectionStrings:redis", _redis.ConnectionString)
-            .UseSetting("Auth:SigningKey", GatewayCluster.SigningKey)
-            .UseSetting("Ops:AccessKey", GatewayCluster.OpsAccessKey)
-            .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", ""));
+        _factory = new WebApplicationFactory<ChatHub>().WithWebHostBuilder(host =>
+        {
+            host.UseEnvironment("Development")
+                .UseSetting("ConnectionStrings:redis", _redis.ConnectionString)
+                .UseSetting("Auth:SigningKey", GatewayCluster.SigningKey)
+                .UseSetting("Ops:AccessKey", GatewayCluster.OpsAccessKey)
+                .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+            _configure?.Invoke(host);
+        });
         _ = _factory.Server; // starts it
     }
 
@@ -35,12 +46,18 @@ public sealed class InProcessGateway : IAsyncLifetime
     /// <summary>The gateway's services, to look at what it keeps.</summary>
     public IServiceProvider Services => _factory.Services;
 
-    /// <summary>A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string.</summary>
-    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false)
+    /// <summary>A development token for the user.</summary>
+    public async Task<string> TokenAsync(string user)
     {
         using var http = Http();
         using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(user));
-        var token = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TokenResponse>())!.Token;
+        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TokenResponse>())!.Token;
+    }
+
+    /// <summary>A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string.</summary>
+    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false, string? token = null)
+    {
+        token ??= await TokenAsync(user);
         var hub = new Uri(_factory.Server.BaseAddress, tokenInQuery ? $"{ChatHubPaths.Hub}?access_token={Uri.EscapeDataString(token)}" : ChatHubPaths.Hub);
         var chat = new ChatClient(hub, () => Task.FromResult<string?>(token), configureConnection: options =>
             options.WebSocketFactory = async (context, cancellationToken) =>
