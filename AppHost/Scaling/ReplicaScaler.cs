@@ -60,7 +60,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
             await PublishReplicaSetAsync();
             var failures = results.Where(r => r is not null).ToList();
             var changed = string.Join(", ", toStart.Select(id => $"started {id}").Concat(toStop.Select(id => $"stopped {id}")));
-            var message = $"{Project.Name}: {from} → {WantedCount()} replicas in {clock.Elapsed.TotalSeconds:F1} s{(changed.Length > 0 ? $" ({changed})" : "")}.";
+            var message = $"{Project.Name}: {from} → {LiveCount()} replicas in {clock.Elapsed.TotalSeconds:F1} s{(changed.Length > 0 ? $" ({changed})" : "")}.";
             _log.LogInformation("{Message}", message);
             return failures.Count == 0 ? CommandResults.Success(message) : CommandResults.Failure($"{message} {string.Join(" ", failures)}");
         }
@@ -75,6 +75,13 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
     {
         lock (_lock)
         {
+            // One meant to run that has stopped by itself (crashed, killed by hand, stopped from the dashboard, failed
+            // to start) no longer counts, so asking for the same count again brings the set back to it.
+            foreach (var instance in _instances.Values.Where(i => i.Wanted && IsStopped(i.State)))
+            {
+                instance.Wanted = false;
+            }
+
             var wanted = _instances.Where(i => i.Value.Wanted).OrderByDescending(i => i.Value.StartedAs).Select(i => i.Key).ToList();
             var toStop = wanted.Take(Math.Max(0, wanted.Count - replicas)).ToList();
             var toStart = _instances.Where(i => !i.Value.Wanted && CanStart(i.Value.State)).OrderBy(i => i.Value.AnnouncedAs)
@@ -210,7 +217,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
 
     private async Task OnInstanceChangedAsync(string id, string? state, CancellationToken stopping)
     {
-        bool startNow, label;
+        bool startNow, label, recount;
         lock (_lock)
         {
             if (!_instances.TryGetValue(id, out var instance))
@@ -223,6 +230,8 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
                 }
             }
 
+            // One meant to run stopped or came back: the set's replica count changes.
+            recount = instance.Wanted && IsStopped(state) != IsStopped(instance.State);
             instance.State = state;
             // Only an instance that never started or has stopped is started: one still waiting for Redis would skip that wait.
             startNow = instance.Wanted && !instance.FirstStartRequested && state == KnownResourceStates.NotStarted;
@@ -239,6 +248,11 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         if (label)
         {
             await LabelScaledInAsync(id);
+        }
+
+        if (recount)
+        {
+            await PublishReplicaSetAsync();
         }
     }
 
@@ -279,7 +293,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         ResourceStateSnapshot state;
         lock (_lock)
         {
-            running = WantedUnderLock();
+            running = LiveUnderLock();
             // After a failed first start, a scale that brings a replica up makes the set ready; until then it stays
             // failed (not "Starting", which would have the frontend wait for ever).
             _ready |= _firstStartFailed && _instances.Any(i => i.Value.Wanted && i.Value.State == KnownResourceStates.Running);
@@ -295,17 +309,20 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         });
     }
 
-    // Instances asked for: those starting count, those stopping do not.
-    private int WantedCount()
+    // Instances asked for and not stopped: those starting count; those stopping, or stopped by themselves, do not.
+    private int LiveCount()
     {
         lock (_lock)
         {
-            return WantedUnderLock();
+            return LiveUnderLock();
         }
     }
 
     /// <summary>The instances meant to run; the caller holds <c>_lock</c>.</summary>
     private int WantedUnderLock() => _instances.Count(i => i.Value.Wanted);
+
+    /// <summary>The instances meant to run that have not stopped; the caller holds <c>_lock</c>.</summary>
+    private int LiveUnderLock() => _instances.Count(i => i.Value.Wanted && !IsStopped(i.Value.State));
 
     // Its own port, not the proxy's: the proxy would answer from any running instance.
     private static async Task AnswersAsync(CustomResourceSnapshot snapshot, CancellationToken cancellationToken)

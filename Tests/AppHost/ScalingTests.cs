@@ -181,6 +181,31 @@ public sealed class ScalingTests
         }
     }
 
+    [Fact]
+    public async Task A_replica_stopped_by_hand_stops_counting_and_asking_for_the_same_count_starts_it_again()
+    {
+        await using var run = await AppHostRun.StartAsync(["Gateway:Replicas=2", "Gateway:MaxReplicas=3", "Redis:Mode=local"], _ct);
+        var running = (await run.InstancesAsync(Gateway, _ct)).Where(i => i.Value == "Running").Select(i => i.Key).ToList();
+        Assert.Equal(2, running.Count);
+
+        // As the dashboard's stop button on one instance does (a crash or a kill shows the same).
+        var stopped = await run.App.ResourceCommands.ExecuteCommandAsync(running[0], Aspire.Hosting.ApplicationModel.KnownResourceCommands.StopCommand, _ct);
+        Assert.True(stopped.Success, stopped.Message);
+        await Eventually.HoldsAsync(() => Task.FromResult(ReplicasShown(run) == 1), Patience, "the gateway's replica set showing 1 replica");
+
+        var result = await run.ScaleAsync(Gateway, "2", _ct);
+
+        Assert.True(result.Success, result.Message);
+        Assert.Contains($"started {running[0]}", result.Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await run.InstancesAsync(Gateway, _ct)).Count(i => i.Value == "Running"));
+        Assert.Equal(2, ReplicasShown(run));
+    }
+
+    // The "Replicas" property the dashboard shows on the replica set.
+    private static int? ReplicasShown(AppHostRun run) =>
+        run.App.ResourceNotifications.TryGetCurrentState($"{Gateway}-replicas", out var current)
+        && current.Snapshot.Properties.FirstOrDefault(p => p.Name == "replicas.running")?.Value is int replicas ? replicas : null;
+
     // The member list as any connected member reads it, against everyone who is in the room.
     private static async Task<bool> PresenceExactAsync(List<ChatTestClient> members, string room)
     {
