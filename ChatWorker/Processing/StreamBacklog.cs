@@ -6,13 +6,15 @@ namespace RealtimeDemo.ChatWorker.Processing;
 /// <summary>How far behind the consumer group is: what the lag and pending metrics and the health check report.</summary>
 public sealed class StreamBacklog(TimeProvider time)
 {
-    private volatile Reading _current = new(TimeSpan.Zero, 0, DateTimeOffset.MinValue, null);
+    // Until the first reading, counted from the start: a worker that has just started has not failed to read yet (its
+    // first reading may well fail, racing the consumer that creates the stream and its group).
+    private volatile Reading _current = new(TimeSpan.Zero, 0, time.GetUtcNow(), null);
 
     public TimeSpan Lag => _current.Lag;
 
     public long Pending => _current.Pending;
 
-    /// <summary>When the backlog was last read successfully, and the error since, if any.</summary>
+    /// <summary>When the backlog was last read successfully (before the first reading: when the worker started), and the error since, if any.</summary>
     public (DateTimeOffset At, string? Error) LastReading => (_current.At, _current.Error);
 
     public async Task RefreshAsync(IDatabase db)

@@ -185,6 +185,35 @@ public sealed class WorkerTests
         await WaitForAsync(() => Task.FromResult(worker.Output.Contains("is over Worker:LagThreshold (2 s); 1 entries pending")), "the reason in the log");
     }
 
+    [Fact]
+    public async Task A_worker_that_cannot_read_its_stream_in_its_first_seconds_is_healthy_and_logs_no_unhealthy_status()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var db = redis.GetDatabase();
+
+        // Its first readings fail, as they do while Redis loads its data or before the consumer has made the stream
+        // and its group (a race at every start on an empty Redis): a key of another type is in the way for 4 s.
+        await db.StringSetAsync(ChatRedisKeys.MessageStream, "in the way");
+        var cleared = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4), _ct);
+            await db.KeyDeleteAsync(ChatRedisKeys.MessageStream);
+        }, _ct);
+
+        // Starting asks /health until it answers healthy, as the AppHost does; an unhealthy answer is logged (an error
+        // from the health check service, a warning from ours) and turns the worker's row in the dashboard red.
+        var worker = await cluster.StartWorkerAsync("worker-1", _ct);
+        await cleared;
+        await WaitForAsync(async () => await db.KeyTypeAsync(ChatRedisKeys.MessageStream) == RedisType.Stream
+            && (await db.StreamGroupInfoAsync(ChatRedisKeys.MessageStream)).Any(g => g.Name == ChatRedisKeys.WorkerGroup), "the stream and its group made");
+        using var http = new HttpClient { BaseAddress = worker.BaseAddress };
+        Assert.True((await http.GetAsync("/health", _ct)).IsSuccessStatusCode);
+
+        Assert.Contains("Redis unavailable (RedisServerException)", worker.Output, StringComparison.Ordinal); // it did fail to read
+        Assert.DoesNotContain("Unhealthy", worker.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Entries as the gateway writes them; every <paramref name="blockedEvery"/>-th contains a blocked word.</summary>
     private static async Task AppendEntriesAsync(IDatabase db, string room, int count, int blockedEvery, int firstIndex = 0)
     {
