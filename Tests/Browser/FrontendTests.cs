@@ -79,6 +79,26 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_long_unbroken_message_wraps_inside_the_message_list_on_both_pages()
+    {
+        var word = new string('w', 400); // a long link, or a key held down: nowhere to break the line
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var page = await browser.SignInToJavaScriptPageAsync(Unique("carol-js"));
+
+        await BrowserSession.SendAsync(alice, word);
+
+        foreach (var (name, chat) in new[] { ("Blazor", alice), ("JavaScript", page) })
+        {
+            await Expect(chat.Locator("[data-testid=message]", new() { HasText = word })).ToBeVisibleAsync();
+            // Neither the page nor the list scrolls sideways: the send box and the members stay in view.
+            Assert.True(await chat.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
+                $"the {name} page scrolls sideways");
+            Assert.True(await chat.Locator("[data-testid=messages]").EvaluateAsync<bool>("list => list.scrollWidth <= list.clientWidth"),
+                $"the {name} page's message list scrolls sideways");
+        }
+    }
+
+    [Fact]
     public async Task A_bad_name_gets_a_clear_message_and_no_sign_in()
     {
         var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
