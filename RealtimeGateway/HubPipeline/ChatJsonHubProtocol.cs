@@ -58,14 +58,22 @@ internal sealed partial class ChatJsonHubProtocol(
                 $"A frame was larger than {limit} bytes (Chat:Limits:MaxMessageBytes); the connection is closed.");
         }
 
-        if (message is InvocationBindingFailureMessage failure)
+        // Refused here as binding failures, so that the client reads our sentence: SignalR's own for these name its internals.
+        message = message switch
         {
-            message = new InvocationBindingFailureMessage(failure.InvocationId, failure.Target,
-                ExceptionDispatchInfo.Capture(new ChatHubError(ChatErrorCodes.InvalidArgument, HubMethodSignatures.Describe(failure.Target))));
-        }
+            InvocationBindingFailureMessage failure => Refused(failure.InvocationId, failure.Target, HubMethodSignatures.Describe(failure.Target)),
+            StreamInvocationMessage stream => Refused(stream.InvocationId, stream.Target,
+                $"The chat hub has no streaming methods: call '{stream.Target}' with an invocation (message type 1), not a stream invocation (type 4)."),
+            InvocationMessage { StreamIds.Length: > 0 } invocation => Refused(invocation.InvocationId, invocation.Target,
+                $"The chat hub's methods take no stream arguments: send '{invocation.Target}' its arguments in \"arguments\", with no \"streamIds\"."),
+            _ => message,
+        };
 
         return parsed;
     }
+
+    private static InvocationBindingFailureMessage Refused(string? invocationId, string target, string why) =>
+        new(invocationId, target, ExceptionDispatchInfo.Capture(new ChatHubError(ChatErrorCodes.InvalidArgument, why)));
 
     public void WriteMessage(HubMessage message, IBufferWriter<byte> output) => _inner.WriteMessage(InOurWords(message), output);
 

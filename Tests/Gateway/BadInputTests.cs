@@ -73,6 +73,8 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "history: an id with a trailing NUL", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "history: an id with a sign", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "stats: invalid room name", "GetRoomStats: 'room' must be 1-64 characters" },
+        { "history: as a stream", "The chat hub has no streaming methods: call 'GetMessages' with an invocation (message type 1), not a stream invocation (type 4)." },
+        { "join: with a stream argument", "The chat hub's methods take no stream arguments: send 'JoinRoom' its arguments in \"arguments\", with no \"streamIds\"." },
     };
 
     [Theory]
@@ -116,6 +118,8 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             "history: the very last possible id" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "18446744073709551615-18446744073709551615", 10, _ct),
             "history: an id with a trailing NUL" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "1764000000000-0\0", 10, _ct),
             "history: an id with a sign" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "+1764000000000-0", 10, _ct),
+            "history: as a stream" => ReadAsStreamAsync(hub),
+            "join: with a stream argument" => hub.InvokeAsync<JoinRoomResult>("JoinRoom", "mallorys-room", CompletedStream(), _ct),
             _ => throw new ArgumentOutOfRangeException(nameof(@case)),
         });
 
@@ -124,6 +128,22 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         Assert.Equal(HubConnectionState.Connected, hub.State);
         Assert.Equal(1, (await Send(hub, "mallorys-room", Guid.NewGuid().ToString("N"), "still here")).Sequence > 0 ? 1 : 0);
         await fixture.AssertBystandersStillChatAsync();
+    }
+
+    private async Task ReadAsStreamAsync(HubConnection hub)
+    {
+        var messages = await hub.StreamAsChannelAsync<ChatMessage>("GetMessages", "mallorys-room", null, 10, _ct);
+        await foreach (var _ in messages.ReadAllAsync(_ct))
+        {
+        }
+    }
+
+    // A stream argument with nothing in it: the client sends the invocation with its stream id, then the stream's end.
+    private static System.Threading.Channels.ChannelReader<string> CompletedStream()
+    {
+        var stream = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        stream.Writer.Complete();
+        return stream.Reader;
     }
 
     [Fact]
