@@ -45,39 +45,43 @@ internal static class TokenRequestReader
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            try
             {
-                return (null, "body", $"The body must be a JSON object like {Example}.");
+                return Read(document.RootElement);
             }
-
-            if (!TryGetProperty(document.RootElement, "userName", out var userName))
+            catch (InvalidOperationException)
             {
-                return (null, "userName", $"userName is required: {ChatNames.UserRule}.");
+                // The parser checks a string's escapes only when the string is read: "\ud800" alone is not text.
+                return (null, "body", $"The body's strings must be valid Unicode (an escaped surrogate must come in a pair), like {Example}.");
             }
-
-            if (userName.ValueKind != JsonValueKind.String)
-            {
-                return (null, "userName", $"userName must be a string: {ChatNames.UserRule}.");
-            }
-
-            var name = userName.GetString();
-            return ChatNames.IsValidUser(name) ? (name, "userName", null) : (null, "userName", $"userName must be {ChatNames.UserRule}.");
         }
     }
 
-    // JSON property names from web clients vary in case ("userName", "UserName"); accept any.
-    private static bool TryGetProperty(JsonElement body, string name, out JsonElement value)
+    private static (string? UserName, string Field, string? Problem) Read(JsonElement body)
     {
-        foreach (var property in body.EnumerateObject())
+        if (body.ValueKind != JsonValueKind.Object)
         {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = property.Value;
-                return true;
-            }
+            return (null, "body", $"The body must be a JSON object like {Example}.");
         }
 
-        value = default;
-        return false;
+        // JSON property names from web clients vary in case ("userName", "UserName"); accept any, but only one.
+        var userNames = body.EnumerateObject().Where(p => string.Equals(p.Name, "userName", StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
+        if (userNames.Count == 0)
+        {
+            return (null, "userName", $"userName is required: {ChatNames.UserRule}.");
+        }
+
+        if (userNames.Count > 1)
+        {
+            return (null, "userName", $"userName must be given once: {ChatNames.UserRule}.");
+        }
+
+        if (userNames[0].Value.ValueKind != JsonValueKind.String)
+        {
+            return (null, "userName", $"userName must be a string: {ChatNames.UserRule}.");
+        }
+
+        var name = userNames[0].Value.GetString();
+        return ChatNames.IsValidUser(name) ? (name, "userName", null) : (null, "userName", $"userName must be {ChatNames.UserRule}.");
     }
 }

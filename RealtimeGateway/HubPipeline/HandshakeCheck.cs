@@ -73,7 +73,8 @@ internal static class HandshakeCheck
             using var document = JsonDocument.Parse(handshake);
             var root = document.RootElement;
             return root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("protocol", out var protocol) && protocol.ValueKind == JsonValueKind.String
+                // Read as SignalR will read it: an escaped lone surrogate fails only then, and SignalR's answer is not ours.
+                && root.TryGetProperty("protocol", out var protocol) && protocol.ValueKind == JsonValueKind.String && protocol.GetString() is not null
                 && root.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out _)
                 ? null
                 : $"The handshake must be a JSON object like {Expected}.";

@@ -341,6 +341,22 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    [Theory]
+    [InlineData("""{"userName":"\ud800"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
+    [InlineData("""{"\udc00":1,"userName":"alice"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
+    [InlineData("""{"userName":"alice","UserName":"bob"}""", "userName must be given once: 1-32 characters")]
+    public async Task The_token_endpoint_refuses_a_body_it_cannot_read_as_one_user_name_in_our_words(string body, string detail)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        using var response = await http.PostAsync("/auth/token", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), _ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
+        Assert.StartsWith(detail, problem!.Detail);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
     private Task<MessageAck> Send(HubConnection hub, string room, string? clientMessageId, string? text) =>
         hub.InvokeAsync<MessageAck>("SendMessage", room, clientMessageId, text, _ct);
 }

@@ -535,6 +535,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "a version as text", "{\"protocol\":\"json\",\"version\":\"1\"}", "The handshake must be a JSON object like {\"protocol\":\"json\",\"version\":1}" },
         { "an array", "[\"json\",1]", "The handshake must be a JSON object" },
         { "no protocol", "{\"version\":1}", "The handshake must be a JSON object" },
+        { "a protocol name with a lone surrogate", "{\"protocol\":\"\\ud800json\",\"version\":1}", "The handshake is not valid JSON" },
         { "an unknown protocol", "{\"protocol\":\"xml\",\"version\":1}", "The protocol 'xml' is not supported." },
     };
 
