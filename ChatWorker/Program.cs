@@ -1,14 +1,16 @@
 using RealtimeDemo.ChatWorker.Extensions;
 using RealtimeDemo.ServerShared;
 
-var builder = WebApplication.CreateBuilder(args);
+return StartupErrors.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
-builder.AddChatWorker();
+    builder.AddServiceDefaults();
+    builder.AddChatWorker();
 
-var app = builder.Build();
+    var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapDrain();
-
-app.Run();
+    app.MapDefaultEndpoints();
+    app.MapDrain();
+    return app;
+});

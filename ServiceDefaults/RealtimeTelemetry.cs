@@ -28,7 +28,7 @@ public static class RealtimeTelemetry
     {
         null => true,
         var value when bool.TryParse(value, out var enabled) => enabled,
-        var value => throw new InvalidOperationException($"{setting} must be true or false; it is '{value}'."),
+        var value => throw new InvalidSettingException($"{setting} must be true or false; it is '{value}'."),
     };
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class RealtimeTelemetry
 
         return double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
             ? new PersonCausedSampler(new TraceIdRatioBasedSampler(ratio))
-            : throw new InvalidOperationException($"{SampleRatioSetting} must be a number from 0 to 1; it is '{value}'.");
+            : throw new InvalidSettingException($"{SampleRatioSetting} must be a number from 0 to 1; it is '{value}'.");
     }
 
     /// <summary>

@@ -2,24 +2,26 @@ using RealtimeDemo.WebFrontend.Components;
 using RealtimeDemo.WebFrontend.Gateway;
 using RealtimeDemo.WebFrontend.JavaScriptPage;
 
-var builder = WebApplication.CreateBuilder(args);
+return StartupErrors.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
-builder.AddGatewayClient();
-builder.Services.AddRazorComponents()
-    .AddInteractiveServerComponents();
+    builder.AddServiceDefaults();
+    builder.AddGatewayClient();
+    builder.Services.AddRazorComponents()
+        .AddInteractiveServerComponents();
 
-var app = builder.Build();
+    var app = builder.Build();
 
-// In every environment: Development's exception page would show a visitor a stack trace.
-app.UseExceptionHandler("/Error", createScopeForErrors: true);
-app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-app.UseAntiforgery();
+    // In every environment: Development's exception page would show a visitor a stack trace.
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+    app.UseAntiforgery();
 
-app.MapStaticAssets();
-app.MapRazorComponents<App>()
-    .AddInteractiveServerRenderMode();
-app.MapJavaScriptPage();
-app.MapDefaultEndpoints();
-
-app.Run();
+    app.MapStaticAssets();
+    app.MapRazorComponents<App>()
+        .AddInteractiveServerRenderMode();
+    app.MapJavaScriptPage();
+    app.MapDefaultEndpoints();
+    return app;
+});

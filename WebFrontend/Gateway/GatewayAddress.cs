@@ -16,7 +16,7 @@ public sealed record GatewayAddress(Uri HubUrl, Uri BrowserHubUrl)
     public static GatewayAddress FromConfiguration(IConfiguration configuration)
     {
         var hubUrl = HubUrlOf(configuration[UrlSetting] ?? configuration[$"services:{ConnectionNames.Gateway}:http:0"]
-            ?? throw new InvalidOperationException(
+            ?? throw new InvalidSettingException(
                 $"No gateway URL: run under the AppHost (which injects services:{ConnectionNames.Gateway}:http:0) or set {UrlSetting}."));
         return new GatewayAddress(hubUrl, configuration[BrowserUrlSetting] is { Length: > 0 } browserUrl ? HubUrlOf(browserUrl) : hubUrl);
     }
@@ -24,5 +24,5 @@ public sealed record GatewayAddress(Uri HubUrl, Uri BrowserHubUrl)
     private static Uri HubUrlOf(string baseUrl) =>
         Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? new Uri(uri, ChatHubPaths.Hub)
-            : throw new InvalidOperationException($"The gateway URL '{baseUrl}' is not an absolute http(s) URL.");
+            : throw new InvalidSettingException($"The gateway URL '{baseUrl}' is not an absolute http(s) URL.");
 }

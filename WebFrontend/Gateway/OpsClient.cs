@@ -12,7 +12,7 @@ public sealed class OpsClient(HttpClient http, IConfiguration configuration)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.OpsSnapshot);
         request.Headers.Add(ChatHubPaths.OpsKeyHeader, configuration["Ops:AccessKey"]
-            ?? throw new InvalidOperationException("Ops:AccessKey is not set: run under the AppHost, which generates it, or set Ops__AccessKey as for the gateway."));
+            ?? throw new InvalidSettingException("Ops:AccessKey is not set: run under the AppHost, which generates it, or set Ops__AccessKey as for the gateway."));
         using var response = await http.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<OpsSnapshot>(cancellationToken))!;

@@ -62,6 +62,6 @@ public sealed class SettingsTests
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Url"] = url })
             .Build();
 
-        Assert.Contains(error, Assert.Throws<InvalidOperationException>(() => GatewayAddress.FromConfiguration(configuration)).Message);
+        Assert.Contains(error, Assert.Throws<InvalidSettingException>(() => GatewayAddress.FromConfiguration(configuration)).Message);
     }
 }

@@ -1,0 +1,89 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>A setting with a value the service cannot run with; its message names the setting and the rule.</summary>
+public sealed class InvalidSettingException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A service that cannot start because of a setting stops with one line on standard error naming the setting and
+/// what it must be, and exit code 1: not the runtime's "Unhandled exception" with an exception's name and a stack
+/// trace. Settings are input like any other. Any other failure still ends the process as before: it is a defect.
+/// </summary>
+public static partial class StartupErrors
+{
+    /// <summary>Builds the app, checks every setting validated at start, and runs it.</summary>
+    public static int Run(Func<WebApplication> build)
+    {
+        WebApplication app;
+        try
+        {
+            app = build();
+            // The checks ValidateOnStart registers, run here rather than inside the host's start, which would
+            // first log the failure with its stack trace.
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (Exception ex) when (Explain(ex) is { } problem)
+        {
+            Console.Error.WriteLine($"{AppDomain.CurrentDomain.FriendlyName} cannot start: {problem}");
+            return 1;
+        }
+
+        app.Run();
+        return 0;
+    }
+
+    /// <summary>The failure in our words when it is a setting's; null when it is anything else.</summary>
+    public static string? Explain(Exception error) => error switch
+    {
+        InvalidSettingException setting => setting.Message,
+        OptionsValidationException invalid => string.Join(" ", invalid.Failures.Select(failure => Reword(invalid.OptionsType, failure))),
+        AggregateException { InnerExceptions: var inner } when inner.Select(Explain).ToList() is var explained && explained.All(e => e is not null) =>
+            string.Join(" ", explained),
+        InvalidOperationException conversion when FailedConversion().Match(conversion.Message) is { Success: true } match =>
+            $"{match.Groups["key"].Value} is '{match.Groups["value"].Value}', which is not {Kind(match.Groups["type"].Value)}.",
+        _ => null,
+    };
+
+    // The validators' messages name the options class and the property path ("The field ChatOptions.Limits.X must
+    // be between 1 and 2."); say the setting instead, as it is written in configuration ("Chat:Limits:X").
+    private static string Reword(Type options, string failure)
+    {
+        var section = options.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string ?? options.Name;
+        var message = DataAnnotationsFailure().Match(failure) is { Success: true } annotation ? annotation.Groups["message"].Value
+            : failure.IndexOf(": ", StringComparison.Ordinal) is var colon and > 0 && !failure[..colon].Contains(' ') ? failure[(colon + 2)..]
+            : failure;
+        var setting = (Match field) => $"{section}:{field.Groups["path"].Value.Replace('.', ':')}";
+        message = RangeMessage().Replace(message, field => $"{setting(field)} must be");
+        message = RequiredMessage().Replace(message, field => $"{setting(field)} is required");
+        return message.EndsWith('.') ? message : message + ".";
+    }
+
+    private static string Kind(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" => "a number",
+        "System.Boolean" => "true or false",
+        "System.TimeSpan" => "a time span such as 00:00:30 (hours:minutes:seconds)",
+        "System.Uri" => "a URL",
+        _ => "a value of the kind it takes",
+    };
+
+    [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
+    private static partial Regex FailedConversion();
+
+    // ValidateDataAnnotations words a failure so; the source-generated validators give "Member: message".
+    [GeneratedRegex(@"^DataAnnotation validation failed for '\w+' members: '[^']*' with the error: '(?<message>.*)'\.$", RegexOptions.Singleline)]
+    private static partial Regex DataAnnotationsFailure();
+
+    // The options class first when a source-generated validator words it ("ChatOptions.Limits.X"), not otherwise ("X").
+    [GeneratedRegex(@"The field (?:\w+\.)?(?<path>[\w.]+) must be")]
+    private static partial Regex RangeMessage();
+
+    [GeneratedRegex(@"The (?:\w+\.)?(?<path>[\w.]+) field is required")]
+    private static partial Regex RequiredMessage();
+}

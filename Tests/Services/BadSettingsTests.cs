@@ -1,0 +1,54 @@
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Services;
+
+/// <summary>
+/// Settings are input: a service started with one it cannot run with stops at once with one line that names the
+/// setting and the rule, and exit code 1; never the runtime's "Unhandled exception" with a stack trace.
+/// </summary>
+public sealed class BadSettingsTests
+{
+    private const string OpsKey = "an-ops-access-key-of-at-least-32-characters";
+
+    public static TheoryData<string, string, string, string> Cases => new()
+    {
+        { "RealtimeGateway", "Chat__Limits__MessagesPerSecond", "abc", "Chat:Limits:MessagesPerSecond is 'abc', which is not a number." },
+        { "RealtimeGateway", "Chat__Limits__MaxConnections", "1.5", "Chat:Limits:MaxConnections is '1.5', which is not a whole number." },
+        { "RealtimeGateway", "Chat__History__MaxAppendBatch", "0", "Chat:History:MaxAppendBatch must be between 1 and 1000." },
+        { "RealtimeGateway", "Auth__TokenLifetime", "00:00:01", "Auth:TokenLifetime must be between 00:01:00 and 7.00:00:00." },
+        { "RealtimeGateway", "Auth__Audience", "", "Auth:Audience is required." },
+        { "RealtimeGateway", "Ops__AccessKey", "short", "Ops:AccessKey must be at least 32 characters (the AppHost generates one)." },
+        { "RealtimeGateway", "Telemetry__TraceSampleRatio", "2", "Telemetry:TraceSampleRatio must be a number from 0 to 1; it is '2'." },
+        { "ChatWorker", "Worker__LagThreshold", "banana", "Worker:LagThreshold is 'banana', which is not a time span such as 00:00:30 (hours:minutes:seconds)." },
+        { "ChatWorker", "Worker__MaxAttempts", "-1", "Worker:MaxAttempts must be between 1 and 100." },
+        { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },
+        { "WebFrontend", "Gateway__Url", "not a url", "The gateway URL 'not a url' is not an absolute http(s) URL." },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_service_with_a_bad_setting_stops_with_one_line_naming_it(string service, string setting, string value, string problem)
+    {
+        await using var redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
+        var environment = new Dictionary<string, string>
+        {
+            // Everything else as a bare run needs it.
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ConnectionStrings__redis"] = redis.ConnectionString,
+            ["Auth__SigningKey"] = GatewayCluster.SigningKey,
+            ["Ops__AccessKey"] = OpsKey,
+            ["Gateway__Url"] = "http://127.0.0.1:1",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}",
+            [setting] = value,
+        };
+
+        var run = await Command.RunAsync("dotnet", [Repository.ServiceAssembly(service)], Path.Combine(Repository.Root, service),
+            TestContext.Current.CancellationToken, environment, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"{service} cannot start: {problem}", run.Errors.Trim());
+        // Nor anywhere in the log before it: no exception's name with its message, no stack frame.
+        Assert.DoesNotContain("Exception:", run.Output + run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Output + run.Errors, StringComparison.Ordinal);
+    }
+}
