@@ -19,6 +19,12 @@ public static class ChatRedisClientExtensions
     /// </summary>
     public static IHostApplicationBuilder AddChatRedisClient(this IHostApplicationBuilder builder)
     {
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionNames.Redis)))
+        {
+            throw new InvalidSettingException(
+                $"ConnectionStrings:{ConnectionNames.Redis} is not set: run under the AppHost, which sets it, or set ConnectionStrings__{ConnectionNames.Redis} (host:port).");
+        }
+
         var traced = !builder.Configuration.GetValue<bool>(AspireRedisTracingOff);
 
         // StackExchange.Redis's default socket manager runs its own pool of dedicated threads; on a process

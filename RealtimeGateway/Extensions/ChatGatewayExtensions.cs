@@ -34,6 +34,7 @@ public static class ChatGatewayExtensions
 
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ChatOptions>, AllowedOriginsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PresenceRegistry>();
         builder.Services.AddSingleton<MessageStore>();
@@ -182,3 +183,16 @@ public static class ChatGatewayExtensions
 
 [OptionsValidator]
 internal sealed partial class ChatOptionsValidator : IValidateOptions<ChatOptions>;
+
+/// <summary>An origin a browser could send (scheme, host, port): anything else would never match, refusing every page silently.</summary>
+internal sealed class AllowedOriginsValidator : IValidateOptions<ChatOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChatOptions options) =>
+        options.AllowedOrigins.FirstOrDefault(origin => !IsOrigin(origin)) is { } bad
+            ? ValidateOptionsResult.Fail($"{ChatOptions.Section}:{nameof(ChatOptions.AllowedOrigins)} must list origins such as https://chat.example.com (http or https, a host, a port if not the default, nothing after); '{bad}' is not one.")
+            : ValidateOptionsResult.Success;
+
+    private static bool IsOrigin(string? origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+        && uri.GetLeftPart(UriPartial.Authority).Equals(origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+}
