@@ -62,7 +62,9 @@ public class BrowserSession : IAsyncLifetime
         await page.GotoAsync(new Uri(Frontend, "/js").ToString());
         await page.FillAsync("[data-testid=user-name-input]", user);
         await page.ClickAsync("button:has-text('Sign in')");
-        await Assertions.Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected");
+        // As long as a Blazor sign-in may take (WaitForSelector's 30 s): the first one on a freshly started system, with
+        // other test classes starting processes beside it, took more than the 5 s an expectation waits by default.
+        await Assertions.Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("[data-testid=replica]")).Not.ToBeEmptyAsync();
         return page;
     }
