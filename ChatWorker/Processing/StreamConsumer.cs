@@ -13,7 +13,7 @@ namespace RealtimeDemo.ChatWorker.Processing;
 /// acknowledged only after its work is done. Entries another worker left pending (it died) or that failed
 /// here are taken over after Worker:ClaimIdleTime (XAUTOCLAIM); one that fails Worker:MaxAttempts times goes
 /// to the dead-letter stream with the reason, and everything behind it carries on. A stop finishes the
-/// batch in hand.
+/// batch in hand, unless Redis is out of reach (then nothing in hand can finish, and another worker claims it).
 /// </summary>
 internal sealed partial class StreamConsumer(
     MessageStreamReader reader,
@@ -35,24 +35,26 @@ internal sealed partial class StreamConsumer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Redis commands take no token, and with Redis out of reach each waits for its timeout (5 s), one after another:
+        // a stop then leaves the round in hand behind (another worker claims what it held) instead of holding the stop.
+        using var leaveBehind = new CancellationTokenSource();
+        using var onStop = stoppingToken.Register(() =>
+        {
+            if (!redis.IsConnected)
+            {
+                leaveBehind.Cancel();
+            }
+        });
         var nextClaim = DateTimeOffset.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await EnsureGroupAsync();
-                if (time.GetUtcNow() >= nextClaim)
-                {
-                    await CheckStorageAsync();
-                    await ReclaimAsync();
-                    nextClaim = time.GetUtcNow() + options.Value.ClaimIdleTime / 2;
-                }
-
-                // Not cancelled by stoppingToken: a read returns within Worker:BlockTime, and a batch once read is finished.
-                foreach (var entry in await reader.ReadNewAsync(Consumer))
-                {
-                    await HandleAsync(entry);
-                }
+                nextClaim = await ConsumeOnceAsync(nextClaim).WaitAsync(leaveBehind.Token);
+            }
+            catch (OperationCanceledException) when (leaveBehind.IsCancellationRequested)
+            {
+                break;
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
             {
@@ -70,6 +72,25 @@ internal sealed partial class StreamConsumer(
         await LeaveGroupAsync();
     }
 
+    private async Task<DateTimeOffset> ConsumeOnceAsync(DateTimeOffset nextClaim)
+    {
+        await EnsureGroupAsync();
+        if (time.GetUtcNow() >= nextClaim)
+        {
+            await CheckStorageAsync();
+            await ReclaimAsync();
+            nextClaim = time.GetUtcNow() + options.Value.ClaimIdleTime / 2;
+        }
+
+        // Not cancelled by the stop: a read returns within Worker:BlockTime, and a batch once read is finished.
+        foreach (var entry in await reader.ReadNewAsync(Consumer))
+        {
+            await HandleAsync(entry);
+        }
+
+        return nextClaim;
+    }
+
     // Each process is a consumer of its own, so every start (a scale-out, a restart) adds one to the group. At a
     // graceful stop (a scale-in drains here) this one leaves if it holds nothing pending; what it does hold stays for
     // another worker to claim, and the sweep below forgets it once that is done.
@@ -77,6 +98,11 @@ internal sealed partial class StreamConsumer(
     {
         try
         {
+            if (!redis.IsConnected)
+            {
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is out of reach at stop.");
+            }
+
             var pending = await Db.StreamPendingMessagesAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, 1, Consumer);
             if (pending.Length == 0)
             {
@@ -245,7 +271,8 @@ internal sealed class StreamBacklogSampler(StreamBacklog backlog, IConnectionMul
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
         do
         {
-            await backlog.RefreshAsync(redis.GetDatabase());
+            // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
+            await backlog.RefreshAsync(redis.GetDatabase()).WaitAsync(stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }

@@ -46,8 +46,9 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
             last = now;
             try
             {
+                // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
                 await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer,
-                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now), now);
+                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now), now).WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

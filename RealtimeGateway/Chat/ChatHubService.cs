@@ -16,6 +16,7 @@ internal sealed class ChatHubService(
     MessageStore messages,
     MessageSender sender,
     LocalConnections local,
+    ReplicaDrain drain,
     RoomMembership membership,
     ServiceInstance instance,
     IOptions<ChatOptions> options)
@@ -45,6 +46,7 @@ internal sealed class ChatHubService(
     {
         using (await local.CloseAsync(caller.ConnectionId))
         {
+            drain.ThrowIfLeavingWithoutRedis();
             await ForgetConnectionAsync(caller.ConnectionId);
         }
     }

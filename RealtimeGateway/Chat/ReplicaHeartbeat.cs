@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts.Telemetry;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
@@ -13,6 +14,7 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 internal sealed partial class ReplicaHeartbeat(
     PresenceRegistry registry,
     ChatHubService chat,
+    ReplicaDrain drain,
     StorageGeneration storage,
     GatewayTelemetry telemetry,
     IConnectionMultiplexer redis,
@@ -25,6 +27,7 @@ internal sealed partial class ReplicaHeartbeat(
     private const int OrphanCheckEveryTicks = 4;
 
     private bool _registered;
+    private Task _tick = Task.CompletedTask;
     private long _sweepNotBeforeTicks; // UTC ticks; written from Redis's connection events too
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,32 +55,38 @@ internal sealed partial class ReplicaHeartbeat(
         using var timer = new PeriodicTimer(options.Value.Registry.ReplicaTimeout / 4);
         for (var tick = 0; ; tick++)
         {
-            try
-            {
-                await BeatAsync();
-
-                // After this replica could not reach Redis, the others could not either: give them one full
-                // timeout to beat again before taking anyone for dead.
-                if (time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _sweepNotBeforeTicks))
-                {
-                    await SweepDeadReplicasAsync();
-                }
-
-                if (tick % OrphanCheckEveryTicks == 0 && await chat.ForgetOrphansAsync() is > 0 and var orphans)
-                {
-                    LogOrphansForgotten(orphans);
-                }
-            }
-            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
-            {
-                LogRegistryUnreachable(ex.GetType().Name);
-                HoldOffSweeping(this, EventArgs.Empty);
-            }
-
+            // Redis commands take no token: a stop leaves a tick in flight behind rather than wait here for its timeouts.
+            _tick = TickAsync(tick);
+            await _tick.WaitAsync(stoppingToken);
             if (!await timer.WaitForNextTickAsync(stoppingToken))
             {
                 return;
             }
+        }
+    }
+
+    private async Task TickAsync(int tick)
+    {
+        try
+        {
+            await BeatAsync();
+
+            // After this replica could not reach Redis, the others could not either: give them one full
+            // timeout to beat again before taking anyone for dead.
+            if (time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _sweepNotBeforeTicks))
+            {
+                await SweepDeadReplicasAsync();
+            }
+
+            if (tick % OrphanCheckEveryTicks == 0 && await chat.ForgetOrphansAsync() is > 0 and var orphans)
+            {
+                LogOrphansForgotten(orphans);
+            }
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            LogRegistryUnreachable(ex.GetType().Name);
+            HoldOffSweeping(this, EventArgs.Empty);
         }
     }
 
@@ -137,8 +146,11 @@ internal sealed partial class ReplicaHeartbeat(
         try
         {
             // Connections still open are closing with the process; their own disconnects then find nothing left.
-            // With Redis out of reach this waits for its timeouts; the host's shutdown timeout bounds it.
-            await RemoveReplicaAsync(registry.ReplicaKey).WaitAsync(cancellationToken);
+            // A Redis that does not answer (frozen, or a network that drops packets) holds it no longer than the drain.
+            drain.ThrowIfLeavingWithoutRedis();
+            // A tick the stop left in flight ends first: its beat would otherwise mark this replica alive after the cleanup.
+            await _tick.WaitAsync(ReplicaDrain.Patience, time, cancellationToken);
+            await RemoveReplicaAsync(registry.ReplicaKey).WaitAsync(ReplicaDrain.Patience, time, cancellationToken);
         }
         catch (Exception ex)
         {

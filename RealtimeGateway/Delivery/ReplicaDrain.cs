@@ -1,5 +1,6 @@
-using Microsoft.AspNetCore.Hosting.Server;
 using RealtimeDemo.ServerShared;
+using StackExchange.Redis;
+using IServer = Microsoft.AspNetCore.Hosting.Server.IServer;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
 
@@ -11,7 +12,8 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 /// that the proxy sends here is then refused, and the proxy tries another replica (an answer such as 503 it would
 /// pass on, and the client would wait seconds before its next attempt).
 /// </summary>
-public sealed partial class ReplicaDrain(LocalConnections connections, IServer server, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ReplicaDrain> logger)
+public sealed partial class ReplicaDrain(
+    LocalConnections connections, IServer server, IConnectionMultiplexer redis, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<ReplicaDrain> logger)
     : IDrainStep
 {
     private static readonly TimeSpan UnbindTime = TimeSpan.FromMilliseconds(100);
@@ -23,6 +25,20 @@ public sealed partial class ReplicaDrain(LocalConnections connections, IServer s
 
     /// <summary>New connections are refused from now on (they would hold the stop open).</summary>
     public bool Leaving => _draining || lifetime.ApplicationStopping.IsCancellationRequested;
+
+    /// <summary>
+    /// Fails at once a cleanup in Redis that a leaving replica would otherwise wait for while Redis is out of reach:
+    /// each such command waits for its timeout (5 s), the drain waits for the disconnects, and the stop for both, so a
+    /// replica whose Redis was gone took 12 s and more to stop. What it leaves in the registry the other replicas'
+    /// sweep removes once it stops beating. The caller's failure path logs and counts it, as any unreachable Redis.
+    /// </summary>
+    public void ThrowIfLeavingWithoutRedis()
+    {
+        if (Leaving && !redis.IsConnected)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "Redis is out of reach while this replica leaves.");
+        }
+    }
 
     public async Task BeforeStopAsync(CancellationToken cancellationToken)
     {

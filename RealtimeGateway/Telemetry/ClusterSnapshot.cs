@@ -52,7 +52,8 @@ internal sealed partial class ClusterSnapshotRefresher(
         {
             try
             {
-                await snapshot.RefreshAsync(redis.GetDatabase(), rooms);
+                // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
+                await snapshot.RefreshAsync(redis.GetDatabase(), rooms).WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

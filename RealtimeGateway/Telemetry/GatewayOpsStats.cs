@@ -40,7 +40,9 @@ internal sealed partial class GatewayOpsStats(
                 redis.IsConnected, now);
             try
             {
-                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats, now);
+                // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats, now)
+                    .WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

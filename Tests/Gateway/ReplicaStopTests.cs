@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -25,21 +26,69 @@ public sealed class ReplicaStopTests
             await cluster.A.StopAsync();
             var seen = await Task.WhenAll(reads);
 
-            Assert.All(seen, read => Assert.True(read.Closed, "a client stayed connected to a stopped replica"));
-            // A close message without allowReconnect makes every official client stop for good. Each client is told
-            // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
-            var closes = seen.Select(read => read.Frames.Select(frame => JsonDocument.Parse(frame).RootElement)
-                .LastOrDefault(message => message.GetProperty("type").GetInt32() == 7)).ToList();
-            Assert.All(closes, close => Assert.True(
-                close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(),
-                $"a client was not told to reconnect: {close}"));
+            AssertEachToldToReconnect(seen);
         }
         finally
         {
-            foreach (var client in clients)
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    [Fact]
+    public async Task A_replica_whose_Redis_is_gone_stops_within_seconds_and_still_tells_its_clients_to_reconnect()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var clients = new List<RawWebSocketClient>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
             {
-                await client.DisposeAsync();
+                clients.Add(await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("stranded")), _ct));
             }
+
+            var stopping = TimeSpan.Zero;
+            IReadOnlyList<(bool Closed, IReadOnlyList<string> Frames)> seen = [];
+            await cluster.Redis.RestartAsync(async () =>
+            {
+                await Eventually.HoldsAsync(() => Task.FromResult(cluster.A.Output.Contains("Backplane subscription lost")), TimeSpan.FromSeconds(10),
+                    () => "the replica did not notice that Redis stopped");
+                var reads = clients.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
+                var clock = Stopwatch.StartNew();
+                await cluster.A.StopAsync();
+                stopping = clock.Elapsed;
+                seen = await Task.WhenAll(reads);
+            }, _ct);
+
+            // Each cleanup in Redis used to wait for its command timeout (5 s): the disconnects, the drain waiting for
+            // them, the heartbeat and the stats in flight, the registry cleanup: 12 s for these five clients, more
+            // for more. An orchestrator kills what takes longer than its grace period (Kubernetes: 30 s).
+            Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone");
+            AssertEachToldToReconnect(seen);
+            Assert.Contains("the other replicas remove them once this one stops beating", cluster.A.Output);
+        }
+        finally
+        {
+            await DisposeAllAsync(clients);
+        }
+    }
+
+    // A close message without allowReconnect makes every official client stop for good. Each client is told
+    // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
+    private static void AssertEachToldToReconnect(IEnumerable<(bool Closed, IReadOnlyList<string> Frames)> seen)
+    {
+        Assert.All(seen, read => Assert.True(read.Closed, "a client stayed connected to a stopped replica"));
+        var closes = seen.Select(read => read.Frames.Select(frame => JsonDocument.Parse(frame).RootElement)
+            .LastOrDefault(message => message.GetProperty("type").GetInt32() == 7)).ToList();
+        Assert.All(closes, close => Assert.True(
+            close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(),
+            $"a client was not told to reconnect: {close}"));
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<RawWebSocketClient> clients)
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
         }
     }
 }

@@ -214,6 +214,27 @@ public sealed class WorkerTests
         Assert.DoesNotContain("Unhealthy", worker.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_worker_whose_Redis_is_gone_stops_within_seconds()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var worker = await cluster.StartWorkerAsync("worker-1", _ct);
+        var stopping = TimeSpan.Zero;
+        await cluster.Redis.RestartAsync(async () =>
+        {
+            await WaitForAsync(() => Task.FromResult(worker.Output.Contains("Redis unavailable (RedisConnectionException)", StringComparison.Ordinal)),
+                "the worker noticing that Redis stopped");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await worker.StopAsync();
+            stopping = clock.Elapsed;
+        }, _ct);
+
+        // Each round of reads and the leave at stop used to wait for its command timeouts (5 s) in turn: 18 s. An
+        // orchestrator kills what takes longer than its grace period (Kubernetes: 30 s), and Ctrl+C waited as long.
+        Assert.True(stopping < TimeSpan.FromSeconds(3), $"the worker took {stopping.TotalSeconds:F1} s to stop with Redis gone");
+        Assert.Contains("another worker forgets this consumer later", worker.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Entries as the gateway writes them; every <paramref name="blockedEvery"/>-th contains a blocked word.</summary>
     private static async Task AppendEntriesAsync(IDatabase db, string room, int count, int blockedEvery, int firstIndex = 0)
     {
