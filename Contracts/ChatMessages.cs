@@ -55,10 +55,11 @@ public sealed record OpsSnapshot(
     DateTimeOffset At, long Connections, long ActiveRooms, IReadOnlyList<RoomSummary> BusiestRooms,
     IReadOnlyList<GatewayReplicaStats> Gateways, IReadOnlyList<WorkerStats> Workers);
 
-/// <summary>One gateway process over its last second.</summary>
+/// <summary>One gateway process over its last second, and its deliveries per second over the last minute (oldest first).</summary>
 public sealed record GatewayReplicaStats(
     string Replica, long Connections, double SendsPerSecond, double DeliveriesPerSecond,
-    double? DeliveryP50Milliseconds, double? DeliveryP99Milliseconds, bool BackplaneConnected, DateTimeOffset At);
+    double? DeliveryP50Milliseconds, double? DeliveryP99Milliseconds, bool BackplaneConnected, DateTimeOffset At,
+    IReadOnlyList<double> DeliveriesLastMinute);
 
-/// <summary>One worker process: how far behind the stream is, and how fast it goes.</summary>
-public sealed record WorkerStats(string Consumer, double LagSeconds, long Pending, double ProcessedPerSecond, DateTimeOffset At);
+/// <summary>One worker process: how far behind the stream is, and how fast it goes; its lag over the last minute (oldest first).</summary>
+public sealed record WorkerStats(string Consumer, double LagSeconds, long Pending, double ProcessedPerSecond, DateTimeOffset At, IReadOnlyList<double> LagLastMinute);

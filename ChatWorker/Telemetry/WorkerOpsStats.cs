@@ -39,6 +39,7 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var last = time.GetUtcNow();
         var consumer = $"{instance.Id}.{Environment.ProcessId}";
+        var lagLastMinute = new LastMinute();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = time.GetUtcNow();
@@ -48,7 +49,7 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
             {
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
                 await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer,
-                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now), now).WaitAsync(stoppingToken);
+                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now, lagLastMinute.Add(backlog.Lag.TotalSeconds)), now).WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

@@ -18,6 +18,7 @@ internal sealed partial class GatewayOpsStats(
     : BackgroundService
 {
     private readonly ConcurrentQueue<double> _latencies = new();
+    private readonly LastMinute _deliveriesLastMinute = new();
     private long _sends;
     private long _deliveries;
 
@@ -32,12 +33,13 @@ internal sealed partial class GatewayOpsStats(
             var seconds = Math.Max(0.001, (now - last).TotalSeconds);
             last = now;
             var latencies = Drain();
+            var deliveries = Interlocked.Exchange(ref _deliveries, 0) / seconds;
             var stats = new GatewayReplicaStats(
                 instance.Id, local.Ids.Count,
                 Interlocked.Exchange(ref _sends, 0) / seconds,
-                Interlocked.Exchange(ref _deliveries, 0) / seconds,
+                deliveries,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99),
-                redis.IsConnected, now);
+                redis.IsConnected, now, _deliveriesLastMinute.Add(deliveries));
             try
             {
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.

@@ -112,6 +112,29 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_freshly_opened_ops_view_draws_the_minute_before_it_opened()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        for (var i = 0; i < 10; i++)
+        {
+            await BrowserSession.SendAsync(alice, $"before the ops view opened {i}");
+        }
+
+        // The traffic is in the past when the view opens: a view that drew only what it sampled itself showed a flat
+        // line here (and no line at all in its first second), whatever had just happened.
+        await Task.Delay(TimeSpan.FromSeconds(2), _ct);
+        var ops = await alice.Context.NewPageAsync();
+        await ops.GotoAsync(new Uri(browser.Frontend, "/ops").ToString());
+        await Expect(ops.Locator("[data-testid=gateway-row]").First).ToBeVisibleAsync();
+
+        var lines = await ops.Locator("[data-testid=gateway-row] svg.sparkline").EvaluateAllAsync<string[]>(
+            "svgs => svgs.map(svg => svg.querySelector('polyline')?.getAttribute('points') ?? '')");
+        var heights = lines.Select(points => points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(point => point.Split(',')[1]).ToList()).ToList();
+        Assert.Contains(heights, line => line.Count >= 3 && line.Distinct().Count() > 1);
+        await Expect(ops.Locator("[data-testid=worker-row] svg.sparkline polyline")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
     public async Task The_ops_view_shows_every_replica_and_its_numbers_move_as_messages_flow()
     {
         var alice = await browser.SignInAsync(Unique("alice"));
