@@ -76,13 +76,16 @@ public static class Extensions
         {
             // Read by ServerShared's AddChatRedisClient (and by Aspire's Redis integration, if used alone): no Redis
             // command spans either.
-            builder.Configuration["Aspire:StackExchange:Redis:DisableTracing"] = "true";
+            builder.Configuration[RealtimeTelemetry.RedisTracingOffSetting] = "true";
         }
 
         builder.AddOpenTelemetryExporters();
 
         return builder;
     }
+
+    /// <summary>The names OpenTelemetry's OTLP exporter asks IHttpClientFactory for, one per signal.</summary>
+    private static readonly string[] OtlpExporterClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -95,6 +98,17 @@ public static class Extensions
             // benchmark's W1: 3.5 spans per message arrived where every message makes at least 4; 4.1 with this.
             builder.Configuration["OTEL_BSP_MAX_QUEUE_SIZE"] ??= "16384";
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+
+            // The exporter's clients come from IHttpClientFactory and so got the standard resilience handler above:
+            // against a dashboard that has gone (it stops first on Ctrl+C) each export retried with backoff, and a
+            // service's stop waited for that until the AppHost killed it 12 s later. An export that fails is dropped,
+            // as the exporter does by itself.
+            foreach (var client in OtlpExporterClients)
+            {
+#pragma warning disable EXTEXP0001 // Marked "for evaluation"; the documented way to take one client out of the defaults.
+                builder.Services.AddHttpClient(client).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+            }
         }
 
         return builder;

@@ -72,6 +72,23 @@ public sealed class ReplicaStopTests
         }
     }
 
+    [Fact]
+    public async Task A_replica_whose_dashboard_went_first_stops_within_seconds()
+    {
+        var otlp = await OtlpReceiver.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(1, new Dictionary<string, string>(otlp.ExporterSettings("realtime-gateway")), _ct);
+        await otlp.WaitUntilAsync(received => received.Metrics.Count > 0, TimeSpan.FromSeconds(30), "the replica's first export");
+
+        // Ctrl+C under the AppHost stops the dashboard (the telemetry's receiver) first and the services after it.
+        await otlp.DisposeAsync();
+        var clock = Stopwatch.StartNew();
+        await cluster.A.StopAsync();
+
+        // The exports at stop (the last logs and metrics) used to retry against the closed port with the standard
+        // resilience handler's backoff: 10 s, until the AppHost killed the process.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the replica took {clock.Elapsed.TotalSeconds:F1} s to stop with its dashboard gone");
+    }
+
     // A close message without allowReconnect makes every official client stop for good. Each client is told
     // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
     private static void AssertEachToldToReconnect(IEnumerable<(bool Closed, IReadOnlyList<string> Frames)> seen)
