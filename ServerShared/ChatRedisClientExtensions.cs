@@ -9,9 +9,6 @@ namespace RealtimeDemo.ServerShared;
 
 public static class ChatRedisClientExtensions
 {
-    /// <summary>Where ServiceDefaults turns Aspire's Redis tracing off when traces are off (Telemetry:Traces=false).</summary>
-    private const string AspireRedisTracingOff = "Aspire:StackExchange:Redis:DisableTracing";
-
     /// <summary>
     /// Redis through Aspire's client integration (connection string, health check, reconnects), a CLIENT span per
     /// Redis command, and the check that notices when it lost its data. The gateway and the worker share this one
@@ -25,7 +22,7 @@ public static class ChatRedisClientExtensions
                 $"ConnectionStrings:{ConnectionNames.Redis} is not set: run under the AppHost, which sets it, or set ConnectionStrings__{ConnectionNames.Redis} (host:port).");
         }
 
-        var traced = !builder.Configuration.GetValue<bool>(AspireRedisTracingOff);
+        var traced = !builder.Configuration.GetValue<bool>(RealtimeTelemetry.RedisTracingOffSetting);
 
         // StackExchange.Redis's default socket manager runs its own pool of dedicated threads; on a process
         // sized to one or two cores they cost a third of its CPU per message (bench/, "Top costs") for no gain.

@@ -18,6 +18,9 @@ public static class RealtimeTelemetry
     public const string TracesSetting = "Telemetry:Traces";
     public const string MetricsSetting = "Telemetry:Metrics";
 
+    /// <summary>Aspire's Redis integration's own switch; set when traces are off, read by ServerShared's Redis client.</summary>
+    public const string RedisTracingOffSetting = "Aspire:StackExchange:Redis:DisableTracing";
+
     /// <summary>Telemetry:Traces (default true): false switches every tracer off, for measuring what tracing costs.</summary>
     public static bool TracesEnabled(IConfiguration configuration) => Flag(configuration, TracesSetting);
 

@@ -38,7 +38,7 @@ public static partial class StartupErrors
     }
 
     /// <summary>The failure in our words when it is a setting's; null when it is anything else.</summary>
-    public static string? Explain(Exception error) => error switch
+    private static string? Explain(Exception error) => error switch
     {
         InvalidSettingException setting => setting.Message,
         OptionsValidationException invalid => string.Join(" ", invalid.Failures.Select(failure => Reword(invalid.OptionsType, failure))),
