@@ -48,8 +48,9 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
             try
             {
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
-                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer,
-                    new WorkerStats(instance.Id, backlog.Lag.TotalSeconds, backlog.Pending, rate, now, lagLastMinute.Add(backlog.Lag.TotalSeconds)), now).WaitAsync(stoppingToken);
+                var lag = backlog.Lag.TotalSeconds;
+                var stats = new WorkerStats(instance.Id, lag, backlog.Pending, rate, now, lagLastMinute.Add(lag));
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer, stats, now).WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {

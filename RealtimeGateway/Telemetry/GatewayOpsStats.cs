@@ -18,7 +18,6 @@ internal sealed partial class GatewayOpsStats(
     : BackgroundService
 {
     private readonly ConcurrentQueue<double> _latencies = new();
-    private readonly LastMinute _deliveriesLastMinute = new();
     private long _sends;
     private long _deliveries;
 
@@ -27,6 +26,7 @@ internal sealed partial class GatewayOpsStats(
         using var listener = Listen();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var last = time.GetUtcNow();
+        var deliveriesLastMinute = new LastMinute();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = time.GetUtcNow();
@@ -39,7 +39,7 @@ internal sealed partial class GatewayOpsStats(
                 Interlocked.Exchange(ref _sends, 0) / seconds,
                 deliveries,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99),
-                redis.IsConnected, now, _deliveriesLastMinute.Add(deliveries));
+                redis.IsConnected, now, deliveriesLastMinute.Add(deliveries));
             try
             {
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
