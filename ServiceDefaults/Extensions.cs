@@ -99,10 +99,12 @@ public static class Extensions
             builder.Configuration["OTEL_BSP_MAX_QUEUE_SIZE"] ??= "16384";
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
 
-            // The exporter's clients come from IHttpClientFactory and so got the standard resilience handler above:
-            // against a dashboard that has gone (it stops first on Ctrl+C) each export retried with backoff, and a
-            // service's stop waited for that until the AppHost killed it 12 s later. An export that fails is dropped,
-            // as the exporter does by itself.
+            // A service's last exports go out as it stops, and on Ctrl+C the dashboard has stopped first. Two retry
+            // layers then held each stop for 8–10 s, until the AppHost killed the process: the exporter's own
+            // (the AppHost sets OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY=in_memory, which retries for the export's whole
+            // 10 s timeout) and the standard resilience handler above, which IHttpClientFactory gives the exporter's
+            // clients too. A batch the receiver does not take is dropped instead, as the exporter does by default.
+            builder.Configuration["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "";
             foreach (var client in OtlpExporterClients)
             {
 #pragma warning disable EXTEXP0001 // Marked "for evaluation"; the documented way to take one client out of the defaults.
