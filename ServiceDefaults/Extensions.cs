@@ -41,6 +41,12 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // The AppHost turns OpenTelemetry's redaction of query strings off for every project it runs. A token sent in
+        // a query string (a browser's WebSocket cannot send a header) then reached the dashboard in url.query. Values
+        // stay redacted whoever asks otherwise; the names remain.
+        builder.Configuration["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "false";
+        builder.Configuration["OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION"] = "false";
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

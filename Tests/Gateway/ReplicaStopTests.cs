@@ -76,9 +76,7 @@ public sealed class ReplicaStopTests
     public async Task A_replica_whose_dashboard_went_first_stops_within_seconds()
     {
         var otlp = await OtlpReceiver.StartAsync();
-        // As the AppHost sets it for every project it runs.
-        var settings = new Dictionary<string, string>(otlp.ExporterSettings("realtime-gateway")) { ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory" };
-        await using var cluster = await GatewayCluster.StartAsync(1, settings, _ct);
+        await using var cluster = await GatewayCluster.StartAsync(1, new Dictionary<string, string>(otlp.ExporterSettings("realtime-gateway")), _ct);
         await otlp.WaitUntilAsync(received => received.Metrics.Count > 0, TimeSpan.FromSeconds(30), "the replica's first export");
 
         // Ctrl+C under the AppHost stops the dashboard (the telemetry's receiver) first and the services after it.

@@ -34,9 +34,15 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyCollection<OtlpLogRecord> Logs => _logs;
 
-    /// <summary>Settings that point a service process at this receiver and make it export promptly.</summary>
+    /// <summary>
+    /// Settings that point a service process at this receiver and make it export promptly, with the telemetry settings
+    /// the AppHost gives every project it runs (query strings unredacted, the exporter's retry).
+    /// </summary>
     public IReadOnlyDictionary<string, string> ExporterSettings(string serviceName) => new Dictionary<string, string>
     {
+        ["OTEL_DOTNET_EXPERIMENTAL_ASPNETCORE_DISABLE_URL_QUERY_REDACTION"] = "true",
+        ["OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION"] = "true",
+        ["OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY"] = "in_memory",
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint.ToString().TrimEnd('/'),
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
         ["OTEL_SERVICE_NAME"] = serviceName,
