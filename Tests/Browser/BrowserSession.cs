@@ -59,12 +59,24 @@ public class BrowserSession : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
         var page = await context.NewPageAsync();
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Console += (_, message) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {message.Type}: {message.Text}");
+        page.RequestFailed += (_, request) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} request failed: {request.Method} {request.Url} {request.Failure}");
         await page.GotoAsync(new Uri(Frontend, "/js").ToString());
         await page.FillAsync("[data-testid=user-name-input]", user);
+        console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} sign in");
         await page.ClickAsync("button:has-text('Sign in')");
-        // As long as a Blazor sign-in may take (WaitForSelector's 30 s): the first one on a freshly started system, with
-        // other test classes starting processes beside it, took more than the 5 s an expectation waits by default.
-        await Assertions.Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected", new() { Timeout = 30_000 });
+        try
+        {
+            // As long as a Blazor sign-in may take (WaitForSelector's 30 s): the first one on a freshly started system, with
+            // other test classes starting processes beside it, took more than the 5 s an expectation waits by default.
+            await Assertions.Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected", new() { Timeout = 30_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new InvalidOperationException($"The /js page did not connect; its console:{Environment.NewLine}{string.Join(Environment.NewLine, console)}", ex);
+        }
+
         await Assertions.Expect(page.Locator("[data-testid=replica]")).Not.ToBeEmptyAsync();
         return page;
     }

@@ -28,6 +28,39 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task The_JavaScript_page_whose_first_connection_gets_no_answer_says_so_and_connects_on_its_next_try()
+    {
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        var attempts = 0;
+        await page.RouteWebSocketAsync("**/hubs/chat**", socket =>
+        {
+            // The first is opened and then never answered, as by a stuck proxy or replica; the next reach the gateway.
+            if (Interlocked.Increment(ref attempts) > 1)
+            {
+                socket.ConnectToServer();
+            }
+        });
+        await page.GotoAsync(new Uri(browser.Frontend, "/js").ToString());
+        await page.FillAsync("[data-testid=user-name-input]", Unique("patient-js"));
+        // Every text the sign-in's status line shows, however briefly.
+        await page.EvaluateAsync("""
+            () => {
+              const status = document.querySelector('[data-testid=sign-in-status]');
+              window.statusesShown = [];
+              new MutationObserver(() => window.statusesShown.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+            }
+            """);
+        await page.ClickAsync("button:has-text('Sign in')");
+
+        await Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected", new() { Timeout = 40_000 });
+        await Expect(page.Locator("[data-testid=sign-in-status]")).ToBeEmptyAsync();
+        Assert.Equal(2, Volatile.Read(ref attempts));
+        var shown = await page.EvaluateAsync<string[]>("() => window.statusesShown");
+        Assert.Equal(["Connecting…", "The gateway did not answer; trying again…", ""], shown.Where(text => text is not null).Distinct());
+        await Expect(page.Locator("[data-testid=error]")).ToBeEmptyAsync();
+    }
+
+    [Fact]
     public async Task Two_people_in_one_room_see_each_others_messages_and_presence()
     {
         var (aliceName, bobName) = (Unique("alice"), Unique("bob"));

@@ -56,6 +56,43 @@ async function token(userName) {
   return (await response.json()).token;
 }
 
+// SignalR's automatic reconnect does not cover the first start, and a start whose WebSocket or handshake gets no
+// answer waits for the server timeout (30 s) with nothing on the page: bound each attempt, say so, try again.
+const ConnectTimeoutMs = 15_000;
+const ConnectAttempts = 3;
+
+/**
+ * @param {ChatClient} client
+ * @returns {Promise<void>}
+ */
+async function connect(client) {
+  for (let attempt = 1; ; attempt++) {
+    $('sign-in-status').textContent = attempt === 1 ? 'Connecting…' : 'The gateway did not answer; trying again…';
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(true), ConnectTimeoutMs); });
+    const started = client.start().then(() => false);
+    try {
+      if (!(await Promise.race([started, timedOut]))) {
+        $('sign-in-status').textContent = '';
+        return;
+      }
+    } catch (error) {
+      $('sign-in-status').textContent = ''; // refused (a bad name, a foreign origin, a full chat): said in #error
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+
+    await client.stop().catch(() => {});
+    await started.catch(() => {}); // stopped while starting: it rejects, which is this attempt's end
+    if (attempt === ConnectAttempts) {
+      $('sign-in-status').textContent = '';
+      throw new Error(`The gateway did not answer ${ConnectAttempts} times in a row (${ConnectTimeoutMs / 1000} s each). Try again later.`);
+    }
+  }
+}
+
 /** @param {string} userName */
 async function signIn(userName) {
   const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
@@ -70,7 +107,7 @@ async function signIn(userName) {
     }
   });
 
-  await client.start();
+  await connect(client);
   const joined = await client.joinRoom(room);
   // What was stored before the join is history, read once; everything after it arrives through messageReceived.
   const history = (await client.getRecentMessages(room, 20))
