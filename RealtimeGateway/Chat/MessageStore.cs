@@ -68,7 +68,19 @@ public sealed class MessageStore
             results[#results + 1] = {'duplicate', previous, memberCount, 0}
           else
             local seq = redis.call('HINCRBY', counter, 'n', 1)
-            local id = redis.call('XADD', stream, 'MAXLEN', '~', maxStream, '*',
+            local id
+            if seq == 1 then
+              -- An epoch's first message. The room's messages before it (lost with Redis's data) had ids up to the
+              -- millisecond the epoch started, and a stream Redis starts again numbers that millisecond from 0: the id
+              -- of one of them. Ids past that millisecond cannot repeat theirs.
+              local t = redis.call('TIME')
+              if t[1] * 1000 + math.floor(t[2] / 1000) <= tonumber(epoch) then
+                id = redis.pcall('XADD', stream, 'MAXLEN', '~', maxStream, string.format('%.0f-*', tonumber(epoch) + 1),
+                  'room', room, 'user', user, 'text', text, 'cmid', clientMessageId, 'seq', seq, 'ep', epoch, 'tp', traceParent)
+                if type(id) ~= 'string' then id = nil end -- the stream is past it already (a clock that went back)
+              end
+            end
+            id = id or redis.call('XADD', stream, 'MAXLEN', '~', maxStream, '*',
               'room', room, 'user', user, 'text', text, 'cmid', clientMessageId, 'seq', seq, 'ep', epoch, 'tp', traceParent)
             redis.call('XADD', history, 'MAXLEN', '~', maxHistory, id,
               'user', user, 'text', text, 'cmid', clientMessageId, 'seq', seq, 'ep', epoch, 'tp', traceParent)

@@ -43,6 +43,9 @@ public sealed class InProcessGateway : IAsyncLifetime
     /// <summary>An HTTP client of the gateway (the token endpoint, the ops snapshot).</summary>
     public HttpClient Http() => _factory.CreateClient();
 
+    /// <summary>The gateway's redis-server (one per fixture instance, so a test class may break it).</summary>
+    public RedisServerProcess Redis => _redis;
+
     /// <summary>The gateway's services, to look at what it keeps.</summary>
     public IServiceProvider Services => _factory.Services;
 
