@@ -65,8 +65,18 @@ else
   passed=$((passed + 1))   # the leak check counts as one check
 fi
 
-# The runner names failed tests at the top of a long output; name them again here, next to the verdict.
+# The runner names failed tests at the top of a long output; name them again here, next to the verdict, each with
+# the start of its failure message (all of it is in the .trx and, for the services, artifacts/test-logs).
 printf '%s' "$failed_tests" | grep .
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  perl -0777 -ne 'while (/<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"(?:(?!<\/UnitTestResult>).)*?<Message>(.*?)<\/Message>/sg) {
+    my ($name, $message) = ($1, $2);
+    $message =~ s/&lt;/</g; $message =~ s/&gt;/>/g; $message =~ s/&quot;/"/g; $message =~ s/&apos;/\x27/g; $message =~ s/&#xD;//g; $message =~ s/&#xA;/\n/g; $message =~ s/&amp;/&/g;
+    my @lines = split /\n/, $message;
+    print "--- $name:\n", join("\n", map { substr($_, 0, 300) } @lines[0 .. ($#lines < 39 ? $#lines : 39)]), "\n";
+  }' "$trx"
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -51,7 +51,7 @@ public sealed class ReplicaStopTests
             await cluster.Redis.RestartAsync(async () =>
             {
                 await Eventually.HoldsAsync(() => Task.FromResult(cluster.A.Output.Contains("Backplane subscription lost")), TimeSpan.FromSeconds(10),
-                    () => "the replica did not notice that Redis stopped");
+                    () => $"the replica did not notice that Redis stopped:{Environment.NewLine}{cluster.A.LogTail()}");
                 var reads = clients.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
                 var clock = Stopwatch.StartNew();
                 await cluster.A.StopAsync();
@@ -62,9 +62,10 @@ public sealed class ReplicaStopTests
             // Each cleanup in Redis used to wait for its command timeout (5 s): the disconnects, the drain waiting for
             // them, the heartbeat and the stats in flight, the registry cleanup: 12 s for these five clients, more
             // for more. An orchestrator kills what takes longer than its grace period (Kubernetes: 30 s).
-            Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone");
-            AssertEachToldToReconnect(seen);
-            Assert.Contains("the other replicas remove them once this one stops beating", cluster.A.Output);
+            var log = $"{Environment.NewLine}The replica's log (its end; all of it in {cluster.A.LogPath}):{Environment.NewLine}{cluster.A.LogTail()}";
+            Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone.{log}");
+            AssertEachToldToReconnect(seen, log);
+            Assert.True(cluster.A.Output.Contains("the other replicas remove them once this one stops beating"), $"the replica did not say it left its registry entries behind.{log}");
         }
         finally
         {
@@ -92,14 +93,14 @@ public sealed class ReplicaStopTests
 
     // A close message without allowReconnect makes every official client stop for good. Each client is told
     // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
-    private static void AssertEachToldToReconnect(IEnumerable<(bool Closed, IReadOnlyList<string> Frames)> seen)
+    private static void AssertEachToldToReconnect(IEnumerable<(bool Closed, IReadOnlyList<string> Frames)> seen, string log = "")
     {
-        Assert.All(seen, read => Assert.True(read.Closed, "a client stayed connected to a stopped replica"));
+        Assert.All(seen, read => Assert.True(read.Closed, $"a client stayed connected to a stopped replica.{log}"));
         var closes = seen.Select(read => read.Frames.Select(frame => JsonDocument.Parse(frame).RootElement)
             .LastOrDefault(message => message.GetProperty("type").GetInt32() == 7)).ToList();
         Assert.All(closes, close => Assert.True(
             close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(),
-            $"a client was not told to reconnect: {close}"));
+            $"a client was not told to reconnect: {close} (frames: {string.Join(" ", seen.SelectMany(read => read.Frames))}).{log}"));
     }
 
     private static async Task DisposeAllAsync(IEnumerable<RawWebSocketClient> clients)

@@ -45,6 +45,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The last lines of the log with their times, stack frames left out: what a failure message needs to show a slow stop or a race.</summary>
+    public string LogTail(int lines = 40) => string.Join(Environment.NewLine,
+        Output.Split('\n').Select(line => line.TrimEnd('\r')).Where(line => !line.TrimStart().StartsWith("at ", StringComparison.Ordinal)
+            && !line.Contains("--- End of", StringComparison.Ordinal)).TakeLast(lines));
+
     public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
