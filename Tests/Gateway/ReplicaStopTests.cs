@@ -14,63 +14,41 @@ public sealed class ReplicaStopTests
     public async Task Every_client_of_a_replica_that_stops_gracefully_is_told_to_reconnect()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
-        var clients = new List<RawWebSocketClient>();
-        try
-        {
-            for (var i = 0; i < 30; i++)
-            {
-                clients.Add(await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("leaving")), _ct));
-            }
+        await using var clients = await ConnectedClients.ConnectAsync(cluster.A.BaseAddress, 30, "leaving", _ct);
 
-            var reads = clients.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
-            await cluster.A.StopAsync();
-            var seen = await Task.WhenAll(reads);
+        var reads = clients.All.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
+        await cluster.A.StopAsync();
+        var seen = await Task.WhenAll(reads);
 
-            AssertEachToldToReconnect(seen);
-        }
-        finally
-        {
-            await DisposeAllAsync(clients);
-        }
+        AssertEachToldToReconnect(seen);
     }
 
     [Fact]
     public async Task A_replica_whose_Redis_is_gone_stops_within_seconds_and_still_tells_its_clients_to_reconnect()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
-        var clients = new List<RawWebSocketClient>();
-        try
-        {
-            for (var i = 0; i < 5; i++)
-            {
-                clients.Add(await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("stranded")), _ct));
-            }
+        await using var clients = await ConnectedClients.ConnectAsync(cluster.A.BaseAddress, 5, "stranded", _ct);
 
-            var stopping = TimeSpan.Zero;
-            IReadOnlyList<(bool Closed, IReadOnlyList<string> Frames)> seen = [];
-            await cluster.Redis.RestartAsync(async () =>
-            {
-                await Eventually.HoldsAsync(() => Task.FromResult(cluster.A.Output.Contains("Backplane subscription lost")), TimeSpan.FromSeconds(10),
-                    () => $"the replica did not notice that Redis stopped:{Environment.NewLine}{cluster.A.LogTail()}");
-                var reads = clients.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
-                var clock = Stopwatch.StartNew();
-                await cluster.A.StopAsync();
-                stopping = clock.Elapsed;
-                seen = await Task.WhenAll(reads);
-            }, _ct);
-
-            // Each cleanup in Redis used to wait for its command timeout (5 s): the disconnects, the drain waiting for
-            // them, the heartbeat and the stats in flight, the registry cleanup: 12 s for these five clients, more
-            // for more. An orchestrator kills what takes longer than its grace period (Kubernetes: 30 s).
-            var log = $"{Environment.NewLine}The replica's log (its end; all of it in {cluster.A.LogPath}):{Environment.NewLine}{cluster.A.LogTail()}";
-            Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone.{log}");
-            AssertEachToldToReconnect(seen, log);
-            Assert.True(cluster.A.Output.Contains("the other replicas remove them once this one stops beating"), $"the replica did not say it left its registry entries behind.{log}");
-        }
-        finally
+        var stopping = TimeSpan.Zero;
+        IReadOnlyList<(bool Closed, IReadOnlyList<string> Frames)> seen = [];
+        await cluster.Redis.RestartAsync(async () =>
         {
-            await DisposeAllAsync(clients);
-        }
+            await Eventually.HoldsAsync(() => Task.FromResult(cluster.A.Output.Contains("Backplane subscription lost")), TimeSpan.FromSeconds(10),
+                () => $"the replica did not notice that Redis stopped:{Environment.NewLine}{cluster.A.LogTail()}");
+            var reads = clients.All.Select(client => client.ReadUntilClosedAsync(TimeSpan.FromSeconds(40))).ToList();
+            var clock = Stopwatch.StartNew();
+            await cluster.A.StopAsync();
+            stopping = clock.Elapsed;
+            seen = await Task.WhenAll(reads);
+        }, _ct);
+
+        // Each cleanup in Redis used to wait for its command timeout (5 s): the disconnects, the drain waiting for
+        // them, the heartbeat and the stats in flight, the registry cleanup: 12 s for these five clients, more
+        // for more. An orchestrator kills what takes longer than its grace period (Kubernetes: 30 s).
+        var log = $"{Environment.NewLine}The replica's log (its end; all of it in {cluster.A.LogPath}):{Environment.NewLine}{cluster.A.LogTail()}";
+        Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone.{log}");
+        AssertEachToldToReconnect(seen, log);
+        Assert.True(cluster.A.Output.Contains("the other replicas remove them once this one stops beating"), $"the replica did not say it left its registry entries behind.{log}");
     }
 
     [Fact]
@@ -103,11 +81,38 @@ public sealed class ReplicaStopTests
             $"a client was not told to reconnect: {close} (frames: {string.Join(" ", seen.SelectMany(read => read.Frames))}).{log}"));
     }
 
-    private static async Task DisposeAllAsync(IEnumerable<RawWebSocketClient> clients)
+    /// <summary>Raw clients of one replica, each a user of its own, closed together (also when a connect fails midway).</summary>
+    private sealed class ConnectedClients : IAsyncDisposable
     {
-        foreach (var client in clients)
+        private readonly List<RawWebSocketClient> _all = [];
+
+        public IReadOnlyList<RawWebSocketClient> All => _all;
+
+        public static async Task<ConnectedClients> ConnectAsync(Uri gateway, int count, string name, CancellationToken cancellationToken)
         {
-            await client.DisposeAsync();
+            var clients = new ConnectedClients();
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    clients._all.Add(await RawWebSocketClient.ConnectAsync(gateway, TestTokens.Create(Unique(name)), cancellationToken));
+                }
+
+                return clients;
+            }
+            catch
+            {
+                await clients.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var client in _all)
+            {
+                await client.DisposeAsync();
+            }
         }
     }
 }
