@@ -72,7 +72,9 @@ public sealed class MessageStore
             if seq == 1 then
               -- An epoch's first message. The room's messages before it (lost with Redis's data) had ids up to the
               -- millisecond the epoch started, and a stream Redis starts again numbers that millisecond from 0: the id
-              -- of one of them. Ids past that millisecond cannot repeat theirs.
+              -- of one of them. Ids past that millisecond cannot repeat theirs (unless the epoch before began in
+              -- that same millisecond too, and then so does the epoch number: a room begun, lost and begun again
+              -- within one millisecond is beyond what Redis's clock tells apart).
               local t = redis.call('TIME')
               if t[1] * 1000 + math.floor(t[2] / 1000) <= tonumber(epoch) then
                 id = redis.pcall('XADD', stream, 'MAXLEN', '~', maxStream, string.format('%.0f-*', tonumber(epoch) + 1),
