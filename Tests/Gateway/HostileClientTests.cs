@@ -273,7 +273,8 @@ public sealed class HostileClientTests
 
         Assert.True(await silent.ClosedByServerWithinAsync(TimeSpan.FromSeconds(20)), "the silent client was never dropped");
         var droppedAfter = DateTime.UtcNow - started;
-        Assert.False(await pinger.ClosedByServerWithinAsync(TimeSpan.FromSeconds(3)), "the client that pings was dropped");
+        var (pingerClosed, pingerFrames) = await pinger.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        Assert.False(pingerClosed, $"the client that pings was dropped; its last frames: {string.Join(" ", pingerFrames.TakeLast(3))}");
         await stopPinging.CancelAsync();
         await pinging.ContinueWith(_ => { }, TaskScheduler.Default);
 
