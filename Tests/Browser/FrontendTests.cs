@@ -90,6 +90,29 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_tab_gone_without_closing_is_seen_to_leave_and_once_back_shows_what_it_missed()
+    {
+        var (aliceName, bobName) = (Unique("alice"), Unique("bob"));
+        var alice = await browser.SignInAsync(aliceName);
+        var bob = await browser.SignInAsync(bobName);
+        var aliceListed = bob.Locator("[data-testid=member]", new() { HasText = aliceName });
+        await Expect(aliceListed).ToBeVisibleAsync();
+
+        // Offline, the circuit learns the tab is gone only when Blazor's 30 s timeout passes; then Frontend:AwayAfter (10 s).
+        await alice.Context.SetOfflineAsync(true);
+        await Expect(aliceListed).ToHaveCountAsync(0, new() { Timeout = 90_000 });
+        var missed = $"sent while {aliceName} was away";
+        await BrowserSession.SendAsync(bob, missed);
+
+        await alice.Context.SetOfflineAsync(false);
+        await Expect(alice.Locator("[data-testid=message]", new() { HasText = missed })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(aliceListed).ToBeVisibleAsync();
+        await Expect(alice.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync();
+        await alice.Context.CloseAsync();
+        await bob.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_private_message_reaches_only_its_recipient()
     {
         var alice = await browser.SignInAsync(Unique("alice"));

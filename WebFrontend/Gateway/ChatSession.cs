@@ -15,7 +15,8 @@ namespace RealtimeDemo.WebFrontend.Gateway;
 /// which rooms the connection is in is the client's fact, so a room's view lives exactly as long as the client
 /// is in the room (joined, and neither left nor given up after a reconnect).
 /// </summary>
-public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, TimeProvider time, IOptions<FrontendOptions> options) : IAsyncDisposable
+public sealed partial class ChatSession(
+    GatewayAddress gateway, GatewayTokens tokens, TimeProvider time, IOptions<FrontendOptions> options, ILogger<ChatSession> logger) : IAsyncDisposable
 {
     private const int HistoryOnOpen = 50;
     private const int OlderPage = 50;
@@ -24,7 +25,9 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
     private readonly Dictionary<string, RoomView> _rooms = new(StringComparer.Ordinal);
     private readonly Queue<PrivateChatMessage> _private = new();
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _pauseGate = new(1, 1);
     private TokenResponse? _token;
+    private bool _paused;
 
     public event Func<Task>? Changed;
 
@@ -276,6 +279,68 @@ public sealed class ChatSession(GatewayAddress gateway, GatewayTokens tokens, Ti
 
         return _token.Token;
     }
+
+    /// <summary>
+    /// The tab is gone: closes the gateway connection, so that the others see this user leave, and keeps the
+    /// rooms and what the page shows. <see cref="ResumeAsync"/> undoes it.
+    /// </summary>
+    public async Task PauseAsync()
+    {
+        await _pauseGate.WaitAsync();
+        try
+        {
+            if (Client is null || _paused)
+            {
+                return;
+            }
+
+            _paused = true;
+            await Client.PauseAsync();
+        }
+        finally
+        {
+            _pauseGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The tab is back: connects again, rejoins the rooms and shows what was sent meanwhile. While the gateway
+    /// does not answer, the page says so and this tries again, until <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await _pauseGate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!_paused)
+                {
+                    return;
+                }
+
+                await Client!.ResumeAsync(cancellationToken);
+                _paused = false;
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogResumeFailed(attempt, ex.GetType().Name);
+            }
+            finally
+            {
+                _pauseGate.Release();
+            }
+
+            var wait = TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(attempt, 5)));
+            ConnectionProblem = $"The gateway did not answer; trying again in {wait.TotalSeconds:0} s.";
+            await NotifyAsync();
+            await Task.Delay(wait, time, cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A tab came back, and reconnecting its chat to the gateway failed (attempt {Attempt}, {Error}); trying again")]
+    private partial void LogResumeFailed(int attempt, string error);
 
     public async ValueTask DisposeAsync()
     {

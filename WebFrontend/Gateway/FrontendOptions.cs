@@ -26,6 +26,13 @@ public sealed class FrontendOptions
     /// <summary>Sent messages tracked per room until the room echoes them.</summary>
     [Range(10, 10_000)]
     public int OutgoingKept { get; set; } = 100;
+
+    /// <summary>
+    /// How long a tab may be gone (its browser killed, asleep or offline) before its chat connection is paused and
+    /// the others see its user leave; Blazor itself keeps the tab's state for three minutes in case it comes back.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:00")]
+    public TimeSpan AwayAfter { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 [OptionsValidator]

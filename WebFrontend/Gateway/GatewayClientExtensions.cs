@@ -15,6 +15,7 @@ public static class GatewayClientExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DashboardLinks>();
         builder.Services.AddScoped<ChatSession>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, AwayWhileTabIsGone>();
         return builder;
     }
 }

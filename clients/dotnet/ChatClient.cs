@@ -109,6 +109,28 @@ public sealed class ChatClient : IAsyncDisposable
         await RaiseStateChanged(HubConnectionState.Connected, null);
     }
 
+    /// <summary>
+    /// Closes the connection but keeps its rooms and where each stood: the server sees the user leave.
+    /// <see cref="ResumeAsync"/> connects again, rejoins them and delivers what was sent meanwhile.
+    /// </summary>
+    public Task PauseAsync(CancellationToken cancellationToken = default) => _connection.StopAsync(cancellationToken);
+
+    /// <summary>After <see cref="PauseAsync"/>: connects, rejoins every room and fills its gap, then reports Connected.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _connection.StartAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ChatClientTelemetry.ResumeFailed(ex);
+            throw;
+        }
+
+        await Serialized(RejoinAndFillAsync);
+    }
+
     public Task<ConnectionDetails> GetConnectionInfoAsync() =>
         _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo);
 

@@ -24,6 +24,9 @@ public static class ChatClientTelemetry
     private static readonly Counter<long> RejoinFailures = Meter.CreateCounter<long>(
         "chat.client.rejoin.failures", "{failure}", "Times rejoining a room after a reconnect failed (the client retries, then gives the room up).");
 
+    private static readonly Counter<long> ResumeFailures = Meter.CreateCounter<long>(
+        "chat.client.resume.failures", "{failure}", "Times connecting again after a pause failed (the caller decides whether to retry).");
+
     public const string ReceiveSpan = "receive room/{name}";
     public const string ReceivePrivateSpan = "receive user/{name}";
     public const string RejoinSpan = "rejoin rooms";
@@ -64,6 +67,8 @@ public static class ChatClientTelemetry
     }
 
     public static void RejoinFailed(Exception error) => RejoinFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
+
+    public static void ResumeFailed(Exception error) => ResumeFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
 
     public static void GapFilled(string reason) => GapFills.Add(1, new KeyValuePair<string, object?>(GapReason, reason));
 }

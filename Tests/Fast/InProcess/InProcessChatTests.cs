@@ -103,6 +103,31 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     }
 
     [Fact]
+    public async Task A_paused_client_is_seen_to_leave_and_on_resuming_is_back_in_its_rooms_with_what_it_missed_once()
+    {
+        var room = Unique("paused");
+        await using var alice = await gateway.ConnectAsync(Unique("alice"));
+        await using var bob = await gateway.ConnectAsync(Unique("bob"));
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+        var before = await alice.Chat.SendMessageAsync(room, "c-1", "before");
+        await bob.MessagesUntilIdAsync(before.MessageId, ChatTestClient.Delivery);
+
+        await bob.Chat.PauseAsync(_ct);
+        Assert.Equal((room, bob.User), await alice.NextUserLeftAsync());
+        Assert.Equal([alice.User], await alice.Chat.GetRoomMembersAsync(room));
+        await alice.Chat.SendMessageAsync(room, "c-2", "while away 1");
+        var last = await alice.Chat.SendMessageAsync(room, "c-3", "while away 2");
+
+        await bob.Chat.ResumeAsync(_ct);
+        Assert.Equal((room, bob.User), await alice.NextUserJoinedAsync());
+        Assert.Equal(["while away 1", "while away 2"], (await bob.MessagesUntilIdAsync(last.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
+        var after = await alice.Chat.SendMessageAsync(room, "c-4", "after");
+        Assert.Equal(["after"], (await bob.MessagesUntilIdAsync(after.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
+    }
+
+    [Fact]
     public async Task A_refusal_says_what_is_wrong_in_our_words_and_the_connection_stays()
     {
         await using var mallory = await gateway.ConnectAsync(Unique("mallory"));
