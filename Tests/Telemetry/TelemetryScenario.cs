@@ -174,7 +174,11 @@ public sealed class TelemetryScenario : IAsyncLifetime
         // A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.
         _stage = "A graceful stop with Bob connected (server_shutdown); Bob's client reconnects and fills the gap.";
         // It comes back allowing two rooms per connection: Bob's rejoin of his third fails (and is retried).
+        // Dora's client, paused (as the frontend pauses a tab that is gone), fails to resume while b is down.
+        var dora = await Connect(b, Unique("dora"), ct);
+        await dora.Chat.PauseAsync(ct);
         await b.StopAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => dora.Chat.ResumeAsync(ct));
         await alice.SendUntilStoredAsync("lobby", "m-6", "while b restarts");
         await b.StartAgainAsync(ct, new Dictionary<string, string> { ["Chat__Limits__MaxRoomsPerConnection"] = "2" });
         await bob.MessagesUntilAsync("lobby", 6, TimeSpan.FromSeconds(45));
