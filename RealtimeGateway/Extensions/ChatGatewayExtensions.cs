@@ -111,6 +111,7 @@ public static class ChatGatewayExtensions
             .Use((context, next) => RefuseWhileStopping(context, next, drain))
             .Use((context, next) => RefuseForeignBrowserOrigins(context, next, chat.Value.AllowedOrigins, telemetry))
             .UseHubAuthentication()
+            .Use(NegotiatedConnectionId.IgnoreOnWebSockets)
             .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
         app.UseAuthentication();
         app.UseAuthorization();

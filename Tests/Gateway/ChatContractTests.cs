@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.Contracts;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -37,6 +38,36 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
         // Stored with the sender's context, delivered with the receiving replica's: one trace.
         Assert.Equal(TraceId(stored.TraceParent), TraceId(atBob.TraceParent));
         Assert.NotEqual(stored.TraceParent, atBob.TraceParent);
+    }
+
+    [Fact]
+    public async Task A_client_that_negotiates_on_one_replica_and_opens_its_WebSocket_on_the_other_connects_and_chats()
+    {
+        // What a proxy that balances per TCP connection does to a client that negotiates first (most SignalR clients).
+        var room = Unique("negotiated");
+        var user = Unique("carol");
+        var token = await ChatTestClient.GetTokenAsync(Cluster.A.BaseAddress, user, _ct);
+        var negotiating = new Client.ChatClient(new Uri(Cluster.A.BaseAddress, ChatHubPaths.Hub), () => Task.FromResult<string?>(token), configureConnection: options =>
+        {
+            options.SkipNegotiation = false;
+            options.WebSocketFactory = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.WebSockets.ClientWebSocket();
+                socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+                var onB = new UriBuilder(context.Uri) { Host = Cluster.B.BaseAddress.Host, Port = Cluster.B.BaseAddress.Port };
+                Assert.Contains("id=", onB.Query); // the id replica A handed out
+                await socket.ConnectAsync(onB.Uri, cancellationToken);
+                return socket;
+            };
+        });
+        await using var carol = await ChatTestClient.StartAsync(user, negotiating, _ct);
+        await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
+
+        Assert.Equal("gateway-b", (await carol.Chat.GetConnectionInfoAsync()).Replica);
+        await carol.Chat.JoinRoomAsync(room);
+        await alice.Chat.JoinRoomAsync(room);
+        var ack = await carol.Chat.SendMessageAsync(room, "c-1", "negotiated on a, connected to b");
+        Assert.Equal(ack.MessageId, (await alice.NextMessageAsync()).Id);
     }
 
     [Fact]
