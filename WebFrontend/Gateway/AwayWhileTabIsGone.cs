@@ -53,9 +53,9 @@ public sealed partial class AwayWhileTabIsGone(
         {
             await session.ResumeAsync(tabChange);
         }
-        catch (OperationCanceledException) when (tabChange.IsCancellationRequested)
+        catch (Exception) when (tabChange.IsCancellationRequested)
         {
-            // Gone again, or closed, before the gateway answered.
+            // Gone again, or closed, before the gateway answered (a cancelled connect may not end as a cancellation).
         }
     }
 
