@@ -17,8 +17,7 @@ internal static class NegotiatedConnectionId
     // Not async: for a WebSocket the rest of the pipeline is the connection's life, and an awaiting frame here would be kept for it.
     public static Task IgnoreOnWebSockets(HttpContext context, RequestDelegate next)
     {
-        var query = context.Request.Query;
-        if (query.ContainsKey(Parameter) && RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
+        if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request) && context.Request.Query is var query && query.ContainsKey(Parameter))
         {
             var rest = new QueryBuilder(query.Where(pair => !string.Equals(pair.Key, Parameter, StringComparison.OrdinalIgnoreCase)));
             context.Request.QueryString = rest.ToQueryString();
