@@ -305,10 +305,13 @@ public sealed partial class ChatSession(
 
     /// <summary>
     /// The tab is back: connects again, rejoins the rooms and shows what was sent meanwhile. While the gateway
-    /// does not answer, the page says so and this tries again, until <paramref name="cancellationToken"/>.
+    /// does not answer, the page says so and this tries again on the client's reconnect schedule, until
+    /// <paramref name="cancellationToken"/> or the schedule gives up.
     /// </summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
     {
+        var schedule = new ReconnectPolicy();
+        var started = time.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             await _pauseGate.WaitAsync(cancellationToken);
@@ -332,10 +335,17 @@ public sealed partial class ChatSession(
                 _pauseGate.Release();
             }
 
-            var wait = TimeSpan.FromSeconds(Math.Min(30, 1 << Math.Min(attempt, 5)));
-            ConnectionProblem = $"The gateway did not answer; trying again in {wait.TotalSeconds:0} s.";
+            var wait = schedule.NextRetryDelay(new RetryContext { PreviousRetryCount = attempt, ElapsedTime = time.GetElapsedTime(started) });
+            ConnectionProblem = wait is null
+                ? "The gateway did not answer; reload the page to connect again."
+                : "The gateway did not answer; trying again.";
             await NotifyAsync();
-            await Task.Delay(wait, time, cancellationToken);
+            if (wait is null)
+            {
+                return;
+            }
+
+            await Task.Delay(wait.Value, time, cancellationToken);
         }
     }
 
