@@ -111,7 +111,8 @@ public static class ChatGatewayExtensions
             .Use((context, next) => RefuseWhileStopping(context, next, drain))
             .Use((context, next) => RefuseForeignBrowserOrigins(context, next, chat.Value.AllowedOrigins, telemetry))
             .UseHubAuthentication()
-            .Use(NegotiatedConnectionId.IgnoreOnWebSockets)
+            .Use(HubNegotiation.AnswerWithoutConnection)
+            .Use(HubNegotiation.IgnoreIdOnWebSockets)
             .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
         app.UseAuthentication();
         app.UseAuthorization();

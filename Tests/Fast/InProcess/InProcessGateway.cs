@@ -57,12 +57,18 @@ public sealed class InProcessGateway : IAsyncLifetime
         return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<TokenResponse>())!.Token;
     }
 
-    /// <summary>A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string.</summary>
-    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false, string? token = null)
+    /// <summary>
+    /// A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string;
+    /// negotiating first as most SignalR clients do, or not, as ours do.
+    /// </summary>
+    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false, string? token = null, bool negotiate = false)
     {
         token ??= await TokenAsync(user);
         var hub = new Uri(_factory.Server.BaseAddress, tokenInQuery ? $"{ChatHubPaths.Hub}?access_token={Uri.EscapeDataString(token)}" : ChatHubPaths.Hub);
         var chat = new ChatClient(hub, () => Task.FromResult<string?>(token), configureConnection: options =>
+        {
+            options.SkipNegotiation = !negotiate;
+            options.HttpMessageHandlerFactory = _ => _factory.Server.CreateHandler();
             options.WebSocketFactory = async (context, cancellationToken) =>
             {
                 var sockets = _factory.Server.CreateWebSocketClient();
@@ -72,7 +78,8 @@ public sealed class InProcessGateway : IAsyncLifetime
                 }
 
                 return await sockets.ConnectAsync(context.Uri, cancellationToken);
-            });
+            };
+        });
         return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);
     }
 

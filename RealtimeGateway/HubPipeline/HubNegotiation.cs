@@ -1,0 +1,85 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Extensions;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// Most SignalR clients negotiate before they connect: POST /hubs/chat/negotiate, then the WebSocket with the
+/// connection id it handed out (<c>?id=…</c>). Behind a proxy that balances per TCP connection, as the AppHost's
+/// and a Kubernetes Service are, the two requests often reach different replicas, and SignalR answers an id its
+/// replica did not hand out with a 404. Nothing a WebSocket needs lives in a negotiated connection (WebSockets are
+/// the only transport offered, and there is no stateful reconnect), so a WebSocket is served as a new connection
+/// whatever id it names, and a negotiate is answered here without creating one: SignalR's would be kept, unused,
+/// for 15 s (~10 KB each, and counted as active), so a client negotiating in a loop could grow a replica's memory
+/// with its request rate.
+/// </summary>
+internal static class HubNegotiation
+{
+    private const string IdParameter = "id";
+    private const string VersionParameter = "negotiateVersion";
+    private const int LatestVersion = 1;
+
+    private static readonly AvailableTransport WebSockets = new()
+    {
+        Transport = nameof(HttpTransportType.WebSockets),
+        TransferFormats = [nameof(TransferFormat.Text), nameof(TransferFormat.Binary)],
+    };
+
+    /// <summary>Answers a hub's negotiate (POST) as SignalR would for a WebSockets-only endpoint, without a connection behind it.</summary>
+    public static Task AnswerWithoutConnection(HttpContext context, RequestDelegate next)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method) || context.GetEndpoint()?.Metadata.GetMetadata<NegotiateMetadata>() is null)
+        {
+            return next(context);
+        }
+
+        var payload = new ArrayBufferWriter<byte>(256);
+        NegotiateProtocol.WriteResponse(Negotiate(context.Request.Query[VersionParameter]), payload);
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = payload.WrittenCount;
+        return context.Response.Body.WriteAsync(payload.WrittenMemory).AsTask();
+    }
+
+    // As SignalR's negotiate: no version asked for is version 0 (the id is the connection's token), a later one is
+    // answered with ours, and an unreadable one is an error the client reports (in the response, with 200).
+    private static NegotiationResponse Negotiate(string? asked)
+    {
+        var version = 0;
+        if (asked is not null && (!int.TryParse(asked, out version) || version < 0))
+        {
+            return new NegotiationResponse
+            {
+                Error = $"{VersionParameter} must be a whole number from 0; this gateway speaks versions 0 and {LatestVersion}.",
+            };
+        }
+
+        version = Math.Min(version, LatestVersion);
+        return new NegotiationResponse
+        {
+            Version = version,
+            ConnectionId = NewId(),
+            ConnectionToken = version > 0 ? NewId() : null,
+            AvailableTransports = [WebSockets],
+        };
+    }
+
+    // Shaped as SignalR's (16 random bytes, base64url); nothing looks them up.
+    private static string NewId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Drops the negotiated id from a hub WebSocket request, so SignalR serves it as a new connection.</summary>
+    // Not async: for a WebSocket the rest of the pipeline is the connection's life, and an awaiting frame here would be kept for it.
+    public static Task IgnoreIdOnWebSockets(HttpContext context, RequestDelegate next)
+    {
+        if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request) && context.Request.Query is var query && query.ContainsKey(IdParameter))
+        {
+            var rest = new QueryBuilder(query.Where(pair => !string.Equals(pair.Key, IdParameter, StringComparison.OrdinalIgnoreCase)));
+            context.Request.QueryString = rest.ToQueryString();
+        }
+
+        return next(context);
+    }
+}
