@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
@@ -39,6 +40,7 @@ internal sealed partial class ChatJsonHubProtocol(
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
+        var frame = input;
         bool parsed;
         try
         {
@@ -61,7 +63,8 @@ internal sealed partial class ChatJsonHubProtocol(
         // Refused here as binding failures, so that the client reads our sentence: SignalR's own for these name its internals.
         message = message switch
         {
-            InvocationBindingFailureMessage failure => Refused(failure.InvocationId, failure.Target, HubMethodSignatures.Describe(failure.Target)),
+            InvocationBindingFailureMessage failure => Refused(failure.InvocationId, failure.Target,
+                HubMethodSignatures.Describe(failure.Target, HoldsStringThatIsNotText(frame.Slice(0, frame.Length - input.Length)))),
             StreamInvocationMessage stream => Refused(stream.InvocationId, stream.Target,
                 $"The chat hub has no streaming methods: call '{stream.Target}' with an invocation (message type 1), not a stream invocation (type 4)."),
             InvocationMessage { StreamIds.Length: > 0 } invocation => Refused(invocation.InvocationId, invocation.Target,
@@ -70,6 +73,35 @@ internal sealed partial class ChatJsonHubProtocol(
         };
 
         return parsed;
+    }
+
+    // JSON allows an escaped lone surrogate ("\ud800"), which no .NET string holds: the parser finds it only when it
+    // reads the string, and SignalR then reports arguments that do not fit. Read again here, on that failure only.
+    private static bool HoldsStringThatIsNotText(ReadOnlySequence<byte> frame)
+    {
+        var reader = new Utf8JsonReader(frame.Slice(0, Math.Max(0, frame.Length - 1))); // without the separator
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    try
+                    {
+                        reader.GetString();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
     }
 
     private static InvocationBindingFailureMessage Refused(string? invocationId, string target, string why) =>

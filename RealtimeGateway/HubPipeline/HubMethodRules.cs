@@ -35,11 +35,14 @@ internal static partial class HubMethodSignatures
 {
     private static readonly IReadOnlyDictionary<string, string> Signatures = Read();
 
-    public static string Describe(string? target)
+    /// <param name="target">The method the client called.</param>
+    /// <param name="notText">Whether a string the client sent is not text (an escaped surrogate without its pair).</param>
+    public static string Describe(string? target, bool notText = false)
     {
         if (target is not null && Signatures.TryGetValue(target, out var signature))
         {
-            return $"{target}: the arguments sent do not fit; it takes {signature}.";
+            var fault = notText ? "the strings sent must be valid Unicode (an escaped surrogate must come in a pair)" : "the arguments sent do not fit";
+            return $"{target}: {fault}; it takes {signature}.";
         }
 
         // The name is the client's: echo it only when it looks like one.

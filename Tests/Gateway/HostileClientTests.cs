@@ -515,7 +515,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
 
         await mallory.SendAsync("{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinRoom\",\"arguments\":[{\"name\":\"lobby\"}]}" + RawWebSocketClient.RecordSeparator, _ct);
-        // A lone surrogate cannot become a .NET string: refused as arguments that do not fit, too.
+        // A lone surrogate is valid JSON but cannot become a .NET string: refused saying so.
         await mallory.SendAsync("{\"type\":1,\"invocationId\":\"9\",\"target\":\"SendMessage\",\"arguments\":[\"lobby\",\"c-1\",\"half \\ud800 a pair\"]}" + RawWebSocketClient.RecordSeparator, _ct);
         await mallory.SendAsync("{\"type\":1,\"invocationId\":\"8\",\"target\":\"GetConnectionInfo\",\"arguments\":[]}" + RawWebSocketClient.RecordSeparator, _ct);
 
@@ -523,7 +523,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         Assert.False(closed);
         var answers = frames.Select(f => JsonDocument.Parse(f).RootElement).Where(f => f.GetProperty("type").GetInt32() == 3).ToList();
         Assert.Equal("JoinRoom: the arguments sent do not fit; it takes (room: string).", answers.Single(a => a.GetProperty("invocationId").GetString() == "7").GetProperty("error").GetString());
-        Assert.Equal("SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string).",
+        Assert.Equal("SendMessage: the strings sent must be valid Unicode (an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
             answers.Single(a => a.GetProperty("invocationId").GetString() == "9").GetProperty("error").GetString());
         Assert.True(answers.Single(a => a.GetProperty("invocationId").GetString() == "8").TryGetProperty("result", out _));
         HostileInput.AssertNoInternals(string.Join("\n", frames));

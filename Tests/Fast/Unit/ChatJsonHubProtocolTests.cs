@@ -37,6 +37,36 @@ public sealed class ChatJsonHubProtocolTests
         Assert.Equal("Connection closed with an error. Error reading JSON.", written.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public void Arguments_with_a_lone_surrogate_are_refused_as_not_text_and_each_frame_is_judged_on_its_own()
+    {
+        // Two frames in one read: the first's room is a number, the second's text holds half a surrogate pair.
+        var input = new ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(
+            """{"type":1,"invocationId":"1","target":"SendMessage","arguments":[7,"c-1","fine"]}""" + "\u001e" +
+            """{"type":1,"invocationId":"2","target":"SendMessage","arguments":["lobby","c-2","half \ud800 a pair"]}""" + "\u001e"));
+
+        Assert.Equal("SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string).",
+            RefusalOf(ref input));
+        Assert.Equal("SendMessage: the strings sent must be valid Unicode (an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
+            RefusalOf(ref input));
+        Assert.True(input.IsEmpty);
+    }
+
+    private string RefusalOf(ref ReadOnlySequence<byte> input)
+    {
+        Assert.True(_protocol.TryParseMessage(ref input, new ThreeStrings(), out var message));
+        return Assert.IsType<ChatHubError>(Assert.IsType<InvocationBindingFailureMessage>(message).BindingFailure.SourceException).Message;
+    }
+
+    private sealed class ThreeStrings : IInvocationBinder
+    {
+        public IReadOnlyList<Type> GetParameterTypes(string methodName) => [typeof(string), typeof(string), typeof(string)];
+
+        public Type GetReturnType(string invocationId) => typeof(object);
+
+        public Type GetStreamItemType(string streamId) => typeof(object);
+    }
+
     private JsonElement Write(HubMessage message)
     {
         var output = new ArrayBufferWriter<byte>();
