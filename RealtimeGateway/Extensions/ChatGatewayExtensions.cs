@@ -84,11 +84,14 @@ public static class ChatGatewayExtensions
         });
 
         builder.Services.AddCors();
+        // With credentials: SignalR's JavaScript client negotiates with them by default (withCredentials), and a
+        // browser refuses the answer unless it allows them. Nothing here reads a cookie, and the origins are listed.
         builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<ChatOptions>>((cors, chat) =>
             cors.AddPolicy(BrowserClientsPolicy, policy => policy
                 .WithOrigins(chat.Value.AllowedOrigins)
                 .AllowAnyHeader()
-                .WithMethods("GET", "POST")));
+                .WithMethods("GET", "POST")
+                .AllowCredentials()));
 
         return builder;
     }

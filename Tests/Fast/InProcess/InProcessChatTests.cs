@@ -82,6 +82,31 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         Assert.Equal(ack.MessageId, (await dave.NextMessageAsync()).Id);
     }
 
+    [Fact]
+    public async Task A_page_from_an_allowed_origin_may_negotiate_with_credentials_as_the_stock_JavaScript_client_does()
+    {
+        // @microsoft/signalr negotiates with credentials by default: the browser sends a preflight, then the POST, and
+        // drops the answer unless both allow credentials for the page's origin ("Failed to fetch" in the page).
+        var token = await gateway.TokenAsync(Unique("page"));
+        using var http = gateway.Http();
+        var negotiate = $"{ChatHubPaths.Hub}/negotiate?negotiateVersion=1";
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, negotiate);
+        preflight.Headers.Add("Origin", InProcessGateway.BrowserOrigin);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,x-requested-with,x-signalr-user-agent");
+        using var post = new HttpRequestMessage(HttpMethod.Post, negotiate);
+        post.Headers.Add("Origin", InProcessGateway.BrowserOrigin);
+        post.Headers.Authorization = new("Bearer", token);
+
+        foreach (var request in new[] { preflight, post })
+        {
+            using var response = await http.SendAsync(request, _ct);
+            Assert.True(response.IsSuccessStatusCode, $"{request.Method}: {response.StatusCode}");
+            Assert.Equal(InProcessGateway.BrowserOrigin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Equal("true", response.Headers.TryGetValues("Access-Control-Allow-Credentials", out var allowed) ? allowed.Single() : null);
+        }
+    }
+
     /// <summary>
     /// How many connections SignalR holds on this gateway. It publishes no such count: its active-connections
     /// metric and event counters count connections a transport started, not one a negotiate created and nobody

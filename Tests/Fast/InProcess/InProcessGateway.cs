@@ -34,11 +34,15 @@ public sealed class InProcessGateway : IAsyncLifetime
                 .UseSetting("ConnectionStrings:redis", _redis.ConnectionString)
                 .UseSetting("Auth:SigningKey", GatewayCluster.SigningKey)
                 .UseSetting("Ops:AccessKey", GatewayCluster.OpsAccessKey)
+                .UseSetting("Chat:AllowedOrigins:0", BrowserOrigin)
                 .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", "");
             _configure?.Invoke(host);
         });
         _ = _factory.Server; // starts it
     }
+
+    /// <summary>The origin of a page allowed to use the gateway from a browser (Chat:AllowedOrigins).</summary>
+    public const string BrowserOrigin = "https://chat.example";
 
     /// <summary>An HTTP client of the gateway (the token endpoint, the ops snapshot).</summary>
     public HttpClient Http() => _factory.CreateClient();
