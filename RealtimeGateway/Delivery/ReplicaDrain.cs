@@ -46,7 +46,7 @@ public sealed partial class ReplicaDrain(
         // Kestrel unbinds its listeners first, then waits for the open connections, which the closes below end; what
         // is still open after twice the patience it aborts. The host's own stop later awaits this same shutdown.
         var bound = new CancellationTokenSource(Patience * 2, time);
-        _ = server.StopAsync(bound.Token).ContinueWith(stop =>
+        var closed = server.StopAsync(bound.Token).ContinueWith(stop =>
         {
             bound.Dispose();
             if (stop.Exception is { } error)
@@ -61,8 +61,11 @@ public sealed partial class ReplicaDrain(
             client.Abort();
         }
 
+        // A client's disconnect (which takes it out of `connections`) runs before SignalR's transport has sent it the
+        // close message, and SignalR's own stop, right after this, cuts whatever a transport has not sent yet: so
+        // wait for Kestrel's stop as well, which ends once every connection has closed.
         var deadline = time.GetUtcNow() + Patience;
-        while (connections.Count > 0 && time.GetUtcNow() < deadline)
+        while ((connections.Count > 0 || !closed.IsCompleted) && time.GetUtcNow() < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
         }

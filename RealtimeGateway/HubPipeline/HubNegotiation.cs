@@ -14,8 +14,8 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// replica did not hand out with a 404. Nothing a WebSocket needs lives in a negotiated connection (WebSockets are
 /// the only transport offered, and there is no stateful reconnect), so a WebSocket is served as a new connection
 /// whatever id it names, and a negotiate is answered here without creating one: SignalR's would be kept, unused,
-/// for 15 s (~10 KB each, and counted as active), so a client negotiating in a loop could grow a replica's memory
-/// with its request rate.
+/// for 15 s (~3 KB of heap each, bench/findings.md), so a client negotiating in a loop grew a replica's memory with
+/// its request rate.
 /// </summary>
 internal static class HubNegotiation
 {

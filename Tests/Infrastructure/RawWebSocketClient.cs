@@ -94,6 +94,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
             result = await _socket.ReceiveAsync(buffer, cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                await AnswerCloseAsync();
                 return text.Length > 0 ? text.ToString() : null;
             }
 
@@ -102,6 +103,19 @@ public sealed class RawWebSocketClient : IAsyncDisposable
         while (!result.EndOfMessage);
 
         return text.ToString();
+    }
+
+    // As browsers and SignalR's clients do: the server's side of the connection ends only once the close is answered.
+    private async Task AnswerCloseAsync()
+    {
+        try
+        {
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is WebSocketException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Already gone: nothing to answer.
+        }
     }
 
     public ValueTask DisposeAsync()
