@@ -10,6 +10,8 @@
 #                      and BENCH_WORKLOADS are in bench/README.md; with compare, the lead runs as a fifth system
 #   ./bench.sh warmup  time to warm: a fresh gateway under W1's load from its first seconds, CPU and p99 in 10 s
 #                      windows, three repeats (about 7 minutes; with BENCH_LEAD etc. against ours, about 13)
+#   ./bench.sh memory  idle memory per connection: ours, the peer, plain SignalR and Kestrel's WebSockets with no
+#                      SignalR (the floor), interleaved three times (about 20 minutes)
 #   ./bench.sh smoke   a handful of clients on both servers; fails if any message is lost
 # Writes bench/results/<date>-<machine>[-profile].{md,csv,json,png}. Needs two cores: servers run on core 0,
 # the load generator on core 1.
@@ -18,7 +20,7 @@ cd "$(dirname "$0")"
 source scripts/lib.sh
 
 profile="${1:-quick}"
-case "$profile" in quick|full|compare|lead|warmup|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare, lead, warmup or smoke." ;; esac
+case "$profile" in quick|full|compare|lead|warmup|memory|smoke) ;; *) fail "unknown profile '$profile': use quick, full, compare, lead, warmup, memory or smoke." ;; esac
 [ "$(nproc)" -ge 2 ] || fail "the benchmark pins servers and load generator to separate cores and needs 2; this machine has $(nproc)."
 
 require_dotnet
@@ -33,7 +35,7 @@ say "Installing dotnet-gcdump (the managed heap of idle connections)"
   || fail "dotnet-gcdump did not install."
 
 say "Building the servers (Release)"
-for project in RealtimeGateway ChatWorker bench/PlainSignalR; do
+for project in RealtimeGateway ChatWorker bench/PlainSignalR bench/PlainWebSocket; do
   dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly || fail "the Release build of $project failed."
 done
 

@@ -30,7 +30,7 @@ say "Building"
 dotnet build RealtimeDemo.sln -nologo -v quiet -clp:ErrorsOnly || fail "the build failed."
 
 # Processes the tests start; anything of these alive after the run (and not before it) leaked.
-pattern='redis-server|RealtimeGateway|ChatWorker|WebFrontend|PlainSignalR|peer-server.js|/dcp |dcpctrl'
+pattern='redis-server|RealtimeGateway|ChatWorker|WebFrontend|PlainSignalR|PlainWebSocket|peer-server.js|/dcp |dcpctrl'
 before=$(pgrep -f "$pattern" | sort)
 
 results=artifacts/test-results

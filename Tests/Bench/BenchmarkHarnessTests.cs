@@ -5,7 +5,8 @@ namespace RealtimeDemo.Tests.Bench;
 /// <summary>
 /// The benchmark harness's smoke run (bench/node/run.js smoke), so it never rots between benchmark runs: both
 /// servers — the article's Socket.IO peer and the gateway — driven by the raw-protocol clients the benchmark
-/// measures with and by the official JavaScript clients, every message acknowledged and delivered once.
+/// measures with and by the official JavaScript clients, and the bare-WebSocket floor by the raw ones, every
+/// message acknowledged and delivered once.
 /// </summary>
 public sealed class BenchmarkHarnessTests
 {
@@ -20,7 +21,7 @@ public sealed class BenchmarkHarnessTests
         var run = await Command.RunAsync("node", ["run.js", "smoke", "--configuration", Repository.Configuration], harness, ct, timeout: TimeSpan.FromMinutes(3));
         Assert.True(run.ExitCode == 0, $"the smoke run failed ({run})");
         var report = run.Output;
-        foreach (var line in new[] { "ok   peer-on W1:", "ok   peer-on W1-official:", "ok   ours-on W1:", "ok   ours-on W1-official:" })
+        foreach (var line in new[] { "ok   peer-on W1:", "ok   peer-on W1-official:", "ok   ours-on W1:", "ok   ours-on W1-official:", "ok   websocket W1:" })
         {
             Assert.Contains(line, report);
         }
@@ -56,6 +57,6 @@ public sealed class BenchmarkHarnessTests
             new Dictionary<string, string> { ["BENCH_REPEATS"] = repeats, ["BENCH_LEAD"] = "Chat__Limits__MaxRoomsPerConnection=7" }, timeout: TimeSpan.FromSeconds(30));
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains($"BENCH_REPEATS: '{repeats}' must be a whole number from 1 to 20, with the compare, lead or warmup profile (this is {profile})", run.Errors);
+        Assert.Contains($"BENCH_REPEATS: '{repeats}' must be a whole number from 1 to 20, with the compare, lead, warmup or memory profile (this is {profile})", run.Errors);
     }
 }

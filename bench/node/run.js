@@ -13,7 +13,7 @@ const { cpuSeconds, rssBytes, freePort, startPinned, killAll } = require('./lib/
 const { sampleWorkerLag, waitForWorker } = require('./lib/worker-lag');
 const { writeReport } = require('./report');
 const { passes } = require('./lib/knee');
-const { COMPARED, compareHeadline } = require('./lib/compare');
+const { COMPARED, MEMORY_COMPARED, compareHeadline } = require('./lib/compare');
 const { warmupHeadline } = require('./lib/warmup');
 const { managedHeapBytes } = require('./lib/heap');
 
@@ -27,15 +27,15 @@ const args = process.argv.slice(2);
 const profileName = args[0];
 const configuration = args.includes('--configuration') ? args[args.indexOf('--configuration') + 1] : 'Release';
 if (!profiles[profileName]) {
-  console.error('usage: node run.js quick|full|compare|lead|warmup|smoke [--configuration Release|Debug]');
+  console.error('usage: node run.js quick|full|compare|lead|warmup|memory|smoke [--configuration Release|Debug]');
   process.exit(2);
 }
 // BENCH_REPEATS=8: the interleaved repeats of compare, lead and warmup (three by default). W4's CPU per delivery moves
 // 13-22% between identical processes and hardly within one (bench/findings.md): only more processes resolve an effect
 // smaller than that. A lead pair is two processes, each with its 75 s warm-up: about 4 minutes at W4,W1.
 const REPEATS = process.env.BENCH_REPEATS?.trim();
-if (REPEATS && !(['compare', 'lead', 'warmup'].includes(profileName) && /^\d+$/.test(REPEATS) && +REPEATS >= 1 && +REPEATS <= 20)) {
-  console.error(`BENCH_REPEATS: '${REPEATS}' must be a whole number from 1 to 20, with the compare, lead or warmup profile (this is ${profileName})`);
+if (REPEATS && !(['compare', 'lead', 'warmup', 'memory'].includes(profileName) && /^\d+$/.test(REPEATS) && +REPEATS >= 1 && +REPEATS <= 20)) {
+  console.error(`BENCH_REPEATS: '${REPEATS}' must be a whole number from 1 to 20, with the compare, lead, warmup or memory profile (this is ${profileName})`);
   process.exit(2);
 }
 const profile = REPEATS ? { ...profiles[profileName], repeats: +REPEATS } : profiles[profileName];
@@ -190,9 +190,11 @@ const SYSTEMS = {
   'ours-lead': { label: `RealtimeGateway, telemetry on, with ${LEAD_TEXT}`, protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ gateways: 1, telemetry: 'on', sink, extraEnv: LEAD_SETTINGS }) },
   'plain': { label: 'Plain SignalR hub, no backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, sink }) },
   'plain-redis': { label: 'Plain SignalR hub + Redis backplane', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ plain: true, redis: true, sink }) },
+  // The floor under every .NET figure: Kestrel's WebSockets answering the hub protocol by hand, no SignalR (`memory`).
+  'websocket': { label: 'Kestrel WebSockets, no SignalR', protocol: 'signalr', runtime: 'dotnet', start: (sink) => startSystem({ websocket: true, sink }) },
 };
 
-async function startSystem({ peers = 0, gateways = 0, plain = false, worker = false, telemetry, redis: wantsRedis, sink, extraEnv = {}, root = REPO }) {
+async function startSystem({ peers = 0, gateways = 0, plain = false, websocket = false, worker = false, telemetry, redis: wantsRedis, sink, extraEnv = {}, root = REPO }) {
   const system = { servers: [], redis: null, helpers: [] };
   // A setting named redis:<directive> (BENCH_LEAD="redis:auto-aof-rewrite-min-size=1gb") is for the system's Redis.
   const redisDirectives = Object.fromEntries(Object.entries(extraEnv).filter(([name]) => name.startsWith('redis:')).map(([name, value]) => [name.slice('redis:'.length), value]));
@@ -207,6 +209,7 @@ async function startSystem({ peers = 0, gateways = 0, plain = false, worker = fa
       system.servers.push(await startDotnet(`realtime-gateway-${i + 1}`, 'RealtimeGateway', { redis: system.redis, sink, telemetry, env: { ...gatewaySettings, ...extraEnv }, root }));
     }
     if (plain) system.servers.push(await startDotnet('plain-signalr-1', 'bench/PlainSignalR', { redis: system.redis }));
+    if (websocket) system.servers.push(await startDotnet('plain-websocket-1', 'bench/PlainWebSocket', {}));
     if (worker) system.helpers.push(await startDotnet('chat-worker-1', 'ChatWorker', { redis: system.redis, sink, telemetry }));
     return system;
   } catch (error) {
@@ -400,13 +403,14 @@ const idleFirst = (workloads) => (workloads.includes('W0') && workloads[0] === '
  * (profile.warmupSeconds).
  */
 function plan(name) {
-  if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']]];
-  if (name === 'compare' || name === 'lead' || name === 'warmup') {
+  if (name === 'smoke') return [['peer-on', ['W1', 'W1-official']], ['ours-on', ['W1', 'W1-official']], ['websocket', ['W1']]];
+  if (name === 'compare' || name === 'lead' || name === 'warmup' || name === 'memory') {
     // Interleaved, every other repeat in reverse (A B C D, D C B A, A B C D): a slow minute of the machine lands on
     // every system, not on one, and no system always runs first or last. In a fixed order, ours against itself
     // (BENCH_LEAD naming a setting the harness already gives) read 7% more CPU per delivery in second place in every
     // pair (bench/findings.md).
-    const systems = name === 'compare' ? [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])] : ['ours-on', ...(LEAD_TEXT ? ['ours-lead'] : [])];
+    const systems = name === 'compare' ? [...Object.keys(COMPARED), ...(LEAD_TEXT ? ['ours-lead'] : [])]
+      : name === 'memory' ? MEMORY_COMPARED : ['ours-on', ...(LEAD_TEXT ? ['ours-lead'] : [])];
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
       const order = repeat % 2 === 0 ? [...systems].reverse() : systems;
@@ -502,7 +506,7 @@ async function main() {
   }
   results.minutes = (Date.now() - started) / 60000;
   if (profileName === 'warmup') Object.assign(results, warmupHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
-  if (profileName === 'compare' || profileName === 'lead') Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
+  if (['compare', 'lead', 'memory'].includes(profileName)) Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
   fs.mkdirSync(outputDirectory, { recursive: true });
   // A lead's run is named after it, so the runs of one day do not overwrite each other.
   const leadName = LEAD_PROFILE && LEAD_TEXT ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';

@@ -7,7 +7,10 @@ const { passes } = require('./knee');
 const COMPARED = { 'ours-on': 'ours', 'peer-on': 'peer', plain: 'signalr', 'plain-redis': 'signalrRedis' };
 /** A lead under test (BENCH_LEAD), when the run has one: ours-on with the lead's settings. */
 const LEAD = { 'ours-lead': 'oursLead' };
-const NAMES = { ours: 'ours', peer: 'Socket.IO peer', signalr: 'plain SignalR', signalrRedis: 'plain SignalR + Redis', oursLead: 'ours with the lead' };
+/** The `memory` profile's systems: ours, the peer, the bare hub, and Kestrel's WebSockets with no SignalR (the floor). */
+const FLOOR = { websocket: 'websocket' };
+const MEMORY_COMPARED = ['ours-on', 'peer-on', 'plain', 'websocket'];
+const NAMES = { ours: 'ours', peer: 'Socket.IO peer', signalr: 'plain SignalR', signalrRedis: 'plain SignalR + Redis', oursLead: 'ours with the lead', websocket: 'Kestrel WebSockets, no SignalR' };
 
 const median = (values) => {
   const sorted = values.filter((v) => v != null && !Number.isNaN(v)).sort((a, b) => a - b);
@@ -42,7 +45,7 @@ const FIGURES = {
 /** { figure: { ours, peer, signalr, signalrRedis } } as medians, and the same shape with every repeat's value and spread. */
 function compareHeadline(rows) {
   const repeats = Math.max(0, ...rows.map((row) => row.repeat ?? 0));
-  const systems = Object.entries({ ...COMPARED, ...LEAD }).filter(([system]) => rows.some((row) => row.system === system));
+  const systems = Object.entries({ ...COMPARED, ...FLOOR, ...LEAD }).filter(([system]) => rows.some((row) => row.system === system));
   const headline = {};
   const spread = {};
   for (const [figure, measure] of Object.entries(FIGURES)) {
@@ -104,8 +107,10 @@ function compareTable({ headline, spread, repeats }) {
   const row = (cells) => `| ${cells.join(' | ')} |`;
   const header = row([`Figure (median of ${repeats}, min–max)`, ...keys.map((key) => NAMES[key]), ...anchors.map((key) => `ours ÷ ${NAMES[key]}`), ...(lead ? ['lead ÷ ours'] : [])]);
   const rule = row(['---', ...Array(keys.length + anchors.length + (lead ? 1 : 0)).fill('---:')]);
-  const lines = Object.keys(FIGURES).map((figure) => row([LABELS[figure], ...keys.map((key) => cell(figure, key)), ...anchors.map((key) => versus(figure, key)), ...(lead ? [leadVersus(figure)] : [])]));
+  // Only the figures this run measured (the memory profile measures idle connections alone).
+  const measured = Object.keys(FIGURES).filter((figure) => keys.some((key) => headline[figure][key] != null));
+  const lines = measured.map((figure) => row([LABELS[figure], ...keys.map((key) => cell(figure, key)), ...anchors.map((key) => versus(figure, key)), ...(lead ? [leadVersus(figure)] : [])]));
   return [header, rule, ...lines].join('\n');
 }
 
-module.exports = { COMPARED, compareHeadline, compareTable, median };
+module.exports = { COMPARED, MEMORY_COMPARED, compareHeadline, compareTable, median };

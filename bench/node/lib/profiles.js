@@ -28,6 +28,10 @@ const lead = { ...full, repeats: 3, workloads: ['warm', 'W0', 'W4', 'W1'] };
 // times: about 7 minutes alone, 13 with a lead. WU measures what the 75 s warm-up above hides.
 const warmup = { ...full, repeats: 3, workloads: ['WU'], wu: { clients: 2000, roomSize: 10, ratePerClient: 1, seconds: 120, window: 10 } };
 
+// What an idle connection holds: W0 after the usual warm-up, for ours, the peer, the bare hub and Kestrel's
+// WebSockets with no SignalR (the floor any .NET WebSocket server starts from), interleaved three times (~20 minutes).
+const memory = { ...full, repeats: 3, workloads: ['warm', 'W0'] };
+
 const quick = {
   warmupSeconds: { dotnet: 10, node: 3 },
   w1: { clients: 500, roomSize: 10, ratePerClient: 1, seconds: 6 },
@@ -43,4 +47,4 @@ const smoke = {
   w1: { clients: 12, roomSize: 4, ratePerClient: 2, seconds: 2 },
 };
 
-module.exports = { full, compare, lead, warmup, quick, smoke };
+module.exports = { full, compare, lead, warmup, memory, quick, smoke };
