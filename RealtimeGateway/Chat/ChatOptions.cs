@@ -48,6 +48,13 @@ public sealed class ChatLimits
     [Range(1, 10_000_000)]
     public int MaxConnections { get; set; } = 10_000;
 
+    /// <summary>
+    /// WebSockets one replica holds at once, counted from before the handshake (the cluster-wide limit counts only
+    /// connections that completed it): what bounds clients that open sockets and never speak.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxConnectionsPerReplica { get; set; } = 10_000;
+
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 200;
 

@@ -40,6 +40,7 @@ public static class ChatGatewayExtensions
         builder.Services.AddSingleton<MessageStore>();
         builder.Services.AddSingleton<LocalConnections>();
         builder.Services.AddSingleton<ReplicaDrain>();
+        builder.Services.AddSingleton<ReplicaConnectionLimit>();
         builder.Services.AddSingleton<IDrainStep>(services => services.GetRequiredService<ReplicaDrain>());
         builder.Services.AddSingleton<MessageSender>();
         builder.Services.AddSingleton<RoomDelivery>();
@@ -140,7 +141,7 @@ public static class ChatGatewayExtensions
                 // longer W1 tail (bench/findings.md). Read once: options do not reload.
                 TransportSendTimeout = chat.Value.Limits.SlowClientTimeout * 2,
             }, connections => connections
-                .UseHandshakeCheck()
+                .UseHandshakeCheck(app.Services.GetRequiredService<ReplicaConnectionLimit>())
                 .UseCredentialsReleased()
                 .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time)
                 .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))

@@ -8,31 +8,50 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// <summary>
 /// Reads a new connection's first frame before SignalR does: a handshake that is not the JSON object SignalR
 /// expects gets an answer in our words (SignalR's own would be a generic sentence, or name the exception with
-/// detailed errors on). A good handshake is left unread, for SignalR.
+/// detailed errors on). A good handshake is left unread, for SignalR. A connection beyond the replica's limit
+/// (<see cref="ReplicaConnectionLimit"/>) gets that answer before it has sent anything.
 /// </summary>
 internal static class HandshakeCheck
 {
     private const byte Separator = 0x1E;
     private const int MaxHandshakeBytes = 4096;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan RefusedPatience = TimeSpan.FromSeconds(2);
     private const string Expected = "{\"protocol\":\"json\",\"version\":1} followed by the 0x1E separator";
 
-    public static IConnectionBuilder UseHandshakeCheck(this IConnectionBuilder connections) =>
+    /// <summary>The check, and the replica's connection count, which starts here: before the handshake.</summary>
+    public static IConnectionBuilder UseHandshakeCheck(this IConnectionBuilder connections, ReplicaConnectionLimit limit) =>
         connections.Use(next => async connection =>
         {
-            if (await ProblemWithHandshakeAsync(connection.Transport.Input, connection.ConnectionClosed) is { } problem)
+            if (!limit.TryEnter())
             {
-                await RefuseAsync(connection.Transport.Output, problem);
+                // Answered as its handshake's answer, so that the client reads our words (closed before it has sent its
+                // handshake, it would only see a disconnect); waited for briefly, as this connection is not counted.
+                await ProblemWithHandshakeAsync(connection.Transport.Input, connection.ConnectionClosed, RefusedPatience);
+                await RefuseAsync(connection.Transport.Output, ReplicaConnectionLimit.Refusal);
                 return;
             }
 
-            await next(connection);
+            try
+            {
+                if (await ProblemWithHandshakeAsync(connection.Transport.Input, connection.ConnectionClosed, Timeout) is { } problem)
+                {
+                    await RefuseAsync(connection.Transport.Output, problem);
+                    return;
+                }
+
+                await next(connection);
+            }
+            finally
+            {
+                limit.Leave();
+            }
         });
 
-    private static async Task<string?> ProblemWithHandshakeAsync(PipeReader input, CancellationToken closed)
+    private static async Task<string?> ProblemWithHandshakeAsync(PipeReader input, CancellationToken closed, TimeSpan patience)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(Timeout);
+        timeout.CancelAfter(patience);
         while (true)
         {
             ReadResult result;
@@ -42,7 +61,7 @@ internal static class HandshakeCheck
             }
             catch (OperationCanceledException)
             {
-                return $"No handshake within {Timeout.TotalSeconds:F0} s: send {Expected}.";
+                return $"No handshake within {patience.TotalSeconds:F0} s: send {Expected}.";
             }
 
             var buffer = result.Buffer;
@@ -85,11 +104,14 @@ internal static class HandshakeCheck
         }
     }
 
+    // One write: each flush leaves as a WebSocket message of its own, and the JavaScript client reads the handshake's
+    // answer from one message (a separator arriving in a second one read "Message is incomplete", not our words).
     private static async Task RefuseAsync(PipeWriter output, string problem)
     {
         var response = JsonSerializer.SerializeToUtf8Bytes(new { error = problem });
-        await output.WriteAsync(response);
-        await output.WriteAsync(new[] { Separator });
+        output.Write(response);
+        output.Write([Separator]);
+        await output.FlushAsync();
         await output.CompleteAsync();
     }
 }

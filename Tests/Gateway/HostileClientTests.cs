@@ -549,6 +549,8 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         await using var _ = mallory;
 
         Assert.NotNull(answer);
+        // The whole record in one WebSocket message: the JavaScript client reads the answer from one message.
+        Assert.EndsWith(RawWebSocketClient.RecordSeparator.ToString(), answer, StringComparison.Ordinal);
         Assert.Contains(error, JsonDocument.Parse(answer.TrimEnd(RawWebSocketClient.RecordSeparator)).RootElement.GetProperty("error").GetString());
         HostileInput.AssertNoInternals(answer);
         Assert.True(await mallory.ClosedByServerWithinAsync(ChatTestClient.Delivery), @case);

@@ -108,7 +108,7 @@ async function startDotnet(name, project, { redis, sink, telemetry, env = {}, ro
 // Development tokens (the gateway runs as Production here), and no sign-in rate limit: thousands of clients sign in at once.
 const gatewaySettings = {
   Auth__SigningKey: SIGNING_KEY, Auth__DevelopmentTokens: 'true', Auth__TokenRequests__PermitsPerMinute: '60000', Auth__TokenRequests__Burst: '100000',
-  Chat__Limits__MaxConnections: '20000',
+  Chat__Limits__MaxConnections: '20000', Chat__Limits__MaxConnectionsPerReplica: '20000',
 };
 
 // BENCH_BASELINE=<another checkout, built in Release>: "ours" runs from there, so a change that is code, not a

@@ -87,6 +87,15 @@ public sealed class InProcessGateway : IAsyncLifetime
         return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);
     }
 
+    /// <summary>A WebSocket opened on the hub with a user's token that sends nothing, not even the handshake.</summary>
+    public async Task<System.Net.WebSockets.WebSocket> OpenSilentWebSocketAsync(string user)
+    {
+        var token = await TokenAsync(user);
+        var sockets = _factory.Server.CreateWebSocketClient();
+        sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
+        return await sockets.ConnectAsync(new Uri(_factory.Server.BaseAddress, ChatHubPaths.Hub), TestContext.Current.CancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
