@@ -9,7 +9,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// Reads a new connection's first frame before SignalR does: a handshake that is not the JSON object SignalR
 /// expects gets an answer in our words (SignalR's own would be a generic sentence, or name the exception with
 /// detailed errors on). A good handshake is left unread, for SignalR. A connection beyond the replica's limit
-/// (<see cref="ReplicaConnectionLimit"/>) gets that answer before it has sent anything.
+/// (<see cref="ReplicaConnectionLimit"/>) is refused in the answer to its handshake, awaited for 2 s at most.
 /// </summary>
 internal static class HandshakeCheck
 {
