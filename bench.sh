@@ -6,7 +6,7 @@
 #                      and spread (about 45 minutes)
 #   BENCH_LEAD="Setting=value;…" ./bench.sh lead
 #                      ours as it is against ours with those gateway settings, interleaved three times: W4, W1 and
-#                      W0 (about 25 minutes); BENCH_OFF (settings for ours), BENCH_BASELINE (a checkout for ours)
+#                      W0 (about 16 minutes); BENCH_OFF (settings for ours), BENCH_BASELINE (a checkout for ours)
 #                      and BENCH_WORKLOADS are in bench/README.md; with compare, the lead runs as a fifth system
 #   ./bench.sh warmup  time to warm: a fresh gateway under W1's load from its first seconds, CPU and p99 in 10 s
 #                      windows, three repeats (about 7 minutes; with BENCH_LEAD etc. against ours, about 13)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what the tests need, builds, runs every test, checks that no
 # process was left behind, and ends with the plain line "N passed, N failed".
-# --fast runs only the fast tier (Tests/Fast: unit tests and the gateway in-process), which needs only redis-server.
+# --fast runs only the fast tier (Tests/Fast: unit tests and the gateway in-process), which needs only redis-server
+# (and Node.js, as every build does: the /js page's script is built from clients/js).
 set -uo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
@@ -10,12 +11,12 @@ fast=false
 [ "${1:-}" = "--fast" ] && fast=true
 
 require_dotnet
+require_node
 if $fast; then
   install_packages redis-server
   filter=(--filter-namespace "RealtimeDemo.Tests.Fast*")
 else
   install_packages redis-server chromium fonts-liberation
-  require_node
   require_kubectl
   say "Installing the benchmark harness's npm packages (its smoke run is a test)"
   (cd bench/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in bench/node failed."

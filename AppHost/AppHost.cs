@@ -26,7 +26,7 @@ try
     // The frontend, the only browser origin the gateway accepts.
     var frontend = builder.AddProject<Projects.WebFrontend>("webfrontend")
         .WithExternalHttpEndpoints()
-        .WithChatAndOpsLinks()
+        .WithPageLinks()
         .WithDashboardLinks()
         .WithBrowserTelemetry()
         .WithReference(gateway).WaitForReplicas(gateway)

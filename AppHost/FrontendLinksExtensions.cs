@@ -4,11 +4,12 @@ namespace RealtimeDemo.AppHost;
 
 public static class FrontendLinksExtensions
 {
-    /// <summary>The dashboard's Resources page links straight to the chat and to the operations view.</summary>
-    public static IResourceBuilder<ProjectResource> WithChatAndOpsLinks(this IResourceBuilder<ProjectResource> frontend) =>
+    /// <summary>The dashboard's Resources page links straight to the chat, the operations view and the JavaScript client's page.</summary>
+    public static IResourceBuilder<ProjectResource> WithPageLinks(this IResourceBuilder<ProjectResource> frontend) =>
         frontend
             .WithUrlForEndpoint("http", url => url.DisplayText = "Chat")
-            .WithUrlForEndpoint("http", endpoint => new ResourceUrlAnnotation { Url = "/ops", DisplayText = "Ops view" });
+            .WithUrlForEndpoint("http", endpoint => new ResourceUrlAnnotation { Url = "/ops", DisplayText = "Ops view" })
+            .WithUrlForEndpoint("http", endpoint => new ResourceUrlAnnotation { Url = "/js", DisplayText = "JavaScript client" });
 
     /// <summary>
     /// Gives the frontend the dashboard's address (Dashboard__Url), so each chat message can link to its trace and

@@ -69,7 +69,7 @@ public static class ChatRedisExtensions
                 context.Args.Add("--appendonly");
                 context.Args.Add("yes");
                 // Each rewrite of the append-only file forks and rewrites the whole data set, on the core Redis shares
-                // with a gateway: at Redis's 64 MB a busy chat rewrote every ~30 s and each rewrite showed in the
+                // with a gateway: at Redis's 64 MB a busy chat rewrote every ~25 s and each rewrite showed in the
                 // messages' tail latency (bench/findings.md). 256 MB makes them four times rarer, for as much more disk.
                 context.Args.Add("--auto-aof-rewrite-min-size");
                 context.Args.Add("256mb");

@@ -21,7 +21,7 @@ const full = {
 const compare = { ...full, repeats: 3 };
 
 // A lead (BENCH_LEAD) against ours as it is, interleaved three times at full sizes, without the knee ramp: CPU per
-// delivery at W4, W1's tail and idle memory in about 25 minutes. The knee needs `compare`.
+// delivery at W4, W1's tail and idle memory in about 16 minutes. The knee needs `compare`.
 const lead = { ...full, repeats: 3, workloads: ['warm', 'W0', 'W4', 'W1'] };
 
 // Time to warm: W1's load on a gateway from its first seconds, in 10 s windows, ours (and a lead) interleaved three
