@@ -120,6 +120,30 @@ public sealed class KubernetesDeploymentTests
     }
 
     [Theory, MemberData(nameof(Overlays))]
+    public async Task Only_the_ingress_controller_and_the_frontend_reach_the_gateway(string name)
+    {
+        var overlay = await RenderedOverlay.OfAsync(name);
+        var policy = overlay.Single<V1NetworkPolicy>("realtime-gateway-network-policy");
+        var selects = (IDictionary<string, string> selector) =>
+            overlay.Objects.Where(o => PodLabels(o) is { } labels && selector.All(s => labels.TryGetValue(s.Key, out var value) && value == s.Value))
+                .Select(o => o.Metadata.Name).ToList();
+
+        // The gateway's pods, and no other, accept only what the rule lists (the /auth/token limit trusts X-Forwarded-For).
+        Assert.Equal(["realtime-gateway-deployment"], selects(policy.Spec.PodSelector.MatchLabels));
+        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        var rule = Assert.Single(policy.Spec.Ingress);
+        Assert.Equal(2, rule.FromProperty.Count);
+        Assert.Contains(rule.FromProperty, peer => peer.PodSelector is null
+            && peer.NamespaceSelector?.MatchLabels is { Count: 1 } ns && ns["kubernetes.io/metadata.name"] == "ingress-nginx");
+        var frontend = Assert.Single(rule.FromProperty, peer => peer.PodSelector is not null);
+        Assert.Null(frontend.NamespaceSelector);
+        Assert.Equal(["webfrontend-deployment"], selects(frontend.PodSelector.MatchLabels));
+        var port = Assert.Single(rule.Ports);
+        var served = Assert.Single(Assert.Single(overlay.Single<V1Deployment>("realtime-gateway-deployment").Spec.Template.Spec.Containers).Ports);
+        Assert.Equal(served.Name, port.Port.Value);
+    }
+
+    [Theory, MemberData(nameof(Overlays))]
     public async Task No_secret_value_is_inline_and_none_is_in_the_repository(string name)
     {
         var overlay = await RenderedOverlay.OfAsync(name);
