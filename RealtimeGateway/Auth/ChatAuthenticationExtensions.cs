@@ -134,6 +134,13 @@ public static class ChatAuthenticationExtensions
             return Task.CompletedTask;
         }
 
+        // A name claim given as an array arrives as one claim per value: a token for several users is for none.
+        if (identity.FindAll(identity.NameClaimType).Skip(1).Any())
+        {
+            context.Fail("The token names more than one user.");
+            return Task.CompletedTask;
+        }
+
         var kept = identity.Claims.Where(claim => claim.Type == identity.NameClaimType || claim.Type == identity.RoleClaimType || claim.Type == ExpiryClaim)
             .Select(claim => new Claim(claim.Type, claim.Value, claim.ValueType));
         context.Principal = new ClaimsPrincipal(new ClaimsIdentity(kept, identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType));

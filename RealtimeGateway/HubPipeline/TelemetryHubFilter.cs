@@ -107,8 +107,9 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
         }
     }
 
+    // Compared in seconds: a validly signed token may carry an expiry beyond what a DateTimeOffset holds.
     private bool TokenExpired(ClaimsPrincipal? user) =>
-        long.TryParse(user?.FindFirst(ChatAuthenticationExtensions.ExpiryClaim)?.Value, out var exp) && DateTimeOffset.FromUnixTimeSeconds(exp) <= time.GetUtcNow();
+        long.TryParse(user?.FindFirst(ChatAuthenticationExtensions.ExpiryClaim)?.Value, out var exp) && exp <= time.GetUtcNow().ToUnixTimeSeconds();
 }
 
 /// <summary>Why a connection ended: the chat.disconnect.reason values.</summary>

@@ -226,7 +226,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     // A key long enough for HS256 that the gateway does not have: a token signed with it is well formed and forged.
     private const string ForgedSigningKey = "some-other-key-that-is-also-long-enough-0123";
 
-    public static TheoryData<string> RefusedTokens => ["no token", "expired", "forged", "wrong audience", "wrong issuer", "garbage"];
+    public static TheoryData<string> RefusedTokens => ["no token", "expired", "forged", "wrong audience", "wrong issuer", "garbage", "two names"];
 
     [Theory]
     [MemberData(nameof(RefusedTokens))]
@@ -239,6 +239,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             "forged" => TestTokens.Create("mallory", signingKey: ForgedSigningKey),
             "wrong audience" => TestTokens.Create("mallory", audience: "another-service"),
             "wrong issuer" => TestTokens.Create("mallory", issuer: "someone-else"),
+            "two names" => TestTokens.WithPayload($"\"name\":[\"mallory\",\"alice\"],\"exp\":{DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds()}"),
             _ => "not.a.jwt",
         };
         await using var mallory = RawHubConnection.Create(fixture.Gateway, token);
@@ -246,6 +247,28 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => mallory.Connection.StartAsync(_ct));
 
         Assert.Contains("401", refused.Message);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    // A validly signed expiry past what a date holds once failed the disconnect: a stack trace in the log, and the
+    // user stayed in their rooms until the registry's sweep.
+    [Fact]
+    public async Task A_token_valid_past_the_calendars_end_connects_and_leaves_its_rooms_when_it_closes()
+    {
+        var room = Unique("calendar");
+        var user = Unique("longlived");
+        await using var watcher = await ChatTestClient.ConnectAsync(fixture.Gateway, Unique("watcher"), _ct);
+        await watcher.Chat.JoinRoomAsync(room);
+        var logged = fixture.Cluster.A.Output.Length;
+        var connection = RawHubConnection.Create(fixture.Gateway, TestTokens.WithPayload($"\"name\":\"{user}\",\"exp\":1000000000000000000"));
+        await connection.Connection.StartAsync(_ct);
+        await connection.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room, _ct);
+        Assert.Equal((room, user), await watcher.NextUserJoinedAsync());
+
+        await connection.DisposeAsync();
+
+        Assert.Equal((room, user), await watcher.NextUserLeftAsync());
+        Assert.DoesNotContain("Exception", fixture.Cluster.A.Output[logged..]);
         await fixture.AssertBystandersStillChatAsync();
     }
 
