@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -7,7 +9,7 @@ using StackExchange.Redis;
 
 namespace RealtimeDemo.ServerShared;
 
-public static class ChatRedisClientExtensions
+public static partial class ChatRedisClientExtensions
 {
     /// <summary>
     /// Redis through Aspire's client integration (connection string, health check, reconnects), a CLIENT span per
@@ -16,11 +18,14 @@ public static class ChatRedisClientExtensions
     /// </summary>
     public static IHostApplicationBuilder AddChatRedisClient(this IHostApplicationBuilder builder)
     {
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ConnectionNames.Redis)))
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionNames.Redis);
+        if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new InvalidSettingException(
                 $"ConnectionStrings:{ConnectionNames.Redis} is not set: run under the AppHost, which sets it, or set ConnectionStrings__{ConnectionNames.Redis} (host:port).");
         }
+
+        CheckConnectionString(connectionString);
 
         var traced = !builder.Configuration.GetValue<bool>(RealtimeTelemetry.RedisTracingOffSetting);
 
@@ -46,4 +51,36 @@ public static class ChatRedisClientExtensions
         builder.Services.AddSingleton<StorageGeneration>();
         return builder;
     }
+
+    // Read here as the client will read it, so that a mistyped option or port stops the service with a sentence
+    // instead of an exception at its first connection (or a retry forever against an address that cannot exist).
+    private static void CheckConnectionString(string connectionString)
+    {
+        const string Expected = "host:port, then options as ,name=value (such as localhost:6379,password=…,ssl=true)";
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(connectionString);
+        }
+        catch (ArgumentException unreadable)
+        {
+            // The client's reason names the option and, for a number or a flag, the value (never a password); its
+            // first line without the parameter's name, which repeats the option.
+            var reason = ParameterSuffix().Replace(unreadable.Message.Split('\n')[0], "").Trim();
+            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} is not a Redis connection string ({Expected}): {reason}");
+        }
+
+        if (options.EndPoints.Count == 0)
+        {
+            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} names no Redis server ({Expected}).");
+        }
+
+        if (options.EndPoints.FirstOrDefault(endpoint => endpoint is DnsEndPoint { Host: var host } && Uri.CheckHostName(host) == UriHostNameType.Unknown) is DnsEndPoint bad)
+        {
+            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} names '{bad.Host}', which is not a host name or address ({Expected}).");
+        }
+    }
+
+    [GeneratedRegex(@"\s*\(Parameter '[^']*'\)")]
+    private static partial Regex ParameterSuffix();
 }

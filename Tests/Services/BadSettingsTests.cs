@@ -9,6 +9,7 @@ namespace RealtimeDemo.Tests.Services;
 public sealed class BadSettingsTests
 {
     private const string OpsKey = "an-ops-access-key-of-at-least-32-characters";
+    private const string RedisExpected = "host:port, then options as ,name=value (such as localhost:6379,password=…,ssl=true)";
 
     public static TheoryData<string, string, string, string> Cases => new()
     {
@@ -23,6 +24,12 @@ public sealed class BadSettingsTests
             "Chat:AllowedOrigins must list origins such as https://chat.example.com (http or https, a host, a port if not the default, nothing after); 'chat.example.com/app' is not one." },
         { "RealtimeGateway", "ConnectionStrings__redis", " ", "ConnectionStrings:redis is not set: run under the AppHost, which sets it, or set ConnectionStrings__redis (host:port)." },
         { "ChatWorker", "ConnectionStrings__redis", " ", "ConnectionStrings:redis is not set: run under the AppHost, which sets it, or set ConnectionStrings__redis (host:port)." },
+        { "RealtimeGateway", "ConnectionStrings__redis", "localhost:6379,passwrd=x",
+            $"ConnectionStrings:redis is not a Redis connection string ({RedisExpected}): Keyword 'passwrd' is not supported." },
+        { "ChatWorker", "ConnectionStrings__redis", "localhost:6379,connectTimeout=soon",
+            $"ConnectionStrings:redis is not a Redis connection string ({RedisExpected}): Keyword 'connectTimeout' requires an integer value; the value 'soon' is not recognised." },
+        { "RealtimeGateway", "ConnectionStrings__redis", "localhost:redis", $"ConnectionStrings:redis names no Redis server ({RedisExpected})." },
+        { "RealtimeGateway", "ConnectionStrings__redis", "::::,ssl=true", $"ConnectionStrings:redis names '::::', which is not a host name or address ({RedisExpected})." },
         { "ChatWorker", "Worker__LagThreshold", "banana", "Worker:LagThreshold is 'banana', which is not a time span such as 00:00:30 (hours:minutes:seconds)." },
         { "ChatWorker", "Worker__MaxAttempts", "-1", "Worker:MaxAttempts must be between 1 and 100." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },
