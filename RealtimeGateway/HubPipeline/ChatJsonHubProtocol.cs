@@ -52,6 +52,15 @@ internal sealed partial class ChatJsonHubProtocol(
                 "A frame was not a valid SignalR JSON hub message (a JSON object with a known \"type\", ending in the 0x1E separator); the connection is closed.");
         }
 
+        // A record of a type the protocol does not have is read and dropped by SignalR's parser, which then reports
+        // nothing parsed; SignalR's reading loop takes that for an unfinished record, keeps it at the head of the
+        // buffer and waits for more, so every later invocation of the connection would go unanswered.
+        if (!parsed && input.Length < frame.Length)
+        {
+            throw new ChatHubError(ChatErrorCodes.ProtocolError,
+                "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9); the connection is closed.");
+        }
+
         // SignalR hands the parser at most the size limit; a frame that still has no end is larger than that.
         var limit = chat.Value.Limits.MaxMessageBytes;
         if (!parsed && input.Length >= limit)

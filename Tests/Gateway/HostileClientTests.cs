@@ -491,6 +491,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "an invocation without a target", "{\"type\":1,\"invocationId\":\"1\",\"arguments\":[]}", "A frame was not a valid SignalR JSON hub message" },
         { "a bare number", "42", "A frame was not a valid SignalR JSON hub message" },
         { "text", "hello", "A frame was not a valid SignalR JSON hub message" },
+        { "a message type the protocol does not have", "{\"type\":99}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
     };
 
     [Theory]
