@@ -31,3 +31,7 @@ public sealed class PageSizeAttribute : ArgumentRuleAttribute;
 /// <summary>The method sends messages and counts against the connection's message rate.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class CountsAsMessageAttribute : Attribute;
+
+/// <summary>The method joins or leaves a room and counts against the connection's rate of room changes.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class CountsAsRoomChangeAttribute : Attribute;

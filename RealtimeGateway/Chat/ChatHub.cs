@@ -14,8 +14,10 @@ public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
 
     public override Task OnDisconnectedAsync(Exception? exception) => chat.DisconnectAsync(Context);
 
+    [CountsAsRoomChange]
     public Task<JoinRoomResult> JoinRoom([RoomName] string room) => chat.JoinRoomAsync(Context, room);
 
+    [CountsAsRoomChange]
     public Task LeaveRoom([RoomName] string room) => chat.LeaveRoomAsync(Context, room);
 
     [CountsAsMessage]

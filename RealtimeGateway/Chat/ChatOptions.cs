@@ -41,6 +41,13 @@ public sealed class ChatLimits
     [Range(1, 100_000)]
     public int MessageBurst { get; set; } = 40;
 
+    /// <summary>
+    /// Sustained joins and leaves per connection per second, in bursts of twice MaxRoomsPerConnection: each is
+    /// announced to the room's members, and a flood of them would be a flood of presence events.
+    /// </summary>
+    [Range(0.1, 10_000)]
+    public double RoomChangesPerSecond { get; set; } = 5;
+
     [Range(1, 1000)]
     public int MaxConnectionsPerUser { get; set; } = 5;
 
@@ -76,7 +83,8 @@ public sealed class ChatLimits
 /// <summary>
 /// What Redis keeps, bounded by these settings and never by traffic: per active room its history, its counter and
 /// its recent client message ids; the stream the worker reads. Redis memory ≈ rooms × (MaxMessagesPerRoom +
-/// DeduplicationMessages) × entry size + MaxStreamLength × entry size, where rooms are those used within RoomRetention.
+/// DeduplicationMessages) × entry size + MaxStreamLength × entry size, where rooms are those with a message within
+/// RoomRetention (a room that never held one keeps nothing once its last member has left).
 /// </summary>
 public sealed class HistoryOptions
 {

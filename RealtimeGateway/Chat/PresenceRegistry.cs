@@ -39,6 +39,10 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return {'ok', first, count}
         """);
 
+    // A room that never held a message keeps nothing once its last member leaves: its counter (made by the first
+    // join, to give the room an epoch) goes with it, so joining rooms nobody writes in leaves nothing in Redis. A
+    // joiner is a member before it reads the counter (ChatHubService.JoinRoomAsync), so it never holds an epoch
+    // whose counter a last leave then removes.
     private static readonly LuaScript LeaveScript = LuaScript.Prepare("""
         if redis.call('SREM', @connectionRooms, @room) == 0 then return {'not-member'} end
         local last = 0
@@ -48,7 +52,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
           redis.pcall('PUBLISH', @channel, cjson.encode({type = 'left', room = @room, user = @user}))
         end
         local count = redis.call('HLEN', @members)
-        if count == 0 then redis.call('ZREM', @activeRooms, @room) else redis.call('ZADD', @activeRooms, count, @room) end
+        if count == 0 then
+          redis.call('ZREM', @activeRooms, @room)
+          if redis.call('HGET', @counter, 'n') == '0' then redis.call('DEL', @counter) end
+        else
+          redis.call('ZADD', @activeRooms, count, @room)
+        end
         return {'ok', last, count}
         """);
 
@@ -72,7 +81,13 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             redis.pcall('PUBLISH', key(@channelTemplate, room), cjson.encode({type = 'left', room = room, user = user}))
           end
           local count = redis.call('HLEN', members)
-          if count == 0 then redis.call('ZREM', @activeRooms, room) else redis.call('ZADD', @activeRooms, count, room) end
+          if count == 0 then
+            redis.call('ZREM', @activeRooms, room)
+            local counter = key(@counterTemplate, room)
+            if redis.call('HGET', counter, 'n') == '0' then redis.call('DEL', counter) end
+          else
+            redis.call('ZADD', @activeRooms, count, room)
+          end
         end
         redis.call('SREM', @connections, @connectionId)
         redis.call('SREM', key(@userConnectionsTemplate, user), @connectionId)
@@ -150,6 +165,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             members = ChatRedisKeys.RoomMembers(room),
             activeRooms = ChatRedisKeys.ActiveRooms,
             channel = ChatRedisKeys.RoomDeliveryChannel(room),
+            counter = ChatRedisKeys.RoomCounter(room),
             room,
             user,
         }))!;
@@ -170,6 +186,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             userConnectionsTemplate = ChatRedisKeys.UserConnections(ChatRedisKeys.NamePlaceholder).ToString(),
             replicaConnectionsTemplate = ChatRedisKeys.ReplicaConnections(ChatRedisKeys.NamePlaceholder).ToString(),
             channelTemplate = ChatRedisKeys.RoomDeliveryChannel(ChatRedisKeys.NamePlaceholder),
+            counterTemplate = ChatRedisKeys.RoomCounter(ChatRedisKeys.NamePlaceholder).ToString(),
         }))!;
 
         // Empty: never registered, or already cleaned up by another replica.

@@ -67,9 +67,9 @@ public static class ChatGatewayExtensions
         // bench/findings.md).
         builder.Services.AddSingleton<TelemetryHubFilter>();
         builder.Services.AddSingleton<HubErrorFilter>();
-        builder.Services.AddSingleton<MessageRateFilter>();
+        builder.Services.AddSingleton<CallRateFilter>();
         builder.Services.AddSingleton<ArgumentRulesFilter>();
-        builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>, TelemetryHubFilter, HubErrorFilter, MessageRateFilter, ArgumentRulesFilter>(
+        builder.Services.AddOptions<HubOptions>().Configure<IOptions<ChatOptions>, TelemetryHubFilter, HubErrorFilter, CallRateFilter, ArgumentRulesFilter>(
             (hub, chat, telemetryFilter, errorFilter, rateFilter, argumentFilter) =>
         {
             var limits = chat.Value.Limits;

@@ -181,6 +181,23 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     }
 
     [Fact]
+    public async Task A_flood_of_joins_and_leaves_is_throttled_per_connection_with_a_clear_error_and_the_connection_kept()
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
+        var room = Unique("churn");
+
+        var joins = Enumerable.Range(0, 150).Select(_ => mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, _ct)).ToList();
+        var outcomes = await Task.WhenAll(joins.Select(async join => { try { await join; return "ok"; } catch (HubException ex) { return ex.Message; } }));
+
+        var refusals = outcomes.Where(o => o != "ok").ToList();
+        Assert.InRange(outcomes.Count(o => o == "ok"), 100, 120); // the burst of 100 (twice the rooms a connection may hold), plus what refilled meanwhile
+        Assert.All(refusals, r => Assert.Contains("Too many joins and leaves: at most 5 per second, bursts of 100 (Chat:Limits:RoomChangesPerSecond; bursts of twice Chat:Limits:MaxRoomsPerConnection)", r));
+        await fixture.AssertBystandersStillChatAsync();
+        await Task.Delay(TimeSpan.FromMilliseconds(400), _ct);
+        await mallory.Connection.InvokeAsync("LeaveRoom", room, _ct);
+    }
+
+    [Fact]
     public async Task An_oversized_frame_closes_only_that_connection_and_says_which_limit()
     {
         await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);

@@ -113,6 +113,49 @@ public sealed class StorageTests
     }
 
     [Fact]
+    public async Task Rooms_joined_and_left_without_a_message_leave_nothing_in_Redis_while_a_room_with_one_keeps_its_history()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var server = redis.GetServers().Single();
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        var (talked, shared) = (Unique("talked"), Unique("shared"));
+        await bob.Chat.JoinRoomAsync(shared);
+        var before = LastingKeys(server);
+
+        // Left by LeaveRoom, and by a connection that closes while in its rooms.
+        foreach (var room in Enumerable.Range(0, 20).Select(i => Unique($"quiet{i}")))
+        {
+            await alice.Chat.JoinRoomAsync(room);
+            await alice.Chat.LeaveRoomAsync(room);
+        }
+
+        await using (var carol = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("carol"), _ct))
+        {
+            foreach (var room in Enumerable.Range(0, 5).Select(i => Unique($"closed{i}")))
+            {
+                await carol.Chat.JoinRoomAsync(room);
+            }
+        }
+
+        // A room someone is still in keeps its epoch; a room with a message keeps it and its history after everyone left.
+        var sharedEpoch = (await alice.Chat.JoinRoomAsync(shared)).Epoch;
+        await alice.Chat.LeaveRoomAsync(shared);
+        await alice.Chat.JoinRoomAsync(talked);
+        await alice.Chat.SendMessageAsync(talked, "m1", "kept");
+        await alice.Chat.LeaveRoomAsync(talked);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(!LastingKeys(server).Any(k => k.Contains(":closed", StringComparison.Ordinal))), Patience,
+            "the closed connection's rooms forgotten");
+        var added = LastingKeys(server).Except(before).Where(k => k.StartsWith("chat:room:", StringComparison.Ordinal)).ToList();
+        Assert.All(added, key => Assert.StartsWith($"chat:room:{talked}:", key));
+        Assert.Contains($"chat:room:{talked}:history", added);
+        Assert.Equal(sharedEpoch, (await bob.Chat.GetRoomStatsAsync(shared)).Epoch);
+        Assert.Equal(1, (await bob.Chat.JoinRoomAsync(talked)).LastSequence);
+    }
+
+    [Fact]
     public async Task A_room_is_kept_its_retention_after_its_last_message_and_not_renewed_with_every_message()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);

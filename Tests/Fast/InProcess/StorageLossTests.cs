@@ -7,10 +7,12 @@ public sealed class StorageLossTests : IAsyncLifetime
 {
     private const int Tries = 300;
 
-    // One sender sends three messages a try: past the rate limit's burst, which is not what this is about.
+    // One sender sends three messages, and joins and leaves a room, a try: past the rate limits' bursts, which are
+    // not what this is about.
     private readonly InProcessGateway _gateway = new(host => host
         .UseSetting("Chat:Limits:MessagesPerSecond", "10000")
-        .UseSetting("Chat:Limits:MessageBurst", "10000"));
+        .UseSetting("Chat:Limits:MessageBurst", "10000")
+        .UseSetting("Chat:Limits:RoomChangesPerSecond", "10000"));
 
     public ValueTask InitializeAsync() => _gateway.InitializeAsync();
 

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.RealtimeGateway.Chat;
+using RealtimeDemo.RealtimeGateway.Delivery;
+
+namespace RealtimeDemo.RealtimeGateway.HubPipeline;
+
+/// <summary>
+/// Limits each connection's message sends, and its joins and leaves, with a token bucket each; a refused call keeps
+/// the connection. Joins and leaves are limited because each is announced to the room's members and a first join
+/// of a room writes to Redis.
+/// </summary>
+internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnections local, TimeProvider time) : IHubFilter
+{
+    public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        var rules = HubMethodRules.For(context.HubMethod);
+        var limits = options.Value.Limits;
+        if (rules.CountsAsMessage && !MessageBucket(context.Context).TryTake(time.GetTimestamp()))
+        {
+            throw new ChatHubError(ChatErrorCodes.RateLimited,
+                $"Too many messages: at most {limits.MessagesPerSecond:0.##} per second, bursts of {limits.MessageBurst} " +
+                "(Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst). Wait a moment and resend with the same clientMessageId.");
+        }
+
+        if (rules.CountsAsRoomChange && !RoomChangeBucket(context.Context).TryTake(time.GetTimestamp()))
+        {
+            throw new ChatHubError(ChatErrorCodes.RateLimited,
+                $"Too many joins and leaves: at most {limits.RoomChangesPerSecond:0.##} per second, bursts of {RoomChangeBurst(limits)} " +
+                "(Chat:Limits:RoomChangesPerSecond; bursts of twice Chat:Limits:MaxRoomsPerConnection). Wait a moment and try again.");
+        }
+
+        return next(context);
+    }
+
+    private TokenBucket MessageBucket(HubCallerContext connection)
+    {
+        var limits = options.Value.Limits;
+        return local.NotesOf(connection.ConnectionId).Messages ??=
+            new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
+    }
+
+    // A client that reconnects rejoins all the rooms it may hold at once, and may then leave them all: that is
+    // never refused, and a client at its room limit hears about that limit, not this one.
+    private static int RoomChangeBurst(ChatLimits limits) => 2 * limits.MaxRoomsPerConnection;
+
+    private TokenBucket RoomChangeBucket(HubCallerContext connection)
+    {
+        var limits = options.Value.Limits;
+        return local.NotesOf(connection.ConnectionId).RoomChanges ??=
+            new TokenBucket(RoomChangeBurst(limits), limits.RoomChangesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
+    }
+}
