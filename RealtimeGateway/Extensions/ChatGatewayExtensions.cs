@@ -116,6 +116,7 @@ public static class ChatGatewayExtensions
             .Use((context, next) => RefuseForeignBrowserOrigins(context, next, chat.Value.AllowedOrigins, telemetry))
             .UseHubAuthentication()
             .Use(HubNegotiation.AnswerWithoutConnection)
+            .Use(HubNegotiation.RefuseOtherTransports)
             .Use(HubNegotiation.IgnoreIdOnWebSockets)
             .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
         app.UseAuthentication();

@@ -18,6 +18,7 @@ internal static class HandshakeCheck
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan RefusedPatience = TimeSpan.FromSeconds(2);
     private const string Expected = "{\"protocol\":\"json\",\"version\":1} followed by the 0x1E separator";
+    private static readonly string TooLarge = $"The handshake is larger than {MaxHandshakeBytes} bytes: send {Expected}.";
 
     /// <summary>The check, and the replica's connection count, which starts here: before the handshake.</summary>
     public static IConnectionBuilder UseHandshakeCheck(this IConnectionBuilder connections, ReplicaConnectionLimit limit) =>
@@ -67,7 +68,9 @@ internal static class HandshakeCheck
             var buffer = result.Buffer;
             if (buffer.PositionOf(Separator) is { } end)
             {
-                var problem = Check(buffer.Slice(0, end));
+                // Whole or not, a handshake past the limit gets the same answer (SignalR's own, past 32 KB, was not ours).
+                var handshake = buffer.Slice(0, end);
+                var problem = handshake.Length > MaxHandshakeBytes ? TooLarge : Check(handshake);
                 input.AdvanceTo(buffer.Start, buffer.Start); // unread: SignalR reads the handshake itself
                 return problem;
             }
@@ -75,7 +78,7 @@ internal static class HandshakeCheck
             input.AdvanceTo(buffer.Start, buffer.End);
             if (buffer.Length > MaxHandshakeBytes)
             {
-                return $"The handshake is larger than {MaxHandshakeBytes} bytes: send {Expected}.";
+                return TooLarge;
             }
 
             if (result.IsCompleted)

@@ -70,6 +70,22 @@ internal static class HubNegotiation
     // Shaped as SignalR's (16 random bytes, base64url); nothing looks them up.
     private static string NewId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 
+    /// <summary>
+    /// Answers a hub request that is neither a negotiate nor a WebSocket (a long-polling or server-sent-events
+    /// client's) in our words: SignalR's would be "No Connection with that ID", as no negotiated id exists here.
+    /// </summary>
+    public static Task RefuseOtherTransports(HttpContext context, RequestDelegate next)
+    {
+        if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<NegotiateMetadata>() is not null)
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return context.Response.WriteAsync(
+            "The chat hub is served over WebSockets only: open a WebSocket to this path (long polling and server-sent events are not offered).");
+    }
+
     /// <summary>Drops the negotiated id from a hub WebSocket request, so SignalR serves it as a new connection.</summary>
     // Not async: for a WebSocket the rest of the pipeline is the connection's life, and an awaiting frame here would be kept for it.
     public static Task IgnoreIdOnWebSockets(HttpContext context, RequestDelegate next)

@@ -323,6 +323,29 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    // Clients that fall back to long polling or server-sent events read why they cannot, not "No Connection with that ID".
+    [Theory]
+    [InlineData("GET", "?id=negotiated-id", null)]
+    [InlineData("POST", "?id=negotiated-id", null)]
+    [InlineData("GET", "?id=negotiated-id", "text/event-stream")]
+    [InlineData("GET", "", null)]
+    public async Task A_request_for_another_transport_is_told_the_hub_is_served_over_WebSockets_only(string method, string query, string? accept)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"{ChatHubPaths.Hub}{query}");
+        request.Headers.Authorization = new("Bearer", await ChatTestClient.GetTokenAsync(fixture.Gateway, Unique("poller"), _ct));
+        if (accept is not null)
+        {
+            request.Headers.Accept.ParseAdd(accept);
+        }
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("The chat hub is served over WebSockets only: open a WebSocket to this path (long polling and server-sent events are not offered).",
+            await response.Content.ReadAsStringAsync(_ct));
+    }
+
     [Fact]
     public async Task A_token_in_the_access_token_query_value_is_accepted_on_the_hub_path()
     {

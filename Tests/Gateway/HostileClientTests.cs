@@ -539,6 +539,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "no protocol", "{\"version\":1}", "The handshake must be a JSON object" },
         { "a protocol name with a lone surrogate", "{\"protocol\":\"\\ud800json\",\"version\":1}", "The handshake is not valid JSON" },
         { "an unknown protocol", "{\"protocol\":\"xml\",\"version\":1}", "The protocol 'xml' is not supported." },
+        { "a whole handshake past the size limit", "{\"protocol\":\"json\",\"version\":1,\"padding\":\"" + new string('x', 40_000) + "\"}", "The handshake is larger than 4096 bytes" },
     };
 
     [Theory]
