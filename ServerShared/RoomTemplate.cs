@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using RealtimeDemo.Contracts;
 namespace RealtimeDemo.ServerShared;
 
@@ -12,12 +13,21 @@ public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
     public const string AnyRoom = "room/{name}";
 
     private readonly Dictionary<string, string> _wellKnown =
-        wellKnownRooms.Where(ChatNames.IsValidRoom).Distinct(StringComparer.Ordinal).ToDictionary(r => r, r => $"room/{r}", StringComparer.Ordinal);
+        wellKnownRooms.Distinct(StringComparer.Ordinal).ToDictionary(r => r, r => $"room/{r}", StringComparer.Ordinal);
 
     public static RoomTemplate Default { get; } = new(["lobby"]);
 
-    public static RoomTemplate FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        new(configuration.GetSection(Setting).GetChildren().Select(c => c.Value).OfType<string>().DefaultIfEmpty("lobby"));
+    /// <summary>The rooms Telemetry:Rooms lists; a name no room can have is a mistake that would never match, so it stops the service.</summary>
+    public static RoomTemplate FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        var rooms = configuration.GetSection(Setting).GetChildren().Select(c => c.Value).OfType<string>().ToList();
+        if (rooms.FirstOrDefault(room => !ChatNames.IsValidRoom(room)) is { } bad)
+        {
+            throw new InvalidSettingException($"{Setting} must list room names ({ChatNames.RoomRule}); '{bad}' is not one.");
+        }
+
+        return new(rooms.DefaultIfEmpty("lobby"));
+    }
 
     public string For(string? room) => room is not null && _wellKnown.TryGetValue(room, out var template) ? template : AnyRoom;
 }

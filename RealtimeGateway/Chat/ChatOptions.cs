@@ -65,7 +65,11 @@ public sealed class ChatLimits
     [Range(1, 10_000)]
     public int MaxPageSize { get; set; } = 200;
 
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    /// <summary>
+    /// How often the server pings a quiet connection. SignalR's clients give up on a server silent for 30 s (their
+    /// default server timeout), so it must ping at least twice in that time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:00:15")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How long without hearing from a client before the server drops it; at least twice the client's keep-alive.</summary>

@@ -16,6 +16,8 @@ public sealed class BadSettingsTests
         { "RealtimeGateway", "Chat__Limits__MessagesPerSecond", "abc", "Chat:Limits:MessagesPerSecond is 'abc', which is not a number." },
         { "RealtimeGateway", "Chat__Limits__MaxConnections", "1.5", "Chat:Limits:MaxConnections is '1.5', which is not a whole number." },
         { "RealtimeGateway", "Chat__History__MaxAppendBatch", "0", "Chat:History:MaxAppendBatch must be between 1 and 1000." },
+        { "RealtimeGateway", "Chat__Limits__KeepAliveInterval", "00:01:00",
+            "Chat:Limits:KeepAliveInterval must be between 00:00:01 and 00:00:15." },
         { "RealtimeGateway", "Auth__TokenLifetime", "00:00:01", "Auth:TokenLifetime must be between 00:01:00 and 7.00:00:00." },
         { "RealtimeGateway", "Auth__Audience", "", "Auth:Audience is required." },
         { "RealtimeGateway", "Ops__AccessKey", "short", "Ops:AccessKey must be at least 32 characters (the AppHost generates one)." },
@@ -32,6 +34,8 @@ public sealed class BadSettingsTests
         { "RealtimeGateway", "ConnectionStrings__redis", "::::,ssl=true", $"ConnectionStrings:redis names '::::', which is not a host name or address ({RedisExpected})." },
         { "ChatWorker", "Worker__LagThreshold", "banana", "Worker:LagThreshold is 'banana', which is not a time span such as 00:00:30 (hours:minutes:seconds)." },
         { "ChatWorker", "Worker__MaxAttempts", "-1", "Worker:MaxAttempts must be between 1 and 100." },
+        { "ChatWorker", "Telemetry__Rooms__0", "bad room!",
+            "Telemetry:Rooms must list room names (1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit); 'bad room!' is not one." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },
         { "WebFrontend", "Gateway__Url", "not a url", "The gateway URL 'not a url' is not an absolute http(s) URL." },
     };
