@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
@@ -63,7 +64,7 @@ public static class ChatAuthenticationExtensions
                     jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
                 }
 
-                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken, OnTokenValidated = KeepChatUser, OnChallenge = CountRejection };
+                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadHubAccessToken, OnTokenValidated = KeepChatUser, OnChallenge = RefuseHubRequest };
             });
         services.AddAuthorization();
 
@@ -147,16 +148,29 @@ public static class ChatAuthenticationExtensions
         return Task.CompletedTask;
     }
 
-    // A refused connection never reaches the hub, so its filter cannot count it; the challenge is where it ends.
-    private static Task CountRejection(JwtBearerChallengeContext context)
+    // A refused connection never reaches the hub, so its filter cannot count it; the challenge is where it ends. On
+    // the hub's paths it also says why, in our words: the scheme's own description names its internals ("The audience
+    // '(null)' is invalid") or nothing, and a client that skips negotiation reads only this response.
+    private static async Task RefuseHubRequest(JwtBearerChallengeContext context)
     {
-        context.HttpContext.RequestServices.GetRequiredService<GatewayTelemetry>().ConnectionRejected(context.AuthenticateFailure switch
+        var (reason, sentence) = context.AuthenticateFailure switch
         {
-            null => "token_missing",
-            SecurityTokenExpiredException => "token_expired",
-            _ => "token_invalid",
-        });
-        return Task.CompletedTask;
+            null => ("token_missing",
+                "No token: send the one POST /auth/token (or your identity provider) gave as \"Authorization: Bearer <token>\", or from a browser as access_token in the hub's URL."),
+            SecurityTokenExpiredException => ("token_expired", "The token has expired: get a new one and connect again."),
+            AuthenticationFailureException ours => ("token_invalid", ours.Message), // KeepChatUser's, on the user name
+            _ => ("token_invalid", "The token is not one this chat accepts: its signature, issuer, audience or dates do not match."),
+        };
+        context.HttpContext.RequestServices.GetRequiredService<GatewayTelemetry>().ConnectionRejected(reason);
+        if (!HubAuthentication.IsChatHub(context.HttpContext))
+        {
+            return;
+        }
+
+        context.HandleResponse();
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers.WWWAuthenticate = reason == "token_missing" ? "Bearer" : "Bearer error=\"invalid_token\"";
+        await context.Response.WriteAsync(sentence);
     }
 
     private static async ValueTask RefuseTooManyTokenRequests(OnRejectedContext context, CancellationToken cancellationToken)

@@ -323,6 +323,36 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    // A client that skips negotiation reads only the WebSocket request's answer: it says what is wrong with the token.
+    [Theory]
+    [InlineData("no token", "No token: send the one POST /auth/token (or your identity provider) gave as \"Authorization: Bearer <token>\"")]
+    [InlineData("expired", "The token has expired: get a new one and connect again.")]
+    [InlineData("wrong audience", "The token is not one this chat accepts: its signature, issuer, audience or dates do not match.")]
+    [InlineData("bad name", "The token's user name is not a chat user name (")]
+    [InlineData("two names", "The token names more than one user.")]
+    public async Task A_refused_token_is_answered_saying_what_is_wrong_with_it(string @case, string answer)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
+        var token = @case switch
+        {
+            "expired" => TestTokens.Create("mallory", expiresIn: TimeSpan.FromMinutes(-2)),
+            "wrong audience" => TestTokens.Create("mallory", audience: "another-service"),
+            "bad name" => TestTokens.Create("mallory the great"),
+            "two names" => TestTokens.WithPayload($"\"name\":[\"mallory\",\"alice\"],\"exp\":{DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds()}"),
+            _ => null,
+        };
+        request.Headers.Authorization = token is null ? null : new("Bearer", token);
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        var body = await response.Content.ReadAsStringAsync(_ct);
+        Assert.StartsWith(answer, body);
+        HostileInput.AssertNoInternals(body);
+    }
+
     // Clients that fall back to long polling or server-sent events read why they cannot, not "No Connection with that ID".
     [Theory]
     [InlineData("GET", "?id=negotiated-id", null)]
