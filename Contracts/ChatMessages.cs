@@ -4,7 +4,8 @@ namespace RealtimeDemo.Contracts;
 /// A room message as every member receives it. <see cref="Id"/> is unique across the cluster and orders the
 /// room's history; <see cref="Sequence"/> counts the room's messages 1, 2, 3, … within its <see cref="Epoch"/>,
 /// so a client that sees a jump knows it missed something and asks <c>GetMessages</c> for the gap. The epoch
-/// changes only when the storage lost the room's counter (Redis lost its data, or the room expired unused):
+/// changes only when the storage lost the room's counter (Redis lost its data, the room expired unused, or a room
+/// that never held a message stayed empty for an hour):
 /// the count starts again at 1, and a client resets what it holds for the room. <see cref="TraceParent"/> is the
 /// W3C trace context of the delivery that brought it, so a client's handling continues the sender's trace.
 /// </summary>

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Text.RegularExpressions;
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +8,7 @@ using StackExchange.Redis;
 
 namespace RealtimeDemo.ServerShared;
 
-public static partial class ChatRedisClientExtensions
+public static class ChatRedisClientExtensions
 {
     /// <summary>
     /// Redis through Aspire's client integration (connection string, health check, reconnects), a CLIENT span per
@@ -52,35 +51,79 @@ public static partial class ChatRedisClientExtensions
         return builder;
     }
 
-    // Read here as the client will read it, so that a mistyped option or port stops the service with a sentence
-    // instead of an exception at its first connection (or a retry forever against an address that cannot exist).
+    // Read here part by part, as the client will read it, so that a mistyped option or port stops the service with a
+    // sentence instead of an exception at its first connection, a retry forever against an address that cannot
+    // exist, or a server silently left out (the client drops a part it cannot read as a server). The sentence names
+    // the part by its place, never by its text: a password with a comma in it would be cut into parts.
     private static void CheckConnectionString(string connectionString)
     {
         const string Expected = "host:port, then options as ,name=value (such as localhost:6379,password=…,ssl=true)";
-        ConfigurationOptions options;
-        try
+        var setting = $"ConnectionStrings:{ConnectionNames.Redis}";
+        var parts = connectionString.Split(',', StringSplitOptions.TrimEntries);
+        var servers = 0;
+        for (var i = 0; i < parts.Length; i++)
         {
-            options = ConfigurationOptions.Parse(connectionString);
-        }
-        catch (ArgumentException unreadable)
-        {
-            // The client's reason names the option and, for a number or a flag, the value (never a password); its
-            // first line without the parameter's name, which repeats the option.
-            var reason = ParameterSuffix().Replace(unreadable.Message.Split('\n')[0], "").Trim();
-            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} is not a Redis connection string ({Expected}): {reason}");
+            var part = parts[i];
+            if (part.Length == 0)
+            {
+                continue;
+            }
+
+            if (part.Contains('='))
+            {
+                try
+                {
+                    ConfigurationOptions.Parse($"localhost,{part}");
+                }
+                catch (ArgumentException)
+                {
+                    throw new InvalidSettingException(
+                        $"{setting}: its part {i + 1} is not an option StackExchange.Redis reads (an unknown name, or a value of the wrong kind) ({Expected}).");
+                }
+            }
+            else if (IsServer(part))
+            {
+                servers++;
+            }
+            else
+            {
+                throw new InvalidSettingException($"{setting}: its part {i + 1} is not a server as host:port, with a port from 1 to 65535 ({Expected}).");
+            }
         }
 
-        if (options.EndPoints.Count == 0)
+        if (servers == 0)
         {
-            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} names no Redis server ({Expected}).");
-        }
-
-        if (options.EndPoints.FirstOrDefault(endpoint => endpoint is DnsEndPoint { Host: var host } && Uri.CheckHostName(host) == UriHostNameType.Unknown) is DnsEndPoint bad)
-        {
-            throw new InvalidSettingException($"ConnectionStrings:{ConnectionNames.Redis} names '{bad.Host}', which is not a host name or address ({Expected}).");
+            throw new InvalidSettingException($"{setting} names no Redis server ({Expected}).");
         }
     }
 
-    [GeneratedRegex(@"\s*\(Parameter '[^']*'\)")]
-    private static partial Regex ParameterSuffix();
+    // host, host:port, [IPv6]:port, an IP address, or a Unix socket's path.
+    private static bool IsServer(string part)
+    {
+        if (part.StartsWith('/') || part.StartsWith('!'))
+        {
+            return true;
+        }
+
+        var colon = part.LastIndexOf(':');
+        var (host, port) = part.StartsWith('[') || colon < 0 || part.IndexOf(':') != colon
+            ? SplitBracketed(part)
+            : (part[..colon], part[(colon + 1)..]);
+        // Names as DNS and container networks allow them (underscores included), or an IPv6 address.
+        var named = host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') || Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.IPv6;
+        return host.Length > 0 && named
+            && (port is null || (int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535));
+    }
+
+    private static (string Host, string? Port) SplitBracketed(string part)
+    {
+        var close = part.IndexOf(']');
+        if (!part.StartsWith('[') || close < 0)
+        {
+            return (part, null); // a bare name, or an IPv6 address without a port
+        }
+
+        var rest = part[(close + 1)..];
+        return (part[..(close + 1)], rest.Length == 0 ? null : rest.StartsWith(':') ? rest[1..] : "");
+    }
 }

@@ -69,6 +69,13 @@ public static class ChatRedisKeys
     /// </summary>
     public const string RetentionRenewalSlackMs = "60000";
 
+    /// <summary>
+    /// How long a room that never held a message keeps its counter (its epoch) after its last member left: a member
+    /// that comes back within it (a reconnect, a drain, a tab back from sleep) finds the epoch it holds, and rooms
+    /// joined and left without a word leave nothing for longer. A join gives the room its retention back.
+    /// </summary>
+    public const string QuietRoomGraceMs = "3600000";
+
     /// <summary>The worker's consumer group on <see cref="MessageStream"/>.</summary>
     public const string WorkerGroup = "chat-worker";
 

@@ -20,7 +20,13 @@ public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
     /// <summary>The rooms Telemetry:Rooms lists; a name no room can have is a mistake that would never match, so it stops the service.</summary>
     public static RoomTemplate FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        var rooms = configuration.GetSection(Setting).GetChildren().Select(c => c.Value).OfType<string>().ToList();
+        var section = configuration.GetSection(Setting);
+        if (section.Value is not null)
+        {
+            throw new InvalidSettingException($"{Setting} is a list: set each room as {Setting}:0, {Setting}:1, … (Telemetry__Rooms__0=lobby in the environment), not one value.");
+        }
+
+        var rooms = section.GetChildren().Select(c => c.Value).OfType<string>().ToList();
         if (rooms.FirstOrDefault(room => !ChatNames.IsValidRoom(room)) is { } bad)
         {
             throw new InvalidSettingException($"{Setting} must list room names ({ChatNames.RoomRule}); '{bad}' is not one.");

@@ -170,6 +170,7 @@ public static class ChatAuthenticationExtensions
         context.HandleResponse();
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = reason == "token_missing" ? "Bearer" : "Bearer error=\"invalid_token\"";
+        context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(sentence);
     }
 

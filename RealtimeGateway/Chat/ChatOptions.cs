@@ -88,7 +88,8 @@ public sealed class ChatLimits
 /// What Redis keeps, bounded by these settings and never by traffic: per active room its history, its counter and
 /// its recent client message ids; the stream the worker reads. Redis memory ≈ rooms × (MaxMessagesPerRoom +
 /// DeduplicationMessages) × entry size + MaxStreamLength × entry size, where rooms are those with a message within
-/// RoomRetention (a room that never held one keeps nothing once its last member has left).
+/// RoomRetention (a room that never held one keeps only its counter, for ChatRedisKeys.QuietRoomGraceMs, once its
+/// last member has left).
 /// </summary>
 public sealed class HistoryOptions
 {

@@ -104,8 +104,12 @@ public sealed class MessageStore
         return results
         """;
 
-    // One script, so the epoch, the sequence and the last id belong to the same moment.
-    private static readonly LuaScript PositionScript = LuaScript.Prepare("local counter, retentionMs = @counter, @retentionMs\n" + EnsureEpoch + "\n" + """
+    // One script, so the epoch, the sequence and the last id belong to the same moment. A joiner gives a quiet room
+    // (no message yet) cut to its grace by a last leave the room's retention back: it has a member again.
+    private static readonly LuaScript PositionScript = LuaScript.Prepare("local counter, retentionMs = @counter, @retentionMs\n" + EnsureEpoch + "\n" + $$"""
+        if redis.call('HGET', counter, 'n') == '0' and redis.call('PTTL', counter) <= {{ChatRedisKeys.QuietRoomGraceMs}} then
+          redis.call('PEXPIRE', counter, retentionMs)
+        end
         local last = redis.call('XREVRANGE', @history, '+', '-', 'COUNT', 1)
         local lastId = ''
         if #last > 0 then lastId = last[1][1] end

@@ -39,10 +39,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return {'ok', first, count}
         """);
 
-    // A room that never held a message keeps nothing once its last member leaves: its counter (made by the first
-    // join, to give the room an epoch) goes with it, so joining rooms nobody writes in leaves nothing in Redis. A
-    // joiner is a member before it reads the counter (ChatHubService.JoinRoomAsync), so it never holds an epoch
-    // whose counter a last leave then removes.
+    // A room that never held a message keeps its counter (made by the first join, to give the room an epoch) only
+    // ChatRedisKeys.QuietRoomGraceMs after its last member leaves, not the room's retention: joining rooms nobody
+    // writes in leaves nothing in Redis for long, and a member back within the grace finds the epoch it holds.
     private static readonly LuaScript LeaveScript = LuaScript.Prepare("""
         if redis.call('SREM', @connectionRooms, @room) == 0 then return {'not-member'} end
         local last = 0
@@ -54,7 +53,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         local count = redis.call('HLEN', @members)
         if count == 0 then
           redis.call('ZREM', @activeRooms, @room)
-          if redis.call('HGET', @counter, 'n') == '0' then redis.call('DEL', @counter) end
+          if redis.call('HGET', @counter, 'n') == '0' then redis.call('PEXPIRE', @counter, @quietRoomGraceMs) end
         else
           redis.call('ZADD', @activeRooms, count, @room)
         end
@@ -84,7 +83,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
           if count == 0 then
             redis.call('ZREM', @activeRooms, room)
             local counter = key(@counterTemplate, room)
-            if redis.call('HGET', counter, 'n') == '0' then redis.call('DEL', counter) end
+            if redis.call('HGET', counter, 'n') == '0' then redis.call('PEXPIRE', counter, @quietRoomGraceMs) end
           else
             redis.call('ZADD', @activeRooms, count, room)
           end
@@ -166,6 +165,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             activeRooms = ChatRedisKeys.ActiveRooms,
             channel = ChatRedisKeys.RoomDeliveryChannel(room),
             counter = ChatRedisKeys.RoomCounter(room),
+            quietRoomGraceMs = ChatRedisKeys.QuietRoomGraceMs,
             room,
             user,
         }))!;
@@ -187,6 +187,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             replicaConnectionsTemplate = ChatRedisKeys.ReplicaConnections(ChatRedisKeys.NamePlaceholder).ToString(),
             channelTemplate = ChatRedisKeys.RoomDeliveryChannel(ChatRedisKeys.NamePlaceholder),
             counterTemplate = ChatRedisKeys.RoomCounter(ChatRedisKeys.NamePlaceholder).ToString(),
+            quietRoomGraceMs = ChatRedisKeys.QuietRoomGraceMs,
         }))!;
 
         // Empty: never registered, or already cleaned up by another replica.

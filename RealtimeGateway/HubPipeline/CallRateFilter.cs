@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Delivery;
 
@@ -7,8 +8,8 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>
 /// Limits each connection's message sends, and its joins and leaves, with a token bucket each; a refused call keeps
-/// the connection. Joins and leaves are limited because each is announced to the room's members and a first join
-/// of a room writes to Redis.
+/// the connection. Joins and leaves are limited because each is announced to the room's members and a room's first
+/// join writes to Redis.
 /// </summary>
 internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnections local, TimeProvider time) : IHubFilter
 {
@@ -23,7 +24,7 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
                 "(Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst). Wait a moment and resend with the same clientMessageId.");
         }
 
-        if (rules.CountsAsRoomChange && !RoomChangeBucket(context.Context).TryTake(time.GetTimestamp()))
+        if (rules.CountsAsRoomChange && ChangesMembership(context, rules) && !RoomChangeBucket(context.Context).TryTake(time.GetTimestamp()))
         {
             throw new ChatHubError(ChatErrorCodes.RateLimited,
                 $"Too many joins and leaves: at most {limits.RoomChangesPerSecond:0.##} per second, bursts of {RoomChangeBurst(limits)} " +
@@ -33,6 +34,22 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
         return next(context);
     }
 
+    // Only a join or leave that would change the connection's rooms counts: a member's repeated join (a client asking
+    // where the room stands) and calls the room limit or a missing membership will refuse announce nothing.
+    private bool ChangesMembership(HubInvocationContext context, HubMethodRules rules)
+    {
+        var (connectionId, room) = (context.Context.ConnectionId, rules.Room(context.HubMethodArguments));
+        if (room is null)
+        {
+            return false; // not a room name: refused by its argument rule
+        }
+
+        var member = local.IsIn(connectionId, room);
+        return context.HubMethodName == ChatHubMethods.JoinRoom
+            ? !member && local.RoomsOf(connectionId).Count < options.Value.Limits.MaxRoomsPerConnection
+            : member;
+    }
+
     private TokenBucket MessageBucket(HubCallerContext connection)
     {
         var limits = options.Value.Limits;
@@ -40,8 +57,8 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
             new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
     }
 
-    // A client that reconnects rejoins all the rooms it may hold at once, and may then leave them all: that is
-    // never refused, and a client at its room limit hears about that limit, not this one.
+    // A client may join all the rooms it may hold at once and then leave them all without being refused; a client at
+    // its room limit hears about that limit, not this one.
     private static int RoomChangeBurst(ChatLimits limits) => 2 * limits.MaxRoomsPerConnection;
 
     private TokenBucket RoomChangeBucket(HubCallerContext connection)

@@ -82,6 +82,7 @@ internal static class HubNegotiation
         }
 
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(
             "The chat hub is served over WebSockets only: open a WebSocket to this path (long polling and server-sent events are not offered).");
     }

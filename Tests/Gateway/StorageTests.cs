@@ -113,11 +113,12 @@ public sealed class StorageTests
     }
 
     [Fact]
-    public async Task Rooms_joined_and_left_without_a_message_leave_nothing_in_Redis_while_a_room_with_one_keeps_its_history()
+    public async Task Rooms_left_without_a_message_keep_their_epoch_only_an_hour_and_a_member_back_within_it_finds_it()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
         var server = redis.GetServers().Single();
+        var grace = TimeSpan.FromMilliseconds(long.Parse(RealtimeDemo.ServerShared.ChatRedisKeys.QuietRoomGraceMs, System.Globalization.CultureInfo.InvariantCulture));
         await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
         await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
         var (talked, shared) = (Unique("talked"), Unique("shared"));
@@ -125,15 +126,18 @@ public sealed class StorageTests
         var before = LastingKeys(server);
 
         // Left by LeaveRoom, and by a connection that closes while in its rooms.
-        foreach (var room in Enumerable.Range(0, 20).Select(i => Unique($"quiet{i}")))
+        var quiet = Enumerable.Range(0, 20).Select(i => Unique($"quiet{i}")).ToList();
+        var quietEpoch = 0L;
+        foreach (var room in quiet)
         {
-            await alice.Chat.JoinRoomAsync(room);
+            quietEpoch = (await alice.Chat.JoinRoomAsync(room)).Epoch;
             await alice.Chat.LeaveRoomAsync(room);
         }
 
+        var closed = Enumerable.Range(0, 5).Select(i => Unique($"closed{i}")).ToList();
         await using (var carol = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("carol"), _ct))
         {
-            foreach (var room in Enumerable.Range(0, 5).Select(i => Unique($"closed{i}")))
+            foreach (var room in closed)
             {
                 await carol.Chat.JoinRoomAsync(room);
             }
@@ -146,11 +150,18 @@ public sealed class StorageTests
         await alice.Chat.SendMessageAsync(talked, "m1", "kept");
         await alice.Chat.LeaveRoomAsync(talked);
 
-        await Eventually.HoldsAsync(() => Task.FromResult(!LastingKeys(server).Any(k => k.Contains(":closed", StringComparison.Ordinal))), Patience,
-            "the closed connection's rooms forgotten");
-        var added = LastingKeys(server).Except(before).Where(k => k.StartsWith("chat:room:", StringComparison.Ordinal)).ToList();
-        Assert.All(added, key => Assert.StartsWith($"chat:room:{talked}:", key));
-        Assert.Contains($"chat:room:{talked}:history", added);
+        var db = redis.GetDatabase();
+        await Eventually.HoldsAsync(async () => await db.KeyTimeToLiveAsync(RealtimeDemo.ServerShared.ChatRedisKeys.RoomCounter(closed[^1])) <= grace, Patience,
+            "the closed connection's rooms left");
+        foreach (var key in LastingKeys(server).Except(before).Where(k => k.StartsWith("chat:room:", StringComparison.Ordinal) && !k.StartsWith($"chat:room:{talked}:", StringComparison.Ordinal)))
+        {
+            Assert.EndsWith(":counter", key);
+            Assert.True(await db.KeyTimeToLiveAsync(key) <= grace, $"{key} outlives the quiet-room grace");
+        }
+
+        Assert.Equal(quietEpoch, (await alice.Chat.JoinRoomAsync(quiet[^1])).Epoch); // back within the grace: the epoch it held
+        Assert.True(await db.KeyTimeToLiveAsync(RealtimeDemo.ServerShared.ChatRedisKeys.RoomCounter(quiet[^1])) > grace, "a joined room keeps its retention");
+        Assert.Empty(alice.RoomResets);
         Assert.Equal(sharedEpoch, (await bob.Chat.GetRoomStatsAsync(shared)).Epoch);
         Assert.Equal(1, (await bob.Chat.JoinRoomAsync(talked)).LastSequence);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using RealtimeDemo.AppHost;
+using RealtimeDemo.ServerShared;
 using RealtimeDemo.WebFrontend.Gateway;
 
 namespace RealtimeDemo.Tests.Fast.Unit;
@@ -63,5 +64,23 @@ public sealed class SettingsTests
             .Build();
 
         Assert.Contains(error, Assert.Throws<InvalidSettingException>(() => GatewayAddress.FromConfiguration(configuration)).Message);
+    }
+
+    // Every shape a real deployment writes: the AppHost's (a password of its own), several servers, IPv6, a Sentinel
+    // service, a Unix socket, a container network's name with an underscore.
+    [Theory]
+    [InlineData("localhost:6379")]
+    [InlineData("127.0.0.1:50123,password=Zx9-_~.Qw")]
+    [InlineData("redis-0.redis:6379,redis-1.redis:6379,serviceName=mymaster,abortConnect=false")]
+    [InlineData("[::1]:6380,ssl=true,sslHost=redis.example.com")]
+    [InlineData("::1")]
+    [InlineData("/var/run/redis.sock")]
+    [InlineData("chat_redis_1:6379, connectTimeout=5000 ")]
+    public void Every_valid_Redis_connection_string_is_taken(string connectionString)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:redis"] = connectionString;
+
+        builder.AddChatRedisClient(); // throws InvalidSettingException for a string the client cannot read
     }
 }
