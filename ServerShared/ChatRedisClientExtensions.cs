@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -97,33 +97,21 @@ public static class ChatRedisClientExtensions
         }
     }
 
-    // host, host:port, [IPv6]:port, an IP address, or a Unix socket's path.
+    // Read by the client's own endpoint parser; a name it takes must still be one a host can have (it takes '::::').
     private static bool IsServer(string part)
     {
-        if (part.StartsWith('/') || part.StartsWith('!'))
+        try
         {
-            return true;
+            return EndPointCollection.TryParse(part) switch
+            {
+                DnsEndPoint { Host: var host } => host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_'),
+                { } => true, // an IP address, or a Unix socket's path
+                null => false,
+            };
         }
-
-        var colon = part.LastIndexOf(':');
-        var (host, port) = part.StartsWith('[') || colon < 0 || part.IndexOf(':') != colon
-            ? SplitBracketed(part)
-            : (part[..colon], part[(colon + 1)..]);
-        // Names as DNS and container networks allow them (underscores included), or an IPv6 address.
-        var named = host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') || Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.IPv6;
-        return host.Length > 0 && named
-            && (port is null || (int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 1 and <= 65535));
-    }
-
-    private static (string Host, string? Port) SplitBracketed(string part)
-    {
-        var close = part.IndexOf(']');
-        if (!part.StartsWith('[') || close < 0)
+        catch (ArgumentException)
         {
-            return (part, null); // a bare name, or an IPv6 address without a port
+            return false; // a port out of range
         }
-
-        var rest = part[(close + 1)..];
-        return (part[..(close + 1)], rest.Length == 0 ? null : rest.StartsWith(':') ? rest[1..] : "");
     }
 }

@@ -74,7 +74,7 @@ public sealed class SettingsTests
     [InlineData("redis-0.redis:6379,redis-1.redis:6379,serviceName=mymaster,abortConnect=false")]
     [InlineData("[::1]:6380,ssl=true,sslHost=redis.example.com")]
     [InlineData("::1")]
-    [InlineData("/var/run/redis.sock")]
+    [InlineData("!/var/run/redis.sock")]
     [InlineData("chat_redis_1:6379, connectTimeout=5000 ")]
     public void Every_valid_Redis_connection_string_is_taken(string connectionString)
     {
