@@ -56,6 +56,9 @@ public static class ChatRedisKeys
     /// <summary>A user's connections anywhere in the cluster.</summary>
     public static RedisKey UserConnections(string user) => $"chat:user:{user}:conns";
 
+    /// <summary>A user's join budget across its connections (a token bucket: tokens and when they were counted); expires once full again.</summary>
+    public static RedisKey UserJoins(string user) => $"chat:user:{user}:joins";
+
     /// <summary>The connections one gateway process holds, for cleanup when it dies.</summary>
     public static RedisKey ReplicaConnections(string replica) => $"chat:replica:{replica}:conns";
 

@@ -75,6 +75,16 @@ internal sealed class ChatHubService(
             joined = await registry.JoinAsync(connectionId, user, room);
         }
 
+        if (joined.Status == JoinStatus.RateLimited)
+        {
+            var limits = options.Value.Limits;
+            var (burst, perSecond) = limits.UserJoinLimit();
+            throw new ChatHubError(ChatErrorCodes.RateLimited,
+                $"Too many joins by this user across its connections: at most {perSecond:0.##} per second, bursts of {burst} " +
+                "(Chat:Limits:RoomChangesPerSecond and twice Chat:Limits:MaxRoomsPerConnection, each times Chat:Limits:MaxConnectionsPerUser; " +
+                "a new connection does not start afresh). Wait a moment and try again.");
+        }
+
         // Deliveries start now; where the history ends is read after that, so whatever is stored later
         // reaches this connection live, and whatever was stored earlier is history the caller can read.
         var wasMember = local.IsIn(connectionId, room);
@@ -240,7 +250,7 @@ internal sealed class ChatHubService(
         await registry.ConnectAsync(connectionId, user, enforceLimits: false);
         foreach (var room in local.RoomsOf(connectionId))
         {
-            await registry.JoinAsync(connectionId, user, room);
+            await registry.JoinAsync(connectionId, user, room, enforceLimits: false);
         }
     }
 

@@ -48,6 +48,16 @@ public sealed class ChatLimits
     [Range(0.1, 10_000)]
     public double RoomChangesPerSecond { get; set; } = 5;
 
+    /// <summary>A connection may join all the rooms it may hold at once and then leave them all without being refused.</summary>
+    public int RoomChangeBurst() => 2 * MaxRoomsPerConnection;
+
+    /// <summary>
+    /// Joins one user may make across all its connections, counted in Redis so that closing a connection and opening
+    /// another does not start afresh: as many as the user's connections may make at once and per second.
+    /// </summary>
+    public (int Burst, double PerSecond) UserJoinLimit() =>
+        (RoomChangeBurst() * MaxConnectionsPerUser, RoomChangesPerSecond * MaxConnectionsPerUser);
+
     [Range(1, 1000)]
     public int MaxConnectionsPerUser { get; set; } = 5;
 

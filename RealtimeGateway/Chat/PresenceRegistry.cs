@@ -23,12 +23,28 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         return 'ok'
         """);
 
-    // The rooms-per-connection limit is checked by the connection's own replica before this runs. The joiner
-    // itself is left out of the announcement ('except').
+    // The rooms-per-connection limit and the connection's own join rate are checked by its replica before this runs;
+    // the user's join budget here outlives its connections, so a client that closes and reopens its connection to
+    // join again is limited too (a leave needs a join before it, and a disconnect cannot be refused). Redis's clock
+    // counts the budget; a burst of 0 turns it off. The joiner itself is left out of the announcement ('except').
     private static readonly LuaScript JoinScript = LuaScript.Prepare("""
         if redis.call('EXISTS', @connection) == 0 then return {'unregistered'} end
         local first = 0
-        if redis.call('SADD', @connectionRooms, @room) == 1 then
+        if redis.call('SISMEMBER', @connectionRooms, @room) == 0 then
+          local burst = tonumber(@joinBurst)
+          if burst > 0 then
+            local t = redis.call('TIME')
+            local now = t[1] * 1000 + math.floor(t[2] / 1000)
+            local budget = redis.call('HMGET', @userJoins, 'tokens', 'at')
+            local tokens = burst
+            if budget[1] then
+              tokens = math.min(burst, tonumber(budget[1]) + math.max(0, now - tonumber(budget[2])) * tonumber(@joinsPerMs))
+            end
+            if tokens < 1 then return {'rate-limited'} end
+            redis.call('HSET', @userJoins, 'tokens', tostring(tokens - 1), 'at', now)
+            redis.call('PEXPIRE', @userJoins, math.ceil(burst / tonumber(@joinsPerMs)))
+          end
+          redis.call('SADD', @connectionRooms, @room)
           if redis.call('HINCRBY', @members, @user, 1) == 1 then first = 1 end
         end
         local count = redis.call('HLEN', @members)
@@ -137,8 +153,10 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         };
     }
 
-    public async Task<JoinOutcome> JoinAsync(string connectionId, string user, string room)
+    /// <param name="enforceLimits">False when putting back a membership that was already admitted.</param>
+    public async Task<JoinOutcome> JoinAsync(string connectionId, string user, string room, bool enforceLimits = true)
     {
+        var (joinBurst, joinsPerSecond) = Limits.UserJoinLimit();
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(JoinScript, new
         {
             connection = ChatRedisKeys.Connection(connectionId),
@@ -146,13 +164,19 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             members = ChatRedisKeys.RoomMembers(room),
             activeRooms = ChatRedisKeys.ActiveRooms,
             channel = ChatRedisKeys.RoomDeliveryChannel(room),
+            userJoins = ChatRedisKeys.UserJoins(user),
+            joinBurst = enforceLimits ? joinBurst : 0,
+            joinsPerMs = joinsPerSecond / 1000,
             connectionId,
             room,
             user,
         }))!;
-        return (string?)result[0] == "ok"
-            ? new JoinOutcome(JoinStatus.Joined, (int)result[2])
-            : new JoinOutcome(JoinStatus.Unregistered, 0);
+        return (string?)result[0] switch
+        {
+            "ok" => new JoinOutcome(JoinStatus.Joined, (int)result[2]),
+            "rate-limited" => new JoinOutcome(JoinStatus.RateLimited, 0),
+            _ => new JoinOutcome(JoinStatus.Unregistered, 0),
+        };
     }
 
     /// <summary>Leaves the room; true when this was the user's last connection in it.</summary>
@@ -249,6 +273,9 @@ public enum JoinStatus
 
     /// <summary>The registry does not know the connection: another replica took this one for dead, or Redis lost its data.</summary>
     Unregistered,
+
+    /// <summary>The user has used up its joins across its connections (ChatLimits.UserJoinLimit); nothing changed.</summary>
+    RateLimited,
 }
 
 public sealed record JoinOutcome(JoinStatus Status, int Members);

@@ -27,7 +27,7 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
         if (rules.CountsAsRoomChange && ChangesMembership(context, rules) && !RoomChangeBucket(context.Context).TryTake(time.GetTimestamp()))
         {
             throw new ChatHubError(ChatErrorCodes.RateLimited,
-                $"Too many joins and leaves: at most {limits.RoomChangesPerSecond:0.##} per second, bursts of {RoomChangeBurst(limits)} " +
+                $"Too many joins and leaves: at most {limits.RoomChangesPerSecond:0.##} per second, bursts of {limits.RoomChangeBurst()} " +
                 "(Chat:Limits:RoomChangesPerSecond; bursts of twice Chat:Limits:MaxRoomsPerConnection). Wait a moment and try again.");
         }
 
@@ -57,14 +57,10 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
             new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
     }
 
-    // A client may join all the rooms it may hold at once and then leave them all without being refused; a client at
-    // its room limit hears about that limit, not this one.
-    private static int RoomChangeBurst(ChatLimits limits) => 2 * limits.MaxRoomsPerConnection;
-
     private TokenBucket RoomChangeBucket(HubCallerContext connection)
     {
         var limits = options.Value.Limits;
         return local.NotesOf(connection.ConnectionId).RoomChanges ??=
-            new TokenBucket(RoomChangeBurst(limits), limits.RoomChangesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
+            new TokenBucket(limits.RoomChangeBurst(), limits.RoomChangesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
     }
 }

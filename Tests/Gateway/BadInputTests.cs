@@ -207,6 +207,43 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     }
 
     [Fact]
+    public async Task A_client_that_reconnects_to_join_again_is_limited_across_its_connections()
+    {
+        // Each new connection has a fresh connection budget, so this loop would announce joins (and, on closing, leaves)
+        // as fast as it can connect; the user's own budget (bursts of twice 50 rooms times 5 connections) stops it.
+        var (user, rooms) = (Unique("looper"), Enumerable.Range(0, 50).Select(i => Unique($"loop{i}")).ToList());
+        var (joined, refusals) = (0, new List<string>());
+        var looping = System.Diagnostics.Stopwatch.StartNew();
+        for (var cycle = 0; cycle < 12 && refusals.Count == 0; cycle++)
+        {
+            await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, user, _ct);
+            foreach (var room in rooms)
+            {
+                try
+                {
+                    await mallory.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", room, _ct);
+                    joined++;
+                }
+                catch (HubException ex)
+                {
+                    refusals.Add(ex.Message);
+                }
+            }
+        }
+
+        var refilled = (int)Math.Ceiling(25 * looping.Elapsed.TotalSeconds);
+        Assert.InRange(joined, 500, 501 + refilled);
+        Assert.NotEmpty(refusals);
+        Assert.All(refusals, r => Assert.Contains("Too many joins by this user across its connections: at most 25 per second, bursts of 500", r));
+        await fixture.AssertBystandersStillChatAsync();
+
+        // A user who joins at the budget's pace is not refused.
+        await Task.Delay(TimeSpan.FromMilliseconds(100), _ct);
+        await using var calm = await RawHubConnection.ConnectAsync(fixture.Gateway, user, _ct);
+        await calm.Connection.InvokeAsync<JoinRoomResult>("JoinRoom", rooms[0], _ct);
+    }
+
+    [Fact]
     public async Task An_oversized_frame_closes_only_that_connection_and_says_which_limit()
     {
         await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
