@@ -41,6 +41,36 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_member_back_to_a_room_with_a_new_epoch_hears_of_lost_messages_only_if_it_had_been_shown_some()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var (quiet, talked) = (Unique("quiet"), Unique("talked"));
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        var quietEpoch = (await alice.Chat.JoinRoomAsync(quiet)).Epoch;
+        await alice.Chat.JoinRoomAsync(talked);
+        await bob.Chat.JoinRoomAsync(talked);
+        await bob.Chat.SendMessageAsync(talked, "t-1", "seen by alice");
+        Assert.Equal(1, (await alice.NextMessageAsync()).Sequence);
+
+        // While Alice is away, the room nobody wrote in loses its counter (as its hour's grace would have it) and the
+        // other room loses its storage.
+        await cluster.B.KillAsync();
+        var db = redis.GetDatabase();
+        await db.KeyDeleteAsync(RealtimeDemo.ServerShared.ChatRedisKeys.RoomCounter(quiet));
+        await db.KeyDeleteAsync([RealtimeDemo.ServerShared.ChatRedisKeys.RoomCounter(talked), RealtimeDemo.ServerShared.ChatRedisKeys.RoomHistory(talked)]);
+        await cluster.B.StartAgainAsync(_ct);
+        await Eventually.HoldsAsync(() => Task.FromResult(!alice.Outages.IsEmpty && !alice.CutOff), Recovery, "Alice back, her rooms rejoined");
+
+        await bob.Chat.JoinRoomAsync(quiet);
+        var first = await bob.Chat.SendMessageAsync(quiet, "q-1", "the room's first words");
+        Assert.NotEqual(quietEpoch, first.Epoch);
+        Assert.Contains(await alice.MessagesUntilIdAsync(first.MessageId, ChatTestClient.Delivery), m => m.Id == first.MessageId);
+        Assert.Equal([talked], alice.RoomResets); // the quiet room lost nothing she had been shown
+    }
+
+    [Fact]
     public async Task Across_a_Redis_restart_every_acknowledged_message_reaches_the_other_replica_exactly_once()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);

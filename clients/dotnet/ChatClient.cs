@@ -84,8 +84,9 @@ public sealed class ChatClient : IAsyncDisposable
     public event Func<ModerationNotice, Task>? MessageModerated;
 
     /// <summary>
-    /// The room's storage lost its earlier history (its epoch changed): sequences start again at 1 and what is
-    /// still kept follows through <see cref="MessageReceived"/>. A page shows where the break is.
+    /// The room's storage lost its earlier history (its epoch changed) after this client showed some of it: sequences
+    /// start again at 1 and what is still kept follows through <see cref="MessageReceived"/>. A page shows where the
+    /// break is. (A new epoch of a room the client showed nothing of is taken silently.)
     /// </summary>
     public event Func<string, Task>? RoomReset;
 
@@ -264,10 +265,17 @@ public sealed class ChatClient : IAsyncDisposable
         await StartOverAsync(room, current.Epoch);
     }
 
+    // A room of which this client showed nothing lost nothing it knew of: a room nobody wrote in gets a new epoch
+    // when its counter expires an hour after its last member left (a laptop asleep in it), so no reset is announced.
     private async Task StartOverAsync(string room, long epoch)
     {
+        var showedAny = _rooms.TryGetValue(room, out var old) && old.Sequence > 0;
         _rooms[room] = new RoomPosition(null, 0, epoch);
-        await AsyncEvents.RaiseAsync(RoomReset, room);
+        if (showedAny)
+        {
+            await AsyncEvents.RaiseAsync(RoomReset, room);
+        }
+
         await FillGapAsync(room, "storage_reset");
     }
 

@@ -51,7 +51,7 @@ export interface ChatClientEvents {
   privateMessage: (message: PrivateChatMessage) => unknown;
   /** The worker moderated a room message (it may already have been shown). */
   messageModerated: (notice: ModerationNotice) => unknown;
-  /** The room's storage lost its earlier history (a new epoch): what is still kept follows through messageReceived. */
+  /** The room's storage lost its earlier history (a new epoch) after some of it was shown: what is still kept follows through messageReceived. */
   roomReset: (room: string) => unknown;
   /** Each transition once, in order; Connected after a reconnect comes once every room is rejoined. */
   stateChanged: (state: HubConnectionState, error?: Error) => unknown;

@@ -192,8 +192,13 @@ export class RoomSequencer {
    * @param {Context} ctx
    */
   async #startOver(room, epoch, ctx) {
+    // A room of which nothing was shown lost nothing the reader knew of: a room nobody wrote in gets a new epoch when
+    // its counter expires an hour after its last member left (a laptop asleep in it), so no reset is announced.
+    const showedAny = (this.#rooms.get(room)?.sequence ?? 0) > 0;
     this.#rooms.set(room, { messageId: null, sequence: 0, epoch });
-    await this.#reset(room);
+    if (showedAny) {
+      await this.#reset(room);
+    }
     await this.fillGap(room, 'storage_reset', ctx);
   }
 

@@ -179,6 +179,17 @@ test('a rejoin after a reconnect fills what was stored meanwhile, or starts over
   assert.deepEqual(sequences(), [3, 4, 5, 1]);
 });
 
+test('a new epoch of a room nothing was shown of (a quiet room\'s counter expired) starts over without a reset', async () => {
+  await join();
+  const newEpoch = history.lose();
+  history.store(1);
+  await rooms.rejoin(room, ROOT_CONTEXT);
+  await rooms.accept(history.store(1)[0]);
+
+  assert.deepEqual(resets, []);
+  assert.deepEqual(shown.map((s) => [s.message.epoch, s.message.sequence]), [[newEpoch, 1], [newEpoch, 2]]);
+});
+
 test('a room left is not shown and not rejoined', async () => {
   await join();
   rooms.leave(room);
