@@ -36,7 +36,8 @@ internal sealed partial class ChatJsonHubProtocol(
 
     public TransferFormat TransferFormat => _inner.TransferFormat;
 
-    public bool IsVersionSupported(int version) => _inner.IsVersionSupported(version);
+    // SignalR's JSON protocol takes any version up to its own, 0 and negative ones too; there are none below 1.
+    public bool IsVersionSupported(int version) => version >= 1 && _inner.IsVersionSupported(version);
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {

@@ -539,6 +539,9 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "no protocol", "{\"version\":1}", "The handshake must be a JSON object" },
         { "a protocol name with a lone surrogate", "{\"protocol\":\"\\ud800json\",\"version\":1}", "The handshake is not valid JSON" },
         { "an unknown protocol", "{\"protocol\":\"xml\",\"version\":1}", "The protocol 'xml' is not supported." },
+        { "version 0", "{\"protocol\":\"json\",\"version\":0}", "The server does not support version 0 of the 'json' protocol." },
+        { "a negative version", "{\"protocol\":\"json\",\"version\":-1}", "The server does not support version -1 of the 'json' protocol." },
+        { "a version from the future", "{\"protocol\":\"json\",\"version\":99}", "The server does not support version 99 of the 'json' protocol." },
         { "a whole handshake past the size limit", "{\"protocol\":\"json\",\"version\":1,\"padding\":\"" + new string('x', 40_000) + "\"}", "The handshake is larger than 4096 bytes" },
     };
 
