@@ -73,6 +73,12 @@ internal sealed class ChatHubService(
             // lost its data: put its entries back.
             await RegisterAgainAsync(connectionId, user);
             joined = await registry.JoinAsync(connectionId, user, room);
+            if (joined.Status == JoinStatus.Unregistered)
+            {
+                // Lost again at once (Redis flushed twice in a row): nothing is joined; the error filter logs this
+                // once and tells the caller the server failed, and the next join tries again.
+                throw new InvalidOperationException("The registry forgot this connection again right after it was put back.");
+            }
         }
 
         if (joined.Status == JoinStatus.RateLimited)
