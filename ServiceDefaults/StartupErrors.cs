@@ -12,7 +12,8 @@ public sealed class InvalidSettingException(string message) : InvalidOperationEx
 /// <summary>
 /// A service that cannot start because of a setting stops with one line on standard error naming the setting and
 /// what it must be, and exit code 1: not the runtime's "Unhandled exception" with an exception's name and a stack
-/// trace. Settings are input like any other. Any other failure still ends the process as before: it is a defect.
+/// trace. Settings are input like any other. Any other failure still ends the process as before: it is a defect
+/// (and a background service's failure, which stops the host, ends it with exit code 1).
 /// </summary>
 public static partial class StartupErrors
 {
@@ -34,7 +35,10 @@ public static partial class StartupErrors
         }
 
         app.Run();
-        return 0;
+
+        // A background service that failed stopped the host (BackgroundServiceExceptionBehavior.StopHost): that is a
+        // crash, and the exit code must say so for whatever restarts the process (the host itself exits with 0).
+        return app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(service => service.ExecuteTask is { IsFaulted: true }) ? 1 : 0;
     }
 
     /// <summary>The failure in our words when it is a setting's; null when it is anything else.</summary>

@@ -38,7 +38,7 @@ public sealed class StreamBacklog(TimeProvider time)
             var lag = oldest == long.MaxValue ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds(oldest);
             _current = new Reading(lag < TimeSpan.Zero ? TimeSpan.Zero : lag, pending.PendingMessageCount, now, null);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             _current = _current with { Error = ex.GetType().Name };
         }

@@ -62,7 +62,7 @@ internal sealed partial class StreamConsumer(
                 _groupReady = false;
                 await CheckStorageAsync();
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex.IsRedisFailure(leaveBehind.Token))
             {
                 LogRedisUnavailable(ex.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -109,7 +109,7 @@ internal sealed partial class StreamConsumer(
                 await Db.StreamDeleteConsumerAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, Consumer);
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // The sweep of another worker (or of the next one started) forgets this consumer later.
             LogLeaveFailed(ex.GetType().Name);
@@ -205,7 +205,7 @@ internal sealed partial class StreamConsumer(
             outcome = processed.FirstTime ? EntryOutcomes.Processed : EntryOutcomes.Duplicate;
             activity?.SetTag(Moderated, processed.Moderated);
         }
-        catch (Exception ex) when (ex is not (RedisException or TimeoutException))
+        catch (Exception ex) when (!ex.IsRedisFailure())
         {
             // The entry itself is the problem: count the attempt; give up after Worker:MaxAttempts.
             outcome = await RecordFailureAsync(entry, ex);

@@ -52,7 +52,7 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
                 var stats = new WorkerStats(instance.Id, lag, backlog.Pending, rate, now, lagLastMinute.Add(lag));
                 await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer, stats, now).WaitAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex.IsRedisFailure(stoppingToken))
             {
                 LogPublishFailed(ex.GetType().Name);
             }

@@ -1,6 +1,7 @@
 using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
+using RealtimeDemo.ServerShared;
 
 namespace RealtimeDemo.RealtimeGateway.Chat;
 
@@ -90,7 +91,7 @@ internal sealed partial class BackplaneRecovery(
             activity?.SetTag(ChatTelemetryAttributes.MessagingBatchCount, replayed);
             LogReplayed(outage, replayed);
         }
-        catch (Exception ex) when (ex is RedisConnectionException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisOutOfReach())
         {
             // Redis is not quite back (the subscription came first): try again once it is quiet.
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);

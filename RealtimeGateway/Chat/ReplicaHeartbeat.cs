@@ -83,7 +83,7 @@ internal sealed partial class ReplicaHeartbeat(
                 LogOrphansForgotten(orphans);
             }
         }
-        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogRegistryUnreachable(ex.GetType().Name);
             HoldOffSweeping(this, EventArgs.Empty);

@@ -41,7 +41,7 @@ public sealed partial class PrivateDelivery(
                 queue.OnMessage(delivery => DeliverAsync(delivery.Message));
                 return;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex.IsRedisFailure(stoppingToken))
             {
                 if (!reported)
                 {

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using StackExchange.Redis;
+using RealtimeDemo.ServerShared;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
@@ -79,12 +80,10 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
 
     // Only Redis being out of reach (or saying it cannot serve right now) is an outage; any other error Redis
     // answers is a fault of ours, reported with an error id, never as "unreachable".
-    private static bool IsStorageUnavailable(Exception ex) => ex switch
-    {
-        RedisConnectionException or TimeoutException => true,
-        RedisServerException server => TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal)),
-        _ => false,
-    };
+    // Hub methods take no token, so a cancellation is StackExchange.Redis failing a command on a socket it found dead.
+    private static bool IsStorageUnavailable(Exception ex) =>
+        ex.IsRedisOutOfReach()
+        || ex is RedisServerException server && TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal));
 
     private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
 

@@ -55,7 +55,7 @@ internal sealed partial class ClusterSnapshotRefresher(
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
                 await snapshot.RefreshAsync(redis.GetDatabase(), rooms).WaitAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex.IsRedisFailure(stoppingToken))
             {
                 LogRefreshFailed(ex.GetType().Name);
             }

@@ -46,7 +46,7 @@ internal sealed partial class GatewayOpsStats(
                 await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.GatewayStatsIndex, registry.ReplicaKey, stats, now)
                     .WaitAsync(stoppingToken);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception ex) when (ex.IsRedisFailure(stoppingToken))
             {
                 LogPublishFailed(ex.GetType().Name);
             }

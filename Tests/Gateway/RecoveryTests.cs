@@ -97,6 +97,51 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_Redis_frozen_until_its_sockets_are_taken_for_dead_is_ridden_out_by_the_gateway_and_the_worker()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var worker = await cluster.StartWorkerAsync("worker-1", _ct);
+        var room = Unique("frozen");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "m-0", "before the freeze");
+
+        // Past about 20 s without an answer StackExchange.Redis takes its sockets for dead and fails the commands still
+        // waiting with a cancellation (not a RedisException): that stopped every background loop, and the processes.
+        var refusals = new List<string>();
+        cluster.Redis.Freeze(true);
+        try
+        {
+            for (var frozenFor = System.Diagnostics.Stopwatch.StartNew(); frozenFor.Elapsed < TimeSpan.FromSeconds(25);)
+            {
+                try
+                {
+                    await alice.Chat.SendMessageAsync(room, $"f-{frozenFor.ElapsedMilliseconds}", "while Redis is frozen");
+                }
+                catch (HubException ex)
+                {
+                    refusals.Add(ex.Message);
+                }
+            }
+        }
+        finally
+        {
+            cluster.Redis.Freeze(false);
+        }
+
+        Assert.NotEmpty(refusals);
+        Assert.All(refusals, r => Assert.Contains("Chat storage (Redis) is unreachable right now", r));
+        var last = (await alice.SendUntilStoredAsync(room, "m-1", "after the freeze", Recovery)).Ack;
+        await Eventually.HoldsAsync(async () => await alice.Chat.GetRoomStatsAsync(room) is { } stats && stats.ProcessedMessages == stats.Messages && stats.Messages >= last.Sequence,
+            Recovery, "the worker processing what was sent after the freeze");
+        foreach (var process in new[] { cluster.A, worker })
+        {
+            Assert.DoesNotContain("BackgroundService failed", process.Output);
+            Assert.DoesNotContain("Application is shutting down", process.Output);
+        }
+    }
+
+    [Fact]
     public async Task When_a_replica_is_killed_its_users_leave_their_rooms_within_seconds()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
