@@ -22,15 +22,23 @@ internal static class TokenRequestReader
 
         var body = new MemoryStream();
         var buffer = new byte[1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        try
         {
-            if (body.Length + read > MaxBodyBytes)
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                return (null, "body", $"The body must be at most {MaxBodyBytes} bytes, like {Example}.");
-            }
+                if (body.Length + read > MaxBodyBytes)
+                {
+                    return (null, "body", $"The body must be at most {MaxBodyBytes} bytes, like {Example}.");
+                }
 
-            body.Write(buffer, 0, read);
+                body.Write(buffer, 0, read);
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's: the body stopped short of its Content-Length, or came slower than its minimum data rate.
+            return (null, "body", $"The body did not arrive whole (it ended before its Content-Length, or came too slowly); send an object like {Example}.");
         }
 
         JsonDocument document;

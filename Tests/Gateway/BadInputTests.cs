@@ -496,6 +496,32 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    [Fact]
+    public async Task The_token_endpoint_answers_a_body_that_stops_short_of_its_length_in_our_words()
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(fixture.Gateway.Host, fixture.Gateway.Port, _ct);
+        var stream = tcp.GetStream();
+        const string Body = "{\"userName\":\"short\"}";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"POST /auth/token HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{Body}"), _ct);
+
+        // The rest never comes: Kestrel gives up on the body once it falls below its minimum data rate (after 5 s).
+        var (answer, buffer) = ("", new byte[4096]);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        patience.CancelAfter(TimeSpan.FromSeconds(30));
+        while (!answer.EndsWith('}') && await stream.ReadAsync(buffer, patience.Token) is > 0 and var read)
+        {
+            answer += System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+        }
+
+        Assert.StartsWith("HTTP/1.1 400", answer);
+        Assert.Contains("The body did not arrive whole (it ended before its Content-Length, or came too slowly)", answer);
+        HostileInput.AssertNoInternals(answer);
+        Assert.DoesNotContain("BadHttpRequestException", fixture.Cluster.A.Output);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
     private Task<MessageAck> Send(HubConnection hub, string room, string? clientMessageId, string? text) =>
         hub.InvokeAsync<MessageAck>("SendMessage", room, clientMessageId, text, _ct);
 }
