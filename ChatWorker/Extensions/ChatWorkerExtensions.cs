@@ -14,6 +14,7 @@ public static class ChatWorkerExtensions
 
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, BlockedWordsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(RoomTemplate.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton<MessageStreamReader>();
