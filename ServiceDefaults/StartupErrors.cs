@@ -34,11 +34,12 @@ public static partial class StartupErrors
             return 1;
         }
 
-        app.Run();
-
         // A background service that failed stopped the host (BackgroundServiceExceptionBehavior.StopHost): that is a
-        // crash, and the exit code must say so for whatever restarts the process (the host itself exits with 0).
-        return app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(service => service.ExecuteTask is { IsFaulted: true }) ? 1 : 0;
+        // crash, and the exit code must say so for whatever restarts the process (the host itself exits with 0). Read
+        // from the services as the host runs them, taken before Run, which disposes the container.
+        var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        app.Run();
+        return backgroundServices.Any(service => service.ExecuteTask is { IsFaulted: true }) ? 1 : 0;
     }
 
     /// <summary>The failure in our words when it is a setting's; null when it is anything else.</summary>
