@@ -17,6 +17,16 @@ public static class RedisFailures
     public static bool IsRedisOutOfReach(this Exception ex, CancellationToken stopping = default) =>
         ex is RedisConnectionException or TimeoutException || IsDeadSocketCancellation(ex, stopping);
 
+    /// <summary>
+    /// Redis out of reach, or saying it cannot serve right now (loading, busy, a read-only replica, out of memory): an
+    /// outage to ride out. Any other error Redis answers (a script's, a wrong type) is a fault to report and count.
+    /// </summary>
+    public static bool IsRedisUnavailable(this Exception ex, CancellationToken stopping = default) =>
+        ex.IsRedisOutOfReach(stopping)
+        || ex is RedisServerException server && TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
+
     private static bool IsDeadSocketCancellation(Exception ex, CancellationToken stopping) =>
         ex is OperationCanceledException && !stopping.IsCancellationRequested;
 }

@@ -12,7 +12,8 @@ namespace RealtimeDemo.ChatWorker.Processing;
 /// delivery channel, which the gateways write to the room's members). Exactly once: the statistics, the mark
 /// and the notice happen in the same script that acknowledges the entry, so a redelivered entry (already
 /// acknowledged) changes nothing, a crash cannot separate a decision from its notice, and no per-message key
-/// is needed.
+/// is needed. The acknowledgement comes last: Redis does not undo a script's earlier writes when a later command
+/// fails, and an entry acknowledged by a script that then failed would be lost instead of retried.
 /// </summary>
 public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<WorkerOptions> options)
 {
@@ -23,8 +24,7 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
     // each PEXPIRE is a write Redis appends to its AOF. Marks of messages the history no longer keeps are dropped:
     // nothing here grows with traffic.
     private static readonly LuaScript RecordScript = LuaScript.Prepare($$"""
-        if redis.call('XACK', @stream, @group, @messageId) == 0 then return 0 end
-        redis.call('HDEL', @attempts, @messageId)
+        if #redis.call('XPENDING', @stream, @group, @messageId, @messageId, 1) == 0 then return 0 end
         redis.call('HINCRBY', @activity, 'processed', 1)
         redis.call('HSET', @activity, 'last_activity', @sentAtMs)
         redis.call('ZADD', @senders, @sentAtMs, @user)
@@ -52,6 +52,8 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
             if left ~= -2 and left < ttl - {{ChatRedisKeys.RetentionRenewalSlackMs}} then redis.call('PEXPIRE', key, ttl) end
           end
         end
+        redis.call('XACK', @stream, @group, @messageId)
+        redis.call('HDEL', @attempts, @messageId)
         return 1
         """);
 

@@ -205,7 +205,7 @@ internal sealed partial class StreamConsumer(
             outcome = processed.FirstTime ? EntryOutcomes.Processed : EntryOutcomes.Duplicate;
             activity?.SetTag(Moderated, processed.Moderated);
         }
-        catch (Exception ex) when (!ex.IsRedisFailure())
+        catch (Exception ex) when (!ex.IsRedisUnavailable())
         {
             // The entry itself is the problem: count the attempt; give up after Worker:MaxAttempts.
             outcome = await RecordFailureAsync(entry, ex);

@@ -1,3 +1,4 @@
+using RealtimeDemo.Contracts;
 using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
@@ -9,8 +10,14 @@ public sealed record StreamMessage(string Id, string Room, string User, string T
     public static StreamMessage From(StreamEntry entry)
     {
         var id = (string)entry.Id!;
-        return new StreamMessage(id, Required(entry, "room"), Required(entry, "user"), Required(entry, "text"),
-            long.Parse(id.AsSpan(0, id.IndexOf('-'))), NullIfEmpty((string?)entry["tp"]));
+        var (room, user) = (Required(entry, "room"), Required(entry, "user"));
+        // Names make key names: one the gateway could never have written would make keys outside the layout.
+        if (!ChatNames.IsValidRoom(room) || !ChatNames.IsValidUser(user))
+        {
+            throw new MalformedEntryException($"entry {entry.Id} has a 'room' or 'user' that is not a valid name");
+        }
+
+        return new StreamMessage(id, room, user, Required(entry, "text"), long.Parse(id.AsSpan(0, id.IndexOf('-'))), NullIfEmpty((string?)entry["tp"]));
     }
 
     /// <summary>The trace context of an entry without parsing the rest (which may be what is broken).</summary>

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Telemetry;
-using StackExchange.Redis;
 using RealtimeDemo.ServerShared;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
@@ -81,11 +80,7 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
     // Only Redis being out of reach (or saying it cannot serve right now) is an outage; any other error Redis
     // answers is a fault of ours, reported with an error id, never as "unreachable".
     // Hub methods take no token, so a cancellation is StackExchange.Redis failing a command on a socket it found dead.
-    private static bool IsStorageUnavailable(Exception ex) =>
-        ex.IsRedisOutOfReach()
-        || ex is RedisServerException server && TransientServerErrors.Any(prefix => server.Message.StartsWith(prefix, StringComparison.Ordinal));
-
-    private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
+    private static bool IsStorageUnavailable(Exception ex) => ex.IsRedisUnavailable();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub {Operation} failed: Redis unavailable ({Error})")]
     private partial void LogStorageFailure(string operation, string error);

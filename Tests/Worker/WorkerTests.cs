@@ -107,6 +107,33 @@ public sealed class WorkerTests
     }
 
     [Fact]
+    public async Task An_entry_with_a_name_no_client_could_send_or_one_Redis_refuses_to_record_is_dead_lettered_not_lost()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await cluster.StartWorkerAsync("worker-1", _ct);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        var db = redis.GetDatabase();
+
+        // A room name the gateway would never have stored (it makes key names), and a room whose statistics key is
+        // not a hash: the script fails after nothing is written, and the entry must stay pending to be retried.
+        var badName = await db.StreamAddAsync(ChatRedisKeys.MessageStream,
+            [new NameValueEntry("room", "bad room"), new NameValueEntry("user", "mallory"), new NameValueEntry("text", "spaces")]);
+        var wrongType = Unique("wrongtype");
+        await db.StringSetAsync(ChatRedisKeys.RoomActivity(wrongType), "not a hash");
+        var refused = await db.StreamAddAsync(ChatRedisKeys.MessageStream,
+            [new NameValueEntry("room", wrongType), new NameValueEntry("user", "mallory"), new NameValueEntry("text", "refused")]);
+
+        await WaitForAsync(async () => await db.StreamLengthAsync(ChatRedisKeys.DeadLetters) == 2, "two dead letters");
+        var dead = await db.StreamRangeAsync(ChatRedisKeys.DeadLetters);
+        Assert.Equal($"entry {badName} has a 'room' or 'user' that is not a valid name", (string?)dead.Single(d => d["id"] == badName)["reason"]);
+        Assert.Equal("RedisServerException while processing", (string?)dead.Single(d => d["id"] == refused)["reason"]);
+        Assert.All(dead, d => Assert.Equal(3, (int)d["attempts"]));
+        Assert.False(await db.KeyExistsAsync(ChatRedisKeys.RoomActivity("bad room")));
+        Assert.Equal(0, (await db.StreamPendingAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup)).PendingMessageCount);
+        Assert.False(await db.HashExistsAsync(ChatRedisKeys.WorkerAttempts, refused));
+    }
+
+    [Fact]
     public async Task A_blocked_word_gets_exactly_one_notice_to_members_on_every_replica_and_a_mark_in_the_history()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
