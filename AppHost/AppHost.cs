@@ -31,6 +31,7 @@ try
         .WithBrowserTelemetry()
         .WithReference(gateway).WaitForReplicas(gateway)
         .WithEnvironment("Ops__AccessKey", opsAccessKey)
+        .WithEnvironment("Frontend__OpsView", "true") // a local run: whoever opens the frontend is its operator
         .WithHttpHealthCheck("/health");
     gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
 

@@ -17,6 +17,8 @@ return StartupErrors.Run(() =>
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
     app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
     app.UseAntiforgery();
+    app.UseRateLimiter();
+    app.UseOpsViewOnlyWhereOn();
 
     app.MapStaticAssets();
     app.MapRazorComponents<App>()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RealtimeDemo.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -190,6 +191,54 @@ public sealed class FrontendTests(BrowserSession browser)
         // The worker's lag may well have stayed at 0 (a flat line is right there), but it is a minute long from the start.
         var workerLine = await ops.Locator("[data-testid=worker-row] svg.sparkline polyline").GetAttributeAsync("points");
         Assert.True(workerLine?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 3, $"the worker's line at the view's first render: '{workerLine}'");
+    }
+
+    [Fact]
+    public async Task A_frontend_run_without_the_AppHost_signs_in_through_Gateway_Url_keeps_a_join_error_and_keeps_its_ops_view_off()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(), // no service discovery: the documented fallback
+            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
+        }, _ct);
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(frontend.BaseAddress.ToString());
+        await page.FillAsync("[data-testid=user-name-input]", Unique("alice"));
+        await page.ClickAsync("button:has-text('Sign in')");
+        await Expect(page.Locator("[data-testid=current-room]")).ToHaveTextAsync("lobby");
+
+        // The list of active rooms refreshes every two seconds; what a join said stays until the next join.
+        await page.FillAsync("[data-testid=room-input]", "no spaces allowed");
+        await page.PressAsync("[data-testid=room-input]", "Enter");
+        await Expect(page.Locator("[data-testid=room-error]")).ToContainTextAsync("A room name is");
+        await Task.Delay(TimeSpan.FromSeconds(5), _ct);
+        await Expect(page.Locator("[data-testid=room-error]")).ToContainTextAsync("A room name is", new() { Timeout = 100 });
+
+        // A loop of Blazor negotiates (each kept 15 s, used or not) is cut off per address; the tab signed in goes on.
+        using (var http = new HttpClient { BaseAddress = frontend.BaseAddress })
+        {
+            var answers = new List<System.Net.HttpStatusCode>();
+            for (var i = 0; i < 150; i++)
+            {
+                using var negotiated = await http.PostAsync("/_blazor/negotiate?negotiateVersion=1", null, _ct);
+                answers.Add(negotiated.StatusCode);
+                if (negotiated.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    Assert.StartsWith("Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress)", await negotiated.Content.ReadAsStringAsync(_ct), StringComparison.Ordinal);
+                    break;
+                }
+            }
+
+            Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, answers[^1]);
+            Assert.InRange(answers.Count, 90, 150);
+        }
+
+        // Off unless the frontend is told (the AppHost tells its own): anyone reaching the frontend would see the cluster.
+        await Expect(page.Locator("[data-testid=nav-ops]")).ToHaveCountAsync(0);
+        var ops = await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        Assert.Equal(404, ops!.Status);
+        Assert.StartsWith("The ops view is off on this frontend (Frontend:OpsView).", await ops.TextAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,6 +33,20 @@ public sealed class FrontendOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:03:00")]
     public TimeSpan AwayAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether /ops shows the cluster (read with this frontend's own ops access key) to whoever opens this frontend.
+    /// Off unless set: behind a public ingress that would hand every visitor what the gateway keeps for operators.
+    /// The AppHost turns it on for a local run.
+    /// </summary>
+    public bool OpsView { get; set; }
+
+    /// <summary>
+    /// Blazor connections (negotiates) one address may open per second, in bursts of ten times this: each negotiate
+    /// keeps a connection's state for 15 s even if never used, so a loop of them would grow this process's memory.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int ConnectsPerSecondPerAddress { get; set; } = 10;
 }
 
 [OptionsValidator]

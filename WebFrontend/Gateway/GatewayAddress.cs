@@ -10,6 +10,9 @@ namespace RealtimeDemo.WebFrontend.Gateway;
 /// </summary>
 public sealed record GatewayAddress(Uri HubUrl, Uri BrowserHubUrl)
 {
+    /// <summary>The gateway itself, for its HTTP endpoints (tokens, the ops snapshot): the address the hub URL is on.</summary>
+    public Uri BaseUrl => new(HubUrl, "/");
+
     public const string UrlSetting = "Gateway:Url";
     public const string BrowserUrlSetting = "Gateway:BrowserUrl";
 

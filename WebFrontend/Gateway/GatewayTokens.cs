@@ -10,13 +10,17 @@ public sealed class GatewayTokens(HttpClient http)
     public async Task<TokenResponse> GetAsync(string userName, CancellationToken cancellationToken)
     {
         using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(userName), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.BadRequest)
+        if (!response.IsSuccessStatusCode)
         {
-            var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken);
-            throw new SignInRefusedException(problem?.Detail ?? "The gateway refused this user name.");
+            // The gateway says why in a problem's detail (a bad name, too many sign-ins from here); anything else, by its status.
+            var problem = response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+                ? await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken)
+                : null;
+            throw new SignInRefusedException(problem?.Detail ?? (response.StatusCode == HttpStatusCode.TooManyRequests
+                ? "Too many sign-ins from here; wait a minute and try again."
+                : $"The gateway refused the sign-in (HTTP {(int)response.StatusCode}); try again in a moment."));
         }
 
-        response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!;
     }
 }

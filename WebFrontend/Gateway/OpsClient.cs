@@ -18,3 +18,25 @@ public sealed class OpsClient(HttpClient http, IConfiguration configuration)
         return (await response.Content.ReadFromJsonAsync<OpsSnapshot>(cancellationToken))!;
     }
 }
+
+public static class OpsViewExtensions
+{
+    public const string Path = "/ops";
+
+    /// <summary>Answers /ops with a 404 in our words where the ops view is off (Frontend:OpsView), before Blazor sees it.</summary>
+    public static IApplicationBuilder UseOpsViewOnlyWhereOn(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(Path)
+                && !context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<FrontendOptions>>().Value.OpsView)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(
+                    "The ops view is off on this frontend (Frontend:OpsView). Operators read GET /ops/snapshot on the gateway with the ops access key.");
+                return;
+            }
+
+            await next(context);
+        });
+}

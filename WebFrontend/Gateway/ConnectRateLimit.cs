@@ -1,0 +1,41 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.WebFrontend.Gateway;
+
+/// <summary>
+/// Limits the Blazor negotiates (POST /_blazor/negotiate) per client address (Frontend:ConnectsPerSecondPerAddress):
+/// each keeps a connection's state for 15 s, used or not. Everything else passes unlimited.
+/// </summary>
+public static class ConnectRateLimit
+{
+    private const string NegotiatePath = "/_blazor/negotiate";
+
+    public static IServiceCollection AddConnectRateLimit(this IServiceCollection services) =>
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = (rejected, cancellationToken) =>
+            {
+                rejected.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                return new ValueTask(rejected.HttpContext.Response.WriteAsync(
+                    "Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress); wait a moment and reload.", cancellationToken));
+            };
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (!context.Request.Path.StartsWithSegments(NegotiatePath))
+                {
+                    return RateLimitPartition.GetNoLimiter("");
+                }
+
+                var perSecond = context.RequestServices.GetRequiredService<IOptions<FrontendOptions>>().Value.ConnectsPerSecondPerAddress;
+                return RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = 10 * perSecond,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+        });
+}
