@@ -31,7 +31,7 @@ try
         .WithBrowserTelemetry()
         .WithReference(gateway).WaitForReplicas(gateway)
         .WithEnvironment("Ops__AccessKey", opsAccessKey)
-        .WithEnvironment("Frontend__OpsView", "true") // a local run: whoever opens the frontend is its operator
+        .WithEnvironment("Frontend__OpsView", builder.ExecutionContext.IsRunMode ? "true" : "false") // a local run: whoever opens the frontend is its operator
         .WithHttpHealthCheck("/health");
     gateway.WithEnvironment("Chat__AllowedOrigins__0", frontend.GetEndpoint("http"));
 

@@ -43,17 +43,18 @@ internal sealed partial class WorkerOptionsValidator : IValidateOptions<WorkerOp
 
 /// <summary>
 /// A blocked word is matched as a whole word (between \b and \b): a blank one would hide every message, and one that
-/// begins or ends with anything but a letter or digit ("c++") could never match.
+/// begins or ends with what cannot border a word ("c++") could never match.
 /// </summary>
 internal sealed class BlockedWordsValidator : IValidateOptions<WorkerOptions>
 {
     public ValidateOptionsResult Validate(string? name, WorkerOptions options)
     {
         var words = options.Moderation.BlockedWords;
-        var bad = Array.FindIndex(words, word => string.IsNullOrWhiteSpace(word) || !char.IsLetterOrDigit(word[0]) || !char.IsLetterOrDigit(word[^1]));
+        var bad = Array.FindIndex(words, word => string.IsNullOrWhiteSpace(word)
+            || !System.Text.RegularExpressions.Regex.IsMatch(word, $@"\b{System.Text.RegularExpressions.Regex.Escape(word)}\b")); // the rule it is matched by
         return bad < 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"{WorkerOptions.Section}:Moderation:BlockedWords:{bad} must be a word that begins and ends with a letter or digit (it is matched as a whole word, in any case); " +
+            : ValidateOptionsResult.Fail($"{WorkerOptions.Section}:Moderation:BlockedWords:{bad} must be a word that begins and ends with a letter, digit or '_' (it is matched as a whole word, in any case); " +
                 (string.IsNullOrWhiteSpace(words[bad]) ? "it is blank." : $"'{words[bad]}' is not one."));
     }
 }

@@ -6,9 +6,9 @@ namespace RealtimeDemo.ServerShared;
 public static class RedisFailures
 {
     /// <summary>
-    /// A RedisException, a timeout, or a cancellation that is not the caller's own stop: StackExchange.Redis fails the
-    /// commands still waiting when it finds its socket dead (Redis frozen for about 20 s) with a TaskCanceledException,
-    /// and none of our Redis calls takes a token of its own.
+    /// A RedisException, a timeout, or the cancellation StackExchange.Redis fails the commands still waiting with when
+    /// it finds its socket dead (Redis frozen for about 20 s): a TaskCanceledException with no token behind it, which
+    /// none of our own cancellations is (and never the caller's own stop).
     /// </summary>
     public static bool IsRedisFailure(this Exception ex, CancellationToken stopping = default) =>
         ex is RedisException or TimeoutException || IsDeadSocketCancellation(ex, stopping);
@@ -28,5 +28,5 @@ public static class RedisFailures
     private static readonly string[] TransientServerErrors = ["LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "OOM"];
 
     private static bool IsDeadSocketCancellation(Exception ex, CancellationToken stopping) =>
-        ex is OperationCanceledException && !stopping.IsCancellationRequested;
+        ex is TaskCanceledException { CancellationToken.CanBeCanceled: false } && !stopping.IsCancellationRequested;
 }

@@ -34,12 +34,16 @@ public static partial class StartupErrors
             return 1;
         }
 
-        // A background service that failed stopped the host (BackgroundServiceExceptionBehavior.StopHost): that is a
-        // crash, and the exit code must say so for whatever restarts the process (the host itself exits with 0). Read
-        // from the services as the host runs them, taken before Run, which disposes the container.
+        // A background service that failed (or was cancelled by something other than the stop) stopped the host
+        // (BackgroundServiceExceptionBehavior.StopHost): that is a crash, and the exit code must say so for whatever
+        // restarts the process (the host itself exits with 0). Noted when the stop begins: a service that ended before
+        // it, other than by completing, ended on its own; the stop then cancels the rest.
         var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        var crashed = false;
+        app.Lifetime.ApplicationStopping.Register(() =>
+            crashed = backgroundServices.Any(service => service.ExecuteTask is { IsCompleted: true, IsCompletedSuccessfully: false }));
         app.Run();
-        return backgroundServices.Any(service => service.ExecuteTask is { IsFaulted: true }) ? 1 : 0;
+        return crashed ? 1 : 0;
     }
 
     /// <summary>The failure in our words when it is a setting's; null when it is anything else.</summary>

@@ -13,7 +13,9 @@ namespace RealtimeDemo.ChatWorker.Processing;
 /// and the notice happen in the same script that acknowledges the entry, so a redelivered entry (already
 /// acknowledged) changes nothing, a crash cannot separate a decision from its notice, and no per-message key
 /// is needed. The acknowledgement comes last: Redis does not undo a script's earlier writes when a later command
-/// fails, and an entry acknowledged by a script that then failed would be lost instead of retried.
+/// fails, and an entry acknowledged by a script that then failed would be lost instead of retried. (Such a failure
+/// needs a key of the wrong type, someone writing into Redis by hand; its retries may repeat the writes before it.)
+/// An entry no longer pending (acknowledged already, or its group gone with Redis's data) is a repeat: nothing is done.
 /// </summary>
 public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<WorkerOptions> options)
 {
@@ -24,7 +26,8 @@ public sealed class RoomMessageProcessor(IConnectionMultiplexer redis, IOptions<
     // each PEXPIRE is a write Redis appends to its AOF. Marks of messages the history no longer keeps are dropped:
     // nothing here grows with traffic.
     private static readonly LuaScript RecordScript = LuaScript.Prepare($$"""
-        if #redis.call('XPENDING', @stream, @group, @messageId, @messageId, 1) == 0 then return 0 end
+        local pending = redis.pcall('XPENDING', @stream, @group, @messageId, @messageId, 1)
+        if pending.err or #pending == 0 then return 0 end
         redis.call('HINCRBY', @activity, 'processed', 1)
         redis.call('HSET', @activity, 'last_activity', @sentAtMs)
         redis.call('ZADD', @senders, @sentAtMs, @user)

@@ -35,6 +35,10 @@ internal static class TokenRequestReader
                 body.Write(buffer, 0, read);
             }
         }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, "body", $"The body must be at most {MaxBodyBytes} bytes, like {Example}.");
+        }
         catch (BadHttpRequestException)
         {
             // Kestrel's: the body stopped short of its Content-Length, or came slower than its minimum data rate.

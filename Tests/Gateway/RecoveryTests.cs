@@ -108,11 +108,14 @@ public sealed class RecoveryTests
 
         // Past about 20 s without an answer StackExchange.Redis takes its sockets for dead and fails the commands still
         // waiting with a cancellation (not a RedisException): that stopped every background loop, and the processes.
+        // Frozen until both have said so (and a second more), so the test always reaches that point.
+        const string DeadSocket = "Dead socket detected";
         var refusals = new List<string>();
         cluster.Redis.Freeze(true);
         try
         {
-            for (var frozenFor = System.Diagnostics.Stopwatch.StartNew(); frozenFor.Elapsed < TimeSpan.FromSeconds(25);)
+            var frozenFor = System.Diagnostics.Stopwatch.StartNew();
+            while (!(cluster.A.Output.Contains(DeadSocket) && worker.Output.Contains(DeadSocket)) && frozenFor.Elapsed < TimeSpan.FromSeconds(60))
             {
                 try
                 {
@@ -123,12 +126,16 @@ public sealed class RecoveryTests
                     refusals.Add(ex.Message);
                 }
             }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), _ct);
         }
         finally
         {
             cluster.Redis.Freeze(false);
         }
 
+        Assert.Contains(DeadSocket, cluster.A.Output);
+        Assert.Contains(DeadSocket, worker.Output);
         Assert.NotEmpty(refusals);
         Assert.All(refusals, r => Assert.Contains("Chat storage (Redis) is unreachable right now", r));
         var last = (await alice.SendUntilStoredAsync(room, "m-1", "after the freeze", Recovery)).Ack;

@@ -18,6 +18,7 @@ public static class ConnectRateLimit
             limiter.OnRejected = (rejected, cancellationToken) =>
             {
                 rejected.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
+                rejected.HttpContext.Response.Headers.RetryAfter = "1";
                 return new ValueTask(rejected.HttpContext.Response.WriteAsync(
                     "Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress); wait a moment and reload.", cancellationToken));
             };
