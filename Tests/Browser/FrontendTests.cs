@@ -232,10 +232,12 @@ public sealed class FrontendTests(BrowserSession browser)
                 Assert.StartsWith("Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress)", await negotiated.Content.ReadAsStringAsync(_ct), StringComparison.Ordinal);
             }
 
-            // At least the burst (the page's own negotiate took one or two). More than the burst and its refill get
-            // through within a second (132 and 178 were seen; the cause is not found yet), so the upper bound only says
-            // the loop is cut off, far short of what it would open unlimited.
-            Assert.InRange(taken, 98, 500);
+            // At least the burst (the page's own negotiate took one or two), and at most the burst and what refilled
+            // while the loop ran: each negotiate takes tens of milliseconds on a loaded machine, so the loop may run
+            // for seconds (132 and 178 got through in two CI runs when this bound assumed a loop of one second).
+            var refilled = (int)Math.Ceiling(10 * looping.Elapsed.TotalSeconds);
+            Assert.True(taken >= 98 && taken <= 100 + refilled + 1,
+                $"{taken} negotiates got through in {looping.Elapsed.TotalSeconds:0.0} s; expected the burst of 100 and at most {refilled} refilled");
         }
 
         // Off unless the frontend is told (the AppHost tells its own): anyone reaching the frontend would see the cluster.
