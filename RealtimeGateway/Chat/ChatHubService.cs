@@ -33,8 +33,8 @@ internal sealed class ChatHubService(
         if (outcome != ConnectOutcome.Registered)
         {
             throw outcome == ConnectOutcome.ClusterFull
-                ? new ChatHubError(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
-                : new ChatHubError(ChatErrorCodes.UserFull, "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
+                ? new ChatConnectionRefused(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
+                : new ChatConnectionRefused(ChatErrorCodes.UserFull, "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
         }
     }
 

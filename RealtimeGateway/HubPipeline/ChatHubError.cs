@@ -6,13 +6,20 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// Every error the gateway sends a client: the message is for the person, <see cref="Code"/> is for
 /// telemetry (error.type) — a limit's name, "invalid_argument", "not_member", "storage_unavailable", ….
 /// </summary>
-public sealed class ChatHubError(string code, string message) : HubException(message)
+public class ChatHubError(string code, string message) : HubException(message)
 {
     public string Code { get; } = code;
 
     /// <summary>The server failed (as opposed to refusing what the client asked).</summary>
     public bool IsServerFault => Code is ChatErrorCodes.StorageUnavailable or ChatErrorCodes.Internal;
 }
+
+/// <summary>
+/// A connection refused at connect by a limit (the user's connections, the cluster's): reconnecting at once would be
+/// refused again, and a client that obeyed the usual "reconnect" would do so about once a second for as long as the
+/// page stays open, so the client is told not to (it shows the sentence and waits for the person).
+/// </summary>
+public sealed class ChatConnectionRefused(string code, string message) : ChatHubError(code, message);
 
 public static class ChatErrorCodes
 {

@@ -17,16 +17,18 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// 'X' on the server. ChatHubError: …"), and reports arguments it cannot bind or frames it cannot parse with
 /// .NET exception names. Here unbindable arguments and unparsable frames become <see cref="ChatHubError"/>s
 /// that say what the method takes or what a frame must be, and every error written to a client is cut down
-/// to our part: no framework sentence, exception type or stack trace reaches a client. Every close tells the
-/// client it may reconnect: SignalR writes its plain close, which official clients obey by giving up for good,
+/// to our part: no framework sentence, exception type or stack trace reaches a client. Every close but one tells
+/// the client it may reconnect: SignalR writes its plain close, which official clients obey by giving up for good,
 /// whenever the connection was aborted, and that is the drain and also our own timeouts. A client closed for
-/// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop), and
-/// nothing this gateway closes a connection for means "never come back".
+/// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). The one is
+/// a connection refused by a limit (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
+/// stock client's first retry comes at once, so it would cycle about once a second until the person acts.
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
     IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol
 {
     private static readonly string OurErrorMarker = $" {nameof(ChatHubError)}: ";
+    private static readonly string RefusalMarker = $" {nameof(ChatConnectionRefused)}: ";
 
     private readonly JsonHubProtocol _inner = new(json);
 
@@ -125,6 +127,8 @@ internal sealed partial class ChatJsonHubProtocol(
     {
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
+        CloseMessage { Error: { } error } when error.Contains(RefusalMarker, StringComparison.Ordinal) =>
+            new CloseMessage(error[(error.IndexOf(RefusalMarker, StringComparison.Ordinal) + RefusalMarker.Length)..], allowReconnect: false),
         CloseMessage close => new CloseMessage(close.Error is { } error ? OurPart(error) : null, allowReconnect: true),
         _ => message,
     };

@@ -156,6 +156,37 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_tab_past_the_users_connection_limit_says_so_and_stays_disconnected()
+    {
+        var user = Unique("tabby");
+        for (var i = 0; i < 5; i++)
+        {
+            await browser.SignInAsync(user);
+        }
+
+        // The sixth tab signs in, and the gateway refuses its connection: the banner says why in the gateway's words
+        // (it said "Reconnecting…" and cycled about once a second, the reason in the room list's error line).
+        var context = await browser.Browser.NewContextAsync();
+        var sixth = await context.NewPageAsync();
+        await sixth.GotoAsync(browser.Frontend.ToString());
+        await sixth.FillAsync("[data-testid=user-name-input]", user);
+        await sixth.ClickAsync("button:has-text('Sign in')");
+        const string refusal = "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.";
+        await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload");
+        await Task.Delay(TimeSpan.FromSeconds(3), _ct); // two refreshes of the room list, and any reconnect
+        await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload", new() { Timeout = 100 });
+        await Expect(sixth.Locator("[data-testid=connection-break]")).ToHaveCountAsync(0);
+        await Expect(sixth.Locator("[data-testid=active-rooms-error]")).ToHaveCountAsync(0);
+
+        // The JavaScript page says the same.
+        var js = await context.NewPageAsync();
+        await js.GotoAsync(new Uri(browser.Frontend, "/js").ToString());
+        await js.FillAsync("[data-testid=user-name-input]", user);
+        await js.ClickAsync("button:has-text('Sign in')");
+        await Expect(js.Locator("[data-testid=error]")).ToHaveTextAsync(refusal);
+    }
+
+    [Fact]
     public async Task A_bad_name_gets_a_clear_message_and_no_sign_in()
     {
         var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();

@@ -222,7 +222,8 @@ public sealed partial class ChatSession(
         var previous = State;
         State = state;
         ConnectionProblem = error?.Message;
-        if (state != HubConnectionState.Connected && previous == HubConnectionState.Connected)
+        // A break the client reconnects from; a close for good (a refused connection) is the banner's alone.
+        if (state == HubConnectionState.Reconnecting && previous == HubConnectionState.Connected)
         {
             LastBreak = new ConnectionBreak(Connection?.Replica, time.GetUtcNow(), null, null);
         }

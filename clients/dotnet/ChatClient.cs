@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Contracts;
 
@@ -92,7 +93,8 @@ public sealed class ChatClient : IAsyncDisposable
 
     /// <summary>
     /// The connection state changed, in order, each transition once (Connected is raised after a reconnect has
-    /// rejoined every room); the exception says why it dropped or closed, when it did.
+    /// rejoined every room); the exception says why it dropped or closed, when it did (a reason the server gave, as
+    /// its sentence alone).
     /// </summary>
     public event Func<HubConnectionState, Exception?, Task>? StateChanged;
 
@@ -133,7 +135,7 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     public Task<ConnectionDetails> GetConnectionInfoAsync() =>
-        _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo);
+        CallAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo);
 
     /// <summary>Joins the room; it is rejoined after every reconnect until <see cref="LeaveRoomAsync"/>.</summary>
     public async Task<JoinRoomResult> JoinRoomAsync(string room)
@@ -153,7 +155,7 @@ public sealed class ChatClient : IAsyncDisposable
         JoinRoomResult joined;
         try
         {
-            joined = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+            joined = await CallAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
         }
         catch
         {
@@ -186,33 +188,33 @@ public sealed class ChatClient : IAsyncDisposable
             _joining.Remove(room);
             return Task.CompletedTask;
         });
-        await _connection.InvokeAsync(ChatHubMethods.LeaveRoom, room);
+        await CallAsync<object?>(ChatHubMethods.LeaveRoom, room);
     }
 
     public Task<MessageAck> SendMessageAsync(string room, string clientMessageId, string text) =>
-        _connection.InvokeAsync<MessageAck>(ChatHubMethods.SendMessage, room, clientMessageId, text);
+        CallAsync<MessageAck>(ChatHubMethods.SendMessage, room, clientMessageId, text);
 
     public Task<PrivateMessageAck> SendPrivateMessageAsync(string toUser, string text) =>
-        _connection.InvokeAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, toUser, text);
+        CallAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, toUser, text);
 
     public Task<RoomStats> GetRoomStatsAsync(string room) =>
-        _connection.InvokeAsync<RoomStats>(ChatHubMethods.GetRoomStats, room);
+        CallAsync<RoomStats>(ChatHubMethods.GetRoomStats, room);
 
     public Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(string room, int limit) =>
-        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetRecentMessages, room, limit);
+        CallAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetRecentMessages, room, limit);
 
     /// <summary>Up to <paramref name="limit"/> stored messages before <paramref name="beforeMessageId"/>, oldest first (for "show older").</summary>
     public Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(string room, string beforeMessageId, int limit) =>
-        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetOlderMessages, room, beforeMessageId, limit);
+        CallAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetOlderMessages, room, beforeMessageId, limit);
 
     public Task<IReadOnlyList<string>> GetRoomMembersAsync(string room) =>
-        _connection.InvokeAsync<IReadOnlyList<string>>(ChatHubMethods.GetRoomMembers, room);
+        CallAsync<IReadOnlyList<string>>(ChatHubMethods.GetRoomMembers, room);
 
     public Task<IReadOnlyList<RoomSummary>> ListRoomsAsync(int limit) =>
-        _connection.InvokeAsync<IReadOnlyList<RoomSummary>>(ChatHubMethods.ListRooms, limit);
+        CallAsync<IReadOnlyList<RoomSummary>>(ChatHubMethods.ListRooms, limit);
 
     public Task<IReadOnlyList<ChatMessage>> GetMessagesAsync(string room, string? afterMessageId, int limit) =>
-        _connection.InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetMessages, room, afterMessageId, limit);
+        CallAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetMessages, room, afterMessageId, limit);
 
     private async Task AcceptAsync(ChatMessage message)
     {
@@ -256,7 +258,7 @@ public sealed class ChatClient : IAsyncDisposable
     /// </summary>
     private async Task ResyncAsync(string room)
     {
-        var current = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+        var current = await CallAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
         if (!_rooms.TryGetValue(room, out var position) || current.Epoch == position.Epoch)
         {
             return;
@@ -320,7 +322,7 @@ public sealed class ChatClient : IAsyncDisposable
         {
             try
             {
-                var joined = await _connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+                var joined = await CallAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
                 if (_rooms.TryGetValue(room, out var position) && joined.Epoch != position.Epoch)
                 {
                     await StartOverAsync(room, joined.Epoch);
@@ -435,7 +437,31 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
-    private Task RaiseStateChanged(HubConnectionState state, Exception? error) => AsyncEvents.RaiseAsync(StateChanged, state, error);
+    private Task RaiseStateChanged(HubConnectionState state, Exception? error) => AsyncEvents.RaiseAsync(StateChanged, state, InServerWords(error));
+
+    /// <summary>A call the server's close cut short fails with the server's reason in its words, like <see cref="StateChanged"/>.</summary>
+    private async Task<T> CallAsync<T>(string method, params object?[] args)
+    {
+        try
+        {
+            return await _connection.InvokeCoreAsync<T>(method, args);
+        }
+        catch (HubException ex) when (ex.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal))
+        {
+            throw InServerWords(ex)!;
+        }
+    }
+
+    private const string ServerClosedPrefix = "The server closed the connection with the following error: ";
+
+    /// <summary>
+    /// A close the server gave a reason for reaches the handlers as the server's sentence alone ("Too many connections
+    /// for this user …"), without the SignalR client's preamble, so a page can show it as it is.
+    /// </summary>
+    private static Exception? InServerWords(Exception? error) =>
+        error is HubException { Message: var message } && message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal)
+            ? new HubException(message[ServerClosedPrefix.Length..], error)
+            : error;
 
     public async ValueTask DisposeAsync()
     {

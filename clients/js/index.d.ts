@@ -53,7 +53,10 @@ export interface ChatClientEvents {
   messageModerated: (notice: ModerationNotice) => unknown;
   /** The room's storage lost its earlier history (a new epoch) after some of it was shown: what is still kept follows through messageReceived. */
   roomReset: (room: string) => unknown;
-  /** Each transition once, in order; Connected after a reconnect comes once every room is rejoined. */
+  /**
+   * Each transition once, in order; Connected after a reconnect comes once every room is rejoined. The error says why
+   * the connection dropped or closed, when it did: a reason the server gave comes as its sentence alone.
+   */
   stateChanged: (state: HubConnectionState, error?: Error) => unknown;
   /** Work done on the application's behalf (a rejoin, a gap fill, a handler of these events) failed; the client goes on. */
   backgroundError: (error: unknown) => unknown;

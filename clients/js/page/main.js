@@ -99,9 +99,12 @@ async function signIn(userName) {
   client.on('messageReceived', (message) => show(messageItem(message)));
   client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
   client.on('backgroundError', (error) => showError(error));
-  client.on('stateChanged', async (state) => {
+  client.on('stateChanged', async (state, error) => {
     $('connection-state').textContent = state;
     $('connection-state').className = state.toLowerCase();
+    if (state === HubConnectionState.Disconnected && error) {
+      showError(error); // the server's reason (a limit), or what broke the connection for good
+    }
     if (state === HubConnectionState.Connected) {
       $('replica').textContent = (await client.getConnectionInfo()).replica;
     }

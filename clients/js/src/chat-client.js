@@ -159,7 +159,7 @@ export class ChatClient {
    */
   sendMessage(room, clientMessageId, text) {
     return this.#telemetry.send(room, text, context.active(),
-      (ctx) => context.with(ctx, () => this.#connection.invoke('SendMessage', room, clientMessageId, text)));
+      (ctx) => context.with(ctx, () => this.#invoke('SendMessage', room, clientMessageId, text)));
   }
 
   /**
@@ -168,7 +168,7 @@ export class ChatClient {
    */
   sendPrivateMessage(toUser, text) {
     return this.#telemetry.sendPrivate(text, context.active(),
-      (ctx) => context.with(ctx, () => this.#connection.invoke('SendPrivateMessage', toUser, text)));
+      (ctx) => context.with(ctx, () => this.#invoke('SendPrivateMessage', toUser, text)));
   }
 
   /** @param {string} room */
@@ -219,7 +219,21 @@ export class ChatClient {
    * @returns {Promise<any>}
    */
   #call(method, args, parent) {
-    return this.#telemetry.call(method, parent, (ctx) => context.with(ctx, () => this.#connection.invoke(method, ...args)));
+    return this.#telemetry.call(method, parent, (ctx) => context.with(ctx, () => this.#invoke(method, ...args)));
+  }
+
+  /**
+   * A call the server's close cut short fails with the server's reason in its words, like stateChanged.
+   * @param {string} method
+   * @param {unknown[]} args
+   * @returns {Promise<any>}
+   */
+  async #invoke(method, ...args) {
+    try {
+      return await this.#connection.invoke(method, ...args);
+    } catch (error) {
+      throw error instanceof Error ? inServerWords(error) : error;
+    }
   }
 
   // The worker sends a notice at least once; a retry after its crash could repeat one.
@@ -292,7 +306,7 @@ export class ChatClient {
    * @param {Error} [error]
    */
   #raiseState(state, error) {
-    return this.#events.emit('stateChanged', state, error);
+    return this.#events.emit('stateChanged', state, inServerWords(error));
   }
 
   /** @param {unknown} error */
@@ -320,3 +334,16 @@ export class RoomRejoinError extends Error {
   }
 }
 
+const SERVER_CLOSED_PREFIX = 'Server returned an error on close: ';
+
+/**
+ * A close the server gave a reason for reaches the handlers as the server's sentence alone ("Too many connections for
+ * this user …"), without the SignalR client's preamble, so a page can show it as it is.
+ * @param {Error} [error]
+ * @returns {Error | undefined}
+ */
+function inServerWords(error) {
+  return error?.message?.startsWith(SERVER_CLOSED_PREFIX)
+    ? new Error(error.message.slice(SERVER_CLOSED_PREFIX.length), { cause: error })
+    : error;
+}
