@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Net.Http.Headers;
 using RealtimeDemo.Contracts;
 
 namespace RealtimeDemo.RealtimeGateway.Auth;
@@ -18,6 +19,14 @@ internal static class TokenRequestReader
         if (!request.HasJsonContentType())
         {
             return (null, "body", $"Send the body as application/json, like {Example}.");
+        }
+
+        // JSON is UTF-8 on the wire (RFC 8259); a body said to be in another encoding would be misread, not refused.
+        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            && mediaType.Charset.ToString().Trim('"') is { Length: > 0 } charset
+            && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, "body", $"Send the body in UTF-8 (charset=utf-8, or no charset), like {Example}.");
         }
 
         var body = new MemoryStream();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -97,11 +98,32 @@ public static class ChatGatewayExtensions
         return builder;
     }
 
+    private static Task AnswerInOurWords(StatusCodeContext status)
+    {
+        var (request, response) = (status.HttpContext.Request, status.HttpContext.Response);
+        var detail = response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound =>
+                $"There is nothing at this address on the chat gateway: clients connect to {ChatHubPaths.Hub} and get a token with POST /auth/token.",
+            StatusCodes.Status405MethodNotAllowed when response.Headers.Allow is { Count: > 0 } allowed =>
+                $"This address does not take {request.Method} requests; it takes {allowed.ToString()}.",
+            _ => $"The gateway did not take this request (HTTP {response.StatusCode}).",
+        };
+        return status.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = status.HttpContext,
+            ProblemDetails = { Status = response.StatusCode, Detail = detail },
+        }).AsTask();
+    }
+
     public static WebApplication MapChatGateway(this WebApplication app)
     {
         // In every environment: a failure is a problem response with no exception details (Development's
         // exception page would show clients a stack trace).
         app.UseExceptionHandler();
+        // An answer with a status and no body (an address with nothing at it, a method an endpoint does not take)
+        // gets a problem in our words too; the hub's requests (MapWhen below) answer for themselves.
+        app.UseStatusCodePages(AnswerInOurWords);
         // Not for WebSockets, which browsers open without CORS (the hub's Origin check covers them): the CORS
         // middleware takes its policy provider from the request's services, a scope that would live as long.
         app.UseWhen(context => !RealtimeTelemetry.IsWebSocketUpgrade(context.Request), http => http.UseCors());

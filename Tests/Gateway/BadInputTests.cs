@@ -495,6 +495,37 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    [Fact]
+    public async Task The_token_endpoint_refuses_a_body_said_to_be_in_another_encoding_than_UTF8()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        // UTF-8 bytes under a UTF-16 label: read as UTF-8 they made a token, though a client meaning what it said sent
+        // something else.
+        using var body = new ByteArrayContent("""{"userName":"alice"}"""u8.ToArray());
+        body.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
+
+        using var response = await http.PostAsync("/auth/token", body, _ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
+        Assert.StartsWith("Send the body in UTF-8 (charset=utf-8, or no charset)", problem!.Detail);
+    }
+
+    [Theory]
+    [InlineData("GET", "/no-such-page", HttpStatusCode.NotFound, "There is nothing at this address on the chat gateway: clients connect to /hubs/chat and get a token with POST /auth/token.")]
+    [InlineData("GET", "/auth/token", HttpStatusCode.MethodNotAllowed, "This address does not take GET requests; it takes POST.")]
+    [InlineData("DELETE", "/auth/token", HttpStatusCode.MethodNotAllowed, "This address does not take DELETE requests; it takes POST.")]
+    public async Task An_address_or_method_the_gateway_does_not_serve_is_answered_in_our_words(string method, string path, HttpStatusCode expected, string detail)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+
+        using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), _ct);
+
+        Assert.Equal(expected, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
+        Assert.Equal(detail, problem!.Detail);
+    }
+
     [Theory]
     [InlineData("""{"userName":"\ud800"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
     [InlineData("""{"\udc00":1,"userName":"alice"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
