@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.RateLimiting;
@@ -75,13 +74,7 @@ public static class ChatAuthenticationExtensions
             limiter.AddPolicy(TokenRequestsPolicy, context =>
             {
                 var limits = context.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value.TokenRequests;
-                return RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = limits.Burst,
-                    TokensPerPeriod = 1,
-                    ReplenishmentPeriod = TimeSpan.FromMinutes(1) / limits.PermitsPerMinute,
-                    QueueLimit = 0,
-                });
+                return ClientAddressRateLimit.TokenBucket(context, limits.Burst, 1, TimeSpan.FromMinutes(1) / limits.PermitsPerMinute);
             });
         });
         return services;
@@ -177,10 +170,7 @@ public static class ChatAuthenticationExtensions
     private static async ValueTask RefuseTooManyTokenRequests(OnRejectedContext context, CancellationToken cancellationToken)
     {
         var limits = context.HttpContext.RequestServices.GetRequiredService<IOptions<TokenOptions>>().Value.TokenRequests;
-        if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-        {
-            context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
+        ClientAddressRateLimit.SetRetryAfter(context);
 
         await TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,

@@ -18,7 +18,7 @@ public static class ConnectRateLimit
             limiter.OnRejected = (rejected, cancellationToken) =>
             {
                 rejected.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
-                rejected.HttpContext.Response.Headers.RetryAfter = "1";
+                ClientAddressRateLimit.SetRetryAfter(rejected);
                 return new ValueTask(rejected.HttpContext.Response.WriteAsync(
                     "Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress); wait a moment and reload.", cancellationToken));
             };
@@ -30,13 +30,7 @@ public static class ConnectRateLimit
                 }
 
                 var perSecond = context.RequestServices.GetRequiredService<IOptions<FrontendOptions>>().Value.ConnectsPerSecondPerAddress;
-                return RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = 10 * perSecond,
-                    TokensPerPeriod = perSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                });
+                return ClientAddressRateLimit.TokenBucket(context, burst: 10 * perSecond, tokensPerPeriod: perSecond, TimeSpan.FromSeconds(1));
             });
         });
 }
