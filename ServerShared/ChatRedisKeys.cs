@@ -62,6 +62,12 @@ public static class ChatRedisKeys
     /// <summary>The connections one gateway process holds, for cleanup when it dies.</summary>
     public static RedisKey ReplicaConnections(string replica) => $"chat:replica:{replica}:conns";
 
+    /// <summary>
+    /// A channel each gateway process subscribes to while it runs: Redis drops the subscription the moment the process
+    /// dies, long before its heartbeat is missed, so the connection limits can leave out a dead process's entries.
+    /// </summary>
+    public static string ReplicaAliveChannel(string replica) => $"chat:replica:{replica}:alive";
+
     /// <summary>Entries the worker gave up on, with the reason (a stream).</summary>
     public static readonly RedisKey DeadLetters = "chat:messages:dead";
 

@@ -13,9 +13,38 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// </summary>
 public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance)
 {
+    // A limit counts only connections on processes still alive. A killed replica's entries stay until it is swept, a
+    // replica timeout or more later, while its clients reconnect at once: counted, they would be refused (and a refusal
+    // is final). Whether a process is alive is whether it still holds its subscription, which Redis drops with its
+    // socket; only a count at its limit is looked at that closely.
     private static readonly LuaScript ConnectScript = LuaScript.Prepare("""
-        if redis.call('SCARD', @connections) >= tonumber(@maxConnections) then return 'cluster-full' end
-        if redis.call('SCARD', @userConnections) >= tonumber(@maxPerUser) then return 'user-full' end
+        local function key(template, name)
+          local at = string.find(template, '{}', 1, true)
+          return string.sub(template, 1, at - 1) .. name .. string.sub(template, at + 2)
+        end
+        local alive = {}
+        local function isAlive(replica)
+          if alive[replica] == nil then
+            alive[replica] = redis.call('PUBSUB', 'NUMSUB', key(@aliveTemplate, replica))[2] > 0
+          end
+          return alive[replica]
+        end
+        local total = redis.call('SCARD', @connections)
+        if total >= tonumber(@maxConnections) then
+          for _, replica in ipairs(redis.call('ZRANGE', @replicas, 0, -1)) do
+            if not isAlive(replica) then total = total - redis.call('SCARD', key(@replicaConnectionsTemplate, replica)) end
+          end
+          if total >= tonumber(@maxConnections) then return 'cluster-full' end
+        end
+        local mine = redis.call('SMEMBERS', @userConnections)
+        if #mine >= tonumber(@maxPerUser) then
+          local live = 0
+          for _, id in ipairs(mine) do
+            local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
+            if replica and isAlive(replica) then live = live + 1 end
+          end
+          if live >= tonumber(@maxPerUser) then return 'user-full' end
+        end
         redis.call('SADD', @connections, @connectionId)
         redis.call('SADD', @userConnections, @connectionId)
         redis.call('SADD', @replicaConnections, @connectionId)
@@ -130,9 +159,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     /// <summary>This process's key in the registry: the replica id plus a per-process part, so a restarted replica never inherits a dead one's entries.</summary>
     public string ReplicaKey { get; } = $"{instance.Id}.{Guid.NewGuid().ToString("N")[..8]}";
 
+    private volatile bool _subscribedAlive;
+
     /// <param name="enforceLimits">False when putting back a connection that was already admitted.</param>
     public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, bool enforceLimits = true)
     {
+        await StayVisiblyAliveAsync();
         var result = (string?)await Db.ScriptEvaluateAsync(ConnectScript, new
         {
             connections = ChatRedisKeys.Connections,
@@ -144,6 +176,10 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             replica = ReplicaKey,
             maxConnections = enforceLimits ? Limits.MaxConnections : int.MaxValue,
             maxPerUser = enforceLimits ? Limits.MaxConnectionsPerUser : int.MaxValue,
+            replicas = ChatRedisKeys.Replicas,
+            aliveTemplate = ChatRedisKeys.ReplicaAliveChannel(ChatRedisKeys.NamePlaceholder),
+            connectionTemplate = ChatRedisKeys.Connection(ChatRedisKeys.NamePlaceholder).ToString(),
+            replicaConnectionsTemplate = ChatRedisKeys.ReplicaConnections(ChatRedisKeys.NamePlaceholder).ToString(),
         });
         return result switch
         {
@@ -151,6 +187,17 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             "cluster-full" => ConnectOutcome.ClusterFull,
             _ => ConnectOutcome.UserFull,
         };
+    }
+
+    // Before this process's first connection is counted; the Redis client subscribes again after a reconnect (in
+    // between, the limits leave this process's connections out: lenient for a moment, never a false refusal).
+    private async Task StayVisiblyAliveAsync()
+    {
+        if (!_subscribedAlive)
+        {
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), static (_, _) => { });
+            _subscribedAlive = true;
+        }
     }
 
     /// <param name="enforceLimits">False when putting back a membership that was already admitted.</param>

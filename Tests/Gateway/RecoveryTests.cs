@@ -253,6 +253,34 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Clients_of_a_killed_replica_reconnect_elsewhere_at_once_though_its_connections_still_count_against_the_limits()
+    {
+        // A long replica timeout: B's entries are all still in the registry when its clients come back.
+        await using var cluster = await GatewayCluster.StartAsync(2, new Dictionary<string, string>
+        {
+            ["Chat__Registry__ReplicaTimeout"] = "00:01:00",
+            ["Chat__Limits__MaxConnections"] = "4",
+            ["Chat__Limits__MaxConnectionsPerUser"] = "2",
+        }, _ct);
+        var tabby = Unique("tabby");
+        await using var bystander = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("bystander"), _ct);
+        await using var firstTab = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, tabby, _ct);
+        await using var secondTab = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, tabby, _ct);
+
+        await cluster.B.KillAsync();
+
+        // Counting B's two entries, the first would exceed the user's limit and the second the cluster's (a refusal
+        // is final, so the tabs would have stayed disconnected).
+        await using var firstBack = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct);
+        await using var secondBack = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct);
+
+        await using var third = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct, confirm: false);
+        Assert.EndsWith("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+            (await third.Closed)?.Message);
+        Assert.Equal(HubConnectionState.Connected, secondBack.Connection.State);
+    }
+
+    [Fact]
     public async Task A_connection_is_closed_when_its_token_expires()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
