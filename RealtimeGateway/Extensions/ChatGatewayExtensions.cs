@@ -98,22 +98,30 @@ public static class ChatGatewayExtensions
         return builder;
     }
 
-    private static Task AnswerInOurWords(StatusCodeContext status)
+    // The sentence goes out as a problem (JSON) when the client takes that, else as plain text: an Accept header that
+    // leaves JSON out must not turn a 404 into a 500.
+    private static async Task AnswerInOurWords(StatusCodeContext status, bool issuesTokens)
     {
         var (request, response) = (status.HttpContext.Request, status.HttpContext.Response);
         var detail = response.StatusCode switch
         {
-            StatusCodes.Status404NotFound =>
-                $"There is nothing at this address on the chat gateway: clients connect to {ChatHubPaths.Hub} and get a token with POST /auth/token.",
+            StatusCodes.Status404NotFound => issuesTokens
+                ? $"There is nothing at this address on the chat gateway: clients connect to {ChatHubPaths.Hub} and get a token with POST {ChatHubPaths.Token}."
+                : $"There is nothing at this address on the chat gateway: clients connect to {ChatHubPaths.Hub} with a token from the sign-in service.",
             StatusCodes.Status405MethodNotAllowed when response.Headers.Allow is { Count: > 0 } allowed =>
                 $"This address does not take {request.Method} requests; it takes {allowed.ToString()}.",
             _ => $"The gateway did not take this request (HTTP {response.StatusCode}).",
         };
-        return status.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        var problems = status.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = status.HttpContext,
+                ProblemDetails = { Status = response.StatusCode, Detail = detail },
+            }))
         {
-            HttpContext = status.HttpContext,
-            ProblemDetails = { Status = response.StatusCode, Detail = detail },
-        }).AsTask();
+            response.ContentType = "text/plain; charset=utf-8";
+            await response.WriteAsync(detail);
+        }
     }
 
     public static WebApplication MapChatGateway(this WebApplication app)
@@ -121,9 +129,6 @@ public static class ChatGatewayExtensions
         // In every environment: a failure is a problem response with no exception details (Development's
         // exception page would show clients a stack trace).
         app.UseExceptionHandler();
-        // An answer with a status and no body (an address with nothing at it, a method an endpoint does not take)
-        // gets a problem in our words too; the hub's requests (MapWhen below) answer for themselves.
-        app.UseStatusCodePages(AnswerInOurWords);
         // Not for WebSockets, which browsers open without CORS (the hub's Origin check covers them): the CORS
         // middleware takes its policy provider from the request's services, a scope that would live as long.
         app.UseWhen(context => !RealtimeTelemetry.IsWebSocketUpgrade(context.Request), http => http.UseCors());
@@ -141,6 +146,10 @@ public static class ChatGatewayExtensions
             .Use(HubNegotiation.RefuseOtherTransports)
             .Use(HubNegotiation.IgnoreIdOnWebSockets)
             .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
+        // An answer with a status and no body (an address with nothing at it, a method an endpoint does not take)
+        // gets a sentence in our words too. After the hub's path, which answers for itself.
+        var issuesTokens = app.Services.GetRequiredService<IOptions<TokenOptions>>().Value.DevelopmentTokens == true;
+        app.UseStatusCodePages(status => AnswerInOurWords(status, issuesTokens));
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -526,6 +526,21 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         Assert.Equal(detail, problem!.Detail);
     }
 
+    [Fact]
+    public async Task A_client_that_takes_no_JSON_gets_the_same_sentence_as_text()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/no-such-page");
+        request.Headers.Accept.ParseAdd("text/html");
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("There is nothing at this address on the chat gateway: clients connect to /hubs/chat and get a token with POST /auth/token.",
+            await response.Content.ReadAsStringAsync(_ct));
+    }
+
     [Theory]
     [InlineData("""{"userName":"\ud800"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
     [InlineData("""{"\udc00":1,"userName":"alice"}""", "The body's strings must be valid Unicode (an escaped surrogate must come in a pair)")]
