@@ -109,6 +109,8 @@ public sealed class FrontendTests(BrowserSession browser)
         await Expect(alice.Locator("[data-testid=message]", new() { HasText = missed })).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(aliceListed).ToBeVisibleAsync();
         await Expect(alice.Locator("[data-testid=connection-state].connected")).ToBeVisibleAsync();
+        // The page says it was away, and that what it missed was fetched.
+        await Expect(alice.Locator("[data-testid=connection-back]")).ToContainTextAsync("missed messages fetched");
         await alice.Context.CloseAsync();
         await bob.Context.CloseAsync();
     }
@@ -159,9 +161,10 @@ public sealed class FrontendTests(BrowserSession browser)
     public async Task A_tab_past_the_users_connection_limit_says_so_and_stays_disconnected()
     {
         var user = Unique("tabby");
+        var tabs = new List<Microsoft.Playwright.IPage>();
         for (var i = 0; i < 5; i++)
         {
-            await browser.SignInAsync(user);
+            tabs.Add(await browser.SignInAsync(user));
         }
 
         // The sixth tab signs in, and the gateway refuses its connection: the banner says why in the gateway's words
@@ -184,6 +187,11 @@ public sealed class FrontendTests(BrowserSession browser)
         await js.FillAsync("[data-testid=user-name-input]", user);
         await js.ClickAsync("button:has-text('Sign in')");
         await Expect(js.Locator("[data-testid=error]")).ToHaveTextAsync(refusal);
+        await context.CloseAsync();
+        foreach (var tab in tabs)
+        {
+            await tab.Context.CloseAsync();
+        }
     }
 
     [Fact]

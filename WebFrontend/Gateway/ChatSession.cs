@@ -222,8 +222,9 @@ public sealed partial class ChatSession(
         var previous = State;
         State = state;
         ConnectionProblem = error?.Message;
-        // A break the client reconnects from; a close for good (a refused connection) is the banner's alone.
-        if (state == HubConnectionState.Reconnecting && previous == HubConnectionState.Connected)
+        // A break the client reconnects from, or the tab's pause; a close for good (a refused connection) is the
+        // banner's alone.
+        if (previous == HubConnectionState.Connected && (state == HubConnectionState.Reconnecting || _paused))
         {
             LastBreak = new ConnectionBreak(Connection?.Replica, time.GetUtcNow(), null, null);
         }

@@ -109,7 +109,11 @@ public sealed class ChatClient : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _connection.StartAsync(cancellationToken);
-        await RaiseStateChanged(HubConnectionState.Connected, null);
+        // Through the queue, like every other transition, and only if still connected: a close right after the
+        // handshake (a refusal) is queued by then, and reported after this would leave a page saying "Connected".
+        await Serialized(() => _connection.State == HubConnectionState.Connected
+            ? RaiseStateChanged(HubConnectionState.Connected, null)
+            : Task.CompletedTask);
     }
 
     /// <summary>
@@ -118,7 +122,10 @@ public sealed class ChatClient : IAsyncDisposable
     /// </summary>
     public Task PauseAsync(CancellationToken cancellationToken = default) => _connection.StopAsync(cancellationToken);
 
-    /// <summary>After <see cref="PauseAsync"/>: connects, rejoins every room and fills its gap, then reports Connected.</summary>
+    /// <summary>
+    /// After <see cref="PauseAsync"/>: connects, rejoins every room and fills its gap, then reports Connected. A
+    /// connection the server closes at once (a refusal) is reported Disconnected, with its reason, instead.
+    /// </summary>
     public async Task ResumeAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -304,10 +311,26 @@ public sealed class ChatClient : IAsyncDisposable
         await AsyncEvents.RaiseAsync(PrivateMessageReceived, message);
     }
 
+    // A connection closed before or during the rejoin (a refusal right after the handshake, a break) has its own
+    // transition in the queue, which says why; the next reconnect rejoins. Reporting Connected after it, or failing
+    // the caller of ResumeAsync as if the gateway had not answered, would hide that reason.
     private async Task RejoinAndFillAsync()
     {
+        if (_connection.State != HubConnectionState.Connected)
+        {
+            return;
+        }
+
         using var activity = ChatClientTelemetry.StartRejoin(_rooms.Count);
-        await RejoinAsync([.. _rooms.Keys], attempt: 1);
+        try
+        {
+            await RejoinAsync([.. _rooms.Keys], attempt: 1);
+        }
+        catch (Exception) when (_connection.State != HubConnectionState.Connected)
+        {
+            return;
+        }
+
         await RaiseStateChanged(HubConnectionState.Connected, null);
     }
 

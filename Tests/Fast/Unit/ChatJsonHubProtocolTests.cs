@@ -18,15 +18,28 @@ public sealed class ChatJsonHubProtocolTests
         { "a plain close", CloseMessage.Empty },
         { "a close with an error", new CloseMessage("Connection closed with an error. InvalidDataException: Error reading JSON.", allowReconnect: false) },
         { "a close that already allows it", new CloseMessage(null, allowReconnect: true) },
+        // A connect that failed for a reason that passes (Redis out of reach) is worth another try.
+        { "a failure at connect", new CloseMessage("Connection closed with an error. ChatHubError: The chat storage is unavailable; try again shortly.", allowReconnect: false) },
     };
 
     [Theory]
     [MemberData(nameof(Closes))]
-    public void Every_close_the_gateway_writes_lets_the_client_reconnect(string what, CloseMessage close)
+    public void Every_close_but_a_refusal_at_connect_lets_the_client_reconnect(string what, CloseMessage close)
     {
         var written = Write(close);
 
         Assert.True(written.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(), $"{what} was written as {written}");
+    }
+
+    [Fact]
+    public void A_connection_refused_by_a_limit_is_closed_for_good_with_the_refusal_alone()
+    {
+        var written = Write(new CloseMessage(
+            "Connection closed with an error. ChatConnectionRefused: Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+            allowReconnect: false));
+
+        Assert.False(written.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(), $"written as {written}");
+        Assert.Equal("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.", written.GetProperty("error").GetString());
     }
 
     [Fact]
