@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using RealtimeDemo.Contracts;
@@ -21,12 +22,18 @@ internal static class TokenRequestReader
             return (null, "body", $"Send the body as application/json, like {Example}.");
         }
 
-        // JSON is UTF-8 on the wire (RFC 8259); a body said to be in another encoding would be misread, not refused.
+        // JSON is UTF-8 on the wire (RFC 8259), but clients label bodies otherwise (UTF-16, Latin-1 by default in some
+        // libraries): read it in the encoding it says it is in, which was read as UTF-8 whatever it said.
+        Encoding? labelled = null;
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             && mediaType.Charset.ToString().Trim('"') is { Length: > 0 } charset
             && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, "body", $"Send the body in UTF-8 (charset=utf-8, or no charset), like {Example}.");
+            labelled = EncodingNamed(charset);
+            if (labelled is null)
+            {
+                return (null, "body", $"The gateway does not read the charset the body is labelled with; send it in UTF-8 (charset=utf-8, or no charset), like {Example}.");
+            }
         }
 
         var body = new MemoryStream();
@@ -54,10 +61,23 @@ internal static class TokenRequestReader
             return (null, "body", $"The body did not arrive whole (it ended before its Content-Length, or came too slowly); send an object like {Example}.");
         }
 
+        var utf8 = body.GetBuffer().AsMemory(0, (int)body.Length);
+        if (labelled is not null)
+        {
+            try
+            {
+                utf8 = Encoding.UTF8.GetBytes(labelled.GetString(utf8.Span));
+            }
+            catch (DecoderFallbackException)
+            {
+                return (null, "body", $"The body is not valid text in the charset it is labelled with; send an object like {Example}.");
+            }
+        }
+
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), new JsonDocumentOptions { MaxDepth = 8 });
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 8 });
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
@@ -104,5 +124,19 @@ internal static class TokenRequestReader
 
         var name = userNames[0].Value.GetString();
         return ChatNames.IsValidUser(name) ? (name, "userName", null) : (null, "userName", $"userName must be {ChatNames.UserRule}.");
+    }
+
+    // The encodings .NET has built in (the UTF-8, UTF-16 and UTF-32 family, ASCII, Latin-1), strict: a byte that is
+    // not text in the encoding is refused rather than read as a replacement character.
+    private static Encoding? EncodingNamed(string charset)
+    {
+        try
+        {
+            return Encoding.GetEncoding(charset, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 }

@@ -497,19 +497,36 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     }
 
     [Fact]
-    public async Task The_token_endpoint_refuses_a_body_said_to_be_in_another_encoding_than_UTF8()
+    public async Task The_token_endpoint_reads_a_body_in_the_charset_it_is_labelled_with_and_refuses_one_it_does_not_know()
     {
         using var http = new HttpClient { BaseAddress = fixture.Gateway };
-        // UTF-8 bytes under a UTF-16 label: read as UTF-8 they made a token, though a client meaning what it said sent
-        // something else.
-        using var body = new ByteArrayContent("""{"userName":"alice"}"""u8.ToArray());
-        body.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-16");
+        async Task<HttpResponseMessage> PostAsync(byte[] bytes, string charset)
+        {
+            var body = new ByteArrayContent(bytes);
+            body.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+            return await http.PostAsync("/auth/token", body, _ct);
+        }
 
-        using var response = await http.PostAsync("/auth/token", body, _ct);
+        async Task<string?> ProblemOf(HttpResponseMessage response)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct))!.Detail;
+        }
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
-        Assert.StartsWith("Send the body in UTF-8 (charset=utf-8, or no charset)", problem!.Detail);
+        // Really UTF-16, as labelled: a token for the name it holds.
+        using var utf16 = await PostAsync(System.Text.Encoding.Unicode.GetBytes("""{"userName":"zoe"}"""), "utf-16");
+        Assert.Equal(HttpStatusCode.OK, utf16.StatusCode);
+        var token = (await utf16.Content.ReadFromJsonAsync<TokenResponse>(_ct))!.Token;
+        Assert.Equal("zoe", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Subject);
+        // Latin-1, which some libraries label their bodies with by default.
+        using var latin1 = await PostAsync(System.Text.Encoding.Latin1.GetBytes("""{"userName":"zoe"}"""), "ISO-8859-1");
+        Assert.Equal(HttpStatusCode.OK, latin1.StatusCode);
+        // UTF-8 bytes under a UTF-16 label were read as UTF-8 and made a token; read as labelled they are no JSON.
+        using var mislabelled = await PostAsync("""{"userName":"alice"}"""u8.ToArray(), "utf-16");
+        Assert.StartsWith("The body is not valid", await ProblemOf(mislabelled));
+        using var unknown = await PostAsync("""{"userName":"alice"}"""u8.ToArray(), "klingon");
+        Assert.StartsWith("The gateway does not read the charset the body is labelled with; send it in UTF-8", await ProblemOf(unknown));
+        await fixture.AssertBystandersStillChatAsync();
     }
 
     [Theory]
