@@ -107,7 +107,13 @@ export class ChatClient {
 
   async start() {
     await this.#connection.start();
-    await this.#queue.run(() => this.#raiseState(HubConnectionState.Connected));
+    // Only if still connected: a close right after the handshake (a refusal) is queued by then, and Connected
+    // reported after it would leave a page saying so.
+    await this.#queue.run(async () => {
+      if (this.#connection.state === HubConnectionState.Connected) {
+        await this.#raiseState(HubConnectionState.Connected);
+      }
+    });
   }
 
   /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
@@ -251,9 +257,24 @@ export class ChatClient {
     await this.#events.emit('messageModerated', notice);
   }
 
+  // A connection closed before or during the rejoin (a refusal, a break) has its own transition in the queue, which
+  // says why; the next reconnect rejoins.
   async #rejoinAndFill() {
+    if (this.#connection.state !== HubConnectionState.Connected) {
+      return;
+    }
+
     const rooms = this.#rooms.joinedRooms;
-    await this.#telemetry.rejoin(rooms.length, (ctx) => this.#rejoin(rooms, 1, ctx));
+    try {
+      await this.#telemetry.rejoin(rooms.length, (ctx) => this.#rejoin(rooms, 1, ctx));
+    } catch (error) {
+      if (this.#connection.state !== HubConnectionState.Connected) {
+        return;
+      }
+
+      throw error;
+    }
+
     await this.#raiseState(HubConnectionState.Connected);
   }
 
