@@ -63,8 +63,9 @@ public static class ChatRedisKeys
     public static RedisKey ReplicaConnections(string replica) => $"chat:replica:{replica}:conns";
 
     /// <summary>
-    /// A channel each gateway process subscribes to while it runs: Redis drops the subscription the moment the process
-    /// dies, long before its heartbeat is missed, so the connection limits can leave out a dead process's entries.
+    /// A channel each gateway process subscribes to while it runs: Redis drops the subscription when the process's
+    /// socket closes (a killed or crashed process), long before its heartbeat is missed, so the connection limits can
+    /// leave out its entries. A frozen process, or a host lost without a word, keeps it until the sweep.
     /// </summary>
     public static string ReplicaAliveChannel(string replica) => $"chat:replica:{replica}:alive";
 

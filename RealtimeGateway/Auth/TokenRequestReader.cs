@@ -22,18 +22,16 @@ internal static class TokenRequestReader
             return (null, "body", $"Send the body as application/json, like {Example}.");
         }
 
-        // JSON is UTF-8 on the wire (RFC 8259), but clients label bodies otherwise (UTF-16, Latin-1 by default in some
-        // libraries): read it in the encoding it says it is in, which was read as UTF-8 whatever it said.
-        Encoding? labelled = null;
+        var labelled = Encoding.UTF8;
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            && mediaType.Charset.ToString().Trim('"') is { Length: > 0 } charset
-            && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            && mediaType.Charset.ToString().Trim('"') is { Length: > 0 } charset)
         {
-            labelled = EncodingNamed(charset);
-            if (labelled is null)
+            if (!Readable.TryGetValue(charset, out var named))
             {
                 return (null, "body", $"The gateway does not read the charset the body is labelled with; send it in UTF-8 (charset=utf-8, or no charset), like {Example}.");
             }
+
+            labelled = named;
         }
 
         var body = new MemoryStream();
@@ -62,11 +60,14 @@ internal static class TokenRequestReader
         }
 
         var utf8 = body.GetBuffer().AsMemory(0, (int)body.Length);
-        if (labelled is not null)
+        var (marked, markLength) = ByteOrderMark(utf8.Span);
+        var encoding = marked ?? labelled;
+        utf8 = utf8[markLength..];
+        if (encoding is not UTF8Encoding)
         {
             try
             {
-                utf8 = Encoding.UTF8.GetBytes(labelled.GetString(utf8.Span));
+                utf8 = Encoding.UTF8.GetBytes(encoding.GetString(utf8.Span));
             }
             catch (DecoderFallbackException)
             {
@@ -126,17 +127,34 @@ internal static class TokenRequestReader
         return ChatNames.IsValidUser(name) ? (name, "userName", null) : (null, "userName", $"userName must be {ChatNames.UserRule}.");
     }
 
-    // The encodings .NET has built in (the UTF-8, UTF-16 and UTF-32 family, ASCII, Latin-1), strict: a byte that is
-    // not text in the encoding is refused rather than read as a replacement character.
-    private static Encoding? EncodingNamed(string charset)
+    // JSON is UTF-8 on the wire (RFC 8259), but clients label bodies otherwise (UTF-16 from .NET's StringContent,
+    // Latin-1 by default in some libraries): the body is read in the charset it is labelled with, strictly (a byte that
+    // is not text in it is refused, not read as a replacement character). UTF-16 and UTF-32 with no byte-order mark are
+    // read little-endian, as .NET and Windows write them.
+    private static readonly Dictionary<string, Encoding> Readable = new(StringComparer.OrdinalIgnoreCase)
     {
-        try
-        {
-            return Encoding.GetEncoding(charset, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-    }
+        ["utf-8"] = Encoding.UTF8,
+        ["utf8"] = Encoding.UTF8,
+        ["utf-16"] = new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true),
+        ["utf-16le"] = new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true),
+        ["utf-16be"] = new UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true),
+        ["utf-32"] = new UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true),
+        ["utf-32le"] = new UTF32Encoding(bigEndian: false, byteOrderMark: false, throwOnInvalidCharacters: true),
+        ["utf-32be"] = new UTF32Encoding(bigEndian: true, byteOrderMark: false, throwOnInvalidCharacters: true),
+        ["us-ascii"] = Encoding.GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback),
+        ["iso-8859-1"] = Encoding.Latin1,
+        ["latin1"] = Encoding.Latin1,
+    };
+
+    // A byte-order mark says which encoding and byte order the body is in, whatever the label (RFC 2781), and is not
+    // part of the JSON.
+    private static (Encoding? Encoding, int Length) ByteOrderMark(ReadOnlySpan<byte> body) => body switch
+    {
+        [0xEF, 0xBB, 0xBF, ..] => (Encoding.UTF8, 3),
+        [0xFF, 0xFE, 0, 0, ..] => (Readable["utf-32le"], 4),
+        [0, 0, 0xFE, 0xFF, ..] => (Readable["utf-32be"], 4),
+        [0xFE, 0xFF, ..] => (Readable["utf-16be"], 2),
+        [0xFF, 0xFE, ..] => (Readable["utf-16le"], 2),
+        _ => (null, 0),
+    };
 }

@@ -16,7 +16,8 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     // A limit counts only connections on processes still alive. A killed replica's entries stay until it is swept, a
     // replica timeout or more later, while its clients reconnect at once: counted, they would be refused (and a refusal
     // is final). Whether a process is alive is whether it still holds its subscription, which Redis drops with its
-    // socket; only a count at its limit is looked at that closely.
+    // socket; only a count at its limit is looked at that closely. (A connection whose client vanished from a live
+    // replica still counts until that replica's client timeout closes it.)
     private static readonly LuaScript ConnectScript = LuaScript.Prepare("""
         local function key(template, name)
           local at = string.find(template, '{}', 1, true)
@@ -195,7 +196,8 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     {
         if (!_subscribedAlive)
         {
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), static (_, _) => { });
+            // On the primary, where the connect script runs and counts subscribers (PUBSUB NUMSUB is per server).
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), static (_, _) => { }, CommandFlags.DemandMaster);
             _subscribedAlive = true;
         }
     }

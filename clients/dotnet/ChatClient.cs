@@ -328,6 +328,7 @@ public sealed class ChatClient : IAsyncDisposable
         }
         catch (Exception) when (_connection.State != HubConnectionState.Connected)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "the connection closed during the rejoin");
             return;
         }
 
