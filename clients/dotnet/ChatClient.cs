@@ -32,6 +32,7 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly HashSet<string> _noticesSeen = new(StringComparer.Ordinal);
     private readonly Queue<string> _noticeOrder = new();
     private readonly Task _worker;
+    private HubConnectionState _reported = HubConnectionState.Disconnected; // the last state raised; the work queue's alone
 
     /// <param name="hubUrl">The hub, e.g. http://localhost:5310/hubs/chat (the frontend finds it in the configuration Aspire gives it).</param>
     /// <param name="accessTokenProvider">Returns a current token (from POST /auth/token); asked again on every reconnect.</param>
@@ -461,7 +462,17 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
-    private Task RaiseStateChanged(HubConnectionState state, Exception? error) => AsyncEvents.RaiseAsync(StateChanged, state, InServerWords(error));
+    // Connected once per connection: a break and a reconnect before StartAsync's report ran would report it twice.
+    private Task RaiseStateChanged(HubConnectionState state, Exception? error)
+    {
+        if (state == HubConnectionState.Connected && _reported == HubConnectionState.Connected)
+        {
+            return Task.CompletedTask;
+        }
+
+        _reported = state;
+        return AsyncEvents.RaiseAsync(StateChanged, state, InServerWords(error));
+    }
 
     /// <summary>A call the server's close cut short fails with the server's reason in its words, like <see cref="StateChanged"/>.</summary>
     private async Task<T> CallAsync<T>(string method, params object?[] args)

@@ -32,6 +32,8 @@ export class ChatClient {
   #noticesSeen = new Set();
   /** @type {Set<ReturnType<typeof setTimeout>>} */
   #retries = new Set();
+  /** The last state raised (the work queue's alone). @type {string} */
+  #reported = HubConnectionState.Disconnected;
 
   /**
    * @param {string} hubUrl the hub, e.g. http://localhost:5310/hubs/chat
@@ -327,6 +329,12 @@ export class ChatClient {
    * @param {Error} [error]
    */
   #raiseState(state, error) {
+    // Connected once per connection: a break and a reconnect before start()'s report ran would report it twice.
+    if (state === HubConnectionState.Connected && this.#reported === HubConnectionState.Connected) {
+      return Promise.resolve();
+    }
+
+    this.#reported = state;
     return this.#events.emit('stateChanged', state, inServerWords(error));
   }
 
