@@ -5,6 +5,13 @@ public static class ChatHubPaths
     /// <summary>Where the gateway maps the chat hub.</summary>
     public const string Hub = "/hubs/chat";
 
+    /// <summary>
+    /// The hub address's optional query parameter naming the client (one per client object, random, not stored):
+    /// a connection that carries the id of one still open replaces it. A connection that broke without a close is
+    /// then not counted against the user's limit while the gateway has not yet noticed (README, client rules).
+    /// </summary>
+    public const string ClientIdParameter = "clientId";
+
     /// <summary>The development token issuer (POST; off with an identity provider).</summary>
     public const string Token = "/auth/token";
 

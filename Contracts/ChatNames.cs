@@ -10,12 +10,23 @@ public static class ChatNames
     public const int MaxRoomLength = 64;
     public const int MaxUserLength = 32;
     public const int MaxClientMessageIdLength = 64;
+    public const int MinClientIdLength = 8;
+    public const int MaxClientIdLength = 64;
 
     public const string RoomRule = "1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
     public const string UserRule = "1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
     public const string TextRule = "valid Unicode with at least one visible character and no control characters other than tab and line breaks";
 
+    public const string ClientIdRule = "8-64 characters of letters, digits, '-' and '_'";
+
     public static bool IsValidRoom(string? room) => IsName(room, MaxRoomLength);
+
+    /// <summary>A client's name for itself (<see cref="ChatHubPaths.ClientIdParameter"/>): random, so long enough not to meet another's.</summary>
+    public static bool IsValidClientId(string? id) =>
+        id is { Length: >= MinClientIdLength and <= MaxClientIdLength } && !id.AsSpan().ContainsAnyExcept(ClientIdCharacters);
+
+    private static readonly SearchValues<char> ClientIdCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     public static bool IsValidUser(string? user) => IsName(user, MaxUserLength);
 

@@ -65,7 +65,8 @@ public static class ChatRedisKeys
     /// <summary>
     /// A channel each gateway process subscribes to while it runs: Redis drops the subscription when the process's
     /// socket closes (a killed or crashed process), long before its heartbeat is missed, so the connection limits can
-    /// leave out its entries. A frozen process, or a host lost without a word, keeps it until the sweep.
+    /// leave out its entries. A frozen process, or a host lost without a word, keeps it until the sweep. What is
+    /// published on it is the id of one of the process's connections that its client replaced (clientId), to be closed.
     /// </summary>
     public static string ReplicaAliveChannel(string replica) => $"chat:replica:{replica}:alive";
 

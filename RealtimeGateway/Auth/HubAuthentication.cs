@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Primitives;
+using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
 
 namespace RealtimeDemo.RealtimeGateway.Auth;
@@ -37,7 +39,7 @@ internal static class HubAuthentication
     /// Once the client's handshake has arrived, drops what the request still held of the connection's credentials:
     /// the authentication result (SignalR read the token's expiry from it before the pipeline started,
     /// CloseOnAuthenticationExpiration), the parsed query with the token browsers must send in it (and the query
-    /// string the request shows), and the Authorization header. They would otherwise live as long as the connection
+    /// string the request shows, but for the client id), and the Authorization header. They would otherwise live as long as the connection
     /// (~0.9 KB per idle connection, bench/findings.md). Kestrel keeps its own copy of an HTTP/1.1 request's target,
     /// token included, until the TCP connection closes: out of our reach. After the handshake, not before: until the
     /// WebSocket is accepted, SignalR's transport reads the request's headers on another thread, and the handshake
@@ -49,7 +51,14 @@ internal static class HubAuthentication
             if (connection.Features.Get<IHttpContextFeature>()?.HttpContext is { } http)
             {
                 http.Features.Set<IAuthenticateResultFeature>(null);
+                var clientId = http.Request.Query[ChatHubPaths.ClientIdParameter];
                 http.Request.Query = QueryCollection.Empty; // and the query string the request shows
+                if (clientId.Count > 0)
+                {
+                    // All but the client's id, which the hub reads at connect (ChatHubService).
+                    http.Request.QueryString = QueryString.Create([new KeyValuePair<string, StringValues>(ChatHubPaths.ClientIdParameter, clientId)]);
+                }
+
                 http.Request.Headers.Authorization = default;
             }
 

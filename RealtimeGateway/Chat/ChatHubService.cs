@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
@@ -29,7 +30,7 @@ internal sealed class ChatHubService(
     // reconciliation below never takes a connection being registered for an orphan.
     public async Task ConnectAsync(HubCallerContext caller)
     {
-        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller));
+        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller), ClientId(caller));
         if (outcome != ConnectOutcome.Registered)
         {
             throw outcome == ConnectOutcome.ClusterFull
@@ -258,6 +259,26 @@ internal sealed class ChatHubService(
         {
             await registry.JoinAsync(connectionId, user, room, enforceLimits: false);
         }
+    }
+
+    // Read from the address once, at connect, and not kept (a parsed query stays with its request, for the
+    // connection's life, with the token a browser sends beside it).
+    private static string ClientId(HubCallerContext caller)
+    {
+        var query = caller.GetHttpContext()?.Request.QueryString.Value;
+        if (string.IsNullOrEmpty(query) || !query.Contains(ChatHubPaths.ClientIdParameter, StringComparison.OrdinalIgnoreCase))
+        {
+            return "";
+        }
+
+        var ids = QueryHelpers.ParseQuery(query).GetValueOrDefault(ChatHubPaths.ClientIdParameter);
+        return ids.Count switch
+        {
+            0 => "",
+            1 when ChatNames.IsValidClientId(ids[0]) => ids[0]!,
+            _ => throw new ChatConnectionRefused(ChatErrorCodes.InvalidArgument,
+                $"The hub address's {ChatHubPaths.ClientIdParameter} must be one value of {ChatNames.ClientIdRule}, or left out."),
+        };
     }
 
     // The hub requires an authenticated user, and the token's name is a validated user name.

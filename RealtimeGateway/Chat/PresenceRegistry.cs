@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.ServerShared;
 using StackExchange.Redis;
 
@@ -11,13 +12,17 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// room's delivery channel (a user's first connection in a room: UserJoined; their last: UserLeft), so
 /// concurrent replicas never see a half-made change and a departure is announced exactly once.
 /// </summary>
-public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance)
+public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance, LocalConnections local)
 {
     // A limit counts only connections on processes still alive. A killed replica's entries stay until it is swept, a
     // replica timeout or more later, while its clients reconnect at once: counted, they would be refused (and a refusal
     // is final). Whether a process is alive is whether it still holds its subscription, which Redis drops with its
-    // socket; only a count at its limit is looked at that closely. (A connection whose client vanished from a live
-    // replica still counts until that replica's client timeout closes it.)
+    // socket; only a count at its limit is looked at that closely.
+    // A client that names itself (clientId) and connects again replaces its older connections: they are not counted,
+    // and their replicas are told to close them. Its connection broke without the gateway hearing of it (a network
+    // that went away, not a close), so the older one would otherwise count until the client timeout, and a user at
+    // the limit could not get back in. Closing them keeps one connection per client id, so naming one buys nothing
+    // against the limit. (A client without an id that vanishes still counts until its replica's client timeout.)
     private static readonly LuaScript ConnectScript = LuaScript.Prepare("""
         local function key(template, name)
           local at = string.find(template, '{}', 1, true)
@@ -30,19 +35,29 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
           end
           return alive[replica]
         end
-        local total = redis.call('SCARD', @connections)
+        local mine = redis.call('SMEMBERS', @userConnections)
+        local replaced, isReplaced = {}, {}
+        if @clientId ~= '' then
+          for _, id in ipairs(mine) do
+            if redis.call('HGET', key(@connectionTemplate, id), 'client') == @clientId then isReplaced[id] = true; table.insert(replaced, id) end
+          end
+        end
+        local total = redis.call('SCARD', @connections) - #replaced
         if total >= tonumber(@maxConnections) then
           for _, replica in ipairs(redis.call('ZRANGE', @replicas, 0, -1)) do
-            if not isAlive(replica) then total = total - redis.call('SCARD', key(@replicaConnectionsTemplate, replica)) end
+            if not isAlive(replica) then
+              for _, id in ipairs(redis.call('SMEMBERS', key(@replicaConnectionsTemplate, replica))) do
+                if not isReplaced[id] then total = total - 1 end
+              end
+            end
           end
           if total >= tonumber(@maxConnections) then return 'cluster-full' end
         end
-        local mine = redis.call('SMEMBERS', @userConnections)
-        if #mine >= tonumber(@maxPerUser) then
+        if #mine - #replaced >= tonumber(@maxPerUser) then
           local live = 0
           for _, id in ipairs(mine) do
             local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
-            if replica and isAlive(replica) then live = live + 1 end
+            if not isReplaced[id] and replica and isAlive(replica) then live = live + 1 end
           end
           if live >= tonumber(@maxPerUser) then return 'user-full' end
         end
@@ -50,6 +65,11 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         redis.call('SADD', @userConnections, @connectionId)
         redis.call('SADD', @replicaConnections, @connectionId)
         redis.call('HSET', @connection, 'user', @user, 'replica', @replica)
+        if @clientId ~= '' then redis.call('HSET', @connection, 'client', @clientId) end
+        for _, id in ipairs(replaced) do
+          local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
+          if replica then redis.pcall('PUBLISH', key(@aliveTemplate, replica), id) end
+        end
         return 'ok'
         """);
 
@@ -162,8 +182,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
 
     private volatile bool _subscribedAlive;
 
-    /// <param name="enforceLimits">False when putting back a connection that was already admitted.</param>
-    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, bool enforceLimits = true)
+    /// <param name="clientId">The client's own name for itself, which its reconnects carry: its older connections are replaced. Empty when it gave none.</param>
+    /// <param name="enforceLimits">False when putting back a connection that was already admitted (with no client id: it replaces nothing).</param>
+    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, string clientId = "", bool enforceLimits = true)
     {
         await StayVisiblyAliveAsync();
         var result = (string?)await Db.ScriptEvaluateAsync(ConnectScript, new
@@ -174,6 +195,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connection = ChatRedisKeys.Connection(connectionId),
             connectionId,
             user,
+            clientId,
             replica = ReplicaKey,
             maxConnections = enforceLimits ? Limits.MaxConnections : int.MaxValue,
             maxPerUser = enforceLimits ? Limits.MaxConnectionsPerUser : int.MaxValue,
@@ -191,13 +213,14 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     }
 
     // Before this process's first connection is counted; the Redis client subscribes again after a reconnect (in
-    // between, the limits leave this process's connections out: lenient for a moment, never a false refusal).
+    // between, the limits leave this process's connections out: lenient for a moment, never a false refusal). What
+    // arrives on the channel is a local connection that its client has replaced (ConnectScript), to be closed.
     private async Task StayVisiblyAliveAsync()
     {
         if (!_subscribedAlive)
         {
             // On the primary, where the connect script runs and counts subscribers (PUBSUB NUMSUB is per server).
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), static (_, _) => { }, CommandFlags.DemandMaster);
+            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), (_, connectionId) => local.CloseReplaced((string)connectionId!), CommandFlags.DemandMaster);
             _subscribedAlive = true;
         }
     }

@@ -101,6 +101,42 @@ public sealed class LocalConnections
         return new Release(entry.Gate);
     }
 
+    /// <summary>
+    /// Closes a local connection whose client connected again under the same client id (PresenceRegistry): the client
+    /// left it behind without a close, and hears nothing on it, so this is for a client that is still reading it —
+    /// one that shares its id with another — which is told why and not to reconnect, or the two would take turns.
+    /// </summary>
+    public void CloseReplaced(string connectionId)
+    {
+        // One already closing (a drain, a timeout) keeps its own reason.
+        if (_connections.TryGetValue(connectionId, out var entry) && !entry.Closed && !entry.Connection.ConnectionAborted.IsCancellationRequested
+            && entry.Connection.Items.TryAdd(DisconnectReasons.ItemKey, DisconnectReasons.Replaced))
+        {
+            _ = CloseAsync(entry.Connection);
+        }
+
+        static async Task CloseAsync(HubConnectionContext connection)
+        {
+            try
+            {
+                // Bounded: a client that vanished may never take it.
+                await connection.WriteAsync(new FinalCloseMessage(ReplacedSentence)).AsTask().WaitAsync(ReplacedPatience);
+            }
+            catch (Exception)
+            {
+                // Not sent (the client is gone, or slow): the abort below closes it all the same, and counts why.
+            }
+            finally
+            {
+                connection.Abort();
+            }
+        }
+    }
+
+    public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";
+
+    private static readonly TimeSpan ReplacedPatience = TimeSpan.FromSeconds(1);
+
     /// <summary>True when the connection is local and was not yet in the room.</summary>
     public bool Join(string connectionId, string room)
     {

@@ -22,7 +22,8 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// whenever the connection was aborted, and that is the drain and also our own timeouts. A client closed for
 /// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). The one is
 /// a connection refused by a limit (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
-/// stock client's first retry comes at once, so it would cycle about once a second until the person acts.
+/// stock client's first retry comes at once, so it would cycle about once a second until the person acts. (A close
+/// the gateway writes itself, <see cref="FinalCloseMessage"/>, goes out as it is.)
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
     IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol
@@ -125,6 +126,7 @@ internal sealed partial class ChatJsonHubProtocol(
 
     private HubMessage InOurWords(HubMessage message) => message switch
     {
+        FinalCloseMessage ours => ours,
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
         CloseMessage { Error: { } error } when error.Contains(RefusalMarker, StringComparison.Ordinal) =>
@@ -143,3 +145,6 @@ internal sealed partial class ChatJsonHubProtocol(
     [GeneratedRegex(@" [A-Za-z0-9_.]*(Exception|Error): ")]
     private static partial Regex ExceptionTypeName();
 }
+
+/// <summary>A close the gateway writes itself, in its own words, telling the client not to reconnect.</summary>
+internal sealed class FinalCloseMessage(string error) : CloseMessage(error, allowReconnect: false);

@@ -142,6 +142,7 @@ public static class DisconnectReasons
     public const string Limit = "limit";
     public const string ProtocolError = "protocol_error";
     public const string SlowClient = "slow_client";
+    public const string Replaced = "replaced";
 
     // SignalR reports no exception when a client closes, and none either when its socket simply vanishes
     // (no WebSocket close frame): both are client_closed. transport_error is what SignalR does surface.

@@ -302,6 +302,21 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         }
     }
 
+    public static TheoryData<string> RefusedClientIds => ["clientId=short", "clientId=", "clientId=has%20a%20space0", $"clientId={new string('a', 65)}",
+        "clientId=aaaaaaaa&clientId=bbbbbbbb", "clientid=%F0%9F%98%80%F0%9F%98%80%F0%9F%98%80"];
+
+    [Theory]
+    [MemberData(nameof(RefusedClientIds))]
+    public async Task A_connection_with_a_bad_client_id_is_refused_saying_what_one_is(string query)
+    {
+        await using var mallory = await RawHubConnection.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct, confirm: false, query: query);
+
+        var reason = (await mallory.Closed)?.Message;
+        Assert.EndsWith($"The hub address's clientId must be one value of {ChatNames.ClientIdRule}, or left out.", reason);
+        HostileInput.AssertNoInternals(reason);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
     // A key long enough for HS256 that the gateway does not have: a token signed with it is well formed and forged.
     private const string ForgedSigningKey = "some-other-key-that-is-also-long-enough-0123";
 

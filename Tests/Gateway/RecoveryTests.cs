@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -278,6 +279,36 @@ public sealed class RecoveryTests
         Assert.EndsWith("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
             (await third.Closed)?.Message);
         Assert.Equal(HubConnectionState.Connected, secondBack.Connection.State);
+    }
+
+    [Fact]
+    public async Task A_client_back_with_its_id_replaces_the_connection_the_gateway_still_holds_even_at_the_users_limit()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, new Dictionary<string, string>
+        {
+            ["Chat__Limits__MaxConnectionsPerUser"] = "2",
+        }, _ct);
+        var tabby = Unique("tabby");
+        var clientId = $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}";
+        // The first tab's network goes away without a close: the gateway (B) still holds its connection, open, when
+        // the tab, on another network, connects again through A with the same id.
+        await using var firstTab = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, tabby, _ct, query: clientId);
+        await using var secondTab = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct);
+
+        await using var firstBack = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct, query: clientId);
+
+        // The connection it replaced is closed, with why, and told not to reconnect: a client still reading it shares
+        // its id with another, and the two would otherwise take turns replacing each other.
+        Assert.EndsWith(LocalConnections.ReplacedSentence, (await firstTab.Closed)?.Message);
+        Assert.Equal(HubConnectionState.Connected, firstBack.Connection.State);
+        await firstBack.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, Unique("room"), _ct);
+
+        // The limit still holds: a third client, with an id of its own, is refused.
+        await using var third = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, tabby, _ct, confirm: false,
+            query: $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}");
+        Assert.EndsWith("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+            (await third.Closed)?.Message);
+        Assert.Equal(HubConnectionState.Connected, secondTab.Connection.State);
     }
 
     [Fact]

@@ -24,9 +24,10 @@ public sealed class RawHubConnection : IAsyncDisposable
     /// <summary>Why the server closed the connection (null for a clean close), or a timeout.</summary>
     public Task<Exception?> Closed => _closed.Task.WaitAsync(ChatTestClient.Delivery);
 
-    public static RawHubConnection Create(Uri gateway, string? token) =>
+    /// <param name="query">Added to the hub's address, e.g. "clientId=…".</param>
+    public static RawHubConnection Create(Uri gateway, string? token, string? query = null) =>
         new(new HubConnectionBuilder()
-            .WithUrl(new Uri(gateway, ChatHubPaths.Hub), HttpTransportType.WebSockets, options =>
+            .WithUrl(new Uri(gateway, query is null ? ChatHubPaths.Hub : $"{ChatHubPaths.Hub}?{query}"), HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = () => Task.FromResult(token);
@@ -38,9 +39,9 @@ public sealed class RawHubConnection : IAsyncDisposable
     /// Connects and, when <paramref name="confirm"/>, waits for one round trip: the handshake completes before
     /// the server has run OnConnected (where limits are checked), its first reply comes after.
     /// </summary>
-    public static async Task<RawHubConnection> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken, bool confirm = true)
+    public static async Task<RawHubConnection> ConnectAsync(Uri gateway, string user, CancellationToken cancellationToken, bool confirm = true, string? query = null)
     {
-        var connection = Create(gateway, await ChatTestClient.GetTokenAsync(gateway, user, cancellationToken));
+        var connection = Create(gateway, await ChatTestClient.GetTokenAsync(gateway, user, cancellationToken), query);
         await connection.Connection.StartAsync(cancellationToken);
         if (confirm)
         {

@@ -44,7 +44,7 @@ public sealed class ChatClient : IAsyncDisposable
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(hubUrl, HttpTransportType.WebSockets, options =>
+            .WithUrl(WithClientId(hubUrl), HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = accessTokenProvider;
@@ -460,6 +460,17 @@ public sealed class ChatClient : IAsyncDisposable
         {
             // A failing error handler must not stop the delivery loop.
         }
+    }
+
+    // A random id for this client object, on every connection it makes: a reconnect then replaces a connection that
+    // broke without the gateway hearing of it, which would otherwise count against the user's limit until the
+    // gateway's client timeout (a user at the limit could not get back in). Not stored: a copy of a tab gets its own.
+    private static Uri WithClientId(Uri hubUrl)
+    {
+        var address = new UriBuilder(hubUrl);
+        var clientId = $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}";
+        address.Query = address.Query.Length > 1 ? $"{address.Query[1..]}&{clientId}" : clientId;
+        return address.Uri;
     }
 
     // Connected once per connection: a break and a reconnect before StartAsync's report ran would report it twice.

@@ -135,8 +135,9 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         foreach (var user in new[] { browserLike, dotnet })
         {
             var http = local.OfUser(user).Single().GetHttpContext()!;
-            Assert.Equal("", http.Features.Get<IHttpRequestFeature>()!.QueryString);
-            Assert.Empty(http.Request.Query);
+            // All but the client's id, which the hub reads at connect.
+            Assert.Matches("^\\?clientId=[0-9a-f]{32}$", http.Features.Get<IHttpRequestFeature>()!.QueryString);
+            Assert.Equal([ChatHubPaths.ClientIdParameter], http.Request.Query.Keys);
             Assert.Equal(0, http.Request.Headers.Authorization.Count);
             Assert.Null(http.Features.Get<IAuthenticateResultFeature>());
         }

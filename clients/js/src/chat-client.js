@@ -41,7 +41,7 @@ export class ChatClient {
    */
   constructor(hubUrl, { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider }) {
     const builder = new HubConnectionBuilder()
-      .withUrl(hubUrl, { transport: HttpTransportType.WebSockets, skipNegotiation: true, accessTokenFactory })
+      .withUrl(withClientId(hubUrl), { transport: HttpTransportType.WebSockets, skipNegotiation: true, accessTokenFactory })
       .withHubProtocol(new TraceContextHubProtocol());
     if (reconnectPolicy) {
       builder.withAutomaticReconnect(/** @type {any} */ (reconnectPolicy));
@@ -375,4 +375,18 @@ function inServerWords(error) {
   return error?.message?.startsWith(SERVER_CLOSED_PREFIX)
     ? new Error(error.message.slice(SERVER_CLOSED_PREFIX.length), { cause: error })
     : error;
+}
+
+/**
+ * The hub address with a random id for this client object, on every connection it makes: a reconnect then replaces
+ * a connection that broke without the gateway hearing of it, which would otherwise count against the user's limit
+ * until the gateway's client timeout (a user at the limit could not get back in). Not stored: a duplicated tab gets
+ * its own. (getRandomValues, not randomUUID: pages served over plain http have only the first.)
+ * @param {string} hubUrl
+ */
+function withClientId(hubUrl) {
+  const address = new URL(hubUrl);
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  address.searchParams.append('clientId', Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''));
+  return address.toString();
 }
