@@ -30,7 +30,7 @@ internal sealed class ChatHubService(
     // reconciliation below never takes a connection being registered for an orphan.
     public async Task ConnectAsync(HubCallerContext caller)
     {
-        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller), ClientId(caller));
+        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller), ClientId(caller.GetHttpContext()));
         if (outcome != ConnectOutcome.Registered)
         {
             throw outcome == ConnectOutcome.ClusterFull
@@ -254,18 +254,19 @@ internal sealed class ChatHubService(
     // Callers hold the connection's gate. The registry announces each room this puts the user back in.
     private async Task RegisterAgainAsync(string connectionId, string user)
     {
-        await registry.ConnectAsync(connectionId, user, enforceLimits: false);
+        await registry.ConnectAsync(connectionId, user, ClientId(local.Find(connectionId)?.GetHttpContext()), enforceLimits: false);
         foreach (var room in local.RoomsOf(connectionId))
         {
             await registry.JoinAsync(connectionId, user, room, enforceLimits: false);
         }
     }
 
-    // Read from the address once, at connect, and not kept (a parsed query stays with its request, for the
-    // connection's life, with the token a browser sends beside it).
-    private static string ClientId(HubCallerContext caller)
+    // Parsed here each time it is needed (at connect, and when the connection is put back), not through
+    // Request.Query: a parsed query would stay with the request for the connection's life. The request keeps only
+    // the client id of its query once the handshake is done (HubAuthentication.UseCredentialsReleased).
+    private static string ClientId(HttpContext? http)
     {
-        var query = caller.GetHttpContext()?.Request.QueryString.Value;
+        var query = http?.Request.QueryString.Value;
         if (string.IsNullOrEmpty(query) || !query.Contains(ChatHubPaths.ClientIdParameter, StringComparison.OrdinalIgnoreCase))
         {
             return "";

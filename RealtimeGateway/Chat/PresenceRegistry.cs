@@ -36,28 +36,33 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
           return alive[replica]
         end
         local mine = redis.call('SMEMBERS', @userConnections)
-        local replaced, isReplaced = {}, {}
-        if @clientId ~= '' then
+        local replaced, isReplaced, replicaOf = {}, {}, {}
+        local replacing = @replace == '1' and @clientId ~= ''
+        if replacing or #mine >= tonumber(@maxPerUser) then
           for _, id in ipairs(mine) do
-            if redis.call('HGET', key(@connectionTemplate, id), 'client') == @clientId then isReplaced[id] = true; table.insert(replaced, id) end
+            local entry = redis.call('HMGET', key(@connectionTemplate, id), 'replica', 'client')
+            replicaOf[id] = entry[1]
+            if replacing and entry[2] == @clientId then isReplaced[id] = true; table.insert(replaced, id) end
           end
         end
         local total = redis.call('SCARD', @connections) - #replaced
         if total >= tonumber(@maxConnections) then
+          local deadCounted = {}
           for _, replica in ipairs(redis.call('ZRANGE', @replicas, 0, -1)) do
             if not isAlive(replica) then
-              for _, id in ipairs(redis.call('SMEMBERS', key(@replicaConnectionsTemplate, replica))) do
-                if not isReplaced[id] then total = total - 1 end
-              end
+              total = total - redis.call('SCARD', key(@replicaConnectionsTemplate, replica))
+              deadCounted[replica] = true
             end
+          end
+          for _, id in ipairs(replaced) do
+            if replicaOf[id] and deadCounted[replicaOf[id]] then total = total + 1 end -- left out twice
           end
           if total >= tonumber(@maxConnections) then return 'cluster-full' end
         end
         if #mine - #replaced >= tonumber(@maxPerUser) then
           local live = 0
           for _, id in ipairs(mine) do
-            local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
-            if not isReplaced[id] and replica and isAlive(replica) then live = live + 1 end
+            if not isReplaced[id] and replicaOf[id] and isAlive(replicaOf[id]) then live = live + 1 end
           end
           if live >= tonumber(@maxPerUser) then return 'user-full' end
         end
@@ -67,8 +72,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         redis.call('HSET', @connection, 'user', @user, 'replica', @replica)
         if @clientId ~= '' then redis.call('HSET', @connection, 'client', @clientId) end
         for _, id in ipairs(replaced) do
-          local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
-          if replica then redis.pcall('PUBLISH', key(@aliveTemplate, replica), id) end
+          if replicaOf[id] then redis.pcall('PUBLISH', key(@aliveTemplate, replicaOf[id]), id) end
         end
         return 'ok'
         """);
@@ -183,7 +187,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     private volatile bool _subscribedAlive;
 
     /// <param name="clientId">The client's own name for itself, which its reconnects carry: its older connections are replaced. Empty when it gave none.</param>
-    /// <param name="enforceLimits">False when putting back a connection that was already admitted (with no client id: it replaces nothing).</param>
+    /// <param name="enforceLimits">False when putting back a connection that was already admitted: it keeps its client id, and replaces nothing.</param>
     public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, string clientId = "", bool enforceLimits = true)
     {
         await StayVisiblyAliveAsync();
@@ -196,6 +200,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionId,
             user,
             clientId,
+            replace = enforceLimits ? "1" : "0",
             replica = ReplicaKey,
             maxConnections = enforceLimits ? Limits.MaxConnections : int.MaxValue,
             maxPerUser = enforceLimits ? Limits.MaxConnectionsPerUser : int.MaxValue,

@@ -108,10 +108,12 @@ public sealed class LocalConnections
     /// </summary>
     public void CloseReplaced(string connectionId)
     {
-        // One already closing (a drain, a timeout) keeps its own reason.
+        // One already closing (a drain, a timeout) keeps its own reason. (Set as DisconnectReasons.Close sets it: a
+        // reason noted at the same moment by a timeout may win, but nothing throws.)
         if (_connections.TryGetValue(connectionId, out var entry) && !entry.Closed && !entry.Connection.ConnectionAborted.IsCancellationRequested
-            && entry.Connection.Items.TryAdd(DisconnectReasons.ItemKey, DisconnectReasons.Replaced))
+            && !entry.Connection.Items.ContainsKey(DisconnectReasons.ItemKey))
         {
+            entry.Connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Replaced;
             _ = CloseAsync(entry.Connection);
         }
 
@@ -194,6 +196,8 @@ public sealed class LocalConnections
     public ConnectionNotes NotesOf(string connectionId) =>
         _connections.TryGetValue(connectionId, out var entry) ? entry.Notes
             : throw new InvalidOperationException("A hub call on a connection this replica does not know.");
+
+    public HubConnectionContext? Find(string connectionId) => _connections.TryGetValue(connectionId, out var entry) ? entry.Connection : null;
 
     public string? User(string connectionId) => _connections.TryGetValue(connectionId, out var entry) ? entry.Connection.UserIdentifier : null;
 

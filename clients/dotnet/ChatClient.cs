@@ -468,6 +468,11 @@ public sealed class ChatClient : IAsyncDisposable
     private static Uri WithClientId(Uri hubUrl)
     {
         var address = new UriBuilder(hubUrl);
+        if (address.Query.Contains($"{ChatHubPaths.ClientIdParameter}=", StringComparison.OrdinalIgnoreCase))
+        {
+            return hubUrl; // the caller named it
+        }
+
         var clientId = $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}";
         address.Query = address.Query.Length > 1 ? $"{address.Query[1..]}&{clientId}" : clientId;
         return address.Uri;

@@ -65,10 +65,12 @@ public sealed class InProcessGateway : IAsyncLifetime
     /// A .NET client, with its token in the Authorization header, or as a browser sends it: in the query string;
     /// negotiating first as most SignalR clients do, or not, as ours do.
     /// </summary>
-    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false, string? token = null, bool negotiate = false)
+    /// <param name="query">Added to the hub's address, e.g. "clientId=…" (the client adds a random one otherwise).</param>
+    public async Task<ChatTestClient> ConnectAsync(string user, bool tokenInQuery = false, string? token = null, bool negotiate = false, string? query = null)
     {
         token ??= await TokenAsync(user);
-        var hub = new Uri(_factory.Server.BaseAddress, tokenInQuery ? $"{ChatHubPaths.Hub}?access_token={Uri.EscapeDataString(token)}" : ChatHubPaths.Hub);
+        string[] parameters = [.. tokenInQuery ? [$"access_token={Uri.EscapeDataString(token)}"] : Array.Empty<string>(), .. query is null ? [] : new[] { query }];
+        var hub = new Uri(_factory.Server.BaseAddress, parameters.Length == 0 ? ChatHubPaths.Hub : $"{ChatHubPaths.Hub}?{string.Join('&', parameters)}");
         var chat = new ChatClient(hub, () => Task.FromResult<string?>(token), configureConnection: options =>
         {
             options.SkipNegotiation = !negotiate;

@@ -1,3 +1,6 @@
+using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Delivery;
+using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
 namespace RealtimeDemo.Tests.Fast.InProcess;
@@ -50,5 +53,26 @@ public sealed class StorageLossTests : IAsyncLifetime
         }
 
         Assert.True(repeated.Count == 0, $"{repeated.Count} of {Tries} messages sent right after a flush took the id of the one before: {string.Join(", ", repeated)}");
+    }
+
+    [Fact]
+    public async Task A_connection_put_back_after_Redis_lost_its_data_keeps_its_client_id_so_its_client_back_can_replace_it()
+    {
+        await using var gateway = new InProcessGateway(host => host.UseSetting("Chat:Limits:MaxConnectionsPerUser", "1"));
+        await gateway.InitializeAsync();
+        var (user, clientId) = (Unique("tabby"), $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}");
+        await using var first = await gateway.ConnectAsync(user, query: clientId);
+        await using (var admin = await gateway.Redis.AdminAsync())
+        {
+            await admin.GetServers().Single().FlushAllDatabasesAsync();
+        }
+
+        await first.Chat.JoinRoomAsync(Unique("room")); // the registry forgot the connection: it is put back
+
+        // Its client, back after its network went away, with the first connection still open on the gateway.
+        await using var back = await gateway.ConnectAsync(user, query: clientId);
+        await back.Chat.JoinRoomAsync(Unique("room"));
+        await Eventually.HoldsAsync(() => Task.FromResult(first.History.Contains(LocalConnections.ReplacedSentence, StringComparison.Ordinal)),
+            ChatTestClient.Delivery, () => $"the connection it replaced was not closed: {first.History}");
     }
 }

@@ -381,12 +381,19 @@ function inServerWords(error) {
  * The hub address with a random id for this client object, on every connection it makes: a reconnect then replaces
  * a connection that broke without the gateway hearing of it, which would otherwise count against the user's limit
  * until the gateway's client timeout (a user at the limit could not get back in). Not stored: a duplicated tab gets
- * its own. (getRandomValues, not randomUUID: pages served over plain http have only the first.)
+ * its own. (getRandomValues, not randomUUID: pages served over plain http have only the first.) The query is kept
+ * as the caller wrote it.
  * @param {string} hubUrl
  */
 function withClientId(hubUrl) {
-  const address = new URL(hubUrl);
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  address.searchParams.append('clientId', Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''));
-  return address.toString();
+  if (new URL(hubUrl).searchParams.has('clientId')) {
+    return hubUrl; // the caller named it
+  }
+
+  // Node 18 has no global crypto; the id need only differ from the user's other clients' ids.
+  const random = globalThis.crypto?.getRandomValues
+    ? globalThis.crypto.getRandomValues(new Uint8Array(16))
+    : Uint8Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
+  const clientId = Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hubUrl}${hubUrl.includes('?') ? '&' : '?'}clientId=${clientId}`;
 }
