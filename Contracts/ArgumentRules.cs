@@ -7,10 +7,10 @@ namespace RealtimeDemo.Contracts;
 [AttributeUsage(AttributeTargets.Parameter)]
 public abstract class ArgumentRuleAttribute : Attribute;
 
-/// <summary>1-64 letters, digits, '-', '_' and '.'.</summary>
+/// <summary>1-64 of A-Z, a-z, 0-9, '-', '_' and '.'.</summary>
 public sealed class RoomNameAttribute : ArgumentRuleAttribute;
 
-/// <summary>1-32 letters, digits, '-', '_' and '.'.</summary>
+/// <summary>1-32 of A-Z, a-z, 0-9, '-', '_' and '.'.</summary>
 public sealed class UserNameAttribute : ArgumentRuleAttribute;
 
 /// <summary>Message text: not blank, at most the configured length (default 4,000 characters).</summary>

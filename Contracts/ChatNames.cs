@@ -13,11 +13,11 @@ public static class ChatNames
     public const int MinClientIdLength = 8;
     public const int MaxClientIdLength = 64;
 
-    public const string RoomRule = "1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
-    public const string UserRule = "1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit";
+    public const string RoomRule = "1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit";
+    public const string UserRule = "1-32 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit";
     public const string TextRule = "valid Unicode with at least one visible character and no control characters other than tab and line breaks";
 
-    public const string ClientIdRule = "8-64 characters of letters, digits, '-' and '_'";
+    public const string ClientIdRule = "8-64 characters from A-Z, a-z, 0-9, '-' and '_'";
 
     public static bool IsValidRoom(string? room) => IsName(room, MaxRoomLength);
 

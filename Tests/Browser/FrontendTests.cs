@@ -203,7 +203,7 @@ public sealed class FrontendTests(BrowserSession browser)
         await page.FillAsync("[data-testid=user-name-input]", "not a valid name!");
         await page.ClickAsync("button:has-text('Sign in')");
 
-        await Expect(page.Locator("[data-testid=error]")).ToContainTextAsync("1-32 characters of letters, digits");
+        await Expect(page.Locator("[data-testid=error]")).ToContainTextAsync("1-32 characters from A-Z, a-z, 0-9");
         await Expect(page.Locator("[data-testid=connection-state]")).ToHaveCountAsync(0);
     }
 

@@ -43,7 +43,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
 
     public static TheoryData<string, string> HubMethodCases => new()
     {
-        { "join: empty room name", "JoinRoom: 'room' must be 1-64 characters of letters, digits" },
+        { "join: empty room name", "JoinRoom: 'room' must be 1-64 characters from A-Z, a-z, 0-9" },
         { "join: room name with a space", "JoinRoom: 'room' must be 1-64 characters" },
         { "join: room name of 65 characters", "JoinRoom: 'room' must be 1-64 characters" },
         { "join: null room name", "JoinRoom: 'room' must be 1-64 characters" },
@@ -67,9 +67,9 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "unknown method", "The chat hub has no method 'DeleteEverything'; it has GetConnectionInfo, GetMessages," },
         { "send: only zero-width characters", "SendMessage: 'text' must be valid Unicode with at least one visible character" },
         { "send: a control character", "SendMessage: 'text' must be valid Unicode with at least one visible character and no control characters" },
-        { "join: room named '.'", "JoinRoom: 'room' must be 1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit." },
+        { "join: room named '.'", "JoinRoom: 'room' must be 1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit." },
         { "join: room named '..'", "JoinRoom: 'room' must be 1-64 characters" },
-        { "private: to user '..'", "SendPrivateMessage: 'toUser' must be 1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit." },
+        { "private: to user '..'", "SendPrivateMessage: 'toUser' must be 1-32 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit." },
         { "history: the very last possible id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "history: an id with a trailing NUL", "GetMessages: 'afterMessageId' must be a message id the server returned" },
         { "history: an id with a sign", "GetMessages: 'afterMessageId' must be a message id the server returned" },
@@ -496,7 +496,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(_ct);
-        Assert.Equal("userName must be 1-32 characters of letters, digits, '-', '_' and '.', with at least one letter or digit.", problem!.Detail);
+        Assert.Equal("userName must be 1-32 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit.", problem!.Detail);
         await fixture.AssertBystandersStillChatAsync();
     }
 

@@ -42,7 +42,7 @@ public sealed class BadSettingsTests
         { "ChatWorker", "Worker__Moderation__BlockedWords__0", "c++",
             "Worker:Moderation:BlockedWords:0 must be a word that begins and ends with a letter, digit or '_' (it is matched as a whole word, in any case); 'c++' is not one." },
         { "ChatWorker", "Telemetry__Rooms__0", "bad room!",
-            "Telemetry:Rooms must list room names (1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit); 'bad room!' is not one." },
+            "Telemetry:Rooms must list room names (1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit); 'bad room!' is not one." },
         { "RealtimeGateway", "Telemetry__Rooms", "lobby,general",
             "Telemetry:Rooms is a list: set each room as Telemetry:Rooms:0, Telemetry:Rooms:1, … (Telemetry__Rooms__0=lobby in the environment), not one value." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },

@@ -220,7 +220,7 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.JoinRoomAsync(".."));
         var notMember = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.SendMessageAsync("elsewhere", "c-1", "hi"));
 
-        Assert.Equal("JoinRoom: 'room' must be 1-64 characters of letters, digits, '-', '_' and '.', with at least one letter or digit.", refused.Message);
+        Assert.Equal("JoinRoom: 'room' must be 1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit.", refused.Message);
         Assert.Equal("Join room 'elsewhere' before sending to it.", notMember.Message);
         Assert.NotNull(await mallory.Chat.GetConnectionInfoAsync());
     }
