@@ -47,7 +47,7 @@ public static class ChatRedisKeys
     /// <summary>Members of a room: user name → how many of that user's connections are in it.</summary>
     public static RedisKey RoomMembers(string room) => $"chat:room:{room}:members";
 
-    /// <summary>One connection: user and replica.</summary>
+    /// <summary>One connection: user, replica and, when its client named itself, the client id.</summary>
     public static RedisKey Connection(string connectionId) => $"chat:conn:{connectionId}";
 
     /// <summary>The rooms one connection has joined.</summary>
