@@ -61,6 +61,13 @@ public class BrowserSession : IAsyncLifetime
         var page = await context.NewPageAsync();
         var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
         page.Console += (_, message) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {message.Type}: {message.Text}");
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {response.Status}: {response.Request.Method} {response.Url}");
+            }
+        };
         page.RequestFailed += (_, request) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} request failed: {request.Method} {request.Url} {request.Failure}");
         await page.GotoAsync(new Uri(Frontend, "/js").ToString());
         await page.FillAsync("[data-testid=user-name-input]", user);
@@ -78,6 +85,7 @@ public class BrowserSession : IAsyncLifetime
         }
 
         await Assertions.Expect(page.Locator("[data-testid=replica]")).Not.ToBeEmptyAsync();
+        await Assertions.Expect(page.Locator("#sign-in")).ToBeHiddenAsync(); // signed in: no second sign-in to click
         return page;
     }
 
