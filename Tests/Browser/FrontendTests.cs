@@ -175,7 +175,8 @@ public sealed class FrontendTests(BrowserSession browser)
         await sixth.FillAsync("[data-testid=user-name-input]", user);
         await sixth.ClickAsync("button:has-text('Sign in')");
         const string refusal = "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.";
-        await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload");
+        // As long as a sign-in may take (30 s, as SignInAsync waits): the refusal comes at the end of one.
+        await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload", new() { Timeout = 30_000 });
         await Task.Delay(TimeSpan.FromSeconds(3), _ct); // two refreshes of the room list, and any reconnect
         await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload", new() { Timeout = 100 });
         await Expect(sixth.Locator("[data-testid=connection-break]")).ToHaveCountAsync(0);
@@ -186,7 +187,7 @@ public sealed class FrontendTests(BrowserSession browser)
         await js.GotoAsync(new Uri(browser.Frontend, "/js").ToString());
         await js.FillAsync("[data-testid=user-name-input]", user);
         await js.ClickAsync("button:has-text('Sign in')");
-        await Expect(js.Locator("[data-testid=error]")).ToHaveTextAsync(refusal);
+        await Expect(js.Locator("[data-testid=error]")).ToHaveTextAsync(refusal, new() { Timeout = 30_000 });
         await context.CloseAsync();
         foreach (var tab in tabs)
         {
