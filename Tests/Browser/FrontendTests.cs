@@ -29,6 +29,28 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task The_JavaScript_page_signs_in_once_when_asked_twice()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var text = $"before the double click {Guid.NewGuid():N}";
+        await BrowserSession.SendAsync(alice, text);
+
+        // Enter pressed twice (or Sign in clicked twice) signed in twice: two connections, the room's history shown twice.
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(new Uri(browser.Frontend, "/js").ToString());
+        await page.FillAsync("[data-testid=user-name-input]", Unique("twice-js"));
+        await page.Keyboard.PressAsync("Enter");
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(page.Locator("[data-testid=connection-state]")).ToHaveTextAsync("Connected", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = text })).ToHaveCountAsync(1);
+        await Task.Delay(TimeSpan.FromSeconds(1), _ct); // a second sign-in, had there been one, shows its history too
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = text })).ToHaveCountAsync(1, new() { Timeout = 100 });
+        await page.Context.CloseAsync();
+        await alice.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task The_JavaScript_page_whose_first_connection_gets_no_answer_says_so_and_connects_on_its_next_try()
     {
         var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();

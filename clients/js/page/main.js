@@ -15,7 +15,20 @@ startTelemetry(settings.telemetry);
 $('sign-in').hidden = false;
 $('sign-in').addEventListener('submit', (event) => {
   event.preventDefault();
-  signIn(/** @type {HTMLInputElement} */ ($('user-name')).value.trim()).catch((error) => showError(error));
+  // One sign-in at a time: a double click made two connections and showed the history twice.
+  const fields = /** @type {HTMLFieldSetElement} */ ($('sign-in-fields'));
+  if (fields.disabled) {
+    return;
+  }
+
+  fields.disabled = true;
+  $('error').textContent = '';
+  signIn(/** @type {HTMLInputElement} */ ($('user-name')).value.trim())
+    .catch((error) => {
+      showError(error);
+      fields.disabled = false;
+      $('user-name').focus(); // disabling took the focus away: give it back for the next try
+    });
 });
 
 /**
@@ -111,10 +124,18 @@ async function signIn(userName) {
   });
 
   await connect(client);
-  const joined = await client.joinRoom(room);
-  // What was stored before the join is history, read once; everything after it arrives through messageReceived.
-  const history = (await client.getRecentMessages(room, 20))
-    .filter((message) => message.epoch === joined.epoch && message.sequence <= joined.lastSequence);
+  /** @type {import('../index.js').ChatMessage[]} */
+  let history;
+  try {
+    const joined = await client.joinRoom(room);
+    // What was stored before the join is history, read once; everything after it arrives through messageReceived.
+    history = (await client.getRecentMessages(room, 20))
+      .filter((message) => message.epoch === joined.epoch && message.sequence <= joined.lastSequence);
+  } catch (error) {
+    await client.stop().catch(() => {}); // signing in again makes a new connection: this one would be left open
+    throw error;
+  }
+
   $('messages').prepend(...history.map((message) => messageItem(message, 'history')));
 
   $('sign-in').hidden = true;
