@@ -218,6 +218,32 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_sign_in_asked_twice_makes_one_connection_so_the_users_fifth_tab_still_gets_in()
+    {
+        // Enter pressed twice signed in twice: a second connection the page never used, held until the tab closed,
+        // which took one of the user's five (Chat:Limits:MaxConnectionsPerUser).
+        var user = Unique("twice");
+        var first = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await first.GotoAsync(browser.Frontend.ToString());
+        await first.FillAsync("[data-testid=user-name-input]", user);
+        await first.Keyboard.PressAsync("Enter");
+        await first.Keyboard.PressAsync("Enter");
+        await first.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby')");
+
+        var tabs = new List<Microsoft.Playwright.IPage> { first };
+        for (var i = 0; i < 4; i++)
+        {
+            tabs.Add(await browser.SignInAsync(user));
+        }
+
+        foreach (var tab in tabs)
+        {
+            await Expect(tab.Locator("[data-testid=connection-state]")).ToContainTextAsync("Connected as");
+            await tab.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_bad_name_gets_a_clear_message_and_no_sign_in()
     {
         var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();

@@ -81,6 +81,14 @@ public sealed partial class ChatSession(
 
     public async Task SignInAsync(string userName, CancellationToken cancellationToken)
     {
+        if (Client is not null)
+        {
+            // An earlier attempt that failed after connecting (its join refused): its connection would stay open
+            // for the circuit's life and count toward the user's limit.
+            await Client.DisposeAsync();
+            Client = null;
+        }
+
         _token = await tokens.GetAsync(userName, cancellationToken);
         UserName = userName;
         Client = new ChatClient(gateway.HubUrl, GetTokenAsync);
