@@ -161,6 +161,12 @@ public sealed class FrontendTests(BrowserSession browser)
         await Task.Delay(TimeSpan.FromSeconds(1), _ct);
         await Expect(carol.Locator("[data-testid=private-message]")).ToHaveCountAsync(1, new() { Timeout = 100 });
         await Expect(alice.Locator("[data-testid=private-error]")).ToHaveCountAsync(0);
+
+        await alice.FillAsync("[data-testid=private-to]", "not a name!");
+        await alice.FillAsync("[data-testid=private-text]", "for nobody");
+        await alice.ClickAsync("button:has-text('Send privately')");
+        await Expect(alice.Locator("[data-testid=private-error]")).ToContainTextAsync("The recipient is a user name: 1-32 characters");
+        await Expect(alice.Locator("[data-testid=private-text]")).ToHaveValueAsync("for nobody"); // kept for another try
     }
 
     [Fact]
