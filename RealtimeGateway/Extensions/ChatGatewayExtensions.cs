@@ -199,8 +199,7 @@ public static class ChatGatewayExtensions
             return next();
         }
 
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        return context.Response.WriteAsync("This gateway replica is shutting down; reconnect.");
+        return HubPathAnswer.RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "This gateway replica is shutting down; reconnect.");
     }
 
     // CORS does not cover WebSockets: a page from any origin could open one with the user's cookies or a
@@ -211,8 +210,9 @@ public static class ChatGatewayExtensions
         if (origin.Length > 0 && !allowed.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             telemetry.ConnectionRejected("origin_not_allowed");
-            context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            return context.Response.WriteAsync($"Origin {origin} may not open the chat hub (Chat:AllowedOrigins).");
+            // Quoted only when it is an origin: a client that is not a browser can send anything in the header.
+            var named = AllowedOriginsValidator.IsOrigin(origin) && origin.Length <= 256 ? $"Origin {origin}" : "This request's Origin header";
+            return HubPathAnswer.RefuseAsync(context, StatusCodes.Status403Forbidden, $"{named} may not open the chat hub (Chat:AllowedOrigins).");
         }
 
         return next();
@@ -230,7 +230,7 @@ internal sealed class AllowedOriginsValidator : IValidateOptions<ChatOptions>
             ? ValidateOptionsResult.Fail($"{ChatOptions.Section}:{nameof(ChatOptions.AllowedOrigins)} must list origins such as https://chat.example.com (http or https, a host, a port if not the default, nothing after); '{bad}' is not one.")
             : ValidateOptionsResult.Success;
 
-    private static bool IsOrigin(string? origin) =>
+    public static bool IsOrigin(string? origin) =>
         Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
         && uri.GetLeftPart(UriPartial.Authority).Equals(origin.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 }

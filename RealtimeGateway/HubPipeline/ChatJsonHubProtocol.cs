@@ -39,8 +39,16 @@ internal sealed partial class ChatJsonHubProtocol(
 
     public TransferFormat TransferFormat => _inner.TransferFormat;
 
-    // SignalR's JSON protocol takes any version up to its own, 0 and negative ones too; there are none below 1.
-    public bool IsVersionSupported(int version) => version >= 1 && _inner.IsVersionSupported(version);
+    /// <summary>The name a client's handshake gives (SignalR matches it ignoring case).</summary>
+    public const string ProtocolName = "json";
+
+    // SignalR's JSON protocol takes any version up to its own (2), 0 and negative ones too; there are none below 1.
+    public const int LowestVersion = 1;
+    public const int HighestVersion = 2;
+
+    public static bool SupportsVersion(int version) => version is >= LowestVersion and <= HighestVersion;
+
+    public bool IsVersionSupported(int version) => SupportsVersion(version) && _inner.IsVersionSupported(version);
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
@@ -88,8 +96,9 @@ internal sealed partial class ChatJsonHubProtocol(
         return parsed;
     }
 
-    // JSON allows an escaped lone surrogate ("\ud800"), which no .NET string holds: the parser finds it only when it
-    // reads the string, and SignalR then reports arguments that do not fit. Read again here, on that failure only.
+    // JSON allows an escaped lone surrogate ("\ud800"), which no .NET string holds, and a client can send bytes that
+    // are not UTF-8 inside a string: the parser finds either only when it reads the string, and SignalR then reports
+    // arguments that do not fit. Read again here, on that failure only.
     private static bool HoldsStringThatIsNotText(ReadOnlySequence<byte> frame)
     {
         var reader = new Utf8JsonReader(frame.Slice(0, Math.Max(0, frame.Length - 1))); // without the separator
@@ -97,7 +106,7 @@ internal sealed partial class ChatJsonHubProtocol(
         {
             while (reader.Read())
             {
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
                 {
                     try
                     {

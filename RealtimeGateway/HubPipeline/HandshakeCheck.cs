@@ -94,12 +94,34 @@ internal static class HandshakeCheck
         {
             using var document = JsonDocument.Parse(handshake);
             var root = document.RootElement;
-            return root.ValueKind == JsonValueKind.Object
-                // Read as SignalR will read it: an escaped lone surrogate fails only then, and SignalR's answer is not ours.
-                && root.TryGetProperty("protocol", out var protocol) && protocol.ValueKind == JsonValueKind.String && protocol.GetString() is not null
-                && root.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.Number && version.TryGetInt32(out _)
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return $"The handshake must be a JSON object like {Expected}.";
+            }
+
+            // Named twice, SignalR and a reader of the JSON could each take a different one (SignalR's answer was not ours).
+            var named = root.EnumerateObject().Select(property => property.Name).Where(name => name is "protocol" or "version");
+            if (named.GroupBy(name => name).FirstOrDefault(group => group.Count() > 1) is { } twice)
+            {
+                return $"The handshake names '{twice.Key}' twice: send {Expected}.";
+            }
+
+            // Read as SignalR will read it: an escaped lone surrogate fails only then, and SignalR's answer is not ours.
+            if (!root.TryGetProperty("protocol", out var protocol) || protocol.ValueKind != JsonValueKind.String || protocol.GetString() is not { } protocolName
+                || !root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var versionNumber))
+            {
+                return $"The handshake must be a JSON object like {Expected}.";
+            }
+
+            // SignalR's own answers repeated what the client sent; ours say what this gateway speaks.
+            if (!string.Equals(protocolName, ChatJsonHubProtocol.ProtocolName, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"This gateway speaks only the JSON hub protocol (no MessagePack or other): send {Expected}.";
+            }
+
+            return ChatJsonHubProtocol.SupportsVersion(versionNumber)
                 ? null
-                : $"The handshake must be a JSON object like {Expected}.";
+                : $"This gateway speaks versions {ChatJsonHubProtocol.LowestVersion} to {ChatJsonHubProtocol.HighestVersion} of the JSON hub protocol: send {Expected}.";
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException or InvalidOperationException)
         {

@@ -37,12 +37,12 @@ internal static partial class HubMethodSignatures
     private static readonly IReadOnlyDictionary<string, string> Signatures = Read();
 
     /// <param name="target">The method the client called.</param>
-    /// <param name="notText">Whether a string the client sent is not text (an escaped surrogate without its pair).</param>
+    /// <param name="notText">Whether a string the client sent is not text (an escaped surrogate without its pair, bytes that are not UTF-8).</param>
     public static string Describe(string? target, bool notText = false)
     {
         if (target is not null && Signatures.TryGetValue(target, out var signature))
         {
-            var fault = notText ? "the strings sent must be valid Unicode (an escaped surrogate must come in a pair)" : "the arguments sent do not fit";
+            var fault = notText ? "the strings sent must be valid Unicode (UTF-8, and an escaped surrogate must come in a pair)" : "the arguments sent do not fit";
             return $"{target}: {fault}; it takes {signature}.";
         }
 

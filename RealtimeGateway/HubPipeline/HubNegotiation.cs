@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
+using RealtimeDemo.Contracts;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
@@ -73,19 +75,58 @@ internal static class HubNegotiation
     /// <summary>
     /// Answers a hub request that is neither a negotiate nor a WebSocket (a long-polling or server-sent-events
     /// client's) in our words: SignalR's would be "No Connection with that ID", as no negotiated id exists here.
+    /// So are a negotiate that is not a POST (SignalR's answer had no body) and a WebSocket request with a part
+    /// missing (SignalR took it for long polling and answered "Connection ID required").
     /// </summary>
     public static Task RefuseOtherTransports(HttpContext context, RequestDelegate next)
     {
-        if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<NegotiateMetadata>() is not null)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<NegotiateMetadata>() is not null)
         {
-            return next(context);
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                return next(context);
+            }
+
+            context.Response.Headers.Allow = HttpMethods.Post;
+            return HubPathAnswer.RefuseAsync(context, StatusCodes.Status405MethodNotAllowed,
+                $"A negotiate is a POST request; it cannot be a {Printable(context.Request.Method)}. Clients that skip negotiation open a WebSocket to {ChatHubPaths.Hub} directly.");
         }
 
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(
+        if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
+        {
+            return IsCompleteWebSocketRequest(context)
+                ? next(context)
+                : HubPathAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
+                    "This WebSocket request is incomplete: open it with GET and the headers Connection: Upgrade, Upgrade: websocket, "
+                    + "Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key (16 random bytes in base64), as WebSocket clients do.");
+        }
+
+        return HubPathAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
             "The chat hub is served over WebSockets only: open a WebSocket to this path (long polling and server-sent events are not offered).");
     }
+
+    // What ASP.NET Core's WebSocket middleware accepts (RFC 6455 section 4.1, or RFC 8441's extended CONNECT on HTTP/2):
+    // a request it does not take would reach SignalR as a long-polling one.
+    private static bool IsCompleteWebSocketRequest(HttpContext context)
+    {
+        var request = context.Request;
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
+        {
+            return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase) && request.Headers.SecWebSocketVersion == "13";
+        }
+
+        Span<byte> key = stackalloc byte[16];
+        return HttpMethods.IsGet(request.Method)
+            && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            && request.Headers.Connection.Any(value => value?.Contains("upgrade", StringComparison.OrdinalIgnoreCase) == true)
+            && request.Headers.SecWebSocketVersion == "13"
+            && request.Headers.SecWebSocketKey.ToString() is { Length: 24 } encoded
+            && Convert.TryFromBase64String(encoded, key, out var length) && length == 16;
+    }
+
+    // A method is a token of letters; anything else a client sent is not repeated back.
+    private static string Printable(string method) =>
+        method.Length <= 16 && method.All(char.IsAsciiLetter) ? method : "request with another method";
 
     /// <summary>Drops the negotiated id from a hub WebSocket request, so SignalR serves it as a new connection.</summary>
     // Not async: for a WebSocket the rest of the pipeline is the connection's life, and an awaiting frame here would be kept for it.

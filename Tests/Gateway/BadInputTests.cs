@@ -478,6 +478,60 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("Origin http://evil.example may not open the chat hub (Chat:AllowedOrigins)", await response.Content.ReadAsStringAsync(_ct));
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    // A client that is not a browser can put anything in the header; the answer does not repeat it.
+    [Fact]
+    public async Task An_origin_header_that_is_not_an_origin_is_refused_without_being_repeated()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
+        request.Headers.TryAddWithoutValidation("Origin", "<script>alert(1)</script>");
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("This request's Origin header may not open the chat hub (Chat:AllowedOrigins).", await response.Content.ReadAsStringAsync(_ct));
+        Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+    }
+
+    // SignalR answered these with an empty 405 and with "Connection ID required" (it took the request for long polling).
+    [Theory]
+    [InlineData("GET", "negotiate", null, HttpStatusCode.MethodNotAllowed, "A negotiate is a POST request; it cannot be a GET. Clients that skip negotiation open a WebSocket to /hubs/chat directly.")]
+    [InlineData("PUT", "negotiate", null, HttpStatusCode.MethodNotAllowed, "A negotiate is a POST request; it cannot be a PUT.")]
+    [InlineData("GET", "", "no key", HttpStatusCode.BadRequest, "This WebSocket request is incomplete: open it with GET and the headers Connection: Upgrade, Upgrade: websocket, Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key")]
+    [InlineData("GET", "", "version 99", HttpStatusCode.BadRequest, "This WebSocket request is incomplete")]
+    [InlineData("GET", "", "upgrade header alone", HttpStatusCode.BadRequest, "This WebSocket request is incomplete")]
+    [InlineData("POST", "", "complete but a POST", HttpStatusCode.BadRequest, "This WebSocket request is incomplete")]
+    public async Task A_hub_request_of_the_wrong_shape_is_told_what_the_right_one_is(string method, string path, string? upgrade, HttpStatusCode status, string sentence)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.Length > 0 ? $"{ChatHubPaths.Hub}/{path}" : ChatHubPaths.Hub);
+        request.Headers.Authorization = new("Bearer", await ChatTestClient.GetTokenAsync(fixture.Gateway, Unique("shaper"), _ct));
+        if (upgrade is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Upgrade", "websocket");
+            if (upgrade != "upgrade header alone")
+            {
+                request.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+                request.Headers.TryAddWithoutValidation("Sec-WebSocket-Version", upgrade == "version 99" ? "99" : "13");
+            }
+
+            if (upgrade is "version 99" or "complete but a POST")
+            {
+                request.Headers.TryAddWithoutValidation("Sec-WebSocket-Key", Convert.ToBase64String(new byte[16]));
+            }
+        }
+
+        using var response = await http.SendAsync(request, _ct);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.StartsWith(sentence, await response.Content.ReadAsStringAsync(_ct), StringComparison.Ordinal);
+        if (status == HttpStatusCode.MethodNotAllowed)
+        {
+            Assert.Equal("POST", string.Join(",", response.Content.Headers.Allow));
+        }
     }
 
     [Theory]

@@ -524,7 +524,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         Assert.False(closed);
         var answers = frames.Select(f => JsonDocument.Parse(f).RootElement).Where(f => f.GetProperty("type").GetInt32() == 3).ToList();
         Assert.Equal("JoinRoom: the arguments sent do not fit; it takes (room: string).", answers.Single(a => a.GetProperty("invocationId").GetString() == "7").GetProperty("error").GetString());
-        Assert.Equal("SendMessage: the strings sent must be valid Unicode (an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
+        Assert.Equal("SendMessage: the strings sent must be valid Unicode (UTF-8, and an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
             answers.Single(a => a.GetProperty("invocationId").GetString() == "9").GetProperty("error").GetString());
         Assert.True(answers.Single(a => a.GetProperty("invocationId").GetString() == "8").TryGetProperty("result", out _));
         HostileInput.AssertNoInternals(string.Join("\n", frames));
@@ -538,10 +538,15 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "an array", "[\"json\",1]", "The handshake must be a JSON object" },
         { "no protocol", "{\"version\":1}", "The handshake must be a JSON object" },
         { "a protocol name with a lone surrogate", "{\"protocol\":\"\\ud800json\",\"version\":1}", "The handshake is not valid JSON" },
-        { "an unknown protocol", "{\"protocol\":\"xml\",\"version\":1}", "The protocol 'xml' is not supported." },
-        { "version 0", "{\"protocol\":\"json\",\"version\":0}", "The server does not support version 0 of the 'json' protocol." },
-        { "a negative version", "{\"protocol\":\"json\",\"version\":-1}", "The server does not support version -1 of the 'json' protocol." },
-        { "a version from the future", "{\"protocol\":\"json\",\"version\":99}", "The server does not support version 99 of the 'json' protocol." },
+        // SignalR's own answers to these repeated what the client sent and did not say what was expected.
+        { "an unknown protocol", "{\"protocol\":\"<b>xml</b>\",\"version\":1}", "This gateway speaks only the JSON hub protocol (no MessagePack or other): send {\"protocol\":\"json\",\"version\":1}" },
+        { "MessagePack", "{\"protocol\":\"messagepack\",\"version\":1}", "This gateway speaks only the JSON hub protocol" },
+        { "version 0", "{\"protocol\":\"json\",\"version\":0}", "This gateway speaks versions 1 to 2 of the JSON hub protocol: send {\"protocol\":\"json\",\"version\":1}" },
+        { "a negative version", "{\"protocol\":\"json\",\"version\":-1}", "This gateway speaks versions 1 to 2 of the JSON hub protocol" },
+        { "a version from the future", "{\"protocol\":\"json\",\"version\":99}", "This gateway speaks versions 1 to 2 of the JSON hub protocol" },
+        // Read by SignalR and by a check each their own way, a key named twice got SignalR's "An unexpected error occurred".
+        { "the protocol named twice", "{\"protocol\":5,\"protocol\":\"json\",\"version\":1}", "The handshake names 'protocol' twice" },
+        { "the version named twice", "{\"protocol\":\"json\",\"version\":\"x\",\"version\":1}", "The handshake names 'version' twice" },
         { "a whole handshake past the size limit", "{\"protocol\":\"json\",\"version\":1,\"padding\":\"" + new string('x', 40_000) + "\"}", "The handshake is larger than 4096 bytes" },
     };
 

@@ -60,9 +60,20 @@ public sealed class ChatJsonHubProtocolTests
 
         Assert.Equal("SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string).",
             RefusalOf(ref input));
-        Assert.Equal("SendMessage: the strings sent must be valid Unicode (an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
+        Assert.Equal("SendMessage: the strings sent must be valid Unicode (UTF-8, and an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
             RefusalOf(ref input));
         Assert.True(input.IsEmpty);
+    }
+
+    [Fact]
+    public void Arguments_holding_bytes_that_are_not_UTF8_are_refused_as_not_text()
+    {
+        byte[] notUtf8 = [0xC3, 0x28]; // a two-byte sequence's lead, then '('
+        var input = new ReadOnlySequence<byte>([
+            .. """{"type":1,"invocationId":"1","target":"SendMessage","arguments":["lobby","c-1","caf"""u8, .. notUtf8, .. "\"]}\u001e"u8]);
+
+        Assert.Equal("SendMessage: the strings sent must be valid Unicode (UTF-8, and an escaped surrogate must come in a pair); it takes (room: string, clientMessageId: string, text: string).",
+            RefusalOf(ref input));
     }
 
     private string RefusalOf(ref ReadOnlySequence<byte> input)
