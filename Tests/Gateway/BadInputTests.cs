@@ -60,6 +60,9 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "history: limit 0", "GetMessages: 'limit' must be 1-200 (Chat:Limits:MaxPageSize)" },
         { "history: limit 201", "GetMessages: 'limit' must be 1-200" },
         { "history: malformed message id", "GetMessages: 'afterMessageId' must be a message id the server returned" },
+        { "history: an empty message id", "GetMessages: 'afterMessageId' must be a message id the server returned (like 1764000000000-0), or null to start from the oldest kept message." },
+        // 4,001 UTF-16 code units, 2,001 characters to a reader: the sentence says how the length is counted.
+        { "send: text of 2,001 emoji", "SendMessage: 'text' must be 1-4000 characters and not only whitespace (Chat:Limits:MaxTextLength); characters are counted in UTF-16 code units, as JavaScript's length counts them (an emoji is 2)." },
         { "history: room not joined", "Join room 'elsewhere' before reading its history or members." },
         { "leave: room not joined", "This connection is not in room 'elsewhere'." },
         { "wrong argument count", "SendMessage: the arguments sent do not fit; it takes (room: string, clientMessageId: string, text: string)." },
@@ -105,6 +108,8 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             "history: limit 0" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, 0, _ct),
             "history: limit 201" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", null, 201, _ct),
             "history: malformed message id" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "yesterday", 10, _ct),
+            "history: an empty message id" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "mallorys-room", "", 10, _ct),
+            "send: text of 2,001 emoji" => Send(hub, "mallorys-room", "id-1", string.Concat(Enumerable.Repeat("\U0001F600", 2001))),
             "history: room not joined" => hub.InvokeAsync<ChatMessage[]>("GetMessages", "elsewhere", null, 10, _ct),
             "leave: room not joined" => hub.InvokeAsync("LeaveRoom", "elsewhere", _ct),
             "wrong argument count" => hub.InvokeAsync<MessageAck>("SendMessage", "mallorys-room", _ct),
