@@ -32,6 +32,10 @@ public sealed class PageSizeAttribute : ArgumentRuleAttribute;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class CountsAsMessageAttribute : Attribute;
 
+/// <summary>The method reads (history, rooms, members, statistics) and counts what it returns against the connection's read rate.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class CountsAsReadAttribute : Attribute;
+
 /// <summary>The method joins or leaves a room and counts against the connection's rate of room changes.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class CountsAsRoomChangeAttribute : Attribute;

@@ -28,20 +28,27 @@ public sealed class ChatHub(IChatHubService chat) : Hub<IChatClient>
     public Task<PrivateMessageAck> SendPrivateMessage([UserName] string toUser, [MessageText] string text) =>
         chat.SendPrivateMessageAsync(Context, toUser, text);
 
+    [CountsAsRead]
     public Task<RoomStats> GetRoomStats([RoomName] string room) => chat.GetRoomStatsAsync(room);
 
+    [CountsAsRead]
     public Task<IReadOnlyList<ChatMessage>> GetMessages([RoomName] string room, [MessageIdOrStart] string? afterMessageId, [PageSize] int limit) =>
         chat.GetMessagesAsync(Context, room, afterMessageId, limit);
 
+    [CountsAsRead]
     public Task<IReadOnlyList<ChatMessage>> GetRecentMessages([RoomName] string room, [PageSize] int limit) =>
         chat.GetRecentMessagesAsync(Context, room, limit);
 
+    [CountsAsRead]
     public Task<IReadOnlyList<ChatMessage>> GetOlderMessages([RoomName] string room, [MessageId] string beforeMessageId, [PageSize] int limit) =>
         chat.GetOlderMessagesAsync(Context, room, beforeMessageId, limit);
 
+    [CountsAsRead]
     public Task<IReadOnlyList<RoomSummary>> ListRooms([PageSize] int limit) => chat.ListRoomsAsync(limit);
 
+    [CountsAsRead]
     public Task<IReadOnlyList<string>> GetRoomMembers([RoomName] string room) => chat.GetRoomMembersAsync(Context, room);
 
+    [CountsAsRead]
     public ConnectionDetails GetConnectionInfo() => chat.GetConnectionInfo(Context);
 }

@@ -76,6 +76,17 @@ public sealed class ChatLimits
     public int MaxPageSize { get; set; } = 200;
 
     /// <summary>
+    /// Sustained items a connection may read per second: messages, rooms or names a read returns (a call that returns
+    /// none, or one object, counts 1). A read answered at 4 KB a message could otherwise pull tens of MB a second.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public double ItemsReadPerSecond { get; set; } = 2000;
+
+    /// <summary>Items a connection may read at once after being quiet: by default twice a full page of history from each of its rooms (a reconnect's gap fills).</summary>
+    [Range(1, 100_000_000)]
+    public int ItemsReadBurst { get; set; } = 20_000;
+
+    /// <summary>
     /// How often the server pings a quiet connection. SignalR's clients give up on a server silent for 30 s (their
     /// default server timeout), so it must ping at least twice in that time.
     /// </summary>

@@ -7,9 +7,9 @@ using RealtimeDemo.RealtimeGateway.Delivery;
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>
-/// Limits each connection's message sends, and its joins and leaves, with a token bucket each; a refused call keeps
-/// the connection. Joins and leaves are limited because each is announced to the room's members and a room's first
-/// join writes to Redis.
+/// Limits each connection's message sends, its joins and leaves, and what it reads, with a token bucket each; a
+/// refused call keeps the connection. Joins and leaves are limited because each is announced to the room's members
+/// and a room's first join writes to Redis; reads by the items they return, as a page of history can be 200 messages.
 /// </summary>
 internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnections local, TimeProvider time) : IHubFilter
 {
@@ -31,7 +31,32 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
                 "(Chat:Limits:RoomChangesPerSecond; bursts of twice Chat:Limits:MaxRoomsPerConnection). Wait a moment and try again.");
         }
 
+        if (rules.CountsAsRead)
+        {
+            var reads = ReadBucket(context.Context);
+            if (!reads.TryTake(time.GetTimestamp()))
+            {
+                throw new ChatHubError(ChatErrorCodes.RateLimited,
+                    $"Too many reads: at most {limits.ItemsReadPerSecond:0.##} messages, rooms or names per second, bursts of {limits.ItemsReadBurst} " +
+                    "(Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst). Wait a moment and try again.");
+            }
+
+            return ReadAsync(context, next, reads);
+        }
+
         return next(context);
+    }
+
+    // What a read costs is what it returned: one token was taken to let it run, the rest once it has.
+    private static async ValueTask<object?> ReadAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next, TokenBucket reads)
+    {
+        var result = await next(context);
+        if (result is System.Collections.ICollection { Count: > 1 } items)
+        {
+            reads.TakeMore(items.Count - 1);
+        }
+
+        return result;
     }
 
     // Only a join or leave that would change the connection's rooms counts: a member's repeated join (a client asking
@@ -55,6 +80,13 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
         var limits = options.Value.Limits;
         return local.NotesOf(connection.ConnectionId).Messages ??=
             new TokenBucket(limits.MessageBurst, limits.MessagesPerSecond, time.GetTimestamp(), time.TimestampFrequency);
+    }
+
+    private TokenBucket ReadBucket(HubCallerContext connection)
+    {
+        var limits = options.Value.Limits;
+        return local.NotesOf(connection.ConnectionId).Reads ??=
+            new TokenBucket(limits.ItemsReadBurst, limits.ItemsReadPerSecond, time.GetTimestamp(), time.TimestampFrequency);
     }
 
     private TokenBucket RoomChangeBucket(HubCallerContext connection)

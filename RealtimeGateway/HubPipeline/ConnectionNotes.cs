@@ -18,6 +18,9 @@ public sealed class ConnectionNotes
     /// <summary>The connection's message-rate bucket, made at its first send.</summary>
     internal TokenBucket? Messages { get; set; }
 
+    /// <summary>The connection's read bucket (items returned), made at its first read.</summary>
+    internal TokenBucket? Reads { get; set; }
+
     /// <summary>The connection's join-and-leave bucket, made at its first join.</summary>
     internal TokenBucket? RoomChanges { get; set; }
 }

@@ -7,13 +7,15 @@ using RealtimeDemo.RealtimeGateway.Chat;
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>What a hub method's attributes declare (see Contracts/ArgumentRules.cs), read once per method.</summary>
-internal sealed record HubMethodRules(bool CountsAsMessage, bool CountsAsRoomChange, IReadOnlyList<(string Name, ArgumentRuleAttribute? Rule)> Arguments)
+internal sealed record HubMethodRules(
+    bool CountsAsMessage, bool CountsAsRoomChange, bool CountsAsRead, IReadOnlyList<(string Name, ArgumentRuleAttribute? Rule)> Arguments)
 {
     private static readonly ConcurrentDictionary<MethodInfo, HubMethodRules> Cache = new();
 
     public static HubMethodRules For(MethodInfo method) => Cache.GetOrAdd(method, static m => new(
         m.IsDefined(typeof(CountsAsMessageAttribute)),
         m.IsDefined(typeof(CountsAsRoomChangeAttribute)),
+        m.IsDefined(typeof(CountsAsReadAttribute)),
         [.. m.GetParameters().Select(p => (p.Name!, p.GetCustomAttribute<ArgumentRuleAttribute>()))]));
 
     /// <summary>The room this call is about, when it has a room argument that is a valid room name.</summary>

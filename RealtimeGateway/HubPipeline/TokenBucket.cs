@@ -21,4 +21,16 @@ internal sealed class TokenBucket(int capacity, double perSecond, long now, long
             return true;
         }
     }
+
+    /// <summary>
+    /// Takes more after a call that was let through with one (what it cost is known only once it has run); the
+    /// allowance may go below zero, and the next call then waits for it to refill.
+    /// </summary>
+    public void TakeMore(int count)
+    {
+        lock (this)
+        {
+            _tokens -= count;
+        }
+    }
 }

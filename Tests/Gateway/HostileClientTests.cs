@@ -318,6 +318,49 @@ public sealed class HostileClientTests
             TimeSpan.FromSeconds(10), "the gateway's log line for the slow client");
     }
 
+    // One frame of 100 history reads pulled 85 MB from a replica in 3 s: reads are limited by the items they return.
+    [Fact]
+    public async Task A_flood_of_history_reads_is_throttled_by_what_it_returns_and_the_connection_kept()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(
+            ("Chat__Limits__ItemsReadBurst", "300"), ("Chat__Limits__ItemsReadPerSecond", "1"),
+            ("Chat__Limits__MessagesPerSecond", "1000"), ("Chat__Limits__MessageBurst", "1000")), _ct);
+        await using var bystanders = await BystanderPair.StartAsync(cluster.A.BaseAddress, cluster.A.BaseAddress, _ct);
+        var room = Unique("hoard");
+        await using var reader = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("reader"), _ct);
+        await reader.Chat.JoinRoomAsync(room);
+        for (var i = 1; i <= 50; i++)
+        {
+            await reader.Chat.SendMessageAsync(room, $"m-{i}", "a line of history");
+        }
+
+        // Each read returns 50 messages: six fit the burst of 300, the seventh finds it spent.
+        var granted = 0;
+        HubException? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            try
+            {
+                Assert.Equal(50, (await reader.Chat.GetRecentMessagesAsync(room, 200)).Count);
+                granted++;
+            }
+            catch (HubException ex)
+            {
+                refused = ex;
+            }
+        }
+
+        Assert.InRange(granted, 6, 7);
+        Assert.Equal("Too many reads: at most 1 messages, rooms or names per second, bursts of 300 (Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst). Wait a moment and try again.",
+            refused?.Message);
+        // Sends have their own allowance, the connection stays, and another connection has its own reads.
+        await reader.Chat.SendMessageAsync(room, "after-the-reads", "still here");
+        await using var other = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("other"), _ct);
+        await other.Chat.JoinRoomAsync(room);
+        Assert.Equal(51, (await other.Chat.GetRecentMessagesAsync(room, 200)).Count);
+        await bystanders.AssertStillChattingAsync();
+    }
+
     [Fact]
     public async Task Sign_ins_from_one_address_are_rate_limited_with_a_problem_that_names_the_settings()
     {
