@@ -110,6 +110,11 @@ internal static class HubNegotiation
     private static bool IsCompleteWebSocketRequest(HttpContext context)
     {
         var request = context.Request;
+        if (context.Features.Get<IHttpWebSocketFeature>() is { } hosted)
+        {
+            return hosted.IsWebSocketRequest; // a host that serves WebSockets itself (ASP.NET Core's test server) decides
+        }
+
         if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             return string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase) && request.Headers.SecWebSocketVersion == "13";
@@ -117,7 +122,6 @@ internal static class HubNegotiation
 
         Span<byte> key = stackalloc byte[16];
         return HttpMethods.IsGet(request.Method)
-            && context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
             && request.Headers.Connection.Any(value => value?.Contains("upgrade", StringComparison.OrdinalIgnoreCase) == true)
             && request.Headers.SecWebSocketVersion == "13"
             && request.Headers.SecWebSocketKey.ToString() is { Length: 24 } encoded
