@@ -76,8 +76,8 @@ public sealed class ChatLimits
     public int MaxPageSize { get; set; } = 200;
 
     /// <summary>
-    /// Sustained items a connection may read per second: messages, rooms or names a read returns (a call that returns
-    /// none, or one object, counts 1). A read answered at 4 KB a message could otherwise pull tens of MB a second.
+    /// Sustained items a connection may read per second: messages, rooms or names a read returns, at least
+    /// CallRateFilter.LeastReadCost (10) a call. A read answered at 4 KB a message could otherwise pull tens of MB a second.
     /// </summary>
     [Range(1, 10_000_000)]
     public double ItemsReadPerSecond { get; set; } = 2000;

@@ -37,8 +37,9 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
             if (!reads.TryTake(time.GetTimestamp()))
             {
                 throw new ChatHubError(ChatErrorCodes.RateLimited,
-                    $"Too many reads: at most {limits.ItemsReadPerSecond:0.##} messages, rooms or names per second, bursts of {limits.ItemsReadBurst} " +
-                    "(Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst). Wait a moment and try again.");
+                    $"Too many reads: at most {limits.ItemsReadPerSecond:0.##} items per second, bursts of {limits.ItemsReadBurst} " +
+                    $"(Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst; a read counts the messages, rooms or names it returns, at least {LeastReadCost}). " +
+                    "Wait a moment and try again.");
             }
 
             return ReadAsync(context, next, reads);
@@ -47,15 +48,14 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
         return next(context);
     }
 
+    /// <summary>What a read that returns fewer items costs: each is a round trip to Redis, whatever it returns.</summary>
+    public const int LeastReadCost = 10;
+
     // What a read costs is what it returned: one token was taken to let it run, the rest once it has.
     private static async ValueTask<object?> ReadAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next, TokenBucket reads)
     {
         var result = await next(context);
-        if (result is System.Collections.ICollection { Count: > 1 } items)
-        {
-            reads.TakeMore(items.Count - 1);
-        }
-
+        reads.TakeMore(Math.Max(LeastReadCost, result is System.Collections.ICollection items ? items.Count : 1) - 1);
         return result;
     }
 

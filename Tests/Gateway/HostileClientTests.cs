@@ -351,13 +351,31 @@ public sealed class HostileClientTests
         }
 
         Assert.InRange(granted, 6, 7);
-        Assert.Equal("Too many reads: at most 1 messages, rooms or names per second, bursts of 300 (Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst). Wait a moment and try again.",
-            refused?.Message);
+        Assert.Equal("Too many reads: at most 1 items per second, bursts of 300 (Chat:Limits:ItemsReadPerSecond, Chat:Limits:ItemsReadBurst; "
+            + "a read counts the messages, rooms or names it returns, at least 10). Wait a moment and try again.", refused?.Message);
         // Sends have their own allowance, the connection stays, and another connection has its own reads.
         await reader.Chat.SendMessageAsync(room, "after-the-reads", "still here");
         await using var other = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("other"), _ct);
         await other.Chat.JoinRoomAsync(room);
         Assert.Equal(51, (await other.Chat.GetRecentMessagesAsync(room, 200)).Count);
+
+        // A read that returns little still counts 10 (each is a round trip): thirty fit the burst of 300.
+        await using var asker = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("asker"), _ct);
+        var answered = 0;
+        while (answered < 100)
+        {
+            try
+            {
+                await asker.Chat.GetConnectionInfoAsync();
+                answered++;
+            }
+            catch (HubException)
+            {
+                break;
+            }
+        }
+
+        Assert.InRange(answered, 30, 31);
         await bystanders.AssertStillChattingAsync();
     }
 
