@@ -162,6 +162,14 @@ public sealed class FrontendTests(BrowserSession browser)
         await Expect(carol.Locator("[data-testid=private-message]")).ToHaveCountAsync(1, new() { Timeout = 100 });
         await Expect(alice.Locator("[data-testid=private-error]")).ToHaveCountAsync(0);
 
+        // A message to oneself comes back as a delivery too; it was shown twice.
+        await carol.FillAsync("[data-testid=private-to]", await carol.TextContentAsync("[data-testid=user]") ?? "");
+        await carol.FillAsync("[data-testid=private-text]", "a note to self");
+        await carol.ClickAsync("button:has-text('Send privately')");
+        await Expect(carol.Locator("[data-testid=private-message]", new() { HasText = "a note to self" }).First).ToBeVisibleAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5), _ct); // the delivery comes back through Redis within milliseconds
+        await Expect(carol.Locator("[data-testid=private-message]", new() { HasText = "a note to self" })).ToHaveCountAsync(1, new() { Timeout = 100 });
+
         await alice.FillAsync("[data-testid=private-to]", "not a name!");
         await alice.FillAsync("[data-testid=private-text]", "for nobody");
         await alice.ClickAsync("button:has-text('Send privately')");

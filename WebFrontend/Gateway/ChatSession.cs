@@ -217,6 +217,12 @@ public sealed partial class ChatSession(
     {
         lock (_gate)
         {
+            // A message to oneself comes back as a delivery too (before or after its ack): shown once.
+            if (_private.Any(kept => kept.Id == message.Id))
+            {
+                return;
+            }
+
             _private.Enqueue(message);
             while (_private.Count > options.Value.PrivateMessagesKept)
             {
@@ -240,9 +246,33 @@ public sealed partial class ChatSession(
         {
             Connection = await Client!.GetConnectionInfoAsync();
             LastBreak = broken with { BackAt = time.GetUtcNow(), BackOn = Connection.Replica };
+            await RefreshMembersAsync();
         }
 
         await NotifyAsync();
+    }
+
+    // Joins and leaves announced while the connection was down never reached it: the member lists are read again.
+    private async Task RefreshMembersAsync()
+    {
+        foreach (var room in JoinedRooms)
+        {
+            try
+            {
+                var members = await Client!.GetRoomMembersAsync(room);
+                lock (_gate)
+                {
+                    if (_rooms.TryGetValue(room, out var view))
+                    {
+                        view.SetMembers(members);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException)
+            {
+                // Broken again, or no longer in the room: the next reconnect reads it again.
+            }
+        }
     }
 
     private Task OnBackgroundErrorAsync(Exception error)

@@ -134,10 +134,12 @@ public sealed class RoomView(string room, FrontendOptions options)
         }
     }
 
+    /// <summary>The room's members as the gateway lists them now, replacing what the page had (it may have missed a leave).</summary>
     public void SetMembers(IEnumerable<string> users)
     {
         lock (_gate)
         {
+            _members.Clear();
             foreach (var user in users)
             {
                 MemberJoined(user);

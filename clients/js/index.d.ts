@@ -35,7 +35,7 @@ export interface ChatClientOptions {
   accessTokenFactory: IHttpConnectionOptions['accessTokenFactory'];
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
   keepAliveIntervalInMilliseconds?: number;
-  /** Reconnect delays or policy (SignalR's default: 0, 2, 10, 30 s, then give up). */
+  /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */
   reconnectPolicy?: number[] | IRetryPolicy;
   logger?: LogLevel | string | ILogger;
   /** Defaults to the global ones the application's OpenTelemetry SDK registered. */
@@ -108,3 +108,8 @@ export class TraceContextHubProtocol extends JsonHubProtocol {
 
 /** The instrumentation scope of the client's spans and metrics. */
 export const INSTRUMENTATION_NAME: 'RealtimeDemo.ChatClient';
+
+/** The reconnect schedule ChatClient uses unless given another: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with ±20 % jitter. */
+export const reconnectPolicy: IRetryPolicy;
+/** How long reconnectPolicy keeps trying after a break (two minutes). */
+export const GIVE_UP_AFTER_MS: number;

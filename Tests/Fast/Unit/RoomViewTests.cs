@@ -68,6 +68,18 @@ public sealed class RoomViewTests
         Assert.False(view.MayHaveOlder);
     }
 
+    // Read again after a reconnect: whoever left while the connection was down is gone from the list.
+    [Fact]
+    public void Members_read_again_replace_the_list_the_page_had()
+    {
+        var view = new RoomView("lobby", Options);
+        view.SetMembers(["alice", "bob", "carol"]);
+
+        view.SetMembers(["alice", "erin"]);
+
+        Assert.Equal(["alice", "erin"], view.Members);
+    }
+
     private static IReadOnlyList<ChatMessage> Messages(int from, int to, long epoch = 1) =>
         [.. Enumerable.Range(from, to - from + 1).Select(i => new ChatMessage(Id(i, epoch), "lobby", "alice", $"text {i}", DateTimeOffset.UnixEpoch, $"c-{epoch}-{i}", i, epoch))];
 

@@ -117,6 +117,9 @@ async function signIn(userName) {
     $('connection-state').className = state.toLowerCase();
     if (state === HubConnectionState.Disconnected && error) {
       showError(error); // the server's reason (a limit), or what broke the connection for good
+    } else if (state === HubConnectionState.Disconnected && !$('chat').hidden) {
+      // Signed in, and no reason: the client gave up reconnecting (two minutes without an answer).
+      showError('Disconnected: the gateway could not be reached for two minutes. Reload the page to connect again.');
     }
     if (state === HubConnectionState.Connected) {
       $('replica').textContent = (await client.getConnectionInfo()).replica;
@@ -164,7 +167,11 @@ async function send(client, clientMessageId, text) {
     const ack = await client.sendMessage(room, clientMessageId, text);
     status.textContent = `✓ stored as #${ack.sequence}`;
   } catch (error) {
-    status.textContent = `failed: ${error instanceof Error ? error.message : error} `;
+    // SignalR's own sentence for a send without a connection names its states; say it as the page sees it.
+    const why = client.state !== HubConnectionState.Connected
+      ? 'not connected to the gateway; retry once the page says Connected'
+      : error instanceof Error ? error.message : String(error);
+    status.textContent = `failed: ${why} `;
     const retry = document.createElement('button');
     retry.textContent = 'Retry';
     retry.addEventListener('click', () => send(client, clientMessageId, text));

@@ -5,6 +5,7 @@ import { RoomSequencer } from './room-sequencer.js';
 import { ClientTelemetry } from './telemetry.js';
 import { TraceContextHubProtocol } from './trace-context-protocol.js';
 import { WorkQueue } from './work-queue.js';
+import { reconnectPolicy as defaultReconnectPolicy } from './reconnect-policy.js';
 
 const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
@@ -43,11 +44,7 @@ export class ChatClient {
     const builder = new HubConnectionBuilder()
       .withUrl(withClientId(hubUrl), { transport: HttpTransportType.WebSockets, skipNegotiation: true, accessTokenFactory })
       .withHubProtocol(new TraceContextHubProtocol());
-    if (reconnectPolicy) {
-      builder.withAutomaticReconnect(/** @type {any} */ (reconnectPolicy));
-    } else {
-      builder.withAutomaticReconnect();
-    }
+    builder.withAutomaticReconnect(/** @type {any} */ (reconnectPolicy ?? defaultReconnectPolicy));
 
     if (keepAliveIntervalInMilliseconds) {
       // The gateway drops a client it has not heard from within Chat:Limits:ClientTimeoutInterval (30 s).
