@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.HubPipeline;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 
 namespace RealtimeDemo.RealtimeGateway.Auth;
@@ -161,10 +162,8 @@ public static class ChatAuthenticationExtensions
         }
 
         context.HandleResponse();
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = reason == "token_missing" ? "Bearer" : "Bearer error=\"invalid_token\"";
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(sentence);
+        await HubPathAnswer.RefuseAsync(context.HttpContext, StatusCodes.Status401Unauthorized, sentence);
     }
 
     private static async ValueTask RefuseTooManyTokenRequests(OnRejectedContext context, CancellationToken cancellationToken)

@@ -472,32 +472,21 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         Assert.Equal(HubConnectionState.Connected, connection.State);
     }
 
-    [Fact]
-    public async Task A_browser_page_from_a_foreign_origin_cannot_open_the_hub()
+    // A client that is not a browser can put anything in the header; the answer repeats it only when it is an origin.
+    [Theory]
+    [InlineData("http://evil.example", "Origin http://evil.example may not open the chat hub (Chat:AllowedOrigins).")]
+    [InlineData("<script>alert(1)</script>", "This request's Origin header may not open the chat hub (Chat:AllowedOrigins).")]
+    public async Task A_browser_page_from_a_foreign_origin_cannot_open_the_hub(string origin, string sentence)
     {
         using var http = new HttpClient { BaseAddress = fixture.Gateway };
         using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
-        request.Headers.Add("Origin", "http://evil.example");
+        request.Headers.TryAddWithoutValidation("Origin", origin);
 
         using var response = await http.SendAsync(request, _ct);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("Origin http://evil.example may not open the chat hub (Chat:AllowedOrigins)", await response.Content.ReadAsStringAsync(_ct));
+        Assert.Equal(sentence, await response.Content.ReadAsStringAsync(_ct));
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-    }
-
-    // A client that is not a browser can put anything in the header; the answer does not repeat it.
-    [Fact]
-    public async Task An_origin_header_that_is_not_an_origin_is_refused_without_being_repeated()
-    {
-        using var http = new HttpClient { BaseAddress = fixture.Gateway };
-        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
-        request.Headers.TryAddWithoutValidation("Origin", "<script>alert(1)</script>");
-
-        using var response = await http.SendAsync(request, _ct);
-
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("This request's Origin header may not open the chat hub (Chat:AllowedOrigins).", await response.Content.ReadAsStringAsync(_ct));
         Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
     }
 
