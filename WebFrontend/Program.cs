@@ -16,8 +16,10 @@ return StartupErrors.Run(() =>
     // In every environment: Development's exception page would show a visitor a stack trace.
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
     app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+    app.UsePageMethodsThenRouting();
     app.UseAntiforgery();
     app.UseRateLimiter();
+    app.UseLiveConnectionRefusalsInOurWords();
     app.UseOpsViewOnlyWhereOn();
 
     app.MapStaticAssets();

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RealtimeDemo.Contracts;
-using RealtimeDemo.RealtimeGateway.HubPipeline;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 
 namespace RealtimeDemo.RealtimeGateway.Auth;
@@ -163,7 +162,7 @@ public static class ChatAuthenticationExtensions
 
         context.HandleResponse();
         context.Response.Headers.WWWAuthenticate = reason == "token_missing" ? "Bearer" : "Bearer error=\"invalid_token\"";
-        await HubPathAnswer.RefuseAsync(context.HttpContext, StatusCodes.Status401Unauthorized, sentence);
+        await PlainTextAnswer.RefuseAsync(context.HttpContext, StatusCodes.Status401Unauthorized, sentence);
     }
 
     private static async ValueTask RefuseTooManyTokenRequests(OnRejectedContext context, CancellationToken cancellationToken)

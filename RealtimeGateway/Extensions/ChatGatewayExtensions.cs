@@ -199,7 +199,7 @@ public static class ChatGatewayExtensions
             return next();
         }
 
-        return HubPathAnswer.RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "This gateway replica is shutting down; reconnect.");
+        return PlainTextAnswer.RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "This gateway replica is shutting down; reconnect.");
     }
 
     // CORS does not cover WebSockets: a page from any origin could open one with the user's cookies or a
@@ -212,7 +212,7 @@ public static class ChatGatewayExtensions
             telemetry.ConnectionRejected("origin_not_allowed");
             // Quoted only when it is an origin: a client that is not a browser can send anything in the header.
             var named = AllowedOriginsValidator.IsOrigin(origin) && origin.Length <= 256 ? $"Origin {origin}" : "This request's Origin header";
-            return HubPathAnswer.RefuseAsync(context, StatusCodes.Status403Forbidden, $"{named} may not open the chat hub (Chat:AllowedOrigins).");
+            return PlainTextAnswer.RefuseAsync(context, StatusCodes.Status403Forbidden, $"{named} may not open the chat hub (Chat:AllowedOrigins).");
         }
 
         return next();

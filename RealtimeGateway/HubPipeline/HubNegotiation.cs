@@ -88,7 +88,7 @@ internal static class HubNegotiation
             }
 
             context.Response.Headers.Allow = HttpMethods.Post;
-            return HubPathAnswer.RefuseAsync(context, StatusCodes.Status405MethodNotAllowed,
+            return PlainTextAnswer.RefuseAsync(context, StatusCodes.Status405MethodNotAllowed,
                 $"A negotiate is a POST request; it cannot be a {Printable(context.Request.Method)}. Clients that skip negotiation open a WebSocket to {ChatHubPaths.Hub} directly.");
         }
 
@@ -96,12 +96,12 @@ internal static class HubNegotiation
         {
             return IsCompleteWebSocketRequest(context)
                 ? next(context)
-                : HubPathAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
+                : PlainTextAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
                     "This WebSocket request is incomplete: open it with GET and the headers Connection: Upgrade, Upgrade: websocket, "
                     + "Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key (16 random bytes in base64), as WebSocket clients do.");
         }
 
-        return HubPathAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
+        return PlainTextAnswer.RefuseAsync(context, StatusCodes.Status400BadRequest,
             "The chat hub is served over WebSockets only: open a WebSocket to this path (long polling and server-sent events are not offered).");
     }
 

@@ -17,10 +17,9 @@ public static class ConnectRateLimit
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = (rejected, cancellationToken) =>
             {
-                rejected.HttpContext.Response.ContentType = "text/plain; charset=utf-8";
                 ClientAddressRateLimit.SetRetryAfter(rejected);
-                return new ValueTask(rejected.HttpContext.Response.WriteAsync(
-                    "Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress); wait a moment and reload.", cancellationToken));
+                return new ValueTask(PlainTextAnswer.RefuseAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests,
+                    "Too many connections opened from this address (Frontend:ConnectsPerSecondPerAddress); wait a moment and reload."));
             };
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {

@@ -30,9 +30,7 @@ public static class OpsViewExtensions
             if (context.Request.Path.StartsWithSegments(Path)
                 && !context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<FrontendOptions>>().Value.OpsView)
             {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync(
+                await PlainTextAnswer.RefuseAsync(context, StatusCodes.Status404NotFound,
                     "The ops view is off on this frontend (Frontend:OpsView). Operators read GET /ops/snapshot on the gateway with the ops access key.");
                 return;
             }
