@@ -19,7 +19,7 @@ public sealed class MessageTextAttribute : ArgumentRuleAttribute;
 /// <summary>The client's own id for a message, 1-64 characters; resending it never stores the message twice.</summary>
 public sealed class ClientMessageIdAttribute : ArgumentRuleAttribute;
 
-/// <summary>A message id as the server issued it, or null/empty for "from the start of the history".</summary>
+/// <summary>A message id as the server issued it, or null for "from the start of the history" (an empty string is refused).</summary>
 public sealed class MessageIdOrStartAttribute : ArgumentRuleAttribute;
 
 /// <summary>A message id as the server issued it, to read what came before it.</summary>

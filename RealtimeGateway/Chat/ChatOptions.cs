@@ -72,7 +72,11 @@ public sealed class ChatLimits
     [Range(1, 10_000_000)]
     public int MaxConnectionsPerReplica { get; set; } = 10_000;
 
-    [Range(1, 10_000)]
+    /// <summary>
+    /// The most items one read may ask for (GetMessages, GetRecentMessages, GetOlderMessages, ListRooms). At least
+    /// 200: both clients here fill a gap with pages of 200, and a smaller limit would refuse every fill.
+    /// </summary>
+    [Range(200, 10_000)]
     public int MaxPageSize { get; set; } = 200;
 
     /// <summary>
@@ -93,7 +97,11 @@ public sealed class ChatLimits
     [Range(typeof(TimeSpan), "00:00:01", "00:00:15")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long without hearing from a client before the server drops it; at least twice the client's keep-alive.</summary>
+    /// <summary>
+    /// How long without hearing from a client before the server drops it; at least twice the clients' keep-alive
+    /// (SignalR's clients ping every 15 s by default, so below 30 s a quiet default client is dropped now and then).
+    /// The gateway cannot know its clients' keep-alive, so this is not checked.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:02", "00:30:00")]
     public TimeSpan ClientTimeoutInterval { get; set; } = TimeSpan.FromSeconds(30);
 

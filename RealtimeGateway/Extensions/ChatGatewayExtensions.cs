@@ -36,6 +36,7 @@ public static class ChatGatewayExtensions
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, AllowedOriginsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ChatOptions>, TextFitsInFrameValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PresenceRegistry>();
         builder.Services.AddSingleton<MessageStore>();
@@ -221,6 +222,28 @@ public static class ChatGatewayExtensions
 
 [OptionsValidator]
 internal sealed partial class ChatOptionsValidator : IValidateOptions<ChatOptions>;
+
+/// <summary>
+/// A text of the longest length must fit in a hub frame from any client, or sending it closes the connection (SignalR
+/// cannot skip a frame) instead of being refused in our words. .NET's JSON escapes every non-ASCII character as
+/// \uXXXX (6 bytes); the rest of a SendMessage invocation (names, ids, trace headers) takes under 1 KB.
+/// </summary>
+internal sealed class TextFitsInFrameValidator : IValidateOptions<ChatOptions>
+{
+    private const int BytesPerCharacter = 6;
+    private const int InvocationBytes = 1024;
+
+    public ValidateOptionsResult Validate(string? name, ChatOptions options)
+    {
+        var limits = options.Limits;
+        var needed = (long)limits.MaxTextLength * BytesPerCharacter + InvocationBytes;
+        return limits.MaxMessageBytes >= needed
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"{ChatOptions.Section}:Limits:{nameof(ChatLimits.MaxMessageBytes)} must be at least {needed} for "
+                + $"{ChatOptions.Section}:Limits:{nameof(ChatLimits.MaxTextLength)} {limits.MaxTextLength} (6 bytes a character, as .NET clients escape "
+                + "non-ASCII text, and 1 KB for the rest of a send); it is " + limits.MaxMessageBytes + ".");
+    }
+}
 
 /// <summary>An origin a browser could send (scheme, host, port): anything else would never match, refusing every page silently.</summary>
 internal sealed class AllowedOriginsValidator : IValidateOptions<ChatOptions>

@@ -17,13 +17,13 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// 'X' on the server. ChatHubError: …"), and reports arguments it cannot bind or frames it cannot parse with
 /// .NET exception names. Here unbindable arguments and unparsable frames become <see cref="ChatHubError"/>s
 /// that say what the method takes or what a frame must be, and every error written to a client is cut down
-/// to our part: no framework sentence, exception type or stack trace reaches a client. Every close but one tells
+/// to our part: no framework sentence, exception type or stack trace reaches a client. Every close but a refusal tells
 /// the client it may reconnect: SignalR writes its plain close, which official clients obey by giving up for good,
 /// whenever the connection was aborted, and that is the drain and also our own timeouts. A client closed for
-/// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). The one is
-/// a connection refused by a limit (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
+/// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). A refusal is
+/// a connection refused at connect, by a limit or for a malformed client id (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
 /// stock client's first retry comes at once, so it would cycle about once a second until the person acts. (A close
-/// the gateway writes itself, <see cref="FinalCloseMessage"/>, goes out as it is.)
+/// the gateway writes itself, <see cref="FinalCloseMessage"/> for a connection replaced by its client's newer one, goes out as it is, without allowReconnect.)
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
     IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol

@@ -288,7 +288,7 @@ public sealed class HostileClientTests
         // Large texts fill the stuck client's socket buffers (several MB on loopback) in a few hundred sends.
         const int Sends = 300;
         await using var cluster = await GatewayCluster.StartAsync(1, Settings(
-            ("Chat__Limits__SlowClientTimeout", "00:00:03"), ("Chat__Limits__MaxTextLength", "100000"), ("Chat__Limits__MaxMessageBytes", "262144"),
+            ("Chat__Limits__SlowClientTimeout", "00:00:03"), ("Chat__Limits__MaxTextLength", "100000"), ("Chat__Limits__MaxMessageBytes", "1048576"),
             ("Chat__Limits__MessagesPerSecond", "1000"), ("Chat__Limits__MessageBurst", "1000"), ("Chat__History__MaxMessagesPerRoom", "10")), _ct);
         var room = Unique("slow-reader");
         await using var sender = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("sender"), _ct);

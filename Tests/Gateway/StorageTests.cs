@@ -13,6 +13,36 @@ public sealed class StorageTests
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task A_client_away_for_longer_than_the_history_keeps_is_told_how_many_it_missed_and_shows_the_rest_once()
+    {
+        const int Away = 300; // sent while the reader is paused; the room keeps about its latest 10 (MAXLEN ~, whole stream nodes)
+        await using var cluster = await GatewayCluster.StartAsync(1, HostileClientTests.Settings(("Chat__History__MaxMessagesPerRoom", "10"),
+            ("Chat__Limits__MessagesPerSecond", "1000"), ("Chat__Limits__MessageBurst", "1000")), _ct);
+        var room = Unique("busy");
+        await using var sender = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("sender"), _ct);
+        await using var reader = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("reader"), _ct);
+        await sender.Chat.JoinRoomAsync(room);
+        await reader.Chat.JoinRoomAsync(room);
+        await sender.Chat.SendMessageAsync(room, "before", "before the reader went away");
+        await reader.MessagesUntilAsync(room, 1, ChatTestClient.Delivery);
+
+        await reader.Chat.PauseAsync(_ct);
+        for (var i = 2; i <= Away + 1; i++)
+        {
+            await sender.Chat.SendMessageAsync(room, $"away-{i}", $"while the reader was away {i}");
+        }
+
+        await reader.Chat.ResumeAsync(_ct);
+        var shown = await reader.MessagesUntilAsync(room, Away + 1, TimeSpan.FromSeconds(30));
+
+        // Said once, with the count; then everything still kept, each once and in order, up to the last.
+        var (missedIn, missed) = Assert.Single(reader.Missed);
+        Assert.Equal(room, missedIn);
+        Assert.InRange(missed, 1, Away - 10);
+        Assert.Equal(Enumerable.Range(2 + (int)missed, Away - (int)missed).Select(i => (long)i), shown.Where(m => m.Room == room).Select(m => m.Sequence));
+    }
+
+    [Fact]
     public async Task After_Redis_loses_its_data_under_load_every_member_shows_every_message_sent_afterwards_once()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);

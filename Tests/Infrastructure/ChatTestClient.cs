@@ -42,6 +42,11 @@ public sealed class ChatTestClient : IAsyncDisposable
             RoomResets.Enqueue(room);
             return Note($"room {room} reset");
         };
+        chat.MessagesMissed += (room, count) =>
+        {
+            Missed.Enqueue((room, count));
+            return Note($"{count} messages of {room} missed");
+        };
     }
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _history = new();
@@ -51,6 +56,9 @@ public sealed class ChatTestClient : IAsyncDisposable
 
     /// <summary>Rooms whose storage lost their earlier history, as the client announced them.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> RoomResets { get; } = new();
+
+    /// <summary>Messages the client said it could not show (no longer kept), per announcement.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Room, long Count)> Missed { get; } = new();
 
     private DateTime? _cutOffAt;
 

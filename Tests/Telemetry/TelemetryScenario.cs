@@ -184,6 +184,27 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await bob.MessagesUntilAsync("lobby", 6, TimeSpan.FromSeconds(45));
         await Eventually.HoldsAsync(() => Task.FromResult(!bob.BackgroundErrors.IsEmpty), TimeSpan.FromSeconds(30), "a rejoin failure");
 
+        // A member away while its room's history moved on past what it had shown is told how many it missed.
+        _stage = "A member away while its room's history was trimmed is told how many messages it missed.";
+        var trimmed = Unique("trimmed");
+        var erin = await Connect(a, Unique("erin"), ct);
+        var frank = await Connect(a, Unique("frank"), ct);
+        await erin.Chat.JoinRoomAsync(trimmed);
+        await frank.Chat.JoinRoomAsync(trimmed);
+        await erin.Chat.PauseAsync(ct);
+        for (var i = 1; i <= 3; i++)
+        {
+            await frank.Chat.SendMessageAsync(trimmed, $"t-{i}", "while erin is away");
+        }
+
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString))
+        {
+            await redis.GetDatabase().StreamTrimAsync(ChatRedisKeys.RoomHistory(trimmed), 1); // as Chat:History:MaxMessagesPerRoom would
+        }
+
+        await erin.Chat.ResumeAsync(ct);
+        await erin.MessagesUntilAsync(trimmed, 3, ChatTestClient.Delivery);
+
         // A stream entry the worker cannot process: retried, then dead-lettered.
         _stage = "A stream entry the worker cannot process: retried, then dead-lettered.";
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString))

@@ -97,6 +97,7 @@ public sealed partial class ChatSession(
         Client.UserLeft += (room, user) => UpdateRoomAsync(room, view => view.MemberLeft(user));
         Client.MessageModerated += notice => UpdateRoomAsync(notice.Room, view => view.Moderated(notice.MessageId, notice.Reason));
         Client.RoomReset += room => UpdateRoomAsync(room, view => view.HistoryReset());
+        Client.MessagesMissed += (room, count) => UpdateRoomAsync(room, view => view.Missed(count));
         Client.PrivateMessageReceived += OnPrivateMessageAsync;
         Client.StateChanged += OnStateChangedAsync;
         Client.BackgroundError += OnBackgroundErrorAsync;

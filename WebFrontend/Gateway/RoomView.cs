@@ -49,6 +49,9 @@ public sealed class RoomView(string room, FrontendOptions options)
     /// <summary>The storage lost this room's earlier messages while the page was open.</summary>
     public bool WasReset { get; private set; }
 
+    /// <summary>Messages sent while the page was away that the room's history no longer kept, so it could not show them.</summary>
+    public long MissedWhileAway { get; private set; }
+
     public IReadOnlyList<string> Members
     {
         get
@@ -119,6 +122,8 @@ public sealed class RoomView(string room, FrontendOptions options)
     }
 
     public void HistoryReset() => WasReset = true;
+
+    public void Missed(long count) => MissedWhileAway += count;
 
     public void Track(OutgoingMessage message)
     {

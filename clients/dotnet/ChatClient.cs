@@ -93,8 +93,16 @@ public sealed class ChatClient : IAsyncDisposable
     public event Func<string, Task>? RoomReset;
 
     /// <summary>
-    /// The connection state changed, in order, each transition once (Connected is raised after a reconnect has
-    /// rejoined every room); the exception says why it dropped or closed, when it did (a reason the server gave, as
+    /// Messages of a room this client cannot show, with how many: they were sent while it was away (disconnected,
+    /// paused) and the room's history no longer keeps them (<c>Chat:History:MaxMessagesPerRoom</c>). Raised before
+    /// the first message after them reaches <see cref="MessageReceived"/>, so a page can show where the gap is.
+    /// </summary>
+    public event Func<string, long, Task>? MessagesMissed;
+
+    /// <summary>
+    /// The connection state changed, in order, each transition once (Connected is raised after a reconnect has tried
+    /// every room: rejoined it and filled its gap, or reported it through <see cref="BackgroundError"/> to retry it
+    /// later); the exception says why it dropped or closed, when it did (a reason the server gave, as
     /// its sentence alone).
     /// </summary>
     public event Func<HubConnectionState, Exception?, Task>? StateChanged;
@@ -404,6 +412,14 @@ public sealed class ChatClient : IAsyncDisposable
 
     private async Task DeliverAsync(ChatMessage message, bool fromHistory)
     {
+        // Gaps are filled before a message is shown, so a jump left here is what the history no longer keeps.
+        if (_rooms.TryGetValue(message.Room, out var position) && position.Judge(message) == Arrival.AfterGap)
+        {
+            var missed = message.Sequence - position.Sequence - 1;
+            ChatClientTelemetry.MessagesMissed(missed);
+            await AsyncEvents.RaiseAsync(MessagesMissed, message.Room, missed);
+        }
+
         _rooms[message.Room] = RoomPosition.After(message);
         using var activity = ChatClientTelemetry.StartReceive(message, fromHistory);
         await AsyncEvents.RaiseAsync(MessageReceived, message);

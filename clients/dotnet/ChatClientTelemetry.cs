@@ -21,6 +21,9 @@ public static class ChatClientTelemetry
     private static readonly Counter<long> GapFills = Meter.CreateCounter<long>(
         "chat.client.gap_fills", "{fill}", "Times the client fetched history to fill a gap (a missed delivery or a reconnect).");
 
+    private static readonly Counter<long> MissedMessages = Meter.CreateCounter<long>(
+        "chat.client.messages_missed", "{message}", "Room messages the client could not show: sent while it was away, and no longer kept in the room's history.");
+
     private static readonly Counter<long> RejoinFailures = Meter.CreateCounter<long>(
         "chat.client.rejoin.failures", "{failure}", "Times rejoining a room after a reconnect failed (the client retries, then gives the room up).");
 
@@ -69,6 +72,8 @@ public static class ChatClientTelemetry
     public static void RejoinFailed(Exception error) => RejoinFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
 
     public static void ResumeFailed(Exception error) => ResumeFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
+
+    public static void MessagesMissed(long count) => MissedMessages.Add(count);
 
     public static void GapFilled(string reason) => GapFills.Add(1, new KeyValuePair<string, object?>(GapReason, reason));
 }

@@ -54,7 +54,13 @@ export interface ChatClientEvents {
   /** The room's storage lost its earlier history (a new epoch) after some of it was shown: what is still kept follows through messageReceived. */
   roomReset: (room: string) => unknown;
   /**
-   * Each transition once, in order; Connected after a reconnect comes once every room is rejoined. The error says why
+   * Messages of the room that cannot be shown, with how many: sent while the client was away, they are no longer kept
+   * in the room's history (Chat:History:MaxMessagesPerRoom). Comes before the first message after them.
+   */
+  messagesMissed: (room: string, count: number) => unknown;
+  /**
+   * Each transition once, in order; Connected after a reconnect comes once every room was tried
+   * (rejoined and its gap filled; a room that failed is reported through backgroundError and retried). The error says why
    * the connection dropped or closed, when it did: a reason the server gave comes as its sentence alone.
    */
   stateChanged: (state: HubConnectionState, error?: Error) => unknown;

@@ -111,6 +111,7 @@ async function signIn(userName) {
   const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
   client.on('messageReceived', (message) => show(messageItem(message)));
   client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
+  client.on('messagesMissed', (_room, count) => note(missedSentence(count)));
   client.on('backgroundError', (error) => showError(error));
   client.on('stateChanged', async (state, error) => {
     $('connection-state').textContent = state;
@@ -216,6 +217,11 @@ function show(item) {
   while ($('messages').childElementCount > 200) {
     $('messages').firstElementChild?.remove(); // a tab that stays open keeps a bounded list
   }
+}
+
+/** @param {number} count */
+function missedSentence(count) {
+  return `${count === 1 ? '1 message was' : `${count} messages were`} sent while this page was away and ${count === 1 ? 'is' : 'are'} no longer kept; what follows came after.`;
 }
 
 /** @param {string} text */

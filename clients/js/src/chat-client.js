@@ -60,7 +60,8 @@ export class ChatClient {
     this.#rooms = new RoomSequencer({
       joinRoom: (room, ctx) => this.#call('JoinRoom', [room], ctx),
       getMessages: (room, after, limit, ctx) => this.#call('GetMessages', [room, after, limit], ctx),
-    }, this.#telemetry, (message) => this.#events.emit('messageReceived', message), (room) => this.#events.emit('roomReset', room));
+    }, this.#telemetry, (message) => this.#events.emit('messageReceived', message), (room) => this.#events.emit('roomReset', room),
+    (room, count) => this.#events.emit('messagesMissed', room, count));
 
     // Handlers only queue work: a gap fill waits for server replies, and everything that moves a room's position
     // takes its turn.

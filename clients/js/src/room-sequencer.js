@@ -29,18 +29,22 @@ export class RoomSequencer {
   #telemetry;
   #deliver;
   #reset;
+  #missed;
 
   /**
    * @param {RoomCalls} calls the hub calls it needs, each made under the given context
    * @param {import('./telemetry.js').ClientTelemetry} telemetry
    * @param {(message: ChatMessage, ctx: Context) => Promise<void>} deliver hands a message to the application, inside its receive span
    * @param {(room: string) => Promise<void>} reset tells the application the room's earlier history is gone
+   * @param {(room: string, count: number) => Promise<void>} missed tells the application how many messages it cannot be
+   *   shown: sent while it was away, and no longer kept in the room's history
    */
-  constructor(calls, telemetry, deliver, reset) {
+  constructor(calls, telemetry, deliver, reset, missed) {
     this.#calls = calls;
     this.#telemetry = telemetry;
     this.#deliver = deliver;
     this.#reset = reset;
+    this.#missed = missed;
   }
 
   /** @returns {string[]} */
@@ -216,8 +220,16 @@ export class RoomSequencer {
    * @param {boolean} fromHistory
    * @param {Context} ctx
    */
-  #show(message, fromHistory, ctx) {
+  async #show(message, fromHistory, ctx) {
+    // Gaps are filled before a message is shown, so a jump left here is what the history no longer keeps.
+    const position = this.#rooms.get(message.room);
+    if (position && message.sequence > position.sequence + 1) {
+      const count = message.sequence - position.sequence - 1;
+      this.#telemetry.messagesMissed(count);
+      await this.#missed(message.room, count);
+    }
+
     this.#rooms.set(message.room, { messageId: message.id, sequence: message.sequence, epoch: message.epoch });
-    return this.#telemetry.receive(message, fromHistory, ctx, (receiveCtx) => this.#deliver(message, receiveCtx));
+    await this.#telemetry.receive(message, fromHistory, ctx, (receiveCtx) => this.#deliver(message, receiveCtx));
   }
 }

@@ -21,6 +21,7 @@ const utf8 = new TextEncoder();
 export class ClientTelemetry {
   #tracer;
   #gapFills;
+  #missedMessages;
   #rejoinFailures;
   #hubPath;
 
@@ -34,6 +35,9 @@ export class ClientTelemetry {
     const meter = (meterProvider ?? metrics).getMeter(INSTRUMENTATION_NAME);
     this.#gapFills = meter.createCounter('chat.client.gap_fills', {
       unit: '{fill}', description: 'Times the client fetched history to fill a gap (a missed delivery or a reconnect).',
+    });
+    this.#missedMessages = meter.createCounter('chat.client.messages_missed', {
+      unit: '{message}', description: "Room messages the client could not show: sent while it was away, and no longer kept in the room's history.",
     });
     this.#rejoinFailures = meter.createCounter('chat.client.rejoin.failures', {
       unit: '{failure}', description: 'Times rejoining a room after a reconnect failed (the client retries, then gives the room up).',
@@ -147,6 +151,11 @@ export class ClientTelemetry {
       kind: SpanKind.INTERNAL,
       attributes: { 'messaging.destination.name': room, 'chat.gap.reason': reason },
     }, parent, work);
+  }
+
+  /** @param {number} count */
+  messagesMissed(count) {
+    this.#missedMessages.add(count);
   }
 
   /** @param {unknown} error */

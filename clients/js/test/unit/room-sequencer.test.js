@@ -15,6 +15,8 @@ let history;
 let shown;
 /** @type {string[]} */
 let resets;
+/** @type {string[]} what the application was told, in order: a sequence shown, or "missed n" */
+let told;
 /** @type {ReturnType<typeof recordSpans>} */
 let recorded;
 /** @type {RoomSequencer} */
@@ -24,9 +26,11 @@ beforeEach(() => {
   history = server();
   shown = [];
   resets = [];
+  told = [];
   recorded = recordSpans();
   rooms = new RoomSequencer(history.calls, new ClientTelemetry('hubs/chat', { tracerProvider: recorded.tracerProvider }),
-    async (message) => { shown.push({ message }); }, async (r) => { resets.push(r); });
+    async (message) => { shown.push({ message }); told.push(String(message.sequence)); }, async (r) => { resets.push(r); },
+    async (r, count) => { assert.equal(r, room); told.push(`missed ${count}`); });
 });
 
 /** A room's stored messages, and the two calls the client makes for it. */
@@ -34,6 +38,7 @@ function server() {
   /** @type {import('../../index.js').ChatMessage[]} */
   const stored = [];
   let current = epoch;
+  let counted = 0; // the room's counter: trimming the history does not move it
   /** @type {(string | null)[]} */
   const cursors = [];
   return {
@@ -42,15 +47,20 @@ function server() {
     /** @param {number} count */
     store(count) {
       for (let i = 0; i < count; i++) {
-        const sequence = stored.filter((m) => m.epoch === current).length + 1;
-        stored.push(message(sequence, current));
+        counted += 1;
+        stored.push(message(counted, current));
       }
 
       return stored.slice(-count);
     },
+    /** The history keeps only its newest messages (Chat:History:MaxMessagesPerRoom): the oldest go. @param {number} count */
+    trim(count) {
+      stored.splice(0, count);
+    },
     /** The storage lost the room's counter: what was stored is gone, the count starts again under a new epoch. */
     lose() {
       stored.length = 0;
+      counted = 0;
       current += 1000;
       return current;
     },
@@ -188,6 +198,17 @@ test('a new epoch of a room nothing was shown of (a quiet room\'s counter expire
 
   assert.deepEqual(resets, []);
   assert.deepEqual(shown.map((s) => [s.message.epoch, s.message.sequence]), [[newEpoch, 1], [newEpoch, 2]]);
+});
+
+test('messages the history no longer keeps are reported, with how many, before what came after them', async () => {
+  history.store(2);
+  await join();
+  history.store(10); // 3-12 while away
+  history.trim(6); // 1-6 no longer kept: 3-6 cannot be shown
+  await rooms.rejoin(room, ROOT_CONTEXT);
+  await rooms.accept(history.store(1)[0]);
+
+  assert.deepEqual(told, ['missed 4', '7', '8', '9', '10', '11', '12', '13']);
 });
 
 test('a room left is not shown and not rejoined', async () => {

@@ -60,14 +60,17 @@ test("a handler's failure marks the receive span without error.type, which only 
   assert.equal(span.attributes['error.type'], undefined);
 });
 
-test('gap fills are counted by reason and failed rejoins by error type', async () => {
+test('gap fills are counted by reason, missed messages by number, and failed rejoins by error type', async () => {
   const { client, points } = telemetry();
 
   await client.gapFill('lobby', 'reconnect', ROOT_CONTEXT, async () => {});
   await client.gapFill('lobby', 'reconnect', ROOT_CONTEXT, async () => {});
   await client.gapFill('lobby', 'missed_delivery', ROOT_CONTEXT, async () => {});
   client.rejoinFailed(new TypeError('x'));
+  client.messagesMissed(4);
+  client.messagesMissed(2);
 
+  assert.deepEqual(await points('chat.client.messages_missed'), [{ attributes: {}, value: 6 }]);
   assert.deepEqual(await points('chat.client.gap_fills'), [
     { attributes: { 'chat.gap.reason': 'reconnect' }, value: 2 }, { attributes: { 'chat.gap.reason': 'missed_delivery' }, value: 1 },
   ]);
