@@ -283,6 +283,28 @@ public sealed class HostileClientTests
     }
 
     [Fact]
+    public async Task A_leave_refused_by_the_rate_limit_keeps_the_room_joined_in_the_client_as_on_the_server()
+    {
+        // Bursts of 4 room changes (twice the rooms per connection), one more every 10 s.
+        await using var cluster = await GatewayCluster.StartAsync(1, Settings(("Chat__Limits__MaxRoomsPerConnection", "2"), ("Chat__Limits__RoomChangesPerSecond", "0.1")), _ct);
+        var (kept, other) = (Unique("kept"), Unique("other"));
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        await bob.Chat.JoinRoomAsync(kept);
+        await alice.Chat.JoinRoomAsync(kept);
+        await alice.Chat.JoinRoomAsync(other);
+        await alice.Chat.LeaveRoomAsync(other);
+        await alice.Chat.JoinRoomAsync(other);
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => alice.Chat.LeaveRoomAsync(kept));
+        Assert.Contains("Too many joins and leaves", refused.Message, StringComparison.Ordinal);
+
+        // Still a member on the server, so still shown here (the client once forgot the room before the server answered).
+        var ack = await bob.Chat.SendMessageAsync(kept, "after-refused-leave", "still here?");
+        Assert.Contains(await alice.MessagesUntilAsync(kept, ack.Sequence, ChatTestClient.Delivery), m => m.Id == ack.MessageId);
+    }
+
+    [Fact]
     public async Task A_client_that_stops_reading_is_dropped_at_the_slow_client_timeout_and_its_room_gets_every_message()
     {
         // Large texts fill the stuck client's socket buffers (several MB on loopback) in a few hundred sends.

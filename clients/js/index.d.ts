@@ -89,6 +89,10 @@ export class ChatClient {
   getConnectionInfo(): Promise<ConnectionDetails>;
   /** Joins the room; it is rejoined after every reconnect until leaveRoom. */
   joinRoom(room: string): Promise<JoinRoomResult>;
+  /**
+   * Forgets the room once the server agreed; if it rejects (too many room changes, a broken connection) the room is
+   * still joined, and rejoined after a reconnect: call it again.
+   */
   leaveRoom(room: string): Promise<void>;
   /** Resolves once the message is stored; after a failure resend with the same clientMessageId. */
   sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;

@@ -10,6 +10,7 @@ import { reconnectPolicy as defaultReconnectPolicy } from './reconnect-policy.js
 const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
+const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -150,11 +151,22 @@ export class ChatClient {
     return joined;
   }
 
-  /** @param {string} room */
+  /**
+   * Leaves the room, and forgets it once the server has agreed: after a refusal (too many room changes, a broken
+   * connection) it is still joined here as on the server, and rejoined after a reconnect; call it again. A room the
+   * server does not count this connection in has been left already.
+   * @param {string} room
+   */
   async leaveRoom(room) {
-    const parent = context.active();
+    try {
+      await this.#call('LeaveRoom', [room], context.active());
+    } catch (error) {
+      if (!String(/** @type {Error} */ (error)?.message).includes(NOT_IN_ROOM)) {
+        throw error;
+      }
+    }
+
     await this.#queue.run(() => this.#rooms.leave(room));
-    await this.#call('LeaveRoom', [room], parent);
   }
 
   /**
