@@ -80,6 +80,7 @@ public static class ChatGatewayExtensions
             hub.ClientTimeoutInterval = limits.ClientTimeoutInterval;
             // Detailed errors would show clients .NET exception names; ChatJsonHubProtocol words every error instead.
             hub.EnableDetailedErrors = false;
+            hub.AddFilter(new SilentConnectionTimeout.CallsKeepAwake());
             hub.AddFilter(telemetryFilter);
             hub.AddFilter(errorFilter);
             hub.AddFilter(rateFilter);

@@ -1,13 +1,17 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.SignalR;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>
 /// Closes a connection that has sent nothing for the client timeout. SignalR arms its own client timeout only
 /// after a client's first ping (older clients never ping), so a client that completes the handshake and then
-/// stays silent would otherwise hold its place, and count against the connection limits, for ever.
+/// stays silent would otherwise hold its place, and count against the connection limits, for ever. As SignalR's own,
+/// the clock stops while a hub call of the connection runs (<see cref="CallsKeepAwake"/>): calls wait for one another
+/// (one at a time per connection), and with Redis unreachable each takes seconds, so a page refreshing a list every
+/// two seconds was closed as silent a minute into a Redis outage while its pings waited unread behind its calls.
 /// </summary>
 internal static class SilentConnectionTimeout
 {
@@ -16,20 +20,49 @@ internal static class SilentConnectionTimeout
         {
             var input = new LastReadStamp(connection.Transport.Input, connection, timeout, time);
             connection.Transport = new DuplexPipe(input, connection.Transport.Output);
+            connection.Features.Set(input); // for CallsKeepAwake, which sees the connection's features through the hub's context
             // A static callback with the stamp as its state: no closure or delegate is kept per connection.
             connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static stamp => ((LastReadStamp)stamp).CloseIfSilent(), input);
             return next(connection);
         });
 
-    /// <summary>Passes reads through, noting when data last arrived.</summary>
-    private sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time) : PipeReader
+    /// <summary>Marks each hub call of a connection as running, outermost of the hub's filters.</summary>
+    public sealed class CallsKeepAwake : IHubFilter
+    {
+        public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
+        {
+            var stamp = invocationContext.Context.Features.Get<LastReadStamp>();
+            stamp?.CallStarted();
+            try
+            {
+                return await next(invocationContext);
+            }
+            finally
+            {
+                stamp?.CallEnded();
+            }
+        }
+    }
+
+    /// <summary>Passes reads through, noting when data last arrived; and counts the hub calls running.</summary>
+    internal sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time) : PipeReader
     {
         private long _lastDataAt = time.GetTimestamp();
         private bool _readPending;
+        private int _callsRunning;
+
+        public void CallStarted() => Interlocked.Increment(ref _callsRunning);
+
+        // The clock starts again when a call ends: what the client sent meanwhile may have waited behind it unread.
+        public void CallEnded()
+        {
+            Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
+            Interlocked.Decrement(ref _callsRunning);
+        }
 
         public void CloseIfSilent()
         {
-            if (time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout())
+            if (Volatile.Read(ref _callsRunning) == 0 && time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout())
             {
                 DisconnectReasons.Close(connection, DisconnectReasons.Timeout, "The client sent nothing within the client timeout.");
             }

@@ -150,6 +150,41 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_client_that_keeps_calling_while_Redis_is_frozen_is_not_closed_as_silent()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, new Dictionary<string, string>
+        {
+            ["Chat__Limits__ClientTimeoutInterval"] = "00:00:03", // the test client pings every second
+            ["Chat__Limits__KeepAliveInterval"] = "00:00:01",
+        }, _ct);
+        var room = Unique("frozen-list");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+
+        // As the frontend's room list does: a refresh every half second, not waiting for the last one, each of
+        // which waits seconds for Redis. Her calls and pings queue up behind one another, unread.
+        var calls = new List<Task>();
+        cluster.Redis.Freeze(true);
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                calls.Add(alice.Chat.ListRoomsAsync(20));
+                await Task.Delay(TimeSpan.FromMilliseconds(500), _ct);
+            }
+        }
+        finally
+        {
+            cluster.Redis.Freeze(false);
+        }
+
+        await Task.WhenAll(calls.Select(call => call.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(Recovery, _ct);
+        Assert.True(alice.Outages.IsEmpty && !alice.CutOff, $"the connection broke: {alice.History}");
+        Assert.DoesNotContain("The client sent nothing within the client timeout", cluster.A.Output, StringComparison.Ordinal);
+        Assert.NotNull(await alice.Chat.GetRoomStatsAsync(room));
+    }
+
+    [Fact]
     public async Task When_a_replica_is_killed_its_users_leave_their_rooms_within_seconds()
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
