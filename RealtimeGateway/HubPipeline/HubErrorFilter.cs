@@ -11,8 +11,10 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// </summary>
 internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger<HubErrorFilter> logger) : IHubFilter
 {
-    public const string StorageUnavailable =
-        "Chat storage (Redis) is unreachable right now; try again in a moment. Resending with the same clientMessageId never stores a message twice.";
+    public const string StorageUnavailable = "Chat storage (Redis) is unreachable right now; try again in a moment.";
+
+    // Only a send has a client message id to resend with; a room list or a sign-in refused with it confused people.
+    private const string ResendHint = " Resending with the same clientMessageId never stores a message twice.";
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
@@ -66,7 +68,8 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
         if (IsStorageUnavailable(ex))
         {
             LogStorageFailure(operation, ex.GetType().Name);
-            return new ChatHubError(ChatErrorCodes.StorageUnavailable, StorageUnavailable);
+            return new ChatHubError(ChatErrorCodes.StorageUnavailable,
+                operation == Contracts.ChatHubMethods.SendMessage ? StorageUnavailable + ResendHint : StorageUnavailable);
         }
 
         var errorId = NewErrorId();
