@@ -11,6 +11,9 @@ public static class OpsEndpointExtensions
 {
     private const int BusiestRooms = 10;
 
+    /// <summary>The title of the snapshot's answer while Redis is unreachable (the frontend's ops view shows it).</summary>
+    public const string StorageUnavailable = "Chat storage (Redis) is unreachable right now, and the cluster's numbers are read from it.";
+
     /// <summary>
     /// GET /ops/snapshot: every live gateway and worker process and the busiest rooms — for operators only:
     /// a caller with Ops:AccessKey (the AppHost gives it to the frontend) in the X-Ops-Key header, or a user
@@ -33,7 +36,17 @@ public static class OpsEndpointExtensions
             var rooms = registry.BusiestRoomsAsync(BusiestRooms);
             var activeRooms = registry.ActiveRoomCountAsync();
             var connections = registry.ConnectionCountAsync();
-            await Task.WhenAll(gateways, workers, rooms, activeRooms, connections);
+            try
+            {
+                await Task.WhenAll(gateways, workers, rooms, activeRooms, connections);
+            }
+            catch (Exception ex) when (ex.IsRedisUnavailable())
+            {
+                // The outage itself is logged and counted by the processes' Redis loops; a poll a second would only repeat it.
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: StorageUnavailable,
+                    detail: "Every process publishes its numbers to Redis, and the snapshot is read from there. The gateway itself is up.");
+            }
+
             return TypedResults.Ok(new OpsSnapshot(now, connections.Result, activeRooms.Result, rooms.Result,
                 [.. gateways.Result.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. workers.Result.OrderBy(w => w.Consumer, StringComparer.Ordinal)]));
         });

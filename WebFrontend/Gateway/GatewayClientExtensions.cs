@@ -10,7 +10,15 @@ public static class GatewayClientExtensions
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         // The address the hub connections use, so that Gateway:Url (without the AppHost's service discovery) serves both.
         builder.Services.AddHttpClient<GatewayTokens>((services, http) => http.BaseAddress = services.GetRequiredService<GatewayAddress>().BaseUrl);
-        builder.Services.AddHttpClient<OpsClient>((services, http) => http.BaseAddress = services.GetRequiredService<GatewayAddress>().BaseUrl);
+        // The view asks again every second: the standard retries (up to 30 s a request) only held an answer back.
+        // (Removing them is marked experimental in Microsoft.Extensions.Http.Resilience 10; it is the documented way.)
+#pragma warning disable EXTEXP0001
+        builder.Services.AddHttpClient<OpsClient>((services, http) =>
+        {
+            http.BaseAddress = services.GetRequiredService<GatewayAddress>().BaseUrl;
+            http.Timeout = TimeSpan.FromSeconds(5);
+        }).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddConnectRateLimit();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DashboardLinks>();

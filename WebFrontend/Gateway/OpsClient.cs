@@ -14,10 +14,19 @@ public sealed class OpsClient(HttpClient http, IConfiguration configuration)
         request.Headers.Add(ChatHubPaths.OpsKeyHeader, configuration["Ops:AccessKey"]
             ?? throw new InvalidSettingException("Ops:AccessKey is not set: run under the AppHost, which generates it, or set Ops__AccessKey as for the gateway."));
         using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable
+            && await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(cancellationToken) is { Title: { Length: > 0 } title })
+        {
+            throw new OpsSnapshotUnavailableException(title); // the gateway is up and says why it cannot answer
+        }
+
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<OpsSnapshot>(cancellationToken))!;
     }
 }
+
+/// <summary>The gateway answered but could not read the snapshot; the message is its sentence.</summary>
+public sealed class OpsSnapshotUnavailableException(string message) : Exception(message);
 
 public static class OpsViewExtensions
 {
