@@ -43,6 +43,11 @@ internal sealed partial class ReplicaHeartbeat(
         {
             await BeatUntilStoppedAsync(stopping.Token);
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Ended by the stop, before the host asks it to: not a failure. (Left cancelled, it read as a background
+            // service that failed, and a clean stop exited with 1, which the dashboard showed as a crash.)
+        }
         finally
         {
             redis.ConnectionFailed -= HoldOffSweeping;

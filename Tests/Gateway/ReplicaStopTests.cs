@@ -21,6 +21,7 @@ public sealed class ReplicaStopTests
         var seen = await Task.WhenAll(reads);
 
         AssertEachToldToReconnect(seen);
+        Assert.True(cluster.A.ExitCode == 0, $"a clean stop exited with {cluster.A.ExitCode} (the dashboard shows that as a crash):{Environment.NewLine}{cluster.A.LogTail()}");
     }
 
     [Fact]
@@ -48,6 +49,7 @@ public sealed class ReplicaStopTests
         var log = $"{Environment.NewLine}The replica's log (its end; all of it in {cluster.A.LogPath}):{Environment.NewLine}{cluster.A.LogTail()}";
         Assert.True(stopping < TimeSpan.FromSeconds(3), $"the replica took {stopping.TotalSeconds:F1} s to stop with Redis gone.{log}");
         AssertEachToldToReconnect(seen, log);
+        Assert.True(cluster.A.ExitCode == 0, $"a clean stop exited with {cluster.A.ExitCode}.{log}");
         Assert.True(cluster.A.Output.Contains("the other replicas remove them once this one stops beating"), $"the replica did not say it left its registry entries behind.{log}");
     }
 

@@ -82,6 +82,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The process's exit code once it has exited (0 for a clean stop), else null.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     /// <summary>Asks the process to stop (SIGTERM), as an orchestrator or Ctrl+C would, and waits for it to exit.</summary>
     public async Task StopAsync()
     {
