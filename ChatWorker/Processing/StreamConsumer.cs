@@ -30,6 +30,8 @@ internal sealed partial class StreamConsumer(
 {
     private IDatabase Db => redis.GetDatabase();
 
+    private readonly FailureStreak _outage = new(time);
+
     /// <summary>This process's name in the group; a restarted process is a new consumer, and claims what the old one left.</summary>
     private string Consumer { get; } = $"{instance.Id}.{Environment.ProcessId}";
 
@@ -51,6 +53,10 @@ internal sealed partial class StreamConsumer(
             try
             {
                 nextClaim = await ConsumeOnceAsync(nextClaim).WaitAsync(leaveBehind.Token);
+                if (_outage.Succeeded() is { } outage)
+                {
+                    LogRedisBack(outage.Lasted.TotalSeconds, outage.Failures);
+                }
             }
             catch (OperationCanceledException) when (leaveBehind.IsCancellationRequested)
             {
@@ -64,7 +70,11 @@ internal sealed partial class StreamConsumer(
             }
             catch (Exception ex) when (ex.IsRedisFailure(leaveBehind.Token))
             {
-                LogRedisUnavailable(ex.GetType().Name);
+                if (_outage.Failed())
+                {
+                    LogRedisUnavailable(ex.GetType().Name);
+                }
+
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
@@ -244,8 +254,11 @@ internal sealed partial class StreamConsumer(
     private static string Reason(Exception error) =>
         error is MalformedEntryException ? error.Message : $"{error.GetType().Name} while processing";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable ({Error}); retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable ({Error}); retrying every second, and saying so once it answers again")]
     private partial void LogRedisUnavailable(string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {Seconds:F0} s; {Failures} tries failed meanwhile")]
+    private partial void LogRedisBack(double seconds, int failures);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Redis lost its data (the storage generation marker is gone): the consumer group is made again and reads the new stream from its start")]
     private partial void LogStorageLost();

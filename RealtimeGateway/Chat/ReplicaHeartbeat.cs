@@ -26,6 +26,7 @@ internal sealed partial class ReplicaHeartbeat(
 {
     private const int OrphanCheckEveryTicks = 4;
 
+    private readonly FailureStreak _outage = new(time);
     private bool _registered;
     private Task _tick = Task.CompletedTask;
     private long _sweepNotBeforeTicks; // UTC ticks; written from Redis's connection events too
@@ -87,10 +88,20 @@ internal sealed partial class ReplicaHeartbeat(
             {
                 LogOrphansForgotten(orphans);
             }
+
+            if (_outage.Succeeded() is { } outage)
+            {
+                LogRegistryBack(outage.Lasted.TotalSeconds, outage.Failures);
+            }
         }
         catch (Exception ex) when (ex.IsRedisFailure())
         {
-            LogRegistryUnreachable(ex.GetType().Name);
+            telemetry.BackgroundFailed(GatewayTelemetry.Operations.Heartbeat, ex);
+            if (_outage.Failed())
+            {
+                LogRegistryUnreachable(ex.GetType().Name);
+            }
+
             HoldOffSweeping(this, EventArgs.Empty);
         }
     }
@@ -181,6 +192,9 @@ internal sealed partial class ReplicaHeartbeat(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removing this process's connections from the registry at stop failed ({Error}); the other replicas remove them once this one stops beating")]
     private partial void LogCleanupAtStopFailed(string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry heartbeat failed ({Error}); retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registry heartbeat failed ({Error}); retrying at every beat, and saying so once one gets through")]
     private partial void LogRegistryUnreachable(string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registry heartbeat gets through again after {Seconds:F0} s; {Failures} beats failed meanwhile")]
+    private partial void LogRegistryBack(double seconds, int failures);
 }

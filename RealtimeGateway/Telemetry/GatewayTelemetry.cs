@@ -84,6 +84,7 @@ public sealed class GatewayTelemetry
     {
         public const string Deliver = "deliver";
         public const string Disconnect = "disconnect";
+        public const string Heartbeat = "heartbeat";
         public const string Replay = "replay";
         public const string RegistryCleanup = "registry_cleanup";
         public const string Unsubscribe = "unsubscribe";

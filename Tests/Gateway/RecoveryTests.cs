@@ -147,6 +147,12 @@ public sealed class RecoveryTests
             Assert.DoesNotContain("BackgroundService failed", process.Output);
             Assert.DoesNotContain("Application is shutting down", process.Output);
         }
+
+        // The outage is logged once by each loop that met it, and its end with how long it lasted; not once a try.
+        await Eventually.HoldsAsync(() => Task.FromResult(cluster.A.Output.Contains("Registry heartbeat gets through again after", StringComparison.Ordinal)
+            && worker.Output.Contains("Redis answers again after", StringComparison.Ordinal)), Recovery, "the loops saying Redis is back");
+        Assert.Equal(1, Occurrences(cluster.A.Output, "Registry heartbeat failed ("));
+        Assert.Equal(1, Occurrences(worker.Output, "Redis unavailable ("));
     }
 
     [Fact]
@@ -371,6 +377,8 @@ public sealed class RecoveryTests
 
         Assert.Equal(HubConnectionState.Disconnected, connection.Connection.State);
     }
+
+    private static int Occurrences(string log, string text) => log.Split(text).Length - 1;
 
     private static async Task<RoomStats> StatsWhenReachableAsync(ChatTestClient client, string room)
     {
