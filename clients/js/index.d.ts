@@ -94,7 +94,10 @@ export class ChatClient {
    * still joined, and rejoined after a reconnect: call it again.
    */
   leaveRoom(room: string): Promise<void>;
-  /** Resolves once the message is stored; after a failure resend with the same clientMessageId. */
+  /**
+   * Resolves once the message is stored; after a failure resend with the same clientMessageId. Rejects at once
+   * without a connection (while reconnecting), and with a sentence of ours when the connection broke under the call.
+   */
   sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;
   sendPrivateMessage(toUser: string, text: string): Promise<PrivateMessageAck>;
   getRoomStats(room: string): Promise<RoomStats>;

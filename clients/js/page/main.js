@@ -168,7 +168,7 @@ async function send(client, clientMessageId, text) {
     const ack = await client.sendMessage(room, clientMessageId, text);
     status.textContent = `✓ stored as #${ack.sequence}`;
   } catch (error) {
-    // SignalR's own sentence for a send without a connection names its states; say it as the page sees it.
+    // Without a connection, say it as the page does (its state line), not as the client library words it.
     const why = client.state !== HubConnectionState.Connected
       ? 'not connected to the gateway; retry once the page says Connected'
       : error instanceof Error ? error.message : String(error);

@@ -241,15 +241,25 @@ export class ChatClient {
   }
 
   /**
-   * A call the server's close cut short fails with the server's reason in its words, like stateChanged.
+   * A call the server's close cut short fails with the server's reason in its words, like stateChanged; one made
+   * without a connection, or cut short by a broken one, with ours (SignalR's name its internal states).
    * @param {string} method
    * @param {unknown[]} args
    * @returns {Promise<any>}
    */
   async #invoke(method, ...args) {
+    const retry = method === 'SendMessage' ? 'Resend it with the same clientMessageId' : 'Call it again';
+    if (this.#connection.state !== HubConnectionState.Connected) {
+      throw new Error(`Not connected to the chat (${this.#connection.state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
+    }
+
     try {
       return await this.#connection.invoke(method, ...args);
     } catch (error) {
+      if (error instanceof Error && error.message.startsWith(SIGNALR_CALL_CUT_SHORT)) {
+        throw new Error(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, { cause: error });
+      }
+
       throw error instanceof Error ? inServerWords(error) : error;
     }
   }
@@ -374,6 +384,7 @@ export class RoomRejoinError extends Error {
 }
 
 const SERVER_CLOSED_PREFIX = 'Server returned an error on close: ';
+const SIGNALR_CALL_CUT_SHORT = 'Invocation canceled due to the underlying connection being closed';
 
 /**
  * A close the server gave a reason for reaches the handlers as the server's sentence alone ("Too many connections for
