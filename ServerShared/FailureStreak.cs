@@ -11,6 +11,9 @@ public sealed class FailureStreak(TimeProvider time)
     private long _since;
     private int _failures;
 
+    /// <summary>Whether the last try failed (read from other threads too: a moment stale at worst).</summary>
+    public bool Failing => Volatile.Read(ref _failing);
+
     /// <summary>Notes a failed try; true when it is the first of a streak, the one to log.</summary>
     public bool Failed()
     {

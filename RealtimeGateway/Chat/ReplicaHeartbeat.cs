@@ -164,6 +164,13 @@ internal sealed partial class ReplicaHeartbeat(
             // Connections still open are closing with the process; their own disconnects then find nothing left.
             // A Redis that does not answer (frozen, or a network that drops packets) holds it no longer than the drain.
             drain.ThrowIfLeavingWithoutRedis();
+            // Behind the AppHost's proxy the client can take a Redis that is down for connected (the proxy accepts,
+            // then drops): a last beat that failed says enough, where each command would wait for its timeout.
+            if (_outage.Failing)
+            {
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, "The last heartbeat could not reach Redis.");
+            }
+
             // A tick the stop left in flight ends first: its beat would otherwise mark this replica alive after the cleanup.
             await _tick.WaitAsync(ReplicaDrain.Patience, time, cancellationToken);
             await RemoveReplicaAsync(registry.ReplicaKey).WaitAsync(ReplicaDrain.Patience, time, cancellationToken);
