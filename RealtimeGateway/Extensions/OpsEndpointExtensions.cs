@@ -10,6 +10,7 @@ namespace RealtimeDemo.RealtimeGateway.Extensions;
 public static class OpsEndpointExtensions
 {
     private const int BusiestRooms = 10;
+    private static readonly TimeSpan SnapshotPatience = TimeSpan.FromSeconds(2);
 
     /// <summary>The title of the snapshot's answer while Redis is unreachable (the frontend's ops view shows it).</summary>
     public const string StorageUnavailable = "Chat storage (Redis) is unreachable right now, and the cluster's numbers are read from it.";
@@ -38,9 +39,10 @@ public static class OpsEndpointExtensions
             var connections = registry.ConnectionCountAsync();
             try
             {
-                await Task.WhenAll(gateways, workers, rooms, activeRooms, connections);
+                // A frozen Redis answers nothing until the client's timeout (5 s): the ops view polls every second.
+                await Task.WhenAll(gateways, workers, rooms, activeRooms, connections).WaitAsync(SnapshotPatience, time);
             }
-            catch (Exception ex) when (ex.IsRedisUnavailable())
+            catch (Exception ex) when (ex is TimeoutException || ex.IsRedisUnavailable())
             {
                 // The outage itself is logged and counted by the processes' Redis loops; a poll a second would only repeat it.
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: StorageUnavailable,
