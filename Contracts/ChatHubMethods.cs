@@ -19,6 +19,12 @@ public static class ChatHubMethods
     public const string GetRoomMembers = nameof(GetRoomMembers);
     public const string GetConnectionInfo = nameof(GetConnectionInfo);
 
+    /// <summary>
+    /// How a LeaveRoom of a room the connection is not in is refused ("… 'room'."): the clients take it as a leave
+    /// already done (the JavaScript client spells it too).
+    /// </summary>
+    public const string NotInRoomRefusal = "This connection is not in room";
+
     public static IReadOnlyList<string> All { get; } =
         [JoinRoom, LeaveRoom, SendMessage, SendPrivateMessage, GetRoomStats, GetMessages, GetRecentMessages, GetOlderMessages, ListRooms, GetRoomMembers, GetConnectionInfo];
 }

@@ -70,7 +70,8 @@ internal sealed partial class StreamConsumer(
             }
             catch (Exception ex) when (ex.IsRedisFailure(leaveBehind.Token))
             {
-                if (_outage.Failed())
+                // An outage is said once; an error Redis answered (a script's, a permission) each time, as it is not one.
+                if (!ex.IsRedisUnavailable(leaveBehind.Token) || _outage.Failed())
                 {
                     LogRedisUnavailable(ex.GetType().Name);
                 }

@@ -119,7 +119,7 @@ internal sealed class ChatHubService(
         using var gate = await local.EnterAsync(connectionId) ?? throw Closing();
         if (!local.IsIn(connectionId, room))
         {
-            throw new ChatHubError(ChatErrorCodes.NotMember, $"This connection is not in room '{room}'.");
+            throw new ChatHubError(ChatErrorCodes.NotMember, $"{ChatHubMethods.NotInRoomRefusal} '{room}'.");
         }
 
         await registry.LeaveAsync(connectionId, user, room);

@@ -97,7 +97,8 @@ internal sealed partial class ReplicaHeartbeat(
         catch (Exception ex) when (ex.IsRedisFailure())
         {
             telemetry.BackgroundFailed(GatewayTelemetry.Operations.Heartbeat, ex);
-            if (_outage.Failed())
+            // An outage is said once; an error Redis answered (a script's, a permission) each time, as it is not one.
+            if (!ex.IsRedisUnavailable() || _outage.Failed())
             {
                 LogRegistryUnreachable(ex.GetType().Name);
             }

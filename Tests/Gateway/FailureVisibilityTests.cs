@@ -153,5 +153,5 @@ public sealed class FailureVisibilityTests
         TestContext.Current.SendDiagnosticMessage($"{live} of 30 messages were stored after the join's position");
     }
 
-    private static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
+    internal static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
 }

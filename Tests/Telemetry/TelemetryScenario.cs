@@ -204,6 +204,7 @@ public sealed class TelemetryScenario : IAsyncLifetime
 
         await erin.Chat.ResumeAsync(ct);
         await erin.MessagesUntilAsync(trimmed, 3, ChatTestClient.Delivery);
+        Assert.Equal((trimmed, 2L), Assert.Single(erin.Missed));
 
         // A stream entry the worker cannot process: retried, then dead-lettered.
         _stage = "A stream entry the worker cannot process: retried, then dead-lettered.";

@@ -15,6 +15,7 @@ public sealed class OpsClient(HttpClient http, IConfiguration configuration)
             ?? throw new InvalidSettingException("Ops:AccessKey is not set: run under the AppHost, which generates it, or set Ops__AccessKey as for the gateway."));
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable
+            && response.Content.Headers.ContentType?.MediaType == "application/problem+json"
             && await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(cancellationToken) is { Title: { Length: > 0 } title })
         {
             throw new OpsSnapshotUnavailableException(title); // the gateway is up and says why it cannot answer

@@ -19,9 +19,9 @@ public static class PageRequests
         app.Use((context, next) =>
         {
             var request = context.Request;
-            if (HttpMethods.IsGet(request.Method) || request.Path.StartsWithSegments(LiveConnectionPath))
+            if (HttpMethods.IsGet(request.Method) || request.Path.StartsWithSegments(LiveConnectionPath) || IsReExecuted(context))
             {
-                return next(context);
+                return next(context); // an error page for a failed request keeps that request's method
             }
 
             if (HttpMethods.IsHead(request.Method))
@@ -46,7 +46,7 @@ public static class PageRequests
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments(LiveConnectionPath), branch => branch.Use(async (context, next) =>
         {
-            if (context.WebSockets.IsWebSocketRequest)
+            if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
             {
                 await next(context); // the connection's life; a refused upgrade is a status its client acts on
                 return;
@@ -75,6 +75,10 @@ public static class PageRequests
         }));
         return app;
     }
+
+    private static bool IsReExecuted(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>() is not null
+        || context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>() is not null;
 
     /// <summary>
     /// Passes a response body through, unless its status is a client error: then what SignalR wrote is dropped, so

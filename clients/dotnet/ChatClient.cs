@@ -20,7 +20,6 @@ namespace RealtimeDemo.Client;
 public sealed class ChatClient : IAsyncDisposable
 {
     private const int GapFillPageSize = 200;
-    private const string NotInRoom = "This connection is not in room"; // the gateway's refusal of a LeaveRoom
     private const int NoticesRemembered = 10_000;
     private const int HeldWhileJoiningLimit = 1_000;
     private const int RejoinAttempts = 4;
@@ -198,26 +197,44 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Leaves the room, and forgets it once the server has agreed: a refused leave (too many room changes, a broken
-    /// connection) leaves it joined here as on the server, rejoined after a reconnect; call it again. A room the
-    /// server does not count this connection in has been left already.
+    /// Leaves the room. It is forgotten here first (a rejoin or a resync racing the leave would join it again on the
+    /// server); a leave the server refuses on a connection still open (too many room changes) puts it back, as the
+    /// connection is still a member: call it again later. A room the server does not count this connection in has
+    /// been left already.
     /// </summary>
     public async Task LeaveRoomAsync(string room)
     {
+        RoomPosition? held = null;
+        string? connectionId = null;
+        await Serialized(() =>
+        {
+            held = _rooms.Remove(room, out var position) ? position : null;
+            _joining.Remove(room);
+            connectionId = _connection.ConnectionId;
+            return Task.CompletedTask;
+        });
+
         try
         {
             await CallAsync<object?>(ChatHubMethods.LeaveRoom, room);
         }
-        catch (HubException ex) when (ex.Message.Contains(NotInRoom, StringComparison.Ordinal))
+        catch (HubException ex) when (ex.Message.Contains(ChatHubMethods.NotInRoomRefusal, StringComparison.Ordinal))
         {
         }
-
-        await Serialized(() =>
+        catch (HubException) when (held is { } position)
         {
-            _rooms.Remove(room);
-            _joining.Remove(room);
-            return Task.CompletedTask;
-        });
+            // What arrived meanwhile was dropped; the next message's sequence jump fills the gap.
+            await Serialized(() =>
+            {
+                if (_connection.State == HubConnectionState.Connected && _connection.ConnectionId == connectionId)
+                {
+                    _rooms.TryAdd(room, position);
+                }
+
+                return Task.CompletedTask;
+            });
+            throw;
+        }
     }
 
     public Task<MessageAck> SendMessageAsync(string room, string clientMessageId, string text) =>
@@ -522,6 +539,14 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>A call the server's close cut short fails with the server's reason in its words, like <see cref="StateChanged"/>.</summary>
     private async Task<T> CallAsync<T>(string method, params object?[] args)
     {
+        // SignalR's own sentence names its internals ("The 'InvokeCoreAsync' method cannot be called if the connection
+        // is not active"); pages show this one.
+        if (_connection.State != HubConnectionState.Connected)
+        {
+            throw new InvalidOperationException($"Not connected to the chat ({_connection.State.ToString().ToLowerInvariant()}): {method} was not sent. "
+                + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.");
+        }
+
         try
         {
             return await _connection.InvokeCoreAsync<T>(method, args);

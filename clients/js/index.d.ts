@@ -90,8 +90,8 @@ export class ChatClient {
   /** Joins the room; it is rejoined after every reconnect until leaveRoom. */
   joinRoom(room: string): Promise<JoinRoomResult>;
   /**
-   * Forgets the room once the server agreed; if it rejects (too many room changes, a broken connection) the room is
-   * still joined, and rejoined after a reconnect: call it again.
+   * Forgets the room; if the server refuses the leave on a connection still open (too many room changes), the room is
+   * still joined and kept: call it again later.
    */
   leaveRoom(room: string): Promise<void>;
   /**

@@ -10,7 +10,7 @@ import { reconnectPolicy as defaultReconnectPolicy } from './reconnect-policy.js
 const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
-const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom
+const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom (ChatHubMethods.NotInRoomRefusal)
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -152,21 +152,32 @@ export class ChatClient {
   }
 
   /**
-   * Leaves the room, and forgets it once the server has agreed: after a refusal (too many room changes, a broken
-   * connection) it is still joined here as on the server, and rejoined after a reconnect; call it again. A room the
-   * server does not count this connection in has been left already.
+   * Leaves the room. It is forgotten here first (a rejoin or a resync racing the leave would join it again on the
+   * server); a leave the server refuses on a connection still open (too many room changes) puts it back, as the
+   * connection is still a member: call it again later. A room the server does not count this connection in has been
+   * left already.
    * @param {string} room
    */
   async leaveRoom(room) {
+    const parent = context.active();
+    const held = await this.#queue.run(() => this.#rooms.leave(room));
+    const connectionId = this.#connection.connectionId;
     try {
-      await this.#call('LeaveRoom', [room], context.active());
+      await this.#call('LeaveRoom', [room], parent);
     } catch (error) {
-      if (!String(/** @type {Error} */ (error)?.message).includes(NOT_IN_ROOM)) {
-        throw error;
+      if (String(/** @type {Error} */ (error)?.message).includes(NOT_IN_ROOM)) {
+        return;
       }
-    }
 
-    await this.#queue.run(() => this.#rooms.leave(room));
+      // What arrived meanwhile was dropped; the next message's sequence jump fills the gap.
+      const connection = this.#connection;
+      await this.#queue.run(() => {
+        if (held && connection.state === HubConnectionState.Connected && connection.connectionId === connectionId) {
+          this.#rooms.restore(room, held);
+        }
+      });
+      throw error;
+    }
   }
 
   /**

@@ -91,10 +91,26 @@ export class RoomSequencer {
     }
   }
 
-  /** @param {string} room */
+  /**
+   * @param {string} room
+   * @returns {RoomPosition | undefined} where the room stood, to put it back if the server refuses the leave
+   */
   leave(room) {
+    const position = this.#rooms.get(room);
     this.#rooms.delete(room);
     this.#joining.delete(room);
+    return position;
+  }
+
+  /**
+   * A leave the server refused: the room is joined again here where it stood, unless it was joined anew meanwhile.
+   * @param {string} room
+   * @param {RoomPosition} position
+   */
+  restore(room, position) {
+    if (!this.#rooms.has(room) && !this.#joining.has(room)) {
+      this.#rooms.set(room, position);
+    }
   }
 
   /**

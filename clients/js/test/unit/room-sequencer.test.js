@@ -211,6 +211,22 @@ test('messages the history no longer keeps are reported, with how many, before w
   assert.deepEqual(told, ['missed 4', '7', '8', '9', '10', '11', '12', '13']);
 });
 
+test('a leave the server refused puts the room back where it stood, unless it was joined anew meanwhile', async () => {
+  history.store(2);
+  await join();
+  const held = rooms.leave(room);
+  assert.deepEqual(rooms.joinedRooms, []);
+  assert.ok(held);
+  rooms.restore(room, held);
+  await rooms.accept(history.store(1)[0]);
+  assert.deepEqual(sequences(), [3]);
+
+  const again = rooms.leave(room);
+  rooms.beginJoin(room); // joined anew before the refusal came back
+  rooms.restore(room, /** @type {NonNullable<typeof again>} */ (again));
+  assert.deepEqual(rooms.joinedRooms, []);
+});
+
 test('a room left is not shown and not rejoined', async () => {
   await join();
   rooms.leave(room);
