@@ -19,6 +19,9 @@ public static class ChatAuthenticationExtensions
     /// <summary>The token's expiry (seconds since 1970), read when a connection ends to tell an expired token from other closes.</summary>
     public const string ExpiryClaim = "exp";
 
+    /// <summary>What a client is told when its token has expired: at connect, and when an open connection outlives it.</summary>
+    public const string TokenExpiredSentence = "The token has expired: get a new one and connect again.";
+
     /// <summary>
     /// Bearer tokens for the hub (header, or access_token on the hub path for WebSockets), from an OpenID Connect
     /// identity provider (Auth:Authority) or the development issuer, and the rate limit on that issuer.
@@ -150,7 +153,7 @@ public static class ChatAuthenticationExtensions
         {
             null => ("token_missing",
                 "No token: send the one POST /auth/token (or your identity provider) gave as \"Authorization: Bearer <token>\", or from a browser as access_token in the hub's URL."),
-            SecurityTokenExpiredException => ("token_expired", "The token has expired: get a new one and connect again."),
+            SecurityTokenExpiredException => ("token_expired", TokenExpiredSentence),
             AuthenticationFailureException ours => ("token_invalid", ours.Message), // KeepChatUser's, on the user name
             _ => ("token_invalid", "The token is not one this chat accepts: its signature, issuer, audience or dates do not match."),
         };

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using RealtimeDemo.RealtimeGateway.Auth;
 using RealtimeDemo.RealtimeGateway.HubPipeline;
 
 namespace RealtimeDemo.RealtimeGateway.Delivery;
@@ -106,23 +108,45 @@ public sealed class LocalConnections
     /// left it behind without a close, and hears nothing on it, so this is for a client that is still reading it —
     /// one that shares its id with another — which is told why and not to reconnect, or the two would take turns.
     /// </summary>
-    public void CloseReplaced(string connectionId)
+    public void CloseReplaced(string connectionId) =>
+        CloseSaying(connectionId, DisconnectReasons.Replaced, new OurCloseMessage(ReplacedSentence, allowReconnect: false));
+
+    /// <summary>
+    /// Closes a local connection whose token has expired, saying so, and letting its client reconnect (with a new
+    /// token). False when the connection is not one of this replica's hub connections (still in its handshake).
+    /// </summary>
+    public bool CloseExpired(string connectionId) =>
+        CloseSaying(connectionId, DisconnectReasons.TokenExpired, new OurCloseMessage(ChatAuthenticationExtensions.TokenExpiredSentence, allowReconnect: true));
+
+    public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";
+
+    private static readonly TimeSpan ClosePatience = TimeSpan.FromSeconds(1);
+
+    /// <summary>Writes the close, then aborts the connection, noting why; says whether the connection was local.</summary>
+    private bool CloseSaying(string connectionId, string reason, CloseMessage close)
     {
-        // One already closing (a drain, a timeout) keeps its own reason. (Set as DisconnectReasons.Close sets it: a
-        // reason noted at the same moment by a timeout may win, but nothing throws.)
-        if (_connections.TryGetValue(connectionId, out var entry) && !entry.Closed && !entry.Connection.ConnectionAborted.IsCancellationRequested
-            && !entry.Connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+        if (!_connections.TryGetValue(connectionId, out var entry))
         {
-            entry.Connection.Items[DisconnectReasons.ItemKey] = DisconnectReasons.Replaced;
-            _ = CloseAsync(entry.Connection);
+            return false;
         }
 
-        static async Task CloseAsync(HubConnectionContext connection)
+        // One already closing (a drain, a timeout) keeps its own reason. (Set as DisconnectReasons.Close sets it: a
+        // reason noted at the same moment by a timeout may win, but nothing throws.)
+        if (!entry.Closed && !entry.Connection.ConnectionAborted.IsCancellationRequested
+            && !entry.Connection.Items.ContainsKey(DisconnectReasons.ItemKey))
+        {
+            entry.Connection.Items[DisconnectReasons.ItemKey] = reason;
+            _ = WriteThenAbortAsync(entry.Connection, close);
+        }
+
+        return true;
+
+        static async Task WriteThenAbortAsync(HubConnectionContext connection, CloseMessage close)
         {
             try
             {
                 // Bounded: a client that vanished may never take it.
-                await connection.WriteAsync(new FinalCloseMessage(ReplacedSentence)).AsTask().WaitAsync(ReplacedPatience);
+                await connection.WriteAsync(close).AsTask().WaitAsync(ClosePatience);
             }
             catch (Exception)
             {
@@ -134,10 +158,6 @@ public sealed class LocalConnections
             }
         }
     }
-
-    public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";
-
-    private static readonly TimeSpan ReplacedPatience = TimeSpan.FromSeconds(1);
 
     /// <summary>True when the connection is local and was not yet in the room.</summary>
     public bool Join(string connectionId, string room)

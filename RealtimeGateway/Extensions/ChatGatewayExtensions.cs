@@ -168,7 +168,8 @@ public static class ChatGatewayExtensions
                 // The proxy in front of the replicas is not sticky: a negotiate request and a long-polling
                 // connection could land on different replicas, so only WebSockets are offered.
                 Transports = HttpTransportType.WebSockets,
-                CloseOnAuthenticationExpiration = true,
+                // Off: SignalR's closes without a word; UseTokenExpiryClose below closes saying why.
+                CloseOnAuthenticationExpiration = false,
                 // SignalR's own send timeout, behind ours (UseSlowClientTimeout, which names the reason and logs it):
                 // it only catches a client stuck with less than a buffer's worth pending, which holds nobody back.
                 // Turning it off (the runtime's WebSocket then sends on its fast path) measured no less CPU and a
@@ -178,6 +179,7 @@ public static class ChatGatewayExtensions
                 .UseHandshakeCheck(app.Services.GetRequiredService<ReplicaConnectionLimit>())
                 .UseCredentialsReleased()
                 .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time)
+                .UseTokenExpiryClose(app.Services.GetRequiredService<LocalConnections>(), time)
                 .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())
             // The hub's own path (MapWhen above) finds its endpoints by this metadata and authenticates them; with

@@ -23,7 +23,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). A refusal is
 /// a connection refused at connect, by a limit or for a malformed client id (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
 /// stock client's first retry comes at once, so it would cycle about once a second until the person acts. (A close
-/// the gateway writes itself, <see cref="FinalCloseMessage"/> for a connection replaced by its client's newer one, goes out as it is, without allowReconnect.)
+/// the gateway writes itself, <see cref="OurCloseMessage"/> — a connection replaced by its client's newer one, a token that expired — goes out as it is.)
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
     IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol
@@ -135,7 +135,7 @@ internal sealed partial class ChatJsonHubProtocol(
 
     private HubMessage InOurWords(HubMessage message) => message switch
     {
-        FinalCloseMessage ours => ours,
+        OurCloseMessage ours => ours,
         CompletionMessage { Error: { } error } completion =>
             new CompletionMessage(completion.InvocationId!, OurPart(error), result: null, hasResult: false) { Headers = completion.Headers },
         CloseMessage { Error: { } error } when error.Contains(RefusalMarker, StringComparison.Ordinal) =>
@@ -155,5 +155,5 @@ internal sealed partial class ChatJsonHubProtocol(
     private static partial Regex ExceptionTypeName();
 }
 
-/// <summary>A close the gateway writes itself, in its own words, telling the client not to reconnect.</summary>
-internal sealed class FinalCloseMessage(string error) : CloseMessage(error, allowReconnect: false);
+/// <summary>A close the gateway writes itself, in its own words, saying whether the client may reconnect.</summary>
+internal sealed class OurCloseMessage(string error, bool allowReconnect) : CloseMessage(error, allowReconnect);

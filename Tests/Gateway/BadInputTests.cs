@@ -435,6 +435,43 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         HostileInput.AssertNoInternals(body);
     }
 
+    // SignalR's own expiry close said nothing: a client could not tell it from a network fault.
+    [Fact]
+    public async Task A_connection_that_outlives_its_token_is_closed_saying_so_and_may_reconnect()
+    {
+        await using var client = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("cinderella"), expiresIn: TimeSpan.FromSeconds(5)), _ct);
+
+        var (closed, frames) = await client.ReadUntilClosedAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(closed, "the connection outlived its token by 25 s");
+        // The first close is the one clients act on (SignalR writes its own plain one after it).
+        var close = frames.First(frame => frame.Contains("\"type\":7", StringComparison.Ordinal));
+        Assert.Equal("{\"type\":7,\"error\":\"The token has expired: get a new one and connect again.\",\"allowReconnect\":true}", close);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_client_whose_token_expires_hears_why_asks_for_a_new_one_and_is_back_in_its_room()
+    {
+        var user = Unique("cinderella");
+        var tokensAsked = 0;
+        var chat = new ChatClient(new Uri(fixture.Gateway, ChatHubPaths.Hub),
+            () => Task.FromResult<string?>(TestTokens.Create(user, expiresIn: TimeSpan.FromSeconds(Interlocked.Increment(ref tokensAsked) == 1 ? 5 : 600))),
+            TimeSpan.FromSeconds(1));
+        await using var client = await ChatTestClient.StartAsync(user, chat, _ct);
+        var room = Unique("ball");
+        await chat.JoinRoomAsync(room);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(!client.Outages.IsEmpty), TimeSpan.FromSeconds(30), () => $"never back after its token expired: {client.History}");
+
+        Assert.Contains("The token has expired: get a new one and connect again.", client.History, StringComparison.Ordinal);
+        Assert.True(Volatile.Read(ref tokensAsked) >= 2, client.History);
+        await using var prince = await ChatTestClient.ConnectAsync(fixture.Gateway, Unique("prince"), _ct);
+        await prince.Chat.JoinRoomAsync(room);
+        await prince.Chat.SendMessageAsync(room, "c-1", "midnight");
+        Assert.Equal("midnight", (await client.NextMessageAsync()).Text);
+    }
+
     // Clients that fall back to long polling or server-sent events read why they cannot, not "No Connection with that ID".
     [Theory]
     [InlineData("GET", "?id=negotiated-id", null)]
