@@ -109,7 +109,8 @@ public sealed partial class ChatSession(
     public async Task JoinAsync(string room)
     {
         await Client!.JoinRoomAsync(room);
-        var history = await Client.GetRecentMessagesAsync(room, HistoryOnOpen);
+        // One more than shown: whether it comes says if there is anything older (RoomView.Opened).
+        var history = await Client.GetRecentMessagesAsync(room, HistoryOnOpen + 1);
         var members = await Client.GetRoomMembersAsync(room);
         lock (_gate)
         {
@@ -131,7 +132,7 @@ public sealed partial class ChatSession(
             return;
         }
 
-        view.AddOlder(await Client!.GetOlderMessagesAsync(room, oldest, OlderPage), OlderPage);
+        view.AddOlder(await Client!.GetOlderMessagesAsync(room, oldest, OlderPage + 1), OlderPage);
         await NotifyAsync();
     }
 

@@ -90,24 +90,33 @@ public sealed class RoomView(string room, FrontendOptions options)
         }
     }
 
-    /// <summary>The room's recent history when it opens; a full page means there is more before it.</summary>
+    /// <summary>
+    /// The room's recent history when it opens, asked for with one message more than <paramref name="pageSize"/>
+    /// (oldest first): that one, when it came, is not shown, and says there is more before.
+    /// </summary>
     public void Opened(IReadOnlyList<ChatMessage> history, int pageSize)
     {
-        foreach (var message in history)
+        var older = history.Count > pageSize;
+        foreach (var message in older ? history.Skip(history.Count - pageSize) : history)
         {
             Add(message);
         }
 
-        MayHaveOlder |= history.Count == pageSize;
+        MayHaveOlder |= older;
     }
 
-    /// <summary>Adds a page of older messages, making room for them up to the hard limit.</summary>
+    /// <summary>
+    /// Adds a page of older messages, asked for as <see cref="Opened"/> asks (one more than shown), making room for
+    /// them up to the hard limit.
+    /// </summary>
     public void AddOlder(IReadOnlyList<ChatMessage> page, int pageSize)
     {
+        var older = page.Count > pageSize;
+        var shown = older ? page.Skip(page.Count - pageSize).ToList() : page;
         lock (_gate)
         {
-            _capacity = Math.Min(options.MaxMessagesPerRoom, _capacity + page.Count);
-            foreach (var message in page)
+            _capacity = Math.Min(options.MaxMessagesPerRoom, _capacity + shown.Count);
+            foreach (var message in shown)
             {
                 _messages.TryAdd((message.Epoch, message.Sequence), message);
             }
@@ -117,7 +126,7 @@ public sealed class RoomView(string room, FrontendOptions options)
                 _messages.Remove(_messages.First().Key);
             }
 
-            MayHaveOlder = page.Count == pageSize && _capacity < options.MaxMessagesPerRoom;
+            MayHaveOlder = older && _capacity < options.MaxMessagesPerRoom;
         }
     }
 

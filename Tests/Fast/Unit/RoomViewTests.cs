@@ -23,19 +23,38 @@ public sealed class RoomViewTests
         Assert.Equal(Id(981), view.OldestId);
     }
 
+    // Pages are asked for with one message more than shown (ChatSession): the extra one says there is more before.
     [Fact]
     public void Older_pages_make_room_up_to_the_hard_limit_and_say_when_there_is_no_more()
     {
         var view = new RoomView("lobby", Options);
-        view.Opened(Messages(981, 1000), pageSize: 20);
-
-        view.AddOlder(Messages(961, 980), pageSize: 20);
-        Assert.Equal(40, view.Messages.Count);
+        view.Opened(Messages(980, 1000), pageSize: 20);
+        Assert.Equal(Id(981), view.OldestId);
         Assert.True(view.MayHaveOlder);
 
-        view.AddOlder(Messages(941, 960), pageSize: 20);
+        view.AddOlder(Messages(960, 980), pageSize: 20);
+        Assert.Equal(40, view.Messages.Count);
+        Assert.Equal(961, view.Messages[0].Sequence);
+        Assert.True(view.MayHaveOlder);
+
+        view.AddOlder(Messages(940, 960), pageSize: 20);
         Assert.Equal(50, view.Messages.Count); // the hard limit
         Assert.Equal(951, view.Messages[0].Sequence);
+        Assert.False(view.MayHaveOlder);
+    }
+
+    [Fact]
+    public void A_room_of_exactly_a_page_has_nothing_older_to_offer_nor_does_the_page_that_reaches_its_first_message()
+    {
+        var whole = new RoomView("lobby", Options);
+        whole.Opened(Messages(1, 20), pageSize: 20);
+        Assert.False(whole.MayHaveOlder);
+
+        var view = new RoomView("lobby", Options);
+        view.Opened(Messages(20, 40), pageSize: 20);
+        Assert.True(view.MayHaveOlder);
+        view.AddOlder(Messages(1, 20), pageSize: 20);
+        Assert.Equal(40, view.Messages.Count);
         Assert.False(view.MayHaveOlder);
     }
 
