@@ -17,6 +17,10 @@ public sealed class RoomView(string room, FrontendOptions options)
     private readonly HashSet<string> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OutgoingMessage> _outgoing = new(StringComparer.Ordinal);
     private int _capacity = options.MessagesPerRoom;
+    // A break (the storage lost the room, messages no longer kept) is announced just before the first message after
+    // it (ChatClient): it waits here for that message, then stays with it, and goes when the message drops off.
+    private readonly List<RoomNotice> _pending = [];
+    private readonly Dictionary<(long Epoch, long Sequence), RoomNotice[]> _notices = [];
 
     public string Room { get; } = room;
 
@@ -46,11 +50,26 @@ public sealed class RoomView(string room, FrontendOptions options)
     /// <summary>Whether asking for older messages may bring some: a page came back full or messages dropped off, and there is room for more.</summary>
     public bool MayHaveOlder { get; private set; }
 
-    /// <summary>The storage lost this room's earlier messages while the page was open.</summary>
-    public bool WasReset { get; private set; }
+    /// <summary>The breaks in the room's story shown just before a message: where the gap is. Bounded with the messages.</summary>
+    public IReadOnlyList<RoomNotice> NoticesBefore(ChatMessage message)
+    {
+        lock (_gate)
+        {
+            return _notices.TryGetValue((message.Epoch, message.Sequence), out var notices) ? notices : [];
+        }
+    }
 
-    /// <summary>Messages sent while the page was away that the room's history no longer kept, so it could not show them.</summary>
-    public long MissedWhileAway { get; private set; }
+    /// <summary>Breaks announced that no message has followed yet: shown after the last message.</summary>
+    public IReadOnlyList<RoomNotice> PendingNotices
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _pending];
+            }
+        }
+    }
 
     public IReadOnlyList<string> Members
     {
@@ -80,11 +99,16 @@ public sealed class RoomView(string room, FrontendOptions options)
     {
         lock (_gate)
         {
-            _messages.TryAdd((message.Epoch, message.Sequence), message);
+            if (_messages.TryAdd((message.Epoch, message.Sequence), message) && _pending.Count > 0)
+            {
+                _notices[(message.Epoch, message.Sequence)] = [.. _pending];
+                _pending.Clear();
+            }
+
             _outgoing.Remove(message.ClientMessageId);
             while (_messages.Count > _capacity)
             {
-                _messages.Remove(_messages.First().Key);
+                DropOldest();
                 MayHaveOlder = true;
             }
         }
@@ -123,16 +147,39 @@ public sealed class RoomView(string room, FrontendOptions options)
 
             while (_messages.Count > _capacity)
             {
-                _messages.Remove(_messages.First().Key);
+                DropOldest();
             }
 
             MayHaveOlder = older && _capacity < options.MaxMessagesPerRoom;
         }
     }
 
-    public void HistoryReset() => WasReset = true;
+    /// <summary>The storage lost the room's earlier messages: what follows is numbered anew.</summary>
+    public void HistoryReset() => Announce(new RoomNotice(RoomNoticeKind.HistoryReset, 0));
 
-    public void Missed(long count) => MissedWhileAway += count;
+    /// <summary>Messages sent while the page was away that the room no longer keeps: the next message comes after them.</summary>
+    public void Missed(long count) => Announce(new RoomNotice(RoomNoticeKind.MessagesMissed, count));
+
+    private void Announce(RoomNotice notice)
+    {
+        lock (_gate)
+        {
+            // One gap announced twice before its message (a rejoin and a resync) is one notice.
+            if (_pending.Count < MaxPendingNotices && !_pending.Contains(notice))
+            {
+                _pending.Add(notice);
+            }
+        }
+    }
+
+    private const int MaxPendingNotices = 4;
+
+    private void DropOldest()
+    {
+        var oldest = _messages.First().Key;
+        _messages.Remove(oldest);
+        _notices.Remove(oldest);
+    }
 
     public void Track(OutgoingMessage message)
     {
@@ -219,3 +266,12 @@ public enum OutgoingState
     Acknowledged,
     Failed,
 }
+
+public enum RoomNoticeKind
+{
+    HistoryReset,
+    MessagesMissed,
+}
+
+/// <summary>A break in a room's story; <see cref="Count"/> is the number of messages missed.</summary>
+public sealed record RoomNotice(RoomNoticeKind Kind, long Count);

@@ -74,8 +74,37 @@ public sealed class RoomViewTests
         }
 
         Assert.Equal([(1L, 1L), (1, 2), (1, 3), (1, 4), (1, 5), (2, 1), (2, 2)], view.Messages.Select(m => (m.Epoch, m.Sequence)));
-        Assert.True(view.WasReset);
+        Assert.Equal([(2L, 1L)], NoticeAnchors(view, RoomNoticeKind.HistoryReset));
     }
+
+    // The notices sat at the top of the room, far from the gap they were about.
+    [Fact]
+    public void A_break_is_shown_just_before_the_first_message_after_it_and_goes_when_that_message_drops_off()
+    {
+        var view = new RoomView("lobby", Options);
+        view.Opened(Messages(1, 5), pageSize: 20);
+        view.Missed(7);
+        Assert.Equal([new RoomNotice(RoomNoticeKind.MessagesMissed, 7)], view.PendingNotices); // nothing followed yet: shown last
+
+        foreach (var message in Messages(13, 14))
+        {
+            view.Add(message);
+        }
+
+        Assert.Empty(view.PendingNotices);
+        Assert.Equal([(1L, 13L)], NoticeAnchors(view, RoomNoticeKind.MessagesMissed));
+        Assert.Equal(7, view.NoticesBefore(view.Messages.Single(m => m.Sequence == 13)).Single().Count);
+
+        foreach (var message in Messages(15, 40))
+        {
+            view.Add(message);
+        }
+
+        Assert.Empty(NoticeAnchors(view, RoomNoticeKind.MessagesMissed)); // 13 dropped off the top, and its notice with it
+    }
+
+    private static IEnumerable<(long, long)> NoticeAnchors(RoomView view, RoomNoticeKind kind) =>
+        view.Messages.Where(m => view.NoticesBefore(m).Any(n => n.Kind == kind)).Select(m => (m.Epoch, m.Sequence));
 
     [Fact]
     public void A_room_that_opens_with_less_than_a_page_has_nothing_older_to_offer()
