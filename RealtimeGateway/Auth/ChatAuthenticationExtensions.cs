@@ -16,7 +16,7 @@ public static class ChatAuthenticationExtensions
 
     private const string RequestUrlLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
 
-    /// <summary>The token's expiry (seconds since 1970), read when a connection ends to tell an expired token from other closes.</summary>
+    /// <summary>The token's expiry (seconds since 1970): a connection is closed at it (TokenExpiryClose), and its close counted as token_expired.</summary>
     public const string ExpiryClaim = "exp";
 
     /// <summary>What a client is told when its token has expired: at connect, and when an open connection outlives it.</summary>

@@ -37,8 +37,9 @@ internal static class HubAuthentication
 
     /// <summary>
     /// Once the client's handshake has arrived, drops what the request still held of the connection's credentials:
-    /// the authentication result (the token's expiry stays as a claim of the user, for TokenExpiryClose), the parsed query with the token browsers must send in it (and the query
-    /// string the request shows, but for the client id), and the Authorization header. They would otherwise live as long as the connection
+    /// the authentication result (the token's expiry stays as a claim of the user, for TokenExpiryClose), the parsed
+    /// query with the token browsers must send in it (and the query string the request shows, but for the client id),
+    /// and the Authorization header. They would otherwise live as long as the connection
     /// (~0.9 KB per idle connection, bench/findings.md). Kestrel keeps its own copy of an HTTP/1.1 request's target,
     /// token included, until the TCP connection closes: out of our reach. After the handshake, not before: until the
     /// WebSocket is accepted, SignalR's transport reads the request's headers on another thread, and the handshake
