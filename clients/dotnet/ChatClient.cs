@@ -49,6 +49,12 @@ public sealed class ChatClient : IAsyncDisposable
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = accessTokenProvider;
                 configureConnection?.Invoke(options);
+                var configureSocket = options.WebSocketConfiguration;
+                options.WebSocketConfiguration = socket =>
+                {
+                    LeaveTheStartersTraceOnReconnect();
+                    configureSocket?.Invoke(socket);
+                };
             })
             .WithAutomaticReconnect(new ReconnectPolicy());
         if (keepAliveInterval is { } interval)
@@ -71,6 +77,19 @@ public sealed class ChatClient : IAsyncDisposable
         _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
         _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, error));
         _worker = Task.Run(RunWorkAsync);
+    }
+
+    // A reconnect runs in the flow of the connection's loops, which the first connect started: inside the trace of
+    // whoever started it (a sign-in, long over), where its token request and WebSocket request would be added one
+    // break after another. SignalR configures the socket in the same async method that then asks for the token and
+    // connects, so clearing the current span here clears it for those two, and only for them. What a recovery does
+    // that matters, the rejoin, has a trace of its own (ChatClientTelemetry.StartRejoin).
+    private void LeaveTheStartersTraceOnReconnect()
+    {
+        if (_connection.State == HubConnectionState.Reconnecting)
+        {
+            Activity.Current = null;
+        }
     }
 
     /// <summary>Each room message once, in the room's order.</summary>
