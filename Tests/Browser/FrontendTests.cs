@@ -353,6 +353,37 @@ public sealed class FrontendTests(BrowserSession browser)
         Assert.StartsWith("The ops view is off on this frontend (Frontend:OpsView).", await ops.TextAsync(), StringComparison.Ordinal);
     }
 
+    // Found on the dashboard: each poll wrote four HttpClient lines, four a second per open view, whatever happened;
+    // a gateway that stopped answering was not logged in our words at all.
+    [Fact]
+    public async Task The_ops_view_logs_an_outage_of_the_gateway_once_and_its_end_and_not_every_poll()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
+            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
+            ["Frontend__OpsView"] = "true",
+        }, _ct);
+        var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        await Expect(page.Locator("[data-testid=cluster-connections]")).ToBeVisibleAsync();
+
+        await cluster.A.KillAsync();
+        await Expect(page.Locator("[data-testid=ops-error]")).ToContainTextAsync("The gateway is not answering.");
+        await Task.Delay(TimeSpan.FromSeconds(5), _ct); // five more failed polls
+        await cluster.A.StartAgainAsync(_ct);
+        await Expect(page.Locator("[data-testid=ops-error]")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+
+        await Eventually.HoldsAsync(() => Task.FromResult(frontend.Output.Contains("The ops view has a snapshot again after", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), () => $"the end of the outage was not logged: {frontend.LogTail()}");
+        var log = frontend.Output;
+        Assert.Equal(1, Gateway.FailureVisibilityTests.Occurrences(log, "The ops view could not refresh (The gateway is not answering.)"));
+        Assert.DoesNotContain("Start processing HTTP request", log, StringComparison.Ordinal);
+        await context.CloseAsync();
+    }
+
     [Fact]
     public async Task The_ops_view_shows_every_replica_and_its_numbers_move_as_messages_flow()
     {

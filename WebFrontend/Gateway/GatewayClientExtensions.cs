@@ -24,6 +24,8 @@ public static class GatewayClientExtensions
         builder.Services.AddSingleton<DashboardLinks>();
         builder.Services.AddScoped<ChatSession>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, AwayWhileTabIsGone>();
+        builder.Services.AddScoped<TabConnection>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(services => services.GetRequiredService<TabConnection>());
         return builder;
     }
 }
