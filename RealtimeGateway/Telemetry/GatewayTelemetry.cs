@@ -38,8 +38,12 @@ public sealed class GatewayTelemetry
         _invocationDuration = meter.CreateHistogram<double>("chat.hub.invocation.duration", "s", "Hub method calls by method and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _accepted = meter.CreateCounter<long>("chat.messages.accepted", "{message}", "Room messages stored (resends of a stored message not counted).");
-        _messageSize = meter.CreateHistogram<long>("chat.message.size", "By", "UTF-8 size of accepted message texts.");
-        _fanout = meter.CreateHistogram<long>("chat.message.fanout", "{user}", "Room members (cluster-wide) when a message was accepted.");
+        // Buckets for what these measure: the SDK's defaults (0, 5, 10, 25, 50, 75, 100, 250, …) showed a room of six
+        // as "10" and a 33-byte text as "50" on the dashboard.
+        _messageSize = meter.CreateHistogram<long>("chat.message.size", "By", "UTF-8 size of accepted message texts.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096, 8192, 16384] });
+        _fanout = meter.CreateHistogram<long>("chat.message.fanout", "{user}", "Room members (cluster-wide) when a message was accepted.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000, 10000] });
         _deliveryDuration = meter.CreateHistogram<double>("chat.message.delivery.duration", "s", "From a message's acceptance to its delivery to this replica's members.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5] });
         _deliveries = meter.CreateCounter<long>("chat.message.deliveries", "{delivery}", "Room messages written to this replica's connections.");
