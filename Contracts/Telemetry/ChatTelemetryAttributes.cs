@@ -40,6 +40,8 @@ public static class ChatTelemetryAttributes
     public const string Epoch = "chat.room.epoch";
     public const string RoomCount = "chat.rooms";
     public const string RecoveryReason = "chat.recovery.reason";
+    public const string DeadReplica = "chat.replica.dead";
+    public const string ConnectionsRemoved = "chat.connections.removed";
 
     /// <summary>Which background work failed (chat.background.failures).</summary>
     public const string ChatOperation = "chat.operation";

@@ -135,8 +135,10 @@ internal sealed partial class ReplicaHeartbeat(
     {
         foreach (var replica in await registry.DeadReplicasAsync())
         {
-            using var activity = StartRecovery(GatewayTelemetry.SweepSpan, "replica_dead");
-            LogReplicaSwept(replica, await RemoveReplicaAsync(replica));
+            using var activity = StartRecovery(GatewayTelemetry.SweepSpan, "replica_dead")?.SetTag(ChatTelemetryAttributes.DeadReplica, replica);
+            var removed = await RemoveReplicaAsync(replica);
+            activity?.SetTag(ChatTelemetryAttributes.ConnectionsRemoved, removed);
+            LogReplicaSwept(replica, removed);
         }
     }
 
