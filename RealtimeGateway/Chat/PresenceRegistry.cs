@@ -14,6 +14,40 @@ namespace RealtimeDemo.RealtimeGateway.Chat;
 /// </summary>
 public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<ChatOptions> options, ServiceInstance instance, LocalConnections local)
 {
+    // Per-room, per-user and per-replica key names are built inside the scripts from the templates ChatRedisKeys gives
+    // ({} stands for the name).
+    private const string KeyFunction = """
+        local function key(template, name)
+          local at = string.find(template, '{}', 1, true)
+          return string.sub(template, 1, at - 1) .. name .. string.sub(template, at + 2)
+        end
+        """;
+
+    // Whether a gateway process is alive: it holds its subscription to its own channel, which Redis drops with its
+    // socket (StayVisiblyAliveAsync). Asked once per process and script. Needs @aliveTemplate.
+    private const string AliveFunction = """
+        local alive = {}
+        local function isAlive(replica)
+          if alive[replica] == nil then
+            alive[replica] = redis.call('PUBSUB', 'NUMSUB', key(@aliveTemplate, replica))[2] > 0
+          end
+          return alive[replica]
+        end
+        """;
+
+    // Online: a connection of the user on a process still alive. A killed replica's entries stay until it is swept (a
+    // replica timeout or more later): counted, a private message to a user whose only connection died with it was
+    // accepted and went nowhere.
+    private static readonly LuaScript IsOnlineScript = LuaScript.Prepare($$"""
+        {{KeyFunction}}
+        {{AliveFunction}}
+        for _, id in ipairs(redis.call('SMEMBERS', @userConnections)) do
+          local replica = redis.call('HGET', key(@connectionTemplate, id), 'replica')
+          if replica and isAlive(replica) then return 1 end
+        end
+        return 0
+        """);
+
     // A limit counts only connections on processes still alive. A killed replica's entries stay until it is swept, a
     // replica timeout or more later, while its clients reconnect at once: counted, they would be refused (and a refusal
     // is final). Whether a process is alive is whether it still holds its subscription, which Redis drops with its
@@ -23,18 +57,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     // that went away, not a close), so the older one would otherwise count until the client timeout, and a user at
     // the limit could not get back in. Closing them keeps one connection per client id, so naming one buys nothing
     // against the limit. (A client without an id that vanishes still counts until its replica's client timeout.)
-    private static readonly LuaScript ConnectScript = LuaScript.Prepare("""
-        local function key(template, name)
-          local at = string.find(template, '{}', 1, true)
-          return string.sub(template, 1, at - 1) .. name .. string.sub(template, at + 2)
-        end
-        local alive = {}
-        local function isAlive(replica)
-          if alive[replica] == nil then
-            alive[replica] = redis.call('PUBSUB', 'NUMSUB', key(@aliveTemplate, replica))[2] > 0
-          end
-          return alive[replica]
-        end
+    private static readonly LuaScript ConnectScript = LuaScript.Prepare($$"""
+        {{KeyFunction}}
+        {{AliveFunction}}
         local mine = redis.call('SMEMBERS', @userConnections)
         local replaced, isReplaced, replicaOf = {}, {}, {}
         local replacing = @replace == '1' and @clientId ~= ''
@@ -131,13 +156,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         """);
 
     // One script, so a join can never land between reading a connection's rooms and removing it, and two
-    // replicas cleaning up the same connection announce its departure once. Per-room and per-user key names
-    // are built here from the templates ChatRedisKeys gives ({} stands for the name).
-    private static readonly LuaScript DisconnectScript = LuaScript.Prepare("""
-        local function key(template, name)
-          local at = string.find(template, '{}', 1, true)
-          return string.sub(template, 1, at - 1) .. name .. string.sub(template, at + 2)
-        end
+    // replicas cleaning up the same connection announce its departure once.
+    private static readonly LuaScript DisconnectScript = LuaScript.Prepare($$"""
+        {{KeyFunction}}
         local user = redis.call('HGET', @connection, 'user')
         if not user then return {} end
         local replica = redis.call('HGET', @connection, 'replica')
@@ -296,7 +317,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     }
 
     public async Task<bool> IsOnlineAsync(string user) =>
-        await Db.SetLengthAsync(ChatRedisKeys.UserConnections(user)) > 0;
+        (int)await Db.ScriptEvaluateAsync(IsOnlineScript, new
+        {
+            userConnections = ChatRedisKeys.UserConnections(user),
+            aliveTemplate = ChatRedisKeys.ReplicaAliveChannel(ChatRedisKeys.NamePlaceholder),
+            connectionTemplate = ChatRedisKeys.Connection(ChatRedisKeys.NamePlaceholder).ToString(),
+        }) == 1;
 
     public async Task<IReadOnlyList<RoomSummary>> BusiestRoomsAsync(int limit) =>
         [.. (await Db.SortedSetRangeByRankWithScoresAsync(ChatRedisKeys.ActiveRooms, 0, limit - 1, Order.Descending))

@@ -335,6 +335,26 @@ public sealed class RecoveryTests
         Assert.Equal(HubConnectionState.Connected, secondBack.Connection.State);
     }
 
+    // The killed replica's entries stay in the registry until it is swept: counted as online, the user got private
+    // messages that went nowhere, acknowledged as sent.
+    [Fact]
+    public async Task A_private_message_to_a_user_whose_only_connection_died_with_its_replica_is_refused_not_lost()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, new Dictionary<string, string>
+        {
+            ["Chat__Registry__ReplicaTimeout"] = "00:01:00", // nothing is swept during the test
+        }, _ct);
+        var bob = Unique("bob");
+        await using var alice = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bobsOnlyTab = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, bob, _ct);
+        await alice.Connection.InvokeAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, bob, "before", _ct);
+
+        await cluster.B.KillAsync();
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => alice.Connection.InvokeAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, bob, "after", _ct));
+        Assert.Equal($"User '{bob}' is not connected anywhere in the chat.", refused.Message);
+    }
+
     [Fact]
     public async Task A_client_back_with_its_id_replaces_the_connection_the_gateway_still_holds_even_at_the_users_limit()
     {
