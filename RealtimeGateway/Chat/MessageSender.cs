@@ -61,7 +61,9 @@ public sealed partial class MessageSender(
     public async Task<PrivateChatMessage> SendToUserAsync(string from, string to, string text)
     {
         using var activity = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.SendSpan(GatewayTelemetry.UserTemplate), ActivityKind.Producer);
-        var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), from, to, text, time.GetUtcNow(), MessageTraceContext.From(activity));
+        // To the millisecond, as a room message's time (Redis's clock) is.
+        var sentAt = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
+        var message = new PrivateChatMessage(Guid.CreateVersion7().ToString("N"), from, to, text, sentAt, MessageTraceContext.From(activity));
         activity.SetMessaging("send", room: null, GatewayTelemetry.UserTemplate, message.Id);
         activity?.SetTag(MessagingBodySize, Encoding.UTF8.GetByteCount(text));
         await privateDelivery.PublishAsync(message);

@@ -118,6 +118,15 @@ public sealed class LocalConnections
     public bool CloseExpired(string connectionId) =>
         CloseSaying(connectionId, DisconnectReasons.TokenExpired, new OurCloseMessage(ChatAuthenticationExtensions.TokenExpiredSentence, allowReconnect: true));
 
+    /// <summary>
+    /// Closes a local connection that has sent nothing, not even a ping, for the client timeout, saying so and letting
+    /// it reconnect (it may only have been held up); false when it is not one of this replica's hub connections.
+    /// </summary>
+    public bool CloseSilent(string connectionId) =>
+        CloseSaying(connectionId, DisconnectReasons.Timeout, new OurCloseMessage(SilentSentence, allowReconnect: true));
+
+    public const string SilentSentence = "The client sent nothing, not even a ping, within the client timeout (Chat:Limits:ClientTimeoutInterval).";
+
     public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";
 
     private static readonly TimeSpan ClosePatience = TimeSpan.FromSeconds(1);
@@ -147,6 +156,7 @@ public sealed class LocalConnections
             {
                 // Bounded: a client that vanished may never take it.
                 await connection.WriteAsync(close).AsTask().WaitAsync(ClosePatience);
+                connection.Features.Get<IEndsWithOurClose>()?.OurCloseWritten();
             }
             catch (Exception)
             {

@@ -178,7 +178,7 @@ public static class ChatGatewayExtensions
             }, connections => connections
                 .UseHandshakeCheck(app.Services.GetRequiredService<ReplicaConnectionLimit>())
                 .UseCredentialsReleased()
-                .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time)
+                .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time, app.Services.GetRequiredService<LocalConnections>())
                 .UseTokenExpiryClose(app.Services.GetRequiredService<LocalConnections>(), time)
                 .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())

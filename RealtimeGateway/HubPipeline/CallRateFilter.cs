@@ -21,7 +21,11 @@ internal sealed class CallRateFilter(IOptions<ChatOptions> options, LocalConnect
         {
             throw new ChatHubError(ChatErrorCodes.RateLimited,
                 $"Too many messages: at most {limits.MessagesPerSecond:0.##} per second, bursts of {limits.MessageBurst} " +
-                "(Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst). Wait a moment and resend with the same clientMessageId.");
+                "(Chat:Limits:MessagesPerSecond, Chat:Limits:MessageBurst). " +
+                // A private message has no client message id: it is not stored, and not recognised when sent again.
+                (context.HubMethodName == ChatHubMethods.SendMessage
+                    ? "Wait a moment and resend with the same clientMessageId."
+                    : "It was not sent: wait a moment and send it again."));
         }
 
         if (rules.CountsAsRoomChange && ChangesMembership(context, rules) && !RoomChangeBucket(context.Context).TryTake(time.GetTimestamp()))

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
+using RealtimeDemo.RealtimeGateway.Delivery;
 
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
@@ -15,10 +16,10 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// </summary>
 internal static class SilentConnectionTimeout
 {
-    public static IConnectionBuilder UseSilentConnectionTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time) =>
+    public static IConnectionBuilder UseSilentConnectionTimeout(this IConnectionBuilder connections, Func<TimeSpan> timeout, TimeProvider time, LocalConnections local) =>
         connections.Use(next => connection =>
         {
-            var input = new LastReadStamp(connection.Transport.Input, connection, timeout, time);
+            var input = new LastReadStamp(connection.Transport.Input, connection, timeout, time, local);
             connection.Transport = new DuplexPipe(input, connection.Transport.Output);
             connection.Features.Set(input); // for CallsKeepAwake, which sees the connection's features through the hub's context
             // A static callback with the stamp as its state: no closure or delegate is kept per connection.
@@ -45,7 +46,7 @@ internal static class SilentConnectionTimeout
     }
 
     /// <summary>Passes reads through, noting when data last arrived; and counts the hub calls running.</summary>
-    internal sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time) : PipeReader
+    internal sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time, LocalConnections local) : PipeReader
     {
         private long _lastDataAt = time.GetTimestamp();
         private bool _readPending;
@@ -62,9 +63,11 @@ internal static class SilentConnectionTimeout
 
         public void CloseIfSilent()
         {
-            if (Volatile.Read(ref _callsRunning) == 0 && time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout())
+            // A hub connection is told why (and its WebSocket closed properly); one still in its handshake is cut off.
+            if (Volatile.Read(ref _callsRunning) == 0 && time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout()
+                && !local.CloseSilent(connection.ConnectionId))
             {
-                DisconnectReasons.Close(connection, DisconnectReasons.Timeout, "The client sent nothing within the client timeout.");
+                DisconnectReasons.Close(connection, DisconnectReasons.Timeout, LocalConnections.SilentSentence);
             }
         }
 

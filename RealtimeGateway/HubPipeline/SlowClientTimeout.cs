@@ -20,6 +20,7 @@ internal static partial class SlowClientTimeout
         {
             var output = new StalledWriteStamp(connection.Transport.Output, connection, timeout, time, logger);
             connection.Transport = new DuplexPipe(connection.Transport.Input, output);
+            connection.Features.Set<IEndsWithOurClose>(output); // for LocalConnections, which sees the features through the hub's context
             // A static callback with the stamp as its state: no closure or delegate is kept per connection.
             connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static stamp => ((StalledWriteStamp)stamp).CloseIfStalled(), output);
             return next(connection);
@@ -28,10 +29,17 @@ internal static partial class SlowClientTimeout
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closed connection {ConnectionId}: its output stayed full for {Seconds} s, its client not taking what it was sent (the slow-client timeout, Chat:Limits:SlowClientTimeout)")]
     private static partial void LogDropped(ILogger logger, string connectionId, double seconds);
 
-    /// <summary>Passes writes through, noting since when one has been waiting for the client to take data.</summary>
-    private sealed class StalledWriteStamp(PipeWriter inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time, ILogger logger) : PipeWriter
+    /// <summary>
+    /// Passes writes through, noting since when one has been waiting for the client to take data; and, once the
+    /// gateway's own close message is out, drops what follows it (<see cref="IEndsWithOurClose"/>).
+    /// </summary>
+    private sealed class StalledWriteStamp(PipeWriter inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time, ILogger logger)
+        : PipeWriter, IEndsWithOurClose
     {
         private long _stalledSince; // a timestamp; 0 while no write waits
+        private volatile bool _ended;
+
+        public void OurCloseWritten() => _ended = true;
 
         public void CloseIfStalled()
         {
@@ -43,16 +51,25 @@ internal static partial class SlowClientTimeout
         }
 
         public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
-            Watch(inner.FlushAsync(cancellationToken));
+            _ended ? Ended : Watch(inner.FlushAsync(cancellationToken));
 
         public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
-            Watch(inner.WriteAsync(source, cancellationToken));
+            _ended ? Ended : Watch(inner.WriteAsync(source, cancellationToken));
 
-        public override void Advance(int bytes) => inner.Advance(bytes);
+        public override void Advance(int bytes)
+        {
+            if (!_ended)
+            {
+                inner.Advance(bytes);
+            }
+        }
 
-        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+        // After our close, what is written goes to a buffer of its own and nowhere (only SignalR's close comes then).
+        public override Memory<byte> GetMemory(int sizeHint = 0) => _ended ? new byte[Math.Max(sizeHint, 512)] : inner.GetMemory(sizeHint);
 
-        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+        public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        private static ValueTask<FlushResult> Ended => new(new FlushResult(isCanceled: false, isCompleted: true));
 
         public override void CancelPendingFlush() => inner.CancelPendingFlush();
 
@@ -80,4 +97,14 @@ internal static partial class SlowClientTimeout
             }
         }
     }
+}
+
+/// <summary>
+/// A connection's output, told when the gateway's own close message has been written (a replaced connection, an
+/// expired token, a silent client): SignalR writes its own close after it, which tells the client it may reconnect,
+/// and a client that acts on the last close it reads would do the opposite of what ours says. What follows is dropped.
+/// </summary>
+internal interface IEndsWithOurClose
+{
+    void OurCloseWritten();
 }

@@ -235,6 +235,7 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
         var received = await bob.NextPrivateMessageAsync();
         Assert.Equal((ack.MessageId, alice.User, bob.User, "just for bob"), (received.Id, received.From, received.To, received.Text));
         Assert.Equal(bob.User, ack.To);
+        Assert.Equal((ack.SentAt, 0L), (received.SentAt, ack.SentAt.Ticks % TimeSpan.TicksPerMillisecond)); // to the millisecond, as a room message's
         // Carol got nothing of it: the first private message she receives is the one sent to her afterwards.
         await alice.Chat.SendPrivateMessageAsync(carol.User, "now for carol");
         Assert.Equal("now for carol", (await carol.NextPrivateMessageAsync()).Text);

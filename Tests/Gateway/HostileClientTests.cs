@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Contracts;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -271,8 +272,12 @@ public sealed class HostileClientTests
             }
         }, _ct);
 
-        Assert.True(await silent.ClosedByServerWithinAsync(TimeSpan.FromSeconds(20)), "the silent client was never dropped");
+        var (silentClosed, silentFrames) = await silent.ReadUntilClosedAsync(TimeSpan.FromSeconds(20));
+        Assert.True(silentClosed, "the silent client was never dropped");
         var droppedAfter = DateTime.UtcNow - started;
+        // Told why, and that it may reconnect (it may only have been held up); then nothing more (the transport only
+        // ended before, without a close message or a WebSocket close).
+        Assert.Equal($"{{\"type\":7,\"error\":\"{LocalConnections.SilentSentence}\",\"allowReconnect\":true}}", silentFrames[^1]);
         var (pingerClosed, pingerFrames) = await pinger.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
         Assert.False(pingerClosed, $"the client that pings was dropped; its last frames: {string.Join(" ", pingerFrames.TakeLast(3))}");
         await stopPinging.CancelAsync();
