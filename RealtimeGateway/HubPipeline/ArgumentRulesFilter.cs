@@ -38,7 +38,7 @@ internal sealed class ArgumentRulesFilter(IOptions<ChatOptions> options) : IHubF
             MessageTextAttribute when !ChatNames.IsVisibleText((string)value!) => $"must be {ChatNames.TextRule}.",
             ClientMessageIdAttribute when value is not string id || string.IsNullOrWhiteSpace(id) || id.Length > ChatNames.MaxClientMessageIdLength
                     || id.Any(char.IsControl) =>
-                $"must be 1-{ChatNames.MaxClientMessageIdLength} characters without control characters, chosen by the client once per message; {UnitsCounted}.",
+                $"must be 1-{ChatNames.MaxClientMessageIdLength} characters, not only whitespace and without control characters, chosen by the client once per message; {UnitsCounted}.",
             // An empty id is refused too: taken for null, a client's unset cursor would read the history from its start.
             MessageIdOrStartAttribute when value is string id && !MessageStore.IsMessageId(id) =>
                 "must be a message id the server returned (like 1764000000000-0), or null to start from the oldest kept message.",

@@ -23,7 +23,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). A refusal is
 /// a connection refused at connect, by a limit or for a malformed client id (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
 /// stock client's first retry comes at once, so it would cycle about once a second until the person acts. (A close
-/// the gateway writes itself, <see cref="OurCloseMessage"/> — a connection replaced by its client's newer one, a token that expired — goes out as it is.)
+/// the gateway writes itself, <see cref="OurCloseMessage"/> — a connection replaced by its client's newer one, a token that expired, a silent client — goes out as it is.)
 /// </summary>
 internal sealed partial class ChatJsonHubProtocol(
     IOptions<JsonHubProtocolOptions> json, IOptions<ChatOptions> chat) : IHubProtocol

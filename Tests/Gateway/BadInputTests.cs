@@ -53,6 +53,8 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         { "send: text of 4,001 characters", "SendMessage: 'text' must be 1-4000 characters" },
         { "send: null text", "SendMessage: 'text' must be 1-4000 characters" },
         { "send: empty client message id", "SendMessage: 'clientMessageId' must be 1-64 characters" },
+        // The sentence named only the length and control characters, not the rule a blank id breaks.
+        { "send: client message id of spaces only", "SendMessage: 'clientMessageId' must be 1-64 characters, not only whitespace and without control characters" },
         { "send: client message id of 65 characters", "SendMessage: 'clientMessageId' must be 1-64 characters" },
         { "send: to a room not joined", "Join room 'elsewhere' before sending to it." },
         { "private: to a user connected nowhere", "User 'ghost' is not connected anywhere in the chat." },
@@ -101,6 +103,7 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             "send: text of 4,001 characters" => Send(hub, "mallorys-room", "id-1", new string('x', 4001)),
             "send: null text" => Send(hub, "mallorys-room", "id-1", null),
             "send: empty client message id" => Send(hub, "mallorys-room", "", "hi"),
+            "send: client message id of spaces only" => Send(hub, "mallorys-room", "   ", "hi"),
             "send: client message id of 65 characters" => Send(hub, "mallorys-room", new string('i', 65), "hi"),
             "send: to a room not joined" => Send(hub, "elsewhere", "id-1", "hi"),
             "private: to a user connected nowhere" => hub.InvokeAsync<PrivateMessageAck>("SendPrivateMessage", "ghost", "hi", _ct),
