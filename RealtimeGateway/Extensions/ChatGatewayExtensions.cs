@@ -163,6 +163,7 @@ public static class ChatGatewayExtensions
 
         // As MapHub<ChatHub> does, plus a handshake answered in our words and a timeout for clients that never send anything.
         var time = app.Services.GetRequiredService<TimeProvider>();
+        var local = app.Services.GetRequiredService<LocalConnections>();
         app.MapConnections(ChatHubPaths.Hub, new HttpConnectionDispatcherOptions
             {
                 // The proxy in front of the replicas is not sticky: a negotiate request and a long-polling
@@ -178,8 +179,8 @@ public static class ChatGatewayExtensions
             }, connections => connections
                 .UseHandshakeCheck(app.Services.GetRequiredService<ReplicaConnectionLimit>())
                 .UseCredentialsReleased()
-                .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time, app.Services.GetRequiredService<LocalConnections>())
-                .UseTokenExpiryClose(app.Services.GetRequiredService<LocalConnections>(), time)
+                .UseSilentConnectionTimeout(() => chat.Value.Limits.ClientTimeoutInterval, time, local)
+                .UseTokenExpiryClose(local, time)
                 .UseSlowClientTimeout(() => chat.Value.Limits.SlowClientTimeout, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowClientTimeout).FullName!))
                 .UseHub<ChatHub>())
             // The hub's own path (MapWhen above) finds its endpoints by this metadata and authenticates them; with

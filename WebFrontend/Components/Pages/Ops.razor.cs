@@ -4,27 +4,28 @@ namespace RealtimeDemo.WebFrontend.Components.Pages;
 // not once a second per open tab.
 public partial class Ops
 {
-    private DateTimeOffset? _failingSince;
-    private int _failedPolls;
+    private FailureStreak? _polls;
 
     [Microsoft.AspNetCore.Components.Inject]
     private ILogger<Ops> Logger { get; set; } = null!;
 
+    [Microsoft.AspNetCore.Components.Inject]
+    private TimeProvider Time { get; set; } = null!;
+
+    private FailureStreak Polls => _polls ??= new FailureStreak(Time);
+
     private void NoteRefreshed()
     {
-        if (_failingSince is { } since)
+        if (Polls.Succeeded() is { } outage)
         {
-            LogBack((DateTimeOffset.UtcNow - since).TotalSeconds, _failedPolls);
-            (_failingSince, _failedPolls) = (null, 0);
+            LogBack(outage.Lasted.TotalSeconds, outage.Failures);
         }
     }
 
     private void NoteFailed(string reason)
     {
-        _failedPolls++;
-        if (_failingSince is null)
+        if (Polls.Failed())
         {
-            _failingSince = DateTimeOffset.UtcNow;
             LogFailing(reason);
         }
     }

@@ -1,9 +1,9 @@
-namespace RealtimeDemo.ServerShared;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// A loop that retries while Redis is away logs the outage once, not once a try: its first failure, then, when a try
 /// succeeds again, how long the outage lasted and how many tries failed. (A two-minute outage wrote a warning every
-/// second or five, per loop and process.) Used from one loop at a time.
+/// second or five, per loop and process; the ops view polled once a second per open tab.) Used from one loop at a time.
 /// </summary>
 public sealed class FailureStreak(TimeProvider time)
 {
