@@ -35,7 +35,7 @@ internal sealed class ChatHubService(
         {
             throw outcome == ConnectOutcome.ClusterFull
                 ? new ChatConnectionRefused(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
-                : new ChatConnectionRefused(ChatErrorCodes.UserFull, "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
+                : new ChatConnectionRefused(ChatErrorCodes.UserFull, $"Too many connections for this user (at most {options.Value.Limits.MaxConnectionsPerUser}, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
         }
     }
 

@@ -214,7 +214,7 @@ public sealed class FrontendTests(BrowserSession browser)
         await sixth.GotoAsync(browser.Frontend.ToString());
         await sixth.FillAsync("[data-testid=user-name-input]", user);
         await sixth.ClickAsync("button:has-text('Sign in')");
-        const string refusal = "Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.";
+        const string refusal = "Too many connections for this user (at most 5, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.";
         // As long as a sign-in may take (30 s, as SignInAsync waits): the refusal comes at the end of one.
         await Expect(sixth.Locator("[data-testid=connection-state]")).ToHaveTextAsync($"Disconnected. {refusal} Reload", new() { Timeout = 30_000 });
         await Task.Delay(TimeSpan.FromSeconds(3), _ct); // two refreshes of the room list, and any reconnect

@@ -330,7 +330,7 @@ public sealed class RecoveryTests
         await using var secondBack = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct);
 
         await using var third = await RawHubConnection.ConnectAsync(cluster.A.BaseAddress, tabby, _ct, confirm: false);
-        Assert.EndsWith("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+        Assert.EndsWith("Too many connections for this user (at most 2, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
             (await third.Closed)?.Message);
         Assert.Equal(HubConnectionState.Connected, secondBack.Connection.State);
     }
@@ -380,7 +380,7 @@ public sealed class RecoveryTests
         // The limit still holds: a third client, with an id of its own, is refused.
         await using var third = await RawHubConnection.ConnectAsync(cluster.B.BaseAddress, tabby, _ct, confirm: false,
             query: $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}");
-        Assert.EndsWith("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+        Assert.EndsWith("Too many connections for this user (at most 2, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
             (await third.Closed)?.Message);
         Assert.Equal(HubConnectionState.Connected, secondTab.Connection.State);
     }
@@ -389,8 +389,7 @@ public sealed class RecoveryTests
     public async Task A_connection_is_closed_when_its_token_expires()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
-        // Valid for 3 s more: it connects, then lapses. (A token already past its expiry, though inside the clock skew
-        // the gateway allows, raced the handshake: the connection could be closed before it had completed.)
+        // Valid for 3 s more: it connects, then lapses. (A token already past its expiry is refused at the door.)
         await using var connection = RawHubConnection.Create(cluster.A.BaseAddress, TestTokens.Create("short-lived", expiresIn: TimeSpan.FromSeconds(3)));
         await connection.Connection.StartAsync(_ct);
 

@@ -126,7 +126,8 @@ public sealed class TelemetryScenario : IAsyncLifetime
             await big.Closed;                                                                   // limit
         }
 
-        await using (var expiring = RawHubConnection.Create(a.BaseAddress, TestTokens.Create(Unique("cinderella"), expiresIn: TimeSpan.FromSeconds(-25))))
+        // Valid for 3 s more: it connects, then lapses (one already past its expiry is refused at the door).
+        await using (var expiring = RawHubConnection.Create(a.BaseAddress, TestTokens.Create(Unique("cinderella"), expiresIn: TimeSpan.FromSeconds(3))))
         {
             await expiring.Connection.StartAsync(ct);
             _stage = "token_expired";

@@ -35,11 +35,11 @@ public sealed class ChatJsonHubProtocolTests
     public void A_connection_refused_by_a_limit_is_closed_for_good_with_the_refusal_alone()
     {
         var written = Write(new CloseMessage(
-            "Connection closed with an error. ChatConnectionRefused: Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
+            "Connection closed with an error. ChatConnectionRefused: Too many connections for this user (at most 5, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.",
             allowReconnect: false));
 
         Assert.False(written.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(), $"written as {written}");
-        Assert.Equal("Too many connections for this user (Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.", written.GetProperty("error").GetString());
+        Assert.Equal("Too many connections for this user (at most 5, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.", written.GetProperty("error").GetString());
     }
 
     [Fact]
