@@ -83,7 +83,7 @@ public sealed class ChatLimits
     /// Sustained items a connection may read per second: messages, rooms or names a read returns, at least
     /// CallRateFilter.LeastReadCost (10) a call. A read answered at 4 KB a message could otherwise pull tens of MB a second.
     /// </summary>
-    [Range(1, 10_000_000)]
+    [Range(1.0, 10_000_000.0)] // as doubles: with ints, the check converts the value to an int, which a huge value overflows and 0.6 rounds into range
     public double ItemsReadPerSecond { get; set; } = 2000;
 
     /// <summary>Items a connection may read at once after being quiet: by default twice a full page of history from each of its rooms (a reconnect's gap fills).</summary>

@@ -49,7 +49,11 @@ public sealed class BadSettingsTests
         { "RealtimeGateway", "Telemetry__Rooms", "lobby,general",
             "Telemetry:Rooms is a list: set each room as Telemetry:Rooms:0, Telemetry:Rooms:1, … (Telemetry__Rooms__0=lobby in the environment), not one value." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },
-        { "WebFrontend", "Gateway__Url", "not a url", "The gateway URL 'not a url' is not an absolute http(s) URL." },
+        { "WebFrontend", "Gateway__Url", "not a url", "Gateway:Url is 'not a url', which is not an absolute http(s) URL such as http://localhost:5310." },
+        { "WebFrontend", "Gateway__BrowserUrl", "garbage", "Gateway:BrowserUrl is 'garbage', which is not an absolute http(s) URL such as http://localhost:5310." },
+        // With whole-number bounds the check converted the value to an int: this one overflowed (a stack trace), 0.6 passed.
+        { "RealtimeGateway", "Chat__Limits__ItemsReadPerSecond", "1e309", "Chat:Limits:ItemsReadPerSecond must be between 1 and 10000000." },
+        { "RealtimeGateway", "Chat__Limits__ItemsReadPerSecond", "0.6", "Chat:Limits:ItemsReadPerSecond must be between 1 and 10000000." },
     };
 
     [Theory]

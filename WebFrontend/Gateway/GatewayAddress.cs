@@ -18,14 +18,16 @@ public sealed record GatewayAddress(Uri HubUrl, Uri BrowserHubUrl)
 
     public static GatewayAddress FromConfiguration(IConfiguration configuration)
     {
-        var hubUrl = HubUrlOf(configuration[UrlSetting] ?? configuration[$"services:{ConnectionNames.Gateway}:http:0"]
-            ?? throw new InvalidSettingException(
-                $"No gateway URL: run under the AppHost (which injects services:{ConnectionNames.Gateway}:http:0) or set {UrlSetting}."));
-        return new GatewayAddress(hubUrl, configuration[BrowserUrlSetting] is { Length: > 0 } browserUrl ? HubUrlOf(browserUrl) : hubUrl);
+        var injected = $"services:{ConnectionNames.Gateway}:http:0";
+        var setting = configuration[UrlSetting] is null ? injected : UrlSetting;
+        var hubUrl = HubUrlOf(setting, configuration[setting]
+            ?? throw new InvalidSettingException($"No gateway URL: run under the AppHost (which injects {injected}) or set {UrlSetting}."));
+        return new GatewayAddress(hubUrl, configuration[BrowserUrlSetting] is { Length: > 0 } browserUrl ? HubUrlOf(BrowserUrlSetting, browserUrl) : hubUrl);
     }
 
-    private static Uri HubUrlOf(string baseUrl) =>
+    // Names the setting: with two URL settings, an operator must be told which one is wrong.
+    private static Uri HubUrlOf(string setting, string baseUrl) =>
         Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
             ? new Uri(uri, ChatHubPaths.Hub)
-            : throw new InvalidSettingException($"The gateway URL '{baseUrl}' is not an absolute http(s) URL.");
+            : throw new InvalidSettingException($"{setting} is '{baseUrl}', which is not an absolute http(s) URL such as http://localhost:5310.");
 }
