@@ -19,6 +19,10 @@ public static class ChatAuthenticationExtensions
     /// <summary>The token's expiry (seconds since 1970): a connection is closed at it (TokenExpiryClose), and its close counted as token_expired.</summary>
     public const string ExpiryClaim = "exp";
 
+    /// <summary>Whether the user's token has expired. Compared in seconds: a validly signed token may carry an expiry beyond what a DateTimeOffset holds.</summary>
+    public static bool TokenExpired(ClaimsPrincipal? user, TimeProvider time) =>
+        long.TryParse(user?.FindFirst(ExpiryClaim)?.Value, out var expiresAt) && expiresAt <= time.GetUtcNow().ToUnixTimeSeconds();
+
     /// <summary>What a client is told when its token has expired: at connect, and when an open connection outlives it.</summary>
     public const string TokenExpiredSentence = "The token has expired: get a new one and connect again.";
 
@@ -142,8 +146,7 @@ public static class ChatAuthenticationExtensions
         // The validator allows the clock skew at a token's end too, but a connection is closed at its token's expiry
         // (TokenExpiryClose): one let in during the skew was closed within a second, and a client with a fixed token
         // came back at once, in a loop for 30 s. Refused at the door, it hears why once.
-        var now = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds();
-        if (long.TryParse(identity.FindFirst(ExpiryClaim)?.Value, out var expiresAt) && expiresAt <= now)
+        if (TokenExpired(context.Principal, context.HttpContext.RequestServices.GetRequiredService<TimeProvider>()))
         {
             context.Fail(new SecurityTokenExpiredException(TokenExpiredSentence));
             return Task.CompletedTask;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Auth;
@@ -84,7 +83,7 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
             context.Context.Items.TryGetValue(DisconnectReasons.ItemKey, out var preset) ? preset as string : null,
             exception,
             drain.Leaving,
-            TokenExpired(context.Context.User));
+            ChatAuthenticationExtensions.TokenExpired(context.Context.User, time));
         var span = Activity.Current;
         LinkToConnect(span, context.Context);
         span?.SetTag(DisconnectReason, reason);
@@ -106,10 +105,6 @@ internal sealed class TelemetryHubFilter(GatewayTelemetry telemetry, RoomTemplat
             span.AddLink(new ActivityLink(connect));
         }
     }
-
-    // Compared in seconds: a validly signed token may carry an expiry beyond what a DateTimeOffset holds.
-    private bool TokenExpired(ClaimsPrincipal? user) =>
-        long.TryParse(user?.FindFirst(ChatAuthenticationExtensions.ExpiryClaim)?.Value, out var exp) && exp <= time.GetUtcNow().ToUnixTimeSeconds();
 }
 
 /// <summary>Why a connection ended: the chat.disconnect.reason values.</summary>
