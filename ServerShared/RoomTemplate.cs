@@ -23,7 +23,7 @@ public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
         var section = configuration.GetSection(Setting);
         if (section.Value is not null)
         {
-            throw new InvalidSettingException($"{Setting} is a list: set each room as {Setting}:0, {Setting}:1, … (Telemetry__Rooms__0=lobby in the environment), not one value.");
+            throw new InvalidSettingException(SettingsShape.ListSentence(Setting, "lobby"));
         }
 
         var rooms = section.GetChildren().Select(c => c.Value).OfType<string>().ToList();

@@ -9,6 +9,16 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>A setting with a value the service cannot run with; its message names the setting and the rule.</summary>
 public sealed class InvalidSettingException(string message) : InvalidOperationException(message);
 
+/// <summary>Settings that hold an address another process listens at.</summary>
+public static class HttpUrlSetting
+{
+    /// <summary>The setting's value as an absolute http(s) URL; any other value stops the service, naming the setting.</summary>
+    public static Uri Read(string setting, string value, string example) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new InvalidSettingException($"{setting} is '{value}', which is not an absolute http(s) URL such as {example}.");
+}
+
 /// <summary>
 /// A service that cannot start because of a setting stops with one line on standard error naming the setting and
 /// what it must be, and exit code 1: not the runtime's "Unhandled exception" with an exception's name and a stack

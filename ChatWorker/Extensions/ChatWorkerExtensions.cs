@@ -12,7 +12,7 @@ public static class ChatWorkerExtensions
     {
         builder.AddChatRedisClient();
 
-        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
+        builder.Services.AddSettings<WorkerOptions>(WorkerOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, BlockedWordsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);

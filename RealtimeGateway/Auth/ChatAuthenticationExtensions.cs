@@ -32,7 +32,7 @@ public static class ChatAuthenticationExtensions
     /// </summary>
     public static IServiceCollection AddChatAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart()
+        services.AddSettings<TokenOptions>(TokenOptions.Section)
             .PostConfigure<IHostEnvironment>((tokens, environment) => tokens.DevelopmentTokens ??= !tokens.UsesAuthority && environment.IsDevelopment());
         services.AddSingleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>();
         services.AddSingleton<TokenIssuer>();

@@ -61,9 +61,12 @@ public sealed class TokenOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (UsesAuthority && !Uri.TryCreate(Authority, UriKind.Absolute, out _))
+        // Checked here, not at the first token: the handler fetches the provider's metadata then, and every
+        // connection would fail with a server error while the gateway looked healthy.
+        if (UsesAuthority && !(Uri.TryCreate(Authority, UriKind.Absolute, out var authority)
+            && (authority.Scheme == Uri.UriSchemeHttps || authority.Scheme == Uri.UriSchemeHttp && !RequireHttpsMetadata)))
         {
-            yield return new ValidationResult($"Auth:Authority must be an absolute URL (the identity provider's issuer); it is '{Authority}'.", [nameof(Authority)]);
+            yield return new ValidationResult($"Auth:Authority must be the identity provider's issuer as an https URL (http only for a test issuer, with Auth:RequireHttpsMetadata=false); it is '{Authority}'.", [nameof(Authority)]);
         }
 
         if (UsesAuthority && DevelopmentTokens == true)

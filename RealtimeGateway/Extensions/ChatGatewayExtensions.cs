@@ -31,9 +31,11 @@ public static class ChatGatewayExtensions
         builder.Services.AddChatAuthentication();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = false);
-        builder.Services.AddOptions<OpsAccess>().BindConfiguration(OpsAccess.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSettings<OpsAccess>(OpsAccess.Section).ValidateDataAnnotations();
 
-        builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateOnStart();
+        // A browser's Origin header never ends in '/': an origin written with one (as many write a URL) would never match.
+        builder.Services.AddSettings<ChatOptions>(ChatOptions.Section)
+            .PostConfigure(chat => chat.AllowedOrigins = [.. chat.AllowedOrigins.Select(origin => origin.TrimEnd('/'))]);
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, AllowedOriginsValidator>();
         builder.Services.AddSingleton<IValidateOptions<ChatOptions>, TextFitsInFrameValidator>();

@@ -47,13 +47,37 @@ public sealed class BadSettingsTests
         { "ChatWorker", "Telemetry__Rooms__0", "bad room!",
             "Telemetry:Rooms must list room names (1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit); 'bad room!' is not one." },
         { "RealtimeGateway", "Telemetry__Rooms", "lobby,general",
-            "Telemetry:Rooms is a list: set each room as Telemetry:Rooms:0, Telemetry:Rooms:1, … (Telemetry__Rooms__0=lobby in the environment), not one value." },
+            "Telemetry:Rooms is a list: set its items as Telemetry:Rooms:0, Telemetry:Rooms:1, … (Telemetry__Rooms__0=lobby in the environment), not one value." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "5", "Frontend:MessagesPerRoom must be between 10 and 10000." },
         { "WebFrontend", "Gateway__Url", "not a url", "Gateway:Url is 'not a url', which is not an absolute http(s) URL such as http://localhost:5310." },
         { "WebFrontend", "Gateway__BrowserUrl", "garbage", "Gateway:BrowserUrl is 'garbage', which is not an absolute http(s) URL such as http://localhost:5310." },
         // With whole-number bounds the check converted the value to an int: this one overflowed (a stack trace), 0.6 passed.
         { "RealtimeGateway", "Chat__Limits__ItemsReadPerSecond", "1e309", "Chat:Limits:ItemsReadPerSecond must be between 1 and 10000000." },
         { "RealtimeGateway", "Chat__Limits__ItemsReadPerSecond", "0.6", "Chat:Limits:ItemsReadPerSecond must be between 1 and 10000000." },
+        // What the configuration binder passed over without a word, leaving the default in force.
+        { "RealtimeGateway", "Chat__AllowedOrigins", "https://chat.example.com",
+            "Chat:AllowedOrigins is a list: set its items as Chat:AllowedOrigins:0, Chat:AllowedOrigins:1, … (Chat__AllowedOrigins__0=… in the environment), not one value." },
+        { "ChatWorker", "Worker__Moderation__BlockedWords", "spam",
+            "Worker:Moderation:BlockedWords is a list: set its items as Worker:Moderation:BlockedWords:0, Worker:Moderation:BlockedWords:1, … (Worker__Moderation__BlockedWords__0=… in the environment), not one value." },
+        { "RealtimeGateway", "Chat__Limits", "abc",
+            "Chat:Limits is a section, not one value: set the settings in it, such as Chat:Limits:MaxMessageBytes (Chat__Limits__MaxMessageBytes=… in the environment)." },
+        { "RealtimeGateway", "Chat__Limits__MaxConnections__0", "5",
+            "Chat:Limits:MaxConnections is one value: set Chat:Limits:MaxConnections (Chat__Limits__MaxConnections in the environment), not Chat:Limits:MaxConnections:0." },
+        { "RealtimeGateway", "Auth__TokenRequests__PermitsPerMinit", "60",
+            "Auth:TokenRequests:PermitsPerMinit is not a setting: Auth:TokenRequests has PermitsPerMinute, Burst." },
+        { "ChatWorker", "Worker__Moderation__BlockedWords__first", "spam",
+            "Worker:Moderation:BlockedWords:first is not an item of Worker:Moderation:BlockedWords: its items are Worker:Moderation:BlockedWords:0, Worker:Moderation:BlockedWords:1 and so on." },
+        // Accepted at start, then a server error for every token request (or every page's settings).
+        { "RealtimeGateway", "Auth__Authority", "http://idp.example.com/realms/chat",
+            "Auth:Authority must be the identity provider's issuer as an https URL (http only for a test issuer, with Auth:RequireHttpsMetadata=false); it is 'http://idp.example.com/realms/chat'." },
+        { "WebFrontend", "BrowserTelemetry__OtlpEndpoint", "garbage",
+            "BrowserTelemetry:OtlpEndpoint is 'garbage', which is not an absolute http(s) URL such as http://localhost:4318." },
+        { "WebFrontend", "Dashboard__Url", "localhost:15080",
+            "Dashboard:Url is 'localhost:15080', which is not an absolute http(s) URL such as http://localhost:15080." },
+        { "ChatWorker", "OTEL_EXPORTER_OTLP_ENDPOINT", "garbage",
+            "OTEL_EXPORTER_OTLP_ENDPOINT is 'garbage', which is not an absolute http(s) URL such as http://localhost:4317." },
+        { "WebFrontend", "Frontend__MessagesPerRoom", "2000",
+            "Frontend:MessagesPerRoom (2000) cannot be more than Frontend:MaxMessagesPerRoom (1000), the most a room shows." },
     };
 
     [Theory]

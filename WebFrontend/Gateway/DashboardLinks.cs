@@ -12,7 +12,7 @@ public sealed class DashboardLinks(IConfiguration configuration)
 
     private const string TracePath = "/traces/detail/";
 
-    private readonly Uri? _dashboard = Uri.TryCreate(configuration[UrlSetting], UriKind.Absolute, out var url) ? url : null;
+    private readonly Uri? _dashboard = configuration[UrlSetting] is { Length: > 0 } url ? HttpUrlSetting.Read(UrlSetting, url, "http://localhost:15080") : null;
 
     public bool Available => _dashboard is not null;
 

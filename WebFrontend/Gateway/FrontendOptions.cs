@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace RealtimeDemo.WebFrontend.Gateway;
 
 /// <summary>How much one browser tab's chat keeps, whatever the traffic or how long the tab stays open; section "Frontend".</summary>
-public sealed class FrontendOptions
+public sealed class FrontendOptions : IValidatableObject
 {
     public const string Section = "Frontend";
 
@@ -47,6 +47,14 @@ public sealed class FrontendOptions
     /// </summary>
     [Range(1, 10_000)]
     public int ConnectsPerSecondPerAddress { get; set; } = 10;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MessagesPerRoom > MaxMessagesPerRoom)
+        {
+            yield return new ValidationResult($"{Section}:{nameof(MessagesPerRoom)} ({MessagesPerRoom}) cannot be more than {Section}:{nameof(MaxMessagesPerRoom)} ({MaxMessagesPerRoom}), the most a room shows.", [nameof(MessagesPerRoom)]);
+        }
+    }
 }
 
 [OptionsValidator]

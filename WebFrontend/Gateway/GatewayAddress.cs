@@ -26,8 +26,5 @@ public sealed record GatewayAddress(Uri HubUrl, Uri BrowserHubUrl)
     }
 
     // Names the setting: with two URL settings, an operator must be told which one is wrong.
-    private static Uri HubUrlOf(string setting, string baseUrl) =>
-        Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? new Uri(uri, ChatHubPaths.Hub)
-            : throw new InvalidSettingException($"{setting} is '{baseUrl}', which is not an absolute http(s) URL such as http://localhost:5310.");
+    private static Uri HubUrlOf(string setting, string baseUrl) => new(HttpUrlSetting.Read(setting, baseUrl, "http://localhost:5310"), ChatHubPaths.Hub);
 }

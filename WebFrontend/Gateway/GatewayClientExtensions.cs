@@ -6,7 +6,7 @@ public static class GatewayClientExtensions
     public static IHostApplicationBuilder AddGatewayClient(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(GatewayAddress.FromConfiguration(builder.Configuration));
-        builder.Services.AddOptions<FrontendOptions>().BindConfiguration(FrontendOptions.Section).ValidateOnStart();
+        builder.Services.AddSettings<FrontendOptions>(FrontendOptions.Section);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FrontendOptions>, FrontendOptionsValidator>();
         // The address the hub connections use, so that Gateway:Url (without the AppHost's service discovery) serves both.
         builder.Services.AddHttpClient<GatewayTokens>((services, http) => http.BaseAddress = services.GetRequiredService<GatewayAddress>().BaseUrl);
@@ -21,7 +21,7 @@ public static class GatewayClientExtensions
 #pragma warning restore EXTEXP0001
         builder.Services.AddConnectRateLimit();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<DashboardLinks>();
+        builder.Services.AddSingleton(new DashboardLinks(builder.Configuration)); // now: a bad Dashboard:Url stops the start
         builder.Services.AddScoped<ChatSession>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, AwayWhileTabIsGone>();
         builder.Services.AddScoped<TabConnection>();

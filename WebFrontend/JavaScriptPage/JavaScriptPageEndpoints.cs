@@ -17,17 +17,24 @@ public static class JavaScriptPageEndpoints
 
     public static WebApplication MapJavaScriptPage(this WebApplication app)
     {
+        var telemetry = BrowserTelemetryFrom(app.Configuration);
         app.MapGet(Path, () => Results.File("js/index.html", "text/html; charset=utf-8"));
-        app.MapGet($"{Path}/settings", (GatewayAddress gateway, DashboardLinks dashboard, IConfiguration configuration) =>
+        app.MapGet($"{Path}/settings", (GatewayAddress gateway, DashboardLinks dashboard) =>
             new JavaScriptPageSettings(
                 gateway.BrowserHubUrl.ToString(),
                 new Uri(gateway.BrowserHubUrl, ChatHubPaths.Token).ToString(),
                 dashboard.TraceUrlPrefix,
-                configuration[BrowserTelemetryEndpointSetting] is { Length: > 0 } endpoint
-                    ? new BrowserTelemetrySettings(new Uri(new Uri(endpoint), "/v1/traces").ToString(), configuration[BrowserTelemetryKeySetting], ServiceName)
-                    : null));
+                telemetry));
         return app;
     }
+
+    // Read at start: a bad endpoint would otherwise fail every page's settings request.
+    private static BrowserTelemetrySettings? BrowserTelemetryFrom(IConfiguration configuration) =>
+        configuration[BrowserTelemetryEndpointSetting] is { Length: > 0 } endpoint
+            ? new BrowserTelemetrySettings(
+                new Uri(HttpUrlSetting.Read(BrowserTelemetryEndpointSetting, endpoint, "http://localhost:4318"), "/v1/traces").ToString(),
+                configuration[BrowserTelemetryKeySetting], ServiceName)
+            : null;
 
     // Set by the AppHost when a dashboard runs (AppHost/BrowserTelemetryExtensions.cs).
     private const string BrowserTelemetryEndpointSetting = "BrowserTelemetry:OtlpEndpoint";

@@ -34,7 +34,7 @@ public sealed class InProcessGateway : IAsyncLifetime
                 .UseSetting("ConnectionStrings:redis", _redis.ConnectionString)
                 .UseSetting("Auth:SigningKey", GatewayCluster.SigningKey)
                 .UseSetting("Ops:AccessKey", GatewayCluster.OpsAccessKey)
-                .UseSetting("Chat:AllowedOrigins:0", BrowserOrigin)
+                .UseSetting("Chat:AllowedOrigins:0", BrowserOrigin + "/") // as many write it: a browser's Origin header has no '/'
                 .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", "");
             _configure?.Invoke(host);
         });
