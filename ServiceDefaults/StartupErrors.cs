@@ -37,6 +37,7 @@ public static partial class StartupErrors
             // The checks ValidateOnStart registers, run here rather than inside the host's start, which would
             // first log the failure with its stack trace.
             app.Services.GetService<IStartupValidator>()?.Validate();
+            ListenAddresses.Check(app);
         }
         catch (Exception ex) when (Explain(ex) is { } problem)
         {
@@ -65,6 +66,8 @@ public static partial class StartupErrors
             string.Join(" ", explained),
         InvalidOperationException conversion when FailedConversion().Match(conversion.Message) is { Success: true } match =>
             $"{match.Groups["key"].Value} is '{match.Groups["value"].Value}', which is not {Kind(match.Groups["type"].Value)}.",
+        InvalidOperationException level when UnknownLogLevel().Match(level.Message) is { Success: true } match =>
+            $"A log level under Logging (such as Logging:LogLevel:Default) is '{match.Groups["value"].Value}', which is not one of Trace, Debug, Information, Warning, Error, Critical and None.",
         _ => null,
     };
 
@@ -94,6 +97,10 @@ public static partial class StartupErrors
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
     private static partial Regex FailedConversion();
+
+    // How Microsoft.Extensions.Logging words a level it cannot read; it does not say where the value was.
+    [GeneratedRegex(@"^Configuration value '(?<value>.*)' is not supported\.$", RegexOptions.Singleline)]
+    private static partial Regex UnknownLogLevel();
 
     // ValidateDataAnnotations words a failure so; the source-generated validators give "Member: message".
     [GeneratedRegex(@"^DataAnnotation validation failed for '\w+' members: '[^']*' with the error: '(?<message>.*)'\.$", RegexOptions.Singleline)]

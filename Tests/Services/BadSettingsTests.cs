@@ -78,11 +78,31 @@ public sealed class BadSettingsTests
             "OTEL_EXPORTER_OTLP_ENDPOINT is 'garbage', which is not an absolute http(s) URL such as http://localhost:4317." },
         { "WebFrontend", "Frontend__MessagesPerRoom", "2000",
             "Frontend:MessagesPerRoom (2000) cannot be more than Frontend:MaxMessagesPerRoom (1000), the most a room shows." },
+        // The host's own settings, which Kestrel and logging reported with stack traces.
+        { "RealtimeGateway", "Logging__LogLevel__Default", "verbose",
+            "A log level under Logging (such as Logging:LogLevel:Default) is 'verbose', which is not one of Trace, Debug, Information, Warning, Error, Critical and None." },
+        { "ChatWorker", "ASPNETCORE_URLS", "garbage",
+            "ASPNETCORE_URLS lists 'garbage', which is not an address to listen at such as http://0.0.0.0:8080 (several are separated by ';')." },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task A_service_with_a_bad_setting_stops_with_one_line_naming_it(string service, string setting, string value, string problem)
+    public Task A_service_with_a_bad_setting_stops_with_one_line_naming_it(string service, string setting, string value, string problem) =>
+        StopsWithOneLine(service, setting, value, problem);
+
+    [Fact]
+    public async Task A_service_started_on_a_port_another_process_listens_at_stops_with_one_line_saying_so()
+    {
+        // As when a service is started twice by hand.
+        using var other = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        other.Start();
+        var port = ((System.Net.IPEndPoint)other.LocalEndpoint).Port;
+
+        await StopsWithOneLine("RealtimeGateway", "ASPNETCORE_URLS", $"http://127.0.0.1:{port}",
+            $"ASPNETCORE_URLS lists http://127.0.0.1:{port}, and port {port} is in use by another process: stop what holds it, or give this service another port.");
+    }
+
+    private static async Task StopsWithOneLine(string service, string setting, string value, string problem)
     {
         await using var redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
         var environment = new Dictionary<string, string>

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The addresses a service listens at (ASPNETCORE_URLS, or --urls), checked before it starts: Kestrel reports one it
+/// cannot parse or bind as "Hosting failed to start" with a stack trace, then the runtime's own. Running a service
+/// twice on one port is the likeliest way to meet it.
+/// </summary>
+internal static class ListenAddresses
+{
+    private const string Setting = "ASPNETCORE_URLS";
+
+    public static void Check(WebApplication app)
+    {
+        var urls = app.Configuration[WebHostDefaults.ServerUrlsKey];
+        foreach (var url in urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [])
+        {
+            BindingAddress address;
+            try
+            {
+                address = BindingAddress.Parse(url);
+            }
+            catch (FormatException)
+            {
+                throw new InvalidSettingException($"{Setting} lists '{url}', which is not an address to listen at such as http://0.0.0.0:8080 (several are separated by ';').");
+            }
+
+            if (!address.IsUnixPipe && address.Port > 0 && WhyNotListen(HostAddress(address.Host), address.Port) is { } reason)
+            {
+                throw new InvalidSettingException($"{Setting} lists {url}, and port {address.Port} {reason}: stop what holds it, or give this service another port.");
+            }
+        }
+    }
+
+    // As Kestrel reads it: localhost is loopback, a host name other than an address is every interface.
+    private static IPAddress HostAddress(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+        : IPAddress.TryParse(host.Trim('[', ']'), out var ip) ? ip
+        : IPAddress.Any;
+
+    // A listener bound and let go at once. With SO_REUSEADDR, as Kestrel binds, so that connections of a process
+    // that has just stopped (TIME_WAIT) do not count: only a socket that listens there does. Null: it can listen.
+    private static string? WhyNotListen(IPAddress ip, int port)
+    {
+        using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        try
+        {
+            socket.Bind(new IPEndPoint(ip, port));
+            socket.Listen();
+            return null;
+        }
+        catch (SocketException error)
+        {
+            return error.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => "is in use by another process",
+                SocketError.AccessDenied => "needs privileges this process does not have",
+                _ => null, // anything else (no such interface here, …) is Kestrel's to report as it does
+            };
+        }
+    }
+}
