@@ -47,10 +47,10 @@ internal static class ListenAddresses
     // that has just stopped (TIME_WAIT) do not count: only a socket that listens there does. Null: it can listen.
     private static string? WhyNotListen(IPAddress ip, int port)
     {
-        using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         try
         {
+            using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(ip, port));
             socket.Listen();
             return null;
@@ -61,7 +61,7 @@ internal static class ListenAddresses
             {
                 SocketError.AddressAlreadyInUse => "is in use by another process",
                 SocketError.AccessDenied => "needs privileges this process does not have",
-                _ => null, // anything else (no such interface here, …) is Kestrel's to report as it does
+                _ => null, // anything else (no IPv6 here, no such interface, …) is Kestrel's to report as it does
             };
         }
     }
