@@ -3,7 +3,7 @@ using RealtimeDemo.ServerShared;
 
 return StartupErrors.Run(() =>
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = ServiceBuilder.Create(args);
 
     builder.AddServiceDefaults();
     builder.AddChatWorker();

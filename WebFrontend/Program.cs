@@ -4,7 +4,7 @@ using RealtimeDemo.WebFrontend.JavaScriptPage;
 
 return StartupErrors.Run(() =>
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = ServiceBuilder.Create(args);
 
     builder.AddServiceDefaults();
     builder.AddGatewayClient();

@@ -102,7 +102,25 @@ public sealed class BadSettingsTests
             $"ASPNETCORE_URLS lists http://127.0.0.1:{port}, and port {port} is in use by another process: stop what holds it, or give this service another port.");
     }
 
-    private static async Task StopsWithOneLine(string service, string setting, string value, string problem)
+    [Fact]
+    public async Task A_service_started_from_another_directory_reads_its_own_settings_file()
+    {
+        // The worker's appsettings.json lists blocked words (spam, scam); the second one is replaced here. Without that
+        // file (read from the current directory alone, as it was) the first item would be missing, and moderation off.
+        var elsewhere = Directory.CreateTempSubdirectory("realtimedemo-cwd-").FullName;
+        try
+        {
+            await StopsWithOneLine("ChatWorker", "Worker__Moderation__BlockedWords__1", "c++",
+                "Worker:Moderation:BlockedWords:1 must be a word that begins and ends with a letter, digit or '_' (it is matched as a whole word, in any case); 'c++' is not one.",
+                elsewhere);
+        }
+        finally
+        {
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    private static async Task StopsWithOneLine(string service, string setting, string value, string problem, string? workingDirectory = null)
     {
         await using var redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
         var environment = new Dictionary<string, string>
@@ -117,7 +135,7 @@ public sealed class BadSettingsTests
             [setting] = value,
         };
 
-        var run = await Command.RunAsync("dotnet", [Repository.ServiceAssembly(service)], Path.Combine(Repository.Root, service),
+        var run = await Command.RunAsync("dotnet", [Repository.ServiceAssembly(service)], workingDirectory ?? Path.Combine(Repository.Root, service),
             TestContext.Current.CancellationToken, environment, TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, run.ExitCode);
