@@ -63,7 +63,9 @@ export class RoomSequencer {
    * @param {string} room
    */
   beginJoin(room) {
-    if (!this.#rooms.has(room)) {
+    // A second join while one is pending (a double click) keeps what the first holds: its reply may say where the
+    // room stood before them, and a fresh list would lose them.
+    if (!this.#rooms.has(room) && !this.#joining.has(room)) {
       this.#joining.set(room, []);
     }
   }

@@ -152,6 +152,18 @@ test('deliveries during a join are held, and those after the position its reply 
   assert.deepEqual(sequences(), [4, 5]);
 });
 
+test('a second join while the first is pending keeps what the first holds', async () => {
+  history.store(3);
+  rooms.beginJoin(room);
+  const [fourth] = history.store(1);
+  await rooms.accept(fourth); // delivered before either reply
+  rooms.beginJoin(room); // joined again at once (a double click)
+  await rooms.endJoin(room, { room, members: 2, lastMessageId: history.stored[2].id, lastSequence: 3, epoch });
+  await rooms.endJoin(room, { room, members: 2, lastMessageId: fourth.id, lastSequence: 4, epoch });
+
+  assert.deepEqual(sequences(), [4]);
+});
+
 test('a message of an older epoch is late: the server confirms the epoch and it is dropped', async () => {
   history.store(5);
   await join();
