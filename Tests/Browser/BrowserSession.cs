@@ -86,6 +86,8 @@ public class BrowserSession : IAsyncLifetime
 
         await Assertions.Expect(page.Locator("[data-testid=replica]")).Not.ToBeEmptyAsync();
         await Assertions.Expect(page.Locator("#sign-in")).ToBeHiddenAsync(); // signed in: no second sign-in to click
+        // A browser's hub URL carries the token, and SignalR's logging at its default level wrote that URL to the console.
+        Assert.DoesNotContain(console, line => line.Contains("access_token", StringComparison.Ordinal));
         return page;
     }
 

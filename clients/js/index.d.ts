@@ -37,6 +37,7 @@ export interface ChatClientOptions {
   keepAliveIntervalInMilliseconds?: number;
   /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */
   reconnectPolicy?: number[] | IRetryPolicy;
+  /** SignalR's logging (default: warnings and errors; at Information and below SignalR writes the hub URL, which in a browser carries the access token). */
   logger?: LogLevel | string | ILogger;
   /** Defaults to the global ones the application's OpenTelemetry SDK registered. */
   tracerProvider?: TracerProvider;

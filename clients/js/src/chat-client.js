@@ -1,4 +1,4 @@
-import { HttpTransportType, HubConnectionBuilder, HubConnectionState } from '@microsoft/signalr';
+import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel } from '@microsoft/signalr';
 import { context } from '@opentelemetry/api';
 import { Listeners } from './listeners.js';
 import { RoomSequencer } from './room-sequencer.js';
@@ -52,9 +52,9 @@ export class ChatClient {
       builder.withKeepAliveInterval(keepAliveIntervalInMilliseconds);
     }
 
-    if (logger !== undefined) {
-      builder.configureLogging(logger);
-    }
+    // SignalR's own default (Information) writes the hub URL at every connect, and in a browser the URL carries the
+    // access token: a console is not a place for it.
+    builder.configureLogging(logger ?? LogLevel.Warning);
 
     this.#connection = builder.build();
     this.#telemetry = new ClientTelemetry(new URL(hubUrl).pathname.replace(/^\/|\/$/g, ''), { tracerProvider, meterProvider });
