@@ -62,10 +62,14 @@ export interface ChatClientEvents {
   /**
    * Each transition once, in order; Connected after a reconnect comes once every room was tried
    * (rejoined and its gap filled; a room that failed is reported through backgroundError and retried). The error says why
-   * the connection dropped or closed, when it did: a reason the server gave comes as its sentence alone.
+   * the connection dropped or closed, when it did: a reason the server gave comes as its sentence alone, a break or
+   * a give-up of reconnecting (a ReconnectGaveUpError: how many tries, the last one's reason) in the client's words.
    */
   stateChanged: (state: HubConnectionState, error?: Error) => unknown;
-  /** Work done on the application's behalf (a rejoin, a gap fill, a handler of these events) failed; the client goes on. */
+  /**
+   * Work done on the application's behalf (a rejoin, a gap fill) or a handler of these events failed; the client goes
+   * on (a failing handler stops neither the other handlers nor the work that raised the event).
+   */
   backgroundError: (error: unknown) => unknown;
 }
 
@@ -75,6 +79,7 @@ export interface ChatClientEvents {
  * Handlers may be async; the client waits for each before the next event.
  */
 export class ChatClient {
+  /** Throws a TypeError, in words, for a hub address that is not absolute http(s), a malformed clientId in it, or no accessTokenFactory. */
   constructor(hubUrl: string, options: ChatClientOptions);
   readonly state: HubConnectionState;
   /** The underlying SignalR connection, for calls this class does not wrap. */
@@ -85,14 +90,21 @@ export class ChatClient {
    */
   on<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): () => void;
   off<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): void;
+  /**
+   * Resolves once the gateway has let the connection in. Rejects with the gateway's sentence when it refuses it (a
+   * token it does not accept, a connection limit), with the client's when it cannot be reached, when the client is
+   * already started, or when stop() came first.
+   */
   start(): Promise<void>;
+  /** Closes the connection (reported Disconnected without an error); a pending start() rejects. */
   stop(): Promise<void>;
   getConnectionInfo(): Promise<ConnectionDetails>;
   /** Joins the room; it is rejoined after every reconnect until leaveRoom. */
   joinRoom(room: string): Promise<JoinRoomResult>;
   /**
    * Forgets the room; if the server refuses the leave on a connection still open (too many room changes), the room is
-   * still joined and kept: call it again later.
+   * still joined and kept: call it again later. A room the connection is not in (left already, or never joined)
+   * resolves: the connection is not in it, which is what was asked.
    */
   leaveRoom(room: string): Promise<void>;
   /**
@@ -113,6 +125,12 @@ export class ChatClient {
 export class RoomRejoinError extends Error {
   readonly room: string;
   readonly willRetry: boolean;
+}
+
+/** The client stopped reconnecting, its policy having given up (reported with stateChanged Disconnected); start() connects again. The cause is why the last try failed. */
+export class ReconnectGaveUpError extends Error {
+  readonly tries: number;
+  readonly elapsedMilliseconds: number;
 }
 
 /** SignalR's JSON hub protocol that puts the active OpenTelemetry context's traceparent/tracestate into each invocation's headers. */

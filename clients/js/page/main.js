@@ -5,7 +5,7 @@ import { HubConnectionState } from '@microsoft/signalr';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
-import { ChatClient } from '../src/index.js';
+import { ChatClient, ReconnectGaveUpError } from '../src/index.js';
 
 const room = 'lobby';
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -116,11 +116,11 @@ async function signIn(userName) {
   client.on('stateChanged', async (state, error) => {
     $('connection-state').textContent = state;
     $('connection-state').className = state.toLowerCase();
-    if (state === HubConnectionState.Disconnected && error) {
+    if (error instanceof ReconnectGaveUpError) {
+      // The client's own sentence is for programs (start() again); a person reloads.
+      showError(`Disconnected: the gateway could not be reached for two minutes (the last try: ${/** @type {Error} */ (error.cause).message}) Reload the page to connect again.`);
+    } else if (state === HubConnectionState.Disconnected && error) {
       showError(error); // the server's reason (a limit), or what broke the connection for good
-    } else if (state === HubConnectionState.Disconnected && !$('chat').hidden) {
-      // Signed in, and no reason: the client gave up reconnecting (two minutes without an answer).
-      showError('Disconnected: the gateway could not be reached for two minutes. Reload the page to connect again.');
     }
     if (state === HubConnectionState.Connected) {
       $('replica').textContent = (await client.getConnectionInfo()).replica;

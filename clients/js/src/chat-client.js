@@ -6,11 +6,13 @@ import { ClientTelemetry } from './telemetry.js';
 import { TraceContextHubProtocol } from './trace-context-protocol.js';
 import { WorkQueue } from './work-queue.js';
 import { reconnectPolicy as defaultReconnectPolicy } from './reconnect-policy.js';
+import { explainConnectFailure, inOurWords, isServerClose } from './connection-errors.js';
 
 const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
 const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom (ChatHubMethods.NotInRoomRefusal)
+const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -26,9 +28,10 @@ const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal o
  */
 export class ChatClient {
   #connection;
+  #hubUrl;
   #telemetry;
   #rooms;
-  #events = new Listeners();
+  #events = new Listeners((error, event) => event === 'backgroundError' ? undefined : this.#raiseBackgroundError(error));
   #queue = new WorkQueue((error) => this.#raiseBackgroundError(error));
   /** @type {Set<string>} */
   #noticesSeen = new Set();
@@ -36,16 +39,28 @@ export class ChatClient {
   #retries = new Set();
   /** The last state raised (the work queue's alone). @type {string} */
   #reported = HubConnectionState.Disconnected;
+  /** The token the last connection attempt carried, to ask the gateway why it refused one. @type {string | undefined} */
+  #token;
+  /** What the reconnect policy was last asked, since the connection broke: how a give-up is explained. */
+  /** @type {import('@microsoft/signalr').RetryContext | undefined} */
+  #lastRetry;
+  #stopRequested = false;
 
   /**
    * @param {string} hubUrl the hub, e.g. http://localhost:5310/hubs/chat
    * @param {ChatClientOptions} options
    */
-  constructor(hubUrl, { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider }) {
+  constructor(hubUrl, options) {
+    const { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider } = checkOptions(options);
+    this.#hubUrl = withClientId(checkHubUrl(hubUrl));
     const builder = new HubConnectionBuilder()
-      .withUrl(withClientId(hubUrl), { transport: HttpTransportType.WebSockets, skipNegotiation: true, accessTokenFactory })
+      .withUrl(this.#hubUrl, {
+        transport: HttpTransportType.WebSockets,
+        skipNegotiation: true,
+        accessTokenFactory: async () => (this.#token = await /** @type {() => string | Promise<string>} */ (accessTokenFactory)()),
+      })
       .withHubProtocol(new TraceContextHubProtocol());
-    builder.withAutomaticReconnect(/** @type {any} */ (reconnectPolicy ?? defaultReconnectPolicy));
+    builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));
 
     if (keepAliveIntervalInMilliseconds) {
       // The gateway drops a client it has not heard from within Chat:Limits:ClientTimeoutInterval (30 s).
@@ -76,8 +91,16 @@ export class ChatClient {
     // Each transition is reported with its own state: by the time the queue gets to it the connection may be back
     // already (the proxy hands a reconnect to a live replica in a fraction of a second).
     connection.onreconnecting((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Reconnecting, error)));
-    connection.onreconnected(() => this.#queue.enqueue(() => this.#rejoinAndFill()));
-    connection.onclose((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Disconnected, error)));
+    connection.onreconnected(() => {
+      this.#lastRetry = undefined;
+      this.#queue.enqueue(() => this.#rejoinAndFill());
+    });
+    connection.onclose((error) => {
+      // SignalR closes without a reason when the policy gives up.
+      const gaveUp = !error && !this.#stopRequested && this.#lastRetry?.previousRetryCount ? this.#lastRetry : undefined;
+      this.#lastRetry = undefined;
+      this.#queue.enqueue(async () => this.#raiseState(HubConnectionState.Disconnected, gaveUp ? await this.#gaveUpError(gaveUp) : error));
+    });
   }
 
   /** The connection's state: Connected, Reconnecting, Disconnected, … */
@@ -106,10 +129,30 @@ export class ChatClient {
     this.#events.off(event, handler);
   }
 
+  /**
+   * Connects, and resolves once the gateway has let the connection in: a refusal (a connection limit) rejects with
+   * the gateway's sentence, as does a token it does not accept; a gateway out of reach with ours.
+   */
   async start() {
-    await this.#connection.start();
-    // Only if still connected: a close right after the handshake (a refusal) is queued by then, and Connected
-    // reported after it would leave a page saying so.
+    const state = this.#connection.state;
+    if (state !== HubConnectionState.Disconnected) {
+      throw new Error(`The chat client is already ${state === HubConnectionState.Connected ? 'connected' : 'connecting'}: call start() once, or again after stop().`);
+    }
+
+    this.#stopRequested = false;
+    try {
+      await this.#connection.start();
+      await this.#admitted();
+    } catch (error) {
+      if (this.#stopRequested) {
+        throw new Error('stop() was called before the connection to the chat was made.', { cause: error });
+      }
+
+      throw inOurWords(await explainConnectFailure(error, this.#hubUrl, this.#token));
+    }
+
+    // Only if still connected: a close right after (a break) is queued by then, and Connected reported after it
+    // would leave a page saying so.
     await this.#queue.run(async () => {
       if (this.#connection.state === HubConnectionState.Connected) {
         await this.#raiseState(HubConnectionState.Connected);
@@ -117,8 +160,25 @@ export class ChatClient {
     });
   }
 
+  /**
+   * The gateway answers the handshake before it decides whether to keep the connection (the limits are checked
+   * once it is open, so that a browser can be told why), and it answers calls only after deciding: one round trip
+   * tells. A refusal closes the connection, failing the call with the gateway's sentence.
+   */
+  async #admitted() {
+    try {
+      await this.#connection.invoke('GetConnectionInfo');
+    } catch (error) {
+      if (this.#connection.state !== HubConnectionState.Connected) {
+        throw error;
+      }
+      // Answered (even with a refusal of the call itself, a rate limit): the connection was let in.
+    }
+  }
+
   /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
   async stop() {
+    this.#stopRequested = true;
     for (const retry of this.#retries) {
       clearTimeout(retry);
     }
@@ -166,7 +226,7 @@ export class ChatClient {
       await this.#call('LeaveRoom', [room], parent);
     } catch (error) {
       if (String(/** @type {Error} */ (error)?.message).includes(NOT_IN_ROOM)) {
-        return;
+        return; // left already, or never joined: the connection is not in the room, which is what was asked
       }
 
       // What arrived meanwhile was dropped; the next message's sequence jump fills the gap.
@@ -264,15 +324,44 @@ export class ChatClient {
       throw new Error(`Not connected to the chat (${this.#connection.state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
     }
 
+    const connectionId = this.#connection.connectionId;
     try {
       return await this.#connection.invoke(method, ...args);
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith(SIGNALR_CALL_CUT_SHORT)) {
-        throw new Error(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, { cause: error });
+      // The server's answer to the call, or its close's reason: its words.
+      if (isServerClose(error) || (error instanceof Error
+        && this.#connection.state === HubConnectionState.Connected && this.#connection.connectionId === connectionId)) {
+        throw inOurWords(error);
       }
 
-      throw error instanceof Error ? inServerWords(error) : error;
+      // The connection went from under the call: SignalR says so in the transport's words ("WebSocket closed with
+      // status code: 1006", "Invocation canceled …"), or rejects a send with a bare string.
+      throw new Error(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, { cause: error });
     }
+  }
+
+  /**
+   * The policy the application chose (or ours), noting what it was last asked: SignalR closes without a reason when
+   * the policy gives up.
+   * @param {number[] | import('@microsoft/signalr').IRetryPolicy} policy
+   * @returns {import('@microsoft/signalr').IRetryPolicy}
+   */
+  #recordingRetries(policy) {
+    const next = Array.isArray(policy)
+      ? (/** @type {import('@microsoft/signalr').RetryContext} */ retry) => policy[retry.previousRetryCount] ?? null
+      : (/** @type {import('@microsoft/signalr').RetryContext} */ retry) => policy.nextRetryDelayInMilliseconds(retry);
+    return {
+      nextRetryDelayInMilliseconds: (retry) => {
+        this.#lastRetry = retry;
+        return next(retry);
+      },
+    };
+  }
+
+  /** @param {import('@microsoft/signalr').RetryContext} retry */
+  async #gaveUpError(retry) {
+    const last = inOurWords(await explainConnectFailure(retry.retryReason, this.#hubUrl, this.#token));
+    return new ReconnectGaveUpError(retry.previousRetryCount, retry.elapsedMilliseconds, last);
   }
 
   // The worker sends a notice at least once; a retry after its crash could repeat one.
@@ -366,7 +455,7 @@ export class ChatClient {
     }
 
     this.#reported = state;
-    return this.#events.emit('stateChanged', state, inServerWords(error));
+    return this.#events.emit('stateChanged', state, error && inOurWords(error));
   }
 
   /** @param {unknown} error */
@@ -394,19 +483,57 @@ export class RoomRejoinError extends Error {
   }
 }
 
-const SERVER_CLOSED_PREFIX = 'Server returned an error on close: ';
-const SIGNALR_CALL_CUT_SHORT = 'Invocation canceled due to the underlying connection being closed';
+/** The client stopped reconnecting (its policy gave up): start() connects again. */
+export class ReconnectGaveUpError extends Error {
+  /**
+   * @param {number} tries
+   * @param {number} elapsedMilliseconds since the connection broke
+   * @param {Error} lastFailure why the last try failed
+   */
+  constructor(tries, elapsedMilliseconds, lastFailure) {
+    super(`Gave up reconnecting to the chat after ${tries} ${tries === 1 ? 'try' : 'tries'} in ${Math.round(elapsedMilliseconds / 1000)} s: ${lastFailure.message}`,
+      { cause: lastFailure });
+    this.name = 'ReconnectGaveUpError';
+    this.tries = tries;
+    this.elapsedMilliseconds = elapsedMilliseconds;
+  }
+}
 
 /**
- * A close the server gave a reason for reaches the handlers as the server's sentence alone ("Too many connections for
- * this user …"), without the SignalR client's preamble, so a page can show it as it is.
- * @param {Error} [error]
- * @returns {Error | undefined}
+ * @param {unknown} hubUrl
+ * @returns {string}
  */
-function inServerWords(error) {
-  return error?.message?.startsWith(SERVER_CLOSED_PREFIX)
-    ? new Error(error.message.slice(SERVER_CLOSED_PREFIX.length), { cause: error })
-    : error;
+function checkHubUrl(hubUrl) {
+  /** @type {URL | undefined} */
+  let url;
+  try {
+    url = new URL(String(hubUrl));
+  } catch {
+    // not absolute
+  }
+
+  if (typeof hubUrl !== 'string' || !url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new TypeError(`ChatClient needs the hub's absolute address, such as http://localhost:5310/hubs/chat; '${String(hubUrl)}' is not one.`);
+  }
+
+  const clientId = url.searchParams.get('clientId');
+  if (clientId !== null && !CLIENT_ID.test(clientId)) {
+    throw new TypeError(`The clientId in the hub's address must be 8 to 64 letters, digits, '-' or '_'; '${clientId}' is not.`);
+  }
+
+  return hubUrl;
+}
+
+/**
+ * @param {ChatClientOptions | undefined} options
+ * @returns {ChatClientOptions}
+ */
+function checkOptions(options) {
+  if (typeof options?.accessTokenFactory !== 'function') {
+    throw new TypeError('ChatClient needs options.accessTokenFactory, a function that returns a token (POST /auth/token on the gateway gives one in development).');
+  }
+
+  return options;
 }
 
 /**

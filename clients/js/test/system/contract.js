@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { connect, connectAwayFrom, eventually, unique } from './environment.js';
+import { ChatClient } from '../../src/index.js';
+import { connect, connectAwayFrom, eventually, gatewayUrl, unique } from './environment.js';
 
 // The contract's rules (README, "The chat contract") through the gateway's replicas behind their non-sticky proxy:
 // every client here connects with WebSockets only and negotiation skipped, or half its connections would fail.
@@ -99,5 +100,19 @@ describe('the chat contract', () => {
     await assert.rejects(alice.client.sendPrivateMessage(unique('nobody'), 'hello?'), /not connected anywhere/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.ok(!bob.received.texts(room).includes('after bob left'));
+  });
+
+  test("a connection the gateway refuses fails start() with the gateway's sentence: a token it does not take, a user's connection past the limit", async () => {
+    const forged = new ChatClient(new URL('/hubs/chat', gatewayUrl).toString(), { accessTokenFactory: () => 'not-a-token', logger: 'none' });
+    await assert.rejects(forged.start(), { message: 'The token is not one this chat accepts: its signature, issuer, audience or dates do not match.' });
+
+    const user = unique('many');
+    for (let i = 0; i < 5; i++) {
+      await open(user);
+    }
+
+    await assert.rejects(connect(user), {
+      message: 'Too many connections for this user (at most 5, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.',
+    });
   });
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { LogLevel } from '@microsoft/signalr';
 import { ChatClient } from '../../src/index.js';
+import { scriptedHub } from './scripted-hub.js';
 
 // Nothing listens there: the client is never connected.
-const client = () => new ChatClient('http://127.0.0.1:9/hubs/chat', { accessTokenFactory: async () => 'token' });
+const client = () => new ChatClient('http://127.0.0.1:9/hubs/chat', { accessTokenFactory: async () => 'token', logger: LogLevel.None });
 
 test('a call made without a connection is refused in our words, a send told to keep its clientMessageId', async () => {
   await assert.rejects(client().sendMessage('lobby', 'm-1', 'hello'), {
@@ -13,3 +15,149 @@ test('a call made without a connection is refused in our words, a send told to k
     message: 'Not connected to the chat (disconnected): ListRooms was not sent. Call it again once connected.',
   });
 });
+
+test('a client built without a hub address, a token factory or a well-formed clientId is refused at once, in our words', () => {
+  assert.throws(() => new ChatClient('/hubs/chat', { accessTokenFactory: () => 'token' }),
+    { message: "ChatClient needs the hub's absolute address, such as http://localhost:5310/hubs/chat; '/hubs/chat' is not one." });
+  assert.throws(() => new ChatClient('http://localhost:5310/hubs/chat', /** @type {any} */ (undefined)),
+    { message: /^ChatClient needs options\.accessTokenFactory/ });
+  assert.throws(() => new ChatClient('http://localhost:5310/hubs/chat?clientId=no!', { accessTokenFactory: () => 'token' }),
+    { message: "The clientId in the hub's address must be 8 to 64 letters, digits, '-' or '_'; 'no!' is not." });
+});
+
+test('a gateway out of reach fails start() in our words, naming the address but not the token', async () => {
+  await assert.rejects(client().start(), (error) => {
+    assert.equal(/** @type {Error} */ (error).message,
+      'Could not reach the chat at http://127.0.0.1:9/hubs/chat: nothing answered there (the gateway is down, or the address is wrong).');
+    return true;
+  });
+});
+
+describe('against a scripted hub', () => {
+  /** @type {Awaited<ReturnType<typeof scriptedHub>>} */
+  let hub;
+  /** @type {ChatClient[]} */
+  let clients;
+  beforeEach(async () => {
+    hub = await scriptedHub();
+    clients = [];
+  });
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.stop()));
+    hub.stop();
+  });
+
+  /** @param {Partial<import('../../index.js').ChatClientOptions>} [options] */
+  function open(options = {}) {
+    const opened = new ChatClient(hub.url, { accessTokenFactory: () => 'the-token', logger: LogLevel.None, ...options });
+    /** @type {string[]} */
+    const states = [];
+    /** @type {unknown[]} */
+    const background = [];
+    opened.on('stateChanged', (state, error) => { states.push(error ? `${state}: ${error.message}` : state); });
+    opened.on('backgroundError', (error) => { background.push(error); });
+    clients.push(opened);
+    return { client: opened, states, background };
+  }
+
+  test("a refused token fails start() with the gateway's sentence, which the WebSocket alone cannot read", async () => {
+    hub.refusal = 'The token has expired: get a new one (POST /auth/token) and connect again.';
+    await assert.rejects(open().client.start(), { message: hub.refusal });
+  });
+
+  test("a connection the gateway closes as it lets it in (a limit) fails start() with its reason, and is never reported Connected", async () => {
+    const refusal = 'Too many connections for this user (at most 5, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.';
+    hub.answer = (target, args, socket) => {
+      hub.close(socket, refusal);
+      return new Promise(() => {});
+    };
+    const { client: refused, states } = open();
+    await assert.rejects(refused.start(), { message: refusal });
+    await eventually(() => states.length > 0);
+    assert.deepEqual(states, [`Disconnected: ${refusal}`]);
+  });
+
+  test('start() twice, or stop() during start(), is told in our words', async () => {
+    hub.handshakeDelay = 200;
+    const { client: twice } = open();
+    const first = twice.start();
+    await assert.rejects(twice.start(), { message: 'The chat client is already connecting: call start() once, or again after stop().' });
+    await first;
+    await assert.rejects(twice.start(), { message: 'The chat client is already connected: call start() once, or again after stop().' });
+
+    const { client: stopped } = open();
+    const starting = stopped.start();
+    await stopped.stop();
+    await assert.rejects(starting, { message: 'stop() was called before the connection to the chat was made.' });
+  });
+
+  test('a call the connection broke under fails in our words, a send told to keep its clientMessageId; the break is told in ours too', async () => {
+    hub.answer = (target) => {
+      if (target === 'SendMessage') {
+        hub.breakAll();
+        return new Promise(() => {});
+      }
+
+      return null;
+    };
+    const { client: cut, states } = open({ reconnectPolicy: [] });
+    await cut.start();
+    await assert.rejects(cut.sendMessage('lobby', 'm-1', 'hello'), {
+      message: 'The connection broke before the chat answered SendMessage, which may or may not have been done. Resend it with the same clientMessageId once connected.',
+    });
+    await eventually(() => states.length === 2);
+    assert.deepEqual(states, ['Connected', 'Disconnected: The connection to the chat broke: it ended without a close (the gateway or the network went away).']);
+  });
+
+  test('giving up reconnecting is reported with how long it tried and why the last try failed', async () => {
+    const { client: abandoned, states } = open({ reconnectPolicy: [0, 10] });
+    await abandoned.start();
+    hub.refusal = 'The token has expired: get a new one (POST /auth/token) and connect again.';
+    hub.breakAll();
+    await eventually(() => states.length === 3);
+    assert.deepEqual(states.slice(0, 2), ['Connected', 'Reconnecting: The connection to the chat broke: it ended without a close (the gateway or the network went away).']);
+    assert.match(states[2], /^Disconnected: Gave up reconnecting to the chat after 2 tries in \d+ s: (.*)$/);
+    assert.ok(states[2].endsWith(hub.refusal), states[2]);
+  });
+
+  test("a failing handler stops neither the client's work nor the other deliveries: the join resolves, every held message is shown, the failure goes to backgroundError", async () => {
+    const message = (/** @type {number} */ sequence) => ({ id: `id-${sequence}`, room: 'lobby', user: 'bob', text: `message ${sequence}`,
+      sentAt: '2026-12-04T00:00:00Z', clientMessageId: `c-${sequence}`, sequence, epoch: 1 });
+    hub.answer = (target, args, socket) => {
+      if (target === 'JoinRoom') {
+        hub.send(socket, 'MessageReceived', [message(1)]);
+        hub.send(socket, 'MessageReceived', [message(2)]);
+        return new Promise((resolve) => setTimeout(() => resolve({ room: 'lobby', members: 2, lastMessageId: null, lastSequence: 0, epoch: 1 }), 50));
+      }
+
+      return target === 'GetConnectionInfo' ? {} : null;
+    };
+    const { client: joined, states, background } = open();
+    joined.on('stateChanged', () => { throw new Error('the page could not draw its state'); });
+    /** @type {number[]} */
+    const shown = [];
+    joined.on('messageReceived', (m) => {
+      shown.push(m.sequence);
+      if (m.sequence === 1) {
+        throw new Error('the page could not draw message 1');
+      }
+    });
+    await joined.start();
+    assert.deepEqual(states, ['Connected']);
+    await joined.joinRoom('lobby');
+    assert.deepEqual(shown, [1, 2]);
+    assert.deepEqual(background.map((e) => /** @type {Error} */ (e).message), ['the page could not draw its state', 'the page could not draw message 1']);
+  });
+});
+
+/** @param {() => boolean} condition */
+async function eventually(condition, timeoutMs = 5_000) {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) {
+      throw new Error('not within the time allowed');
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,89 @@
+import { createServer } from 'node:http';
+import ws from 'ws';
+
+const RS = '\x1e';
+
+/**
+ * A hub endpoint on a local port that speaks SignalR's JSON protocol as the test scripts it: the client's side of
+ * breaks, refusals and failing handlers, which the gateway cannot be made to do on cue. What the gateway says in
+ * those cases (its sentences, when it closes) is tested against the real one in test/system.
+ */
+export async function scriptedHub() {
+  /** @type {Set<import('ws')>} */
+  const sockets = new Set();
+  const hub = {
+    url: '',
+    /** When set, the hub refuses new connections as the gateway refuses a token: HTTP 401 with this sentence. */
+    refusal: /** @type {string | undefined} */ (undefined),
+    /** How long the handshake's answer waits, in ms. */
+    handshakeDelay: 0,
+    /**
+     * Answers an invocation: the value it returns (or resolves to) is the result; a thrown Error's message is the
+     * error. Default: GetConnectionInfo answers, anything else returns null.
+     * @type {(target: string, args: unknown[], socket: import('ws')) => unknown}
+     */
+    answer: (target) => (target === 'GetConnectionInfo' ? { connectionId: 'c1', user: 'alice', replica: 'scripted' } : null),
+    sockets,
+    /** @param {import('ws')} socket @param {string} target @param {unknown[]} args */
+    send(socket, target, args) {
+      socket.send(JSON.stringify({ type: 1, target, arguments: args }) + RS);
+    },
+    /** Ends every connection without a close, as a dead gateway or network would (code 1006 at the client). */
+    breakAll() {
+      for (const socket of sockets) {
+        socket.terminate();
+      }
+    },
+    /** @param {import('ws')} socket @param {string} error */
+    close(socket, error) {
+      socket.send(JSON.stringify({ type: 7, error, allowReconnect: false }) + RS);
+      socket.close();
+    },
+    stop() {
+      for (const socket of sockets) {
+        socket.terminate();
+      }
+
+      server.close();
+    },
+  };
+
+  const server = createServer((request, response) => {
+    response.writeHead(hub.refusal ? 401 : 400, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(hub.refusal ?? 'The chat hub is served over WebSockets only.');
+  });
+  const webSockets = new ws.Server({ noServer: true });
+  server.on('upgrade', (request, socket, head) => {
+    if (hub.refusal) {
+      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${hub.refusal}`);
+      return;
+    }
+
+    webSockets.handleUpgrade(request, socket, head, (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      let handshaken = false;
+      socket.on('message', (data) => {
+        for (const record of String(data).split(RS).filter(Boolean)) {
+          if (!handshaken) {
+            handshaken = true;
+            setTimeout(() => socket.send(`{}${RS}`), hub.handshakeDelay);
+            continue;
+          }
+
+          const message = JSON.parse(record);
+          if (message.type === 1 && message.invocationId) {
+            Promise.resolve().then(() => hub.answer(message.target, message.arguments, socket)).then(
+              (result) => socket.send(JSON.stringify({ type: 3, invocationId: message.invocationId, result }) + RS),
+              (error) => socket.send(JSON.stringify({ type: 3, invocationId: message.invocationId, error: error.message }) + RS));
+          }
+        }
+      });
+    });
+  });
+
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  hub.url = `http://127.0.0.1:${address.port}/hubs/chat`;
+  return hub;
+}
