@@ -237,7 +237,8 @@ public sealed partial class ChatSession(
     {
         var previous = State;
         State = state;
-        ConnectionProblem = error?.Message;
+        // The client's give-up names the gateway's internal address and tells a program to start again; a person reloads.
+        ConnectionProblem = error is ReconnectGaveUpException ? "The gateway could not be reached for two minutes." : error?.Message;
         // A break the client reconnects from, or the tab's pause; a close for good (a refused connection) is the
         // banner's alone.
         if (previous == HubConnectionState.Connected && (state == HubConnectionState.Reconnecting || _paused))

@@ -33,6 +33,8 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly Queue<string> _noticeOrder = new();
     private readonly Task _worker;
     private HubConnectionState _reported = HubConnectionState.Disconnected; // the last state raised; the work queue's alone
+    private readonly Uri _hubUrl;
+    private RetryContext? _lastRetry; // what the reconnect policy was last asked: how a give-up is explained
 
     /// <param name="hubUrl">The hub, e.g. http://localhost:5310/hubs/chat (the frontend finds it in the configuration Aspire gives it).</param>
     /// <param name="accessTokenProvider">Returns a current token (from POST /auth/token); asked again on every reconnect.</param>
@@ -41,10 +43,13 @@ public sealed class ChatClient : IAsyncDisposable
     /// within Chat:Limits:ClientTimeoutInterval (default 30 s), so keep this at most half of that.
     /// </param>
     /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
-    public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null)
+    /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
+    public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
+        IRetryPolicy? reconnectPolicy = null)
     {
+        _hubUrl = WithClientId(hubUrl);
         var builder = new HubConnectionBuilder()
-            .WithUrl(WithClientId(hubUrl), HttpTransportType.WebSockets, options =>
+            .WithUrl(_hubUrl, HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = true;
                 options.AccessTokenProvider = accessTokenProvider;
@@ -56,7 +61,7 @@ public sealed class ChatClient : IAsyncDisposable
                     configureSocket?.Invoke(socket);
                 };
             })
-            .WithAutomaticReconnect(new ReconnectPolicy());
+            .WithAutomaticReconnect(new RecordingRetries(reconnectPolicy ?? new ReconnectPolicy(), retry => _lastRetry = retry));
         if (keepAliveInterval is { } interval)
         {
             builder.WithKeepAliveInterval(interval);
@@ -75,7 +80,7 @@ public sealed class ChatClient : IAsyncDisposable
         // back already (the proxy hands a reconnect to a live replica in a fraction of a second).
         _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Reconnecting, error));
         _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
-        _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, error));
+        _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, GaveUp(error) ?? error));
         _worker = Task.Run(RunWorkAsync);
     }
 
@@ -134,11 +139,16 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>The underlying connection, for calls this class does not wrap.</summary>
     public HubConnection Connection => _connection;
 
+    /// <summary>
+    /// Connects, and returns once the gateway has let the connection in: a refusal (a connection limit) throws a
+    /// <see cref="HubException"/> with the gateway's sentence.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _connection.StartAsync(cancellationToken);
-        // Through the queue, like every other transition, and only if still connected: a close right after the
-        // handshake (a refusal) is queued by then, and reported after this would leave a page saying "Connected".
+        await AdmittedAsync(cancellationToken);
+        // Through the queue, like every other transition, and only if still connected: a close right after (a break)
+        // is queued by then, and reported after this would leave a page saying "Connected".
         await Serialized(() => _connection.State == HubConnectionState.Connected
             ? RaiseStateChanged(HubConnectionState.Connected, null)
             : Task.CompletedTask);
@@ -167,6 +177,25 @@ public sealed class ChatClient : IAsyncDisposable
         }
 
         await Serialized(RejoinAndFillAsync);
+    }
+
+    // The gateway answers the handshake before it decides whether to keep the connection (the limits are checked once
+    // it is open, so that a browser can be told why), and it answers calls only after deciding: one round trip tells.
+    // A refusal closes the connection, failing the call with the gateway's sentence.
+    private async Task AdmittedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo, cancellationToken);
+        }
+        catch (Exception ex) when (_connection.State != HubConnectionState.Connected && !cancellationToken.IsCancellationRequested)
+        {
+            throw InServerWords(ex)!;
+        }
+        catch (HubException)
+        {
+            // Answered, even if with a refusal of the call itself (a rate limit): the connection was let in.
+        }
     }
 
     public Task<ConnectionDetails> GetConnectionInfoAsync() =>
@@ -577,6 +606,28 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     private const string ServerClosedPrefix = "The server closed the connection with the following error: ";
+    private const string SignalRGaveUp = "Reconnect retries have been exhausted";
+
+    // SignalR's own sentence on giving up names neither why the tries failed nor the elapsed time in seconds.
+    private ReconnectGaveUpException? GaveUp(Exception? error) =>
+        error is OperationCanceledException && error.Message.StartsWith(SignalRGaveUp, StringComparison.Ordinal) && _lastRetry is { } retry
+            ? new ReconnectGaveUpException((int)retry.PreviousRetryCount, retry.ElapsedTime, InOurWords(retry.RetryReason, _hubUrl))
+            : null;
+
+    /// <summary>Why a connection attempt failed: the server's sentence when it gave one, else ours.</summary>
+    private static Exception InOurWords(Exception? error, Uri hubUrl)
+    {
+        var where = hubUrl.GetLeftPart(UriPartial.Path);
+        return InServerWords(error) switch
+        {
+            HubException server => server,
+            System.Net.WebSockets.WebSocketException { WebSocketErrorCode: System.Net.WebSockets.WebSocketError.NotAWebSocket } refused =>
+                new HubException($"The chat at {where} refused the WebSocket: the token is expired or not one it accepts, or a proxy between does not pass WebSockets.", refused),
+            { } other when other is System.Net.WebSockets.WebSocketException or HttpRequestException or System.Net.Sockets.SocketException =>
+                new HubException($"Could not reach the chat at {where}: nothing answered there (the gateway is down, or the address is wrong).", other),
+            var other => other ?? new HubException("The connection to the chat broke."),
+        };
+    }
 
     /// <summary>
     /// A close the server gave a reason for reaches the handlers as the server's sentence alone ("Too many connections
@@ -594,6 +645,28 @@ public sealed class ChatClient : IAsyncDisposable
         await _worker;
     }
 
+}
+
+/// <summary>
+/// The client stopped reconnecting, its policy having given up (<see cref="ChatClient.StateChanged"/>, Disconnected):
+/// <see cref="ChatClient.StartAsync"/> connects again. The inner exception is why the last try failed.
+/// </summary>
+public sealed class ReconnectGaveUpException(int tries, TimeSpan elapsed, Exception lastFailure)
+    : Exception($"Gave up reconnecting to the chat after {tries} {(tries == 1 ? "try" : "tries")} in {elapsed.TotalSeconds:0} s: {lastFailure.Message}", lastFailure)
+{
+    public int Tries { get; } = tries;
+
+    public TimeSpan Elapsed { get; } = elapsed;
+}
+
+/// <summary>The application's reconnect policy, noting what it was last asked.</summary>
+internal sealed class RecordingRetries(IRetryPolicy policy, Action<RetryContext> record) : IRetryPolicy
+{
+    public TimeSpan? NextRetryDelay(RetryContext retryContext)
+    {
+        record(retryContext);
+        return policy.NextRetryDelay(retryContext);
+    }
 }
 
 /// <summary>Rejoining <see cref="Room"/> after a reconnect failed; <see cref="WillRetry"/> says whether the client tries again or has given the room up.</summary>

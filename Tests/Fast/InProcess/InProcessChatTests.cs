@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Client;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
@@ -19,6 +21,42 @@ namespace RealtimeDemo.Tests.Fast.InProcess;
 public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture<InProcessGateway>
 {
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_client_that_gives_up_reconnecting_says_after_how_many_tries_and_why_the_last_failed_in_our_words()
+    {
+        var token = await gateway.TokenAsync(Unique("away"));
+        System.Net.WebSockets.WebSocket? socket = null;
+        var reachable = true;
+        await using var chat = new ChatClient(gateway.HubUrl, () => Task.FromResult<string?>(token), configureConnection: options =>
+            options.WebSocketFactory = async (context, cancellationToken) => reachable
+                ? socket = await gateway.OpenWebSocketAsync(context.Uri, token, cancellationToken)
+                : throw new HttpRequestException("Connection refused (localhost:80)"),
+            reconnectPolicy: new QuickRetries(2));
+        var states = new System.Collections.Concurrent.ConcurrentQueue<(HubConnectionState State, Exception? Error)>();
+        chat.StateChanged += (state, error) =>
+        {
+            states.Enqueue((state, error));
+            return Task.CompletedTask;
+        };
+        await chat.StartAsync(_ct);
+
+        reachable = false;
+        socket!.Abort(); // the network went away
+        await Eventually.HoldsAsync(() => Task.FromResult(states.Any(s => s.State == HubConnectionState.Disconnected)), ChatTestClient.Delivery, "Disconnected");
+
+        Assert.Equal([HubConnectionState.Connected, HubConnectionState.Reconnecting, HubConnectionState.Disconnected], states.Select(s => s.State));
+        var gaveUp = Assert.IsType<ReconnectGaveUpException>(states.Last().Error);
+        Assert.Equal(2, gaveUp.Tries);
+        Assert.Matches(@"^Gave up reconnecting to the chat after 2 tries in \d+ s: Could not reach the chat at http://localhost/hubs/chat: nothing answered there \(the gateway is down, or the address is wrong\)\.$",
+            gaveUp.Message);
+    }
+
+    private sealed class QuickRetries(int tries) : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+            retryContext.PreviousRetryCount < tries ? TimeSpan.FromMilliseconds(10) : null;
+    }
 
     [Fact]
     public async Task Members_receive_each_stored_message_once_in_order_with_the_sender_told_its_place()

@@ -75,27 +75,30 @@ public sealed class InProcessGateway : IAsyncLifetime
         {
             options.SkipNegotiation = !negotiate;
             options.HttpMessageHandlerFactory = _ => _factory.Server.CreateHandler();
-            options.WebSocketFactory = async (context, cancellationToken) =>
-            {
-                var sockets = _factory.Server.CreateWebSocketClient();
-                if (!tokenInQuery)
-                {
-                    sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
-                }
-
-                return await sockets.ConnectAsync(context.Uri, cancellationToken);
-            };
+            options.WebSocketFactory = (context, cancellationToken) => OpenWebSocketAsync(context.Uri, tokenInQuery ? null : token, cancellationToken);
         });
         return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The hub's address on the test server (its sockets: <see cref="OpenWebSocketAsync"/>).</summary>
+    public Uri HubUrl => new(_factory.Server.BaseAddress, ChatHubPaths.Hub);
+
+    /// <summary>A WebSocket through the test server, with the token as a bearer header when given.</summary>
+    public async ValueTask<System.Net.WebSockets.WebSocket> OpenWebSocketAsync(Uri url, string? token, CancellationToken cancellationToken)
+    {
+        var sockets = _factory.Server.CreateWebSocketClient();
+        if (token is not null)
+        {
+            sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
+        }
+
+        return await sockets.ConnectAsync(url, cancellationToken);
     }
 
     /// <summary>A WebSocket opened on the hub with a user's token that sends nothing, not even the handshake.</summary>
     public async Task<System.Net.WebSockets.WebSocket> OpenSilentWebSocketAsync(string user)
     {
-        var token = await TokenAsync(user);
-        var sockets = _factory.Server.CreateWebSocketClient();
-        sockets.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {token}";
-        return await sockets.ConnectAsync(new Uri(_factory.Server.BaseAddress, ChatHubPaths.Hub), TestContext.Current.CancellationToken);
+        return await OpenWebSocketAsync(HubUrl, await TokenAsync(user), TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
