@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using RealtimeDemo.Contracts;
 using StackExchange.Redis;
@@ -38,6 +39,8 @@ public static class ChatRedisClientExtensions
         builder.AddRedisClient(ConnectionNames.Redis,
             configureSettings: settings => settings.DisableTracing = true,
             configureOptions: options => options.SocketManager = SocketManager.ThreadPool);
+        builder.Services.AddOptions<ConfigurationOptions>().PostConfigure<ILoggerFactory>((options, loggers) =>
+            options.LoggerFactory = new QuietReconnectTries(options.LoggerFactory ?? loggers));
         if (traced)
         {
             builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddRedisInstrumentation(redis =>

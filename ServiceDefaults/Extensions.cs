@@ -64,10 +64,12 @@ public static class Extensions
                 .AddMeter(RealtimeTelemetry.OurNames));
         }
 
+        // Read even with traces off: a mistyped ratio is refused at start, not when traces are turned on one day.
+        var sampler = RealtimeTelemetry.Sampler(builder.Configuration);
         if (RealtimeTelemetry.TracesEnabled(builder.Configuration))
         {
             telemetry.WithTracing(tracing => tracing
-                .SetSampler(RealtimeTelemetry.Sampler(builder.Configuration))
+                .SetSampler(sampler)
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(BuiltInTelemetry.ActivitySources)
                 .AddSource(RealtimeTelemetry.OurNames)

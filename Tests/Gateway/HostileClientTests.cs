@@ -386,7 +386,8 @@ public sealed class HostileClientTests
         await other.Chat.JoinRoomAsync(room);
         Assert.Equal(51, (await other.Chat.GetRecentMessagesAsync(room, 200)).Count);
 
-        // A read that returns little still counts 10 (each is a round trip): thirty fit the burst of 300.
+        // A read that returns little still counts 10 (each is a round trip): thirty fit the burst of 300, the client's
+        // start (which asks GetConnectionInfo to know it was let in) being one of them.
         await using var asker = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("asker"), _ct);
         var answered = 0;
         while (answered < 100)
@@ -402,7 +403,7 @@ public sealed class HostileClientTests
             }
         }
 
-        Assert.InRange(answered, 30, 31);
+        Assert.InRange(answered, 29, 30);
         await bystanders.AssertStillChattingAsync();
     }
 

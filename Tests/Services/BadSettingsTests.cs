@@ -120,7 +120,14 @@ public sealed class BadSettingsTests
         }
     }
 
-    private static async Task StopsWithOneLine(string service, string setting, string value, string problem, string? workingDirectory = null)
+    [Fact]
+    public Task A_bad_trace_sample_ratio_stops_a_service_that_has_traces_turned_off_too() =>
+        // Else it waits, accepted, for the day traces are turned on.
+        StopsWithOneLine("ChatWorker", "Telemetry__TraceSampleRatio", "1,5", "Telemetry:TraceSampleRatio must be a number from 0 to 1; it is '1,5'.",
+            more: new() { ["Telemetry__Traces"] = "false" });
+
+    private static async Task StopsWithOneLine(string service, string setting, string value, string problem, string? workingDirectory = null,
+        Dictionary<string, string>? more = null)
     {
         await using var redis = await RedisServerProcess.StartAsync(TestContext.Current.CancellationToken);
         var environment = new Dictionary<string, string>
@@ -134,6 +141,10 @@ public sealed class BadSettingsTests
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}",
             [setting] = value,
         };
+        foreach (var (name, also) in more ?? [])
+        {
+            environment[name] = also;
+        }
 
         var run = await Command.RunAsync("dotnet", [Repository.ServiceAssembly(service)], workingDirectory ?? Path.Combine(Repository.Root, service),
             TestContext.Current.CancellationToken, environment, TimeSpan.FromSeconds(60));
