@@ -35,6 +35,11 @@ export interface ChatClientOptions {
   accessTokenFactory: IHttpConnectionOptions['accessTokenFactory'];
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
   keepAliveIntervalInMilliseconds?: number;
+  /**
+   * How long a connection attempt waits for the token, then for the WebSocket to open (default 15 s); past it the
+   * attempt fails in words (a start rejects, a reconnect try counts as failed).
+   */
+  connectTimeoutInMilliseconds?: number;
   /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */
   reconnectPolicy?: number[] | IRetryPolicy;
   /** SignalR's logging (default: warnings and errors; at Information and below SignalR writes the hub URL, which in a browser carries the access token). */

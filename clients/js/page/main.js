@@ -63,7 +63,8 @@ async function token(userName) {
   });
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
-    throw new Error(problem.detail ?? `Sign-in failed (${response.status}).`);
+    // The gateway names the request's field ("userName must be …"); a person typed a name.
+    throw new Error(problem.detail?.replace(/^userName must be /, 'A user name is ') ?? `Sign-in failed (${response.status}).`);
   }
 
   return (await response.json()).token;
@@ -149,19 +150,21 @@ async function signIn(userName) {
     event.preventDefault();
     const input = /** @type {HTMLInputElement} */ ($('message-input'));
     if (input.value.trim()) {
-      send(client, crypto.randomUUID(), input.value);
+      send(client, crypto.randomUUID(), input.value, input);
       input.value = '';
     }
   });
 }
 
 /**
- * Sends and shows the outcome; a failed send keeps its client message id, so Retry can never store it twice.
+ * Sends and shows the outcome; a send that failed for want of a connection keeps its client message id, so Retry can
+ * never store it twice. One the gateway refused (its text breaks a rule) goes back into the input to be mended.
  * @param {ChatClient} client
  * @param {string} clientMessageId
  * @param {string} text
+ * @param {HTMLInputElement} input
  */
-async function send(client, clientMessageId, text) {
+async function send(client, clientMessageId, text, input) {
   const status = $('outgoing');
   status.textContent = 'sending…';
   try {
@@ -169,13 +172,16 @@ async function send(client, clientMessageId, text) {
     status.textContent = `✓ stored as #${ack.sequence}`;
   } catch (error) {
     // Without a connection, say it as the page does (its state line), not as the client library words it.
-    const why = client.state !== HubConnectionState.Connected
-      ? 'not connected to the gateway; retry once the page says Connected'
-      : error instanceof Error ? error.message : String(error);
-    status.textContent = `failed: ${why} `;
+    if (client.state === HubConnectionState.Connected) {
+      status.textContent = `not sent: ${error instanceof Error ? error.message : String(error)}`;
+      input.value ||= text;
+      return;
+    }
+
+    status.textContent = 'failed: not connected to the gateway; retry once the page says Connected ';
     const retry = document.createElement('button');
     retry.textContent = 'Retry';
-    retry.addEventListener('click', () => send(client, clientMessageId, text));
+    retry.addEventListener('click', () => send(client, clientMessageId, text, input));
     status.append(retry);
   }
 }

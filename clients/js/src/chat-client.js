@@ -7,12 +7,16 @@ import { TraceContextHubProtocol } from './trace-context-protocol.js';
 import { WorkQueue } from './work-queue.js';
 import { reconnectPolicy as defaultReconnectPolicy } from './reconnect-policy.js';
 import { explainConnectFailure, inOurWords, isServerClose } from './connection-errors.js';
+import { boundedWebSocket } from './bounded-websocket.js';
 
 const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
 const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom (ChatHubMethods.NotInRoomRefusal)
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
+// How long a connection attempt waits for the token, then for the WebSocket to open, unless told otherwise: an
+// attempt that hangs would hold start() (and stop(), which waits for it) or a reconnect try for minutes.
+const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -45,20 +49,30 @@ export class ChatClient {
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
   #lastRetry;
   #stopRequested = false;
+  /** While the rooms are rejoined after a (re)connect: the client is not Connected yet. */
+  #rejoining = false;
+  /** @type {Set<WebSocket>} */
+  #opening = new Set();
+  /** Aborted by stop(): a token still awaited is not waited for. */
+  #connecting = new AbortController();
+  #connectTimeoutMs;
 
   /**
    * @param {string} hubUrl the hub, e.g. http://localhost:5310/hubs/chat
    * @param {ChatClientOptions} options
    */
   constructor(hubUrl, options) {
-    const { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider } = checkOptions(options);
+    const { accessTokenFactory, keepAliveIntervalInMilliseconds, reconnectPolicy, logger, tracerProvider, meterProvider,
+      connectTimeoutInMilliseconds = CONNECT_TIMEOUT_MS } = checkOptions(options);
+    this.#connectTimeoutMs = connectTimeoutInMilliseconds;
     this.#hubUrl = withClientId(checkHubUrl(hubUrl));
     const builder = new HubConnectionBuilder()
-      .withUrl(this.#hubUrl, {
+      .withUrl(this.#hubUrl, /** @type {import('@microsoft/signalr').IHttpConnectionOptions} */ ({
         transport: HttpTransportType.WebSockets,
         skipNegotiation: true,
-        accessTokenFactory: async () => (this.#token = await /** @type {() => string | Promise<string>} */ (accessTokenFactory)()),
-      })
+        accessTokenFactory: async () => (this.#token = await this.#tokenInTime(/** @type {() => string | Promise<string>} */ (accessTokenFactory))),
+        WebSocket: boundedWebSocket(connectTimeoutInMilliseconds, this.#opening), // an option SignalR reads, not in its types
+      }))
       .withHubProtocol(new TraceContextHubProtocol());
     builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));
 
@@ -74,8 +88,8 @@ export class ChatClient {
     this.#connection = builder.build();
     this.#telemetry = new ClientTelemetry(new URL(hubUrl).pathname.replace(/^\/|\/$/g, ''), { tracerProvider, meterProvider });
     this.#rooms = new RoomSequencer({
-      joinRoom: (room, ctx) => this.#call('JoinRoom', [room], ctx),
-      getMessages: (room, after, limit, ctx) => this.#call('GetMessages', [room, after, limit], ctx),
+      joinRoom: (room, ctx) => this.#call('JoinRoom', [room], ctx, false),
+      getMessages: (room, after, limit, ctx) => this.#call('GetMessages', [room, after, limit], ctx, false),
     }, this.#telemetry, (message) => this.#events.emit('messageReceived', message), (room) => this.#events.emit('roomReset', room),
     (room, count) => this.#events.emit('messagesMissed', room, count));
 
@@ -93,7 +107,7 @@ export class ChatClient {
     connection.onreconnecting((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Reconnecting, error)));
     connection.onreconnected(() => {
       this.#lastRetry = undefined;
-      this.#queue.enqueue(() => this.#rejoinAndFill());
+      this.#queueRejoin();
     });
     connection.onclose((error) => {
       // SignalR closes without a reason when the policy gives up.
@@ -103,9 +117,10 @@ export class ChatClient {
     });
   }
 
-  /** The connection's state: Connected, Reconnecting, Disconnected, … */
+  /** The connection's state: Connected, Reconnecting, Disconnected, …; Reconnecting until its rooms are rejoined. */
   get state() {
-    return this.#connection.state;
+    const state = this.#connection.state;
+    return this.#rejoining && state === HubConnectionState.Connected ? HubConnectionState.Reconnecting : state;
   }
 
   /** The underlying SignalR connection, for calls this class does not wrap. */
@@ -131,7 +146,9 @@ export class ChatClient {
 
   /**
    * Connects, and resolves once the gateway has let the connection in: a refusal (a connection limit) rejects with
-   * the gateway's sentence, as does a token it does not accept; a gateway out of reach with ours.
+   * the gateway's sentence, as does a token it does not accept; a gateway out of reach with ours. Rooms joined before
+   * a stop() (or a reconnect given up) are rejoined, and what was sent meanwhile is delivered, before Connected is
+   * reported.
    */
   async start() {
     const state = this.#connection.state;
@@ -140,6 +157,7 @@ export class ChatClient {
     }
 
     this.#stopRequested = false;
+    this.#connecting = new AbortController();
     try {
       await this.#connection.start();
       await this.#admitted();
@@ -151,13 +169,20 @@ export class ChatClient {
       throw inOurWords(await explainConnectFailure(error, this.#hubUrl, this.#token));
     }
 
-    // Only if still connected: a close right after (a break) is queued by then, and Connected reported after it
-    // would leave a page saying so.
-    await this.#queue.run(async () => {
-      if (this.#connection.state === HubConnectionState.Connected) {
-        await this.#raiseState(HubConnectionState.Connected);
-      }
-    });
+    // Through the queue, and only if still connected: a close right after (a break) is queued by then, and
+    // Connected reported after it would leave a page saying so.
+    await this.#queueRejoin();
+  }
+
+  /**
+   * Rejoins the rooms and fills their gaps, then reports Connected (with no rooms, at once). Until then the client
+   * is not Connected and refuses the application's calls as it does while reconnecting: the server would refuse
+   * those for rooms not rejoined yet ("Join room … before …"), and a call waiting for the rejoin from a handler the
+   * rejoin runs would wait for itself.
+   */
+  #queueRejoin() {
+    this.#rejoining = true;
+    return this.#queue.run(() => this.#rejoinAndFill()).catch((error) => this.#raiseBackgroundError(error));
   }
 
   /**
@@ -179,6 +204,12 @@ export class ChatClient {
   /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
   async stop() {
     this.#stopRequested = true;
+    // SignalR's stop waits for a start in progress: end its wait for a token or a WebSocket.
+    this.#connecting.abort();
+    for (const socket of this.#opening) {
+      socket.close();
+    }
+
     for (const retry of this.#retries) {
       clearTimeout(retry);
     }
@@ -248,7 +279,7 @@ export class ChatClient {
    */
   sendMessage(room, clientMessageId, text) {
     return this.#telemetry.send(room, text, context.active(),
-      (ctx) => context.with(ctx, () => this.#invoke('SendMessage', room, clientMessageId, text)));
+      (ctx) => context.with(ctx, () => this.#invoke('SendMessage', [room, clientMessageId, text])));
   }
 
   /**
@@ -257,7 +288,7 @@ export class ChatClient {
    */
   sendPrivateMessage(toUser, text) {
     return this.#telemetry.sendPrivate(text, context.active(),
-      (ctx) => context.with(ctx, () => this.#invoke('SendPrivateMessage', toUser, text)));
+      (ctx) => context.with(ctx, () => this.#invoke('SendPrivateMessage', [toUser, text])));
   }
 
   /** @param {string} room */
@@ -307,8 +338,8 @@ export class ChatClient {
    * @param {Context} parent
    * @returns {Promise<any>}
    */
-  #call(method, args, parent) {
-    return this.#telemetry.call(method, parent, (ctx) => context.with(ctx, () => this.#invoke(method, ...args)));
+  #call(method, args, parent, afterRejoin = true) {
+    return this.#telemetry.call(method, parent, (ctx) => context.with(ctx, () => this.#invoke(method, args, afterRejoin)));
   }
 
   /**
@@ -316,12 +347,14 @@ export class ChatClient {
    * without a connection, or cut short by a broken one, with ours (SignalR's name its internal states).
    * @param {string} method
    * @param {unknown[]} args
+   * @param {boolean} [afterRejoin] the application's calls are refused during a rejoin; the rejoin's own are not
    * @returns {Promise<any>}
    */
-  async #invoke(method, ...args) {
+  async #invoke(method, args, afterRejoin = true) {
     const retry = method === 'SendMessage' ? 'Resend it with the same clientMessageId' : 'Call it again';
-    if (this.#connection.state !== HubConnectionState.Connected) {
-      throw new Error(`Not connected to the chat (${this.#connection.state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
+    const state = afterRejoin ? this.state : this.#connection.state;
+    if (state !== HubConnectionState.Connected) {
+      throw new Error(`Not connected to the chat (${this.#rejoining ? 'rejoining its rooms' : state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
     }
 
     const connectionId = this.#connection.connectionId;
@@ -338,6 +371,25 @@ export class ChatClient {
       // status code: 1006", "Invocation canceled …"), or rejects a send with a bare string.
       throw new Error(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, { cause: error });
     }
+  }
+
+  /**
+   * The application's token, or a failure in words after the connect timeout or a stop().
+   * @param {() => string | Promise<string>} factory
+   * @returns {Promise<string>}
+   */
+  #tokenInTime(factory) {
+    const signal = this.#connecting.signal;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    return Promise.race([
+      Promise.resolve().then(factory),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${this.#connectTimeoutMs / 1000} s, `
+          + 'so the chat was not connected (is the sign-in service answering?).')), this.#connectTimeoutMs);
+        signal.addEventListener('abort', () => reject(new Error('stop() was called before the connection to the chat was made.')), { once: true });
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -383,18 +435,23 @@ export class ChatClient {
   // says why; the next reconnect rejoins.
   async #rejoinAndFill() {
     if (this.#connection.state !== HubConnectionState.Connected) {
+      this.#rejoining = false;
       return;
     }
 
     const rooms = this.#rooms.joinedRooms;
     try {
-      await this.#telemetry.rejoin(rooms.length, (ctx) => this.#rejoin(rooms, 1, ctx));
+      if (rooms.length > 0) {
+        await this.#telemetry.rejoin(rooms.length, (ctx) => this.#rejoin(rooms, 1, ctx));
+      }
     } catch (error) {
       if (this.#connection.state !== HubConnectionState.Connected) {
         return;
       }
 
       throw error;
+    } finally {
+      this.#rejoining = false;
     }
 
     await this.#raiseState(HubConnectionState.Connected);

@@ -77,6 +77,26 @@ describe('against a scripted hub', () => {
     assert.deepEqual(states, [`Disconnected: ${refusal}`]);
   });
 
+  test('a connection attempt that hangs (a token that never comes, a WebSocket nobody answers) fails in words after the connect timeout, and stop() ends it at once', async () => {
+    const { client: noToken } = open({ accessTokenFactory: () => new Promise(() => {}), connectTimeoutInMilliseconds: 300 });
+    await assert.rejects(noToken.start(), { message: 'The access token function gave no token within 0.3 s, so the chat was not connected (is the sign-in service answering?).' });
+
+    hub.hangUpgrades = true;
+    const { client: unanswered } = open({ connectTimeoutInMilliseconds: 300 });
+    await assert.rejects(unanswered.start(), {
+      message: `The chat at ${hub.url} answers, but no WebSocket to it opened: something between (a proxy) may not pass WebSockets.`,
+    });
+
+    for (const hanging of [open({ accessTokenFactory: () => new Promise(() => {}) }).client, open().client]) {
+      const starting = hanging.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stopped = Date.now();
+      await hanging.stop();
+      await assert.rejects(starting, { message: 'stop() was called before the connection to the chat was made.' });
+      assert.ok(Date.now() - stopped < 1_000, 'stop() waited for the attempt');
+    }
+  });
+
   test('start() twice, or stop() during start(), is told in our words', async () => {
     hub.handshakeDelay = 200;
     const { client: twice } = open();
@@ -120,9 +140,60 @@ describe('against a scripted hub', () => {
     assert.ok(states[2].endsWith(hub.refusal), states[2]);
   });
 
+  test('start() after stop() rejoins the rooms and delivers what was sent meanwhile before reporting Connected', async () => {
+    /** @type {string[]} */
+    const calls = [];
+    let stored = 0;
+    hub.answer = (target, args) => {
+      calls.push(target);
+      if (target === 'JoinRoom') {
+        return { room: 'lobby', members: 1, lastMessageId: stored ? `id-${stored}` : null, lastSequence: stored, epoch: 1 };
+      }
+
+      return target === 'GetMessages' ? [message(1)] : {};
+    };
+    const { client: restarted, states } = open();
+    /** @type {number[]} */
+    const shown = [];
+    restarted.on('messageReceived', (m) => { shown.push(m.sequence); });
+    await restarted.start();
+    await restarted.joinRoom('lobby');
+    await restarted.stop();
+    stored = 1; // sent while it was stopped
+    await restarted.start();
+    assert.deepEqual(shown, [1]);
+    assert.deepEqual(calls, ['GetConnectionInfo', 'JoinRoom', 'GetConnectionInfo', 'JoinRoom', 'GetMessages']);
+    assert.deepEqual(states, ['Connected', 'Disconnected', 'Connected']);
+  });
+
+  test('until its rooms are rejoined after a reconnect the client is not Connected, and refuses calls as it does while reconnecting', async () => {
+    let joins = 0;
+    /** @type {() => void} */
+    let answerRejoin = () => {};
+    hub.answer = (target) => {
+      if (target !== 'JoinRoom') {
+        return {};
+      }
+
+      const reply = { room: 'lobby', members: 1, lastMessageId: null, lastSequence: 0, epoch: 1 };
+      return ++joins === 1 ? reply : new Promise((resolve) => { answerRejoin = () => resolve(reply); });
+    };
+    const { client: back, states } = open({ reconnectPolicy: [0] });
+    await back.start();
+    await back.joinRoom('lobby');
+    hub.breakAll();
+    await eventually(() => joins === 2);
+    assert.equal(back.state, 'Reconnecting');
+    await assert.rejects(back.sendMessage('lobby', 'm-1', 'hello'), {
+      message: 'Not connected to the chat (rejoining its rooms): SendMessage was not sent. Resend it with the same clientMessageId once connected.',
+    });
+    answerRejoin();
+    await eventually(() => states.length === 3);
+    assert.equal(back.state, 'Connected');
+    assert.deepEqual(await back.sendMessage('lobby', 'm-1', 'hello'), {});
+  });
+
   test("a failing handler stops neither the client's work nor the other deliveries: the join resolves, every held message is shown, the failure goes to backgroundError", async () => {
-    const message = (/** @type {number} */ sequence) => ({ id: `id-${sequence}`, room: 'lobby', user: 'bob', text: `message ${sequence}`,
-      sentAt: '2026-12-04T00:00:00Z', clientMessageId: `c-${sequence}`, sequence, epoch: 1 });
     hub.answer = (target, args, socket) => {
       if (target === 'JoinRoom') {
         hub.send(socket, 'MessageReceived', [message(1)]);
@@ -149,6 +220,12 @@ describe('against a scripted hub', () => {
     assert.deepEqual(background.map((e) => /** @type {Error} */ (e).message), ['the page could not draw its state', 'the page could not draw message 1']);
   });
 });
+
+/** A room message of lobby, epoch 1. @param {number} sequence */
+function message(sequence) {
+  return { id: `id-${sequence}`, room: 'lobby', user: 'bob', text: `message ${sequence}`, sentAt: '2026-12-04T00:00:00Z',
+    clientMessageId: `c-${sequence}`, sequence, epoch: 1 };
+}
 
 /** @param {() => boolean} condition */
 async function eventually(condition, timeoutMs = 5_000) {

@@ -17,6 +17,8 @@ export async function scriptedHub() {
     refusal: /** @type {string | undefined} */ (undefined),
     /** How long the handshake's answer waits, in ms. */
     handshakeDelay: 0,
+    /** When set, a WebSocket request is held with no answer, as by a proxy with nothing behind it. */
+    hangUpgrades: false,
     /**
      * Answers an invocation: the value it returns (or resolves to) is the result; a thrown Error's message is the
      * error. Default: GetConnectionInfo answers, anything else returns null.
@@ -44,6 +46,10 @@ export async function scriptedHub() {
         socket.terminate();
       }
 
+      for (const socket of held) {
+        socket.destroy();
+      }
+
       server.close();
     },
   };
@@ -53,7 +59,14 @@ export async function scriptedHub() {
     response.end(hub.refusal ?? 'The chat hub is served over WebSockets only.');
   });
   const webSockets = new ws.Server({ noServer: true });
+  /** @type {Set<import('node:stream').Duplex>} */
+  const held = new Set();
   server.on('upgrade', (request, socket, head) => {
+    if (hub.hangUpgrades) {
+      held.add(socket);
+      return;
+    }
+
     if (hub.refusal) {
       socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${hub.refusal}`);
       return;
