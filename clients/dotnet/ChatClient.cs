@@ -35,6 +35,7 @@ public sealed class ChatClient : IAsyncDisposable
     private HubConnectionState _reported = HubConnectionState.Disconnected; // the last state raised; the work queue's alone
     private readonly Uri _hubUrl;
     private RetryContext? _lastRetry; // what the reconnect policy was last asked: how a give-up is explained
+    private volatile bool _rejoining; // the rooms are being rejoined after a (re)connect: not Connected yet
 
     /// <param name="hubUrl">The hub, e.g. http://localhost:5310/hubs/chat (the frontend finds it in the configuration Aspire gives it).</param>
     /// <param name="accessTokenProvider">Returns a current token (from POST /auth/token); asked again on every reconnect.</param>
@@ -79,7 +80,11 @@ public sealed class ChatClient : IAsyncDisposable
         // Each transition is reported with its own state: by the time the queue gets to it the connection may be
         // back already (the proxy hands a reconnect to a live replica in a fraction of a second).
         _connection.Reconnecting += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Reconnecting, error));
-        _connection.Reconnected += _ => Enqueue(RejoinAndFillAsync);
+        _connection.Reconnected += _ =>
+        {
+            _rejoining = true;
+            return Enqueue(RejoinAndFillAsync);
+        };
         _connection.Closed += error => Enqueue(() => RaiseStateChanged(HubConnectionState.Disconnected, GaveUp(error) ?? error));
         _worker = Task.Run(RunWorkAsync);
     }
@@ -134,14 +139,17 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>A call made on the client's behalf (rejoin, gap fill) failed; the client keeps going (a <see cref="RoomRejoinException"/> says which room).</summary>
     public event Func<Exception, Task>? BackgroundError;
 
-    public HubConnectionState State => _connection.State;
+    /// <summary>The connection's state; Reconnecting until its rooms are rejoined after a (re)connect.</summary>
+    public HubConnectionState State =>
+        _rejoining && _connection.State == HubConnectionState.Connected ? HubConnectionState.Reconnecting : _connection.State;
 
     /// <summary>The underlying connection, for calls this class does not wrap.</summary>
     public HubConnection Connection => _connection;
 
     /// <summary>
     /// Connects, and returns once the gateway has let the connection in: a refusal (a connection limit) throws a
-    /// <see cref="HubException"/> with the gateway's sentence.
+    /// <see cref="HubException"/> with the gateway's sentence. Rooms joined before a reconnect given up are rejoined,
+    /// and what was sent meanwhile delivered, before Connected is reported.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -149,8 +157,8 @@ public sealed class ChatClient : IAsyncDisposable
         await AdmittedAsync(cancellationToken);
         // Through the queue, like every other transition, and only if still connected: a close right after (a break)
         // is queued by then, and reported after this would leave a page saying "Connected".
-        await Serialized(() => _connection.State == HubConnectionState.Connected
-            ? RaiseStateChanged(HubConnectionState.Connected, null)
+        await Serialized(() => _rooms.Count > 0 ? RejoinAndFillAsync()
+            : _connection.State == HubConnectionState.Connected ? RaiseStateChanged(HubConnectionState.Connected, null)
             : Task.CompletedTask);
     }
 
@@ -352,7 +360,7 @@ public sealed class ChatClient : IAsyncDisposable
     /// </summary>
     private async Task ResyncAsync(string room)
     {
-        var current = await CallAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+        var current = await InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
         if (!_rooms.TryGetValue(room, out var position) || current.Epoch == position.Epoch)
         {
             return;
@@ -401,13 +409,17 @@ public sealed class ChatClient : IAsyncDisposable
     // A connection closed before or during the rejoin (a refusal right after the handshake, a break) has its own
     // transition in the queue, which says why; the next reconnect rejoins. Reporting Connected after it, or failing
     // the caller of ResumeAsync as if the gateway had not answered, would hide that reason.
+    // Until it is done the client is not Connected (State), and refuses the application's calls as while
+    // reconnecting: the server would refuse those for rooms not rejoined yet ("Join room … before …").
     private async Task RejoinAndFillAsync()
     {
         if (_connection.State != HubConnectionState.Connected)
         {
+            _rejoining = false;
             return;
         }
 
+        _rejoining = true;
         using var activity = ChatClientTelemetry.StartRejoin(_rooms.Count);
         try
         {
@@ -417,6 +429,10 @@ public sealed class ChatClient : IAsyncDisposable
         {
             activity?.SetStatus(ActivityStatusCode.Error, "the connection closed during the rejoin");
             return;
+        }
+        finally
+        {
+            _rejoining = false;
         }
 
         await RaiseStateChanged(HubConnectionState.Connected, null);
@@ -433,7 +449,7 @@ public sealed class ChatClient : IAsyncDisposable
         {
             try
             {
-                var joined = await CallAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
+                var joined = await InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, room);
                 if (_rooms.TryGetValue(room, out var position) && joined.Epoch != position.Epoch)
                 {
                     await StartOverAsync(room, joined.Epoch);
@@ -483,7 +499,7 @@ public sealed class ChatClient : IAsyncDisposable
         using var activity = ChatClientTelemetry.StartGapFill(room, reason);
         await HistoryGapFiller.RunAsync(
             () => _rooms.TryGetValue(room, out var position) ? position : null,
-            after => GetMessagesAsync(room, after, GapFillPageSize),
+            after => InvokeAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetMessages, room, after, GapFillPageSize),
             message => DeliverAsync(message, fromHistory: true),
             GapFillPageSize);
     }
@@ -584,15 +600,22 @@ public sealed class ChatClient : IAsyncDisposable
         return AsyncEvents.RaiseAsync(StateChanged, state, InServerWords(error));
     }
 
+    /// <summary>The application's call: refused, as without a connection, while the rooms are rejoined.</summary>
+    private async Task<T> CallAsync<T>(string method, params object?[] args) =>
+        _rejoining ? throw NotConnected(method, "rejoining its rooms") : await InvokeAsync<T>(method, args);
+
+    // SignalR's own sentence names its internals ("The 'InvokeCoreAsync' method cannot be called if the connection
+    // is not active"); pages show this one.
+    private static InvalidOperationException NotConnected(string method, string state) =>
+        new($"Not connected to the chat ({state}): {method} was not sent. "
+            + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.");
+
     /// <summary>A call the server's close cut short fails with the server's reason in its words, like <see cref="StateChanged"/>.</summary>
-    private async Task<T> CallAsync<T>(string method, params object?[] args)
+    private async Task<T> InvokeAsync<T>(string method, params object?[] args)
     {
-        // SignalR's own sentence names its internals ("The 'InvokeCoreAsync' method cannot be called if the connection
-        // is not active"); pages show this one.
         if (_connection.State != HubConnectionState.Connected)
         {
-            throw new InvalidOperationException($"Not connected to the chat ({_connection.State.ToString().ToLowerInvariant()}): {method} was not sent. "
-                + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.");
+            throw NotConnected(method, _connection.State.ToString().ToLowerInvariant());
         }
 
         try

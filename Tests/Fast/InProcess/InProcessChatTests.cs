@@ -23,8 +23,11 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_client_that_gives_up_reconnecting_says_after_how_many_tries_and_why_the_last_failed_in_our_words()
+    public async Task A_client_that_gives_up_reconnecting_says_why_in_our_words_and_started_again_rejoins_its_rooms_with_what_it_missed()
     {
+        var room = Unique("away-room");
+        await using var bob = await gateway.ConnectAsync(Unique("bob"));
+        await bob.Chat.JoinRoomAsync(room);
         var token = await gateway.TokenAsync(Unique("away"));
         System.Net.WebSockets.WebSocket? socket = null;
         var reachable = true;
@@ -33,6 +36,12 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
                 ? socket = await gateway.OpenWebSocketAsync(context.Uri, token, cancellationToken)
                 : throw new HttpRequestException("Connection refused (localhost:80)"),
             reconnectPolicy: new QuickRetries(2));
+        var shown = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        chat.MessageReceived += message =>
+        {
+            shown.Enqueue(message.Text);
+            return Task.CompletedTask;
+        };
         var states = new System.Collections.Concurrent.ConcurrentQueue<(HubConnectionState State, Exception? Error)>();
         chat.StateChanged += (state, error) =>
         {
@@ -40,6 +49,7 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
             return Task.CompletedTask;
         };
         await chat.StartAsync(_ct);
+        await chat.JoinRoomAsync(room);
 
         reachable = false;
         socket!.Abort(); // the network went away
@@ -50,6 +60,15 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         Assert.Equal(2, gaveUp.Tries);
         Assert.Matches(@"^Gave up reconnecting to the chat after 2 tries in \d+ s: Could not reach the chat at http://localhost/hubs/chat: nothing answered there \(the gateway is down, or the address is wrong\)\.$",
             gaveUp.Message);
+
+        // Back once the application starts it again: in its room, with what was sent meanwhile, then Connected.
+        await bob.Chat.SendMessageAsync(room, "while-away", "sent while alice was away");
+        reachable = true;
+        await chat.StartAsync(_ct);
+        Assert.Equal(["sent while alice was away"], shown);
+        Assert.Equal(HubConnectionState.Connected, states.Last().State);
+        await bob.Chat.SendMessageAsync(room, "after", "after she is back");
+        await Eventually.HoldsAsync(() => Task.FromResult(shown.Count == 2), ChatTestClient.Delivery, "the live message after the restart");
     }
 
     private sealed class QuickRetries(int tries) : IRetryPolicy
