@@ -91,7 +91,8 @@ export class ChatClient {
   readonly connection: HubConnection;
   /**
    * Returns a function that removes the handler. Handlers run one at a time with the client's own work, so a handler
-   * that awaits joinRoom or leaveRoom would wait for itself: start those without awaiting them there.
+   * that awaits joinRoom or leaveRoom would wait for itself: start those without awaiting them there. Throws a
+   * TypeError, in words, for an event the client does not raise (a misspelt name) or a handler that is not a function.
    */
   on<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): () => void;
   off<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): void;

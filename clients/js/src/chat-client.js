@@ -30,6 +30,21 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * connects the only way the replicated gateway allows (WebSockets, negotiation skipped: the proxy in front of the
  * replicas is not sticky), rejoins its rooms after a reconnect and fills every gap from the room history.
  */
+// The events on() takes (index.d.ts, ChatClientEvents): a misspelt name would otherwise wait for an event that never comes.
+const EVENTS = ['messageReceived', 'userJoined', 'userLeft', 'privateMessage', 'messageModerated', 'roomReset', 'messagesMissed',
+  'stateChanged', 'backgroundError'];
+
+/** @param {unknown} event @param {unknown} handler */
+function checkHandler(event, handler) {
+  if (typeof event !== 'string' || !EVENTS.includes(event)) {
+    throw new TypeError(`The chat client has no event ${JSON.stringify(event) ?? String(event)}: it raises ${EVENTS.join(', ')}.`);
+  }
+
+  if (typeof handler !== 'function') {
+    throw new TypeError(`The handler given for ${event} is not a function.`);
+  }
+}
+
 export class ChatClient {
   #connection;
   #hubUrl;
@@ -133,6 +148,7 @@ export class ChatClient {
    * @param {(...args: any[]) => unknown} handler
    */
   on(event, handler) {
+    checkHandler(event, handler);
     return this.#events.on(event, handler);
   }
 
@@ -141,6 +157,7 @@ export class ChatClient {
    * @param {(...args: any[]) => unknown} handler
    */
   off(event, handler) {
+    checkHandler(event, handler);
     this.#events.off(event, handler);
   }
 

@@ -25,6 +25,17 @@ test('a client built without a hub address, a token factory or a well-formed cli
     { message: "The clientId in the hub's address must be 8 to 64 letters, digits, '-' or '_'; 'no!' is not." });
 });
 
+test('a handler for an event the client does not raise (a misspelt name), or one that is not a function, is refused at once, in our words', () => {
+  const c = client();
+  assert.throws(() => c.on(/** @type {any} */ ('messagereceived'), () => {}),
+    { name: 'TypeError', message: /^The chat client has no event "messagereceived": it raises messageReceived, userJoined, / });
+  assert.throws(() => c.on('messageReceived', /** @type {any} */ (undefined)),
+    { name: 'TypeError', message: 'The handler given for messageReceived is not a function.' });
+  assert.throws(() => c.off(/** @type {any} */ ('nope'), () => {}), { name: 'TypeError' });
+  const off = c.on('messageReceived', () => {});
+  off();
+});
+
 test('a gateway out of reach fails start() in our words, naming the address but not the token', async () => {
   await assert.rejects(client().start(), (error) => {
     assert.equal(/** @type {Error} */ (error).message,
