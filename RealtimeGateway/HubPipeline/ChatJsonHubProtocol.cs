@@ -64,6 +64,14 @@ internal sealed partial class ChatJsonHubProtocol(
                 "A frame was not a valid SignalR JSON hub message (a JSON object with a known \"type\", ending in the 0x1E separator); the connection is closed.");
         }
 
+        // SignalR reads the record's first JSON value and drops whatever follows it, so a second message written into the
+        // same record (a client that forgot the separator) was lost without a word.
+        if (parsed && !HoldsOneValue(frame.Slice(0, frame.Length - input.Length)))
+        {
+            throw new ChatHubError(ChatErrorCodes.ProtocolError,
+                "A frame held something after its message: each message is one JSON object followed by the 0x1E separator; the connection is closed.");
+        }
+
         // A record of a type the protocol does not have is read and dropped by SignalR's parser, which then reports
         // nothing parsed; SignalR's reading loop takes that for an unfinished record, keeps it at the head of the
         // buffer and waits for more, so every later invocation of the connection would go unanswered.
@@ -94,6 +102,19 @@ internal sealed partial class ChatJsonHubProtocol(
         };
 
         return parsed;
+    }
+
+    private static bool HoldsOneValue(ReadOnlySequence<byte> record)
+    {
+        var reader = new Utf8JsonReader(record.Slice(0, Math.Max(0, record.Length - 1))); // without the separator
+        try
+        {
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false; // the reader's own refusal of a second value
+        }
     }
 
     // JSON allows an escaped lone surrogate ("\ud800"), which no .NET string holds, and a client can send bytes that

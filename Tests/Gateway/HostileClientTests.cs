@@ -581,6 +581,9 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "a bare number", "42", "A frame was not a valid SignalR JSON hub message" },
         { "text", "hello", "A frame was not a valid SignalR JSON hub message" },
         { "a message type the protocol does not have", "{\"type\":99}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
+        // SignalR ran the first and dropped the second without a word.
+        { "two messages without a separator between", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}{\"type\":1,\"target\":\"LeaveRoom\",\"arguments\":[\"lobby\"]}",
+            "A frame held something after its message: each message is one JSON object followed by the 0x1E separator" },
     };
 
     [Theory]

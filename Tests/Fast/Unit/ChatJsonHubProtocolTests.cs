@@ -76,6 +76,27 @@ public sealed class ChatJsonHubProtocolTests
             RefusalOf(ref input));
     }
 
+    [Theory]
+    [InlineData("a second message in the same record", "{\"type\":6}{\"type\":6}")]
+    [InlineData("text after the message", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"arguments\":[]} and more")]
+    [InlineData("a stray bracket after the message", "{\"type\":6}]")]
+    public void A_record_holding_more_than_one_JSON_value_is_refused_saying_one_message_per_record(string what, string record)
+    {
+        var input = new ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(record + "\u001e"));
+
+        var error = Assert.Throws<ChatHubError>(() => _protocol.TryParseMessage(ref input, new ThreeStrings(), out _));
+        Assert.True(error.Message.StartsWith("A frame held something after its message", StringComparison.Ordinal), $"{what}: {error.Message}");
+    }
+
+    [Fact]
+    public void Whitespace_around_a_message_is_allowed()
+    {
+        var input = new ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(" {\"type\":6} \r\n\u001e"));
+
+        Assert.True(_protocol.TryParseMessage(ref input, new ThreeStrings(), out var message));
+        Assert.IsType<PingMessage>(message);
+    }
+
     private string RefusalOf(ref ReadOnlySequence<byte> input)
     {
         Assert.True(_protocol.TryParseMessage(ref input, new ThreeStrings(), out var message));
