@@ -353,6 +353,97 @@ public sealed class FrontendTests(BrowserSession browser)
         Assert.StartsWith("The ops view is off on this frontend (Frontend:OpsView).", await ops.TextAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_sign_in_the_gateway_never_answers_says_so_after_its_patience_and_can_be_tried_again()
+    {
+        // A token is given, then the hub's WebSocket request is taken and never answered (a stuck replica or proxy):
+        // SignalR's connect has no timeout of its own, so the page said nothing, its button disabled, for good.
+        await using var gateway = await SilentHub.StartAsync();
+        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = gateway.Address.ToString(),
+        }, _ct);
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(frontend.BaseAddress.ToString());
+        await page.FillAsync("[data-testid=user-name-input]", Unique("patient"));
+        await page.ClickAsync("button:has-text('Sign in')");
+
+        await Expect(page.Locator("[data-testid=error]")).ToHaveTextAsync("The gateway did not answer within 15 s; try again in a moment.", new() { Timeout = 30_000 });
+        Assert.True(gateway.HubRequests >= 1, "the page never got as far as the hub");
+        await Expect(page.Locator("button:has-text('Sign in')")).ToBeEnabledAsync();
+        await Expect(page.Locator("[data-testid=connection-state]")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>Gives a token to whoever asks, and holds every other request without a word.</summary>
+    private sealed class SilentHub : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.TcpClient> _held = [];
+        private int _hubRequests;
+
+        public Uri Address => new($"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}/");
+
+        public int HubRequests => Volatile.Read(ref _hubRequests);
+
+        public static Task<SilentHub> StartAsync()
+        {
+            var hub = new SilentHub();
+            hub._listener.Start();
+            _ = hub.AcceptAsync();
+            return Task.FromResult(hub);
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                _held.Add(client);
+                _ = AnswerAsync(client);
+            }
+        }
+
+        private async Task AnswerAsync(System.Net.Sockets.TcpClient client)
+        {
+            var reader = new StreamReader(client.GetStream(), System.Text.Encoding.ASCII);
+            var requestLine = await reader.ReadLineAsync(_stop.Token) ?? "";
+            var length = 0;
+            for (var header = await reader.ReadLineAsync(_stop.Token); !string.IsNullOrEmpty(header); header = await reader.ReadLineAsync(_stop.Token))
+            {
+                if (header.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                {
+                    length = int.Parse(header["Content-Length:".Length..].Trim());
+                }
+            }
+
+            if (!requestLine.StartsWith("POST /auth/token ", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _hubRequests);
+                return; // held open, unanswered
+            }
+
+            await reader.ReadBlockAsync(new char[length], _stop.Token);
+            var body = System.Text.Json.JsonSerializer.Serialize(new Contracts.TokenResponse(TestTokens.Create("patient"), DateTimeOffset.UtcNow.AddHours(1)),
+                System.Text.Json.JsonSerializerOptions.Web);
+            var answer = System.Text.Encoding.UTF8.GetBytes(
+                $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {System.Text.Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}");
+            await client.GetStream().WriteAsync(answer, _stop.Token);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            foreach (var client in _held)
+            {
+                client.Dispose();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
     // Found on the dashboard: each poll wrote four HttpClient lines, four a second per open view, whatever happened;
     // a gateway that stopped answering was not logged in our words at all.
     [Fact]
