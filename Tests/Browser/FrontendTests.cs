@@ -198,6 +198,32 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_room_name_of_the_longest_kind_stays_inside_its_column()
+    {
+        var room = Unique("r") + "-" + new string('w', 64); // 64 characters, no space: nowhere to break the line
+        room = room[..Contracts.ChatNames.MaxRoomLength];
+        var alice = await browser.SignInAsync(Unique("alice"));
+
+        await alice.FillAsync("[data-testid=room-input]", room);
+        await alice.PressAsync("[data-testid=room-input]", "Enter");
+        await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync(room);
+        await Expect(alice.Locator("[data-testid=active-rooms]")).ToContainTextAsync(room, new() { Timeout = 10_000 });
+
+        // Each of the three columns keeps its content: the room list's name is not drawn over the messages, the
+        // heading not over the members, and the page does not scroll sideways.
+        var spills = await alice.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.chat > *')].flatMap(column => {
+              const edge = column.getBoundingClientRect().right + 1;
+              return [...column.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > edge)
+                .map(e => `${column.className}: <${e.tagName.toLowerCase()}> ${e.textContent.slice(0, 20)}`);
+            })
+            """);
+        Assert.Empty(spills);
+        Assert.True(await alice.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"),
+            "the page scrolls sideways");
+    }
+
+    [Fact]
     public async Task A_tab_past_the_users_connection_limit_says_so_and_stays_disconnected()
     {
         var user = Unique("tabby");
