@@ -381,6 +381,29 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    // The WebSocket's refusal carries only its status (SignalR: "The server returned status code '401' when status
+    // code '101' was expected"): our client reads the gateway's sentence, as a page shows it.
+    [Theory]
+    [InlineData("expired", "The token has expired: get a new one and connect again.")]
+    [InlineData("forged", "The token is not one this chat accepts: its signature, issuer, audience or dates do not match.")]
+    [InlineData("no token", "No token: send the one POST /auth/token")]
+    public async Task Our_client_refused_for_its_token_says_why_in_the_gateways_words(string @case, string sentence)
+    {
+        var token = @case switch
+        {
+            "expired" => TestTokens.Create("mallory", expiresIn: TimeSpan.FromMinutes(-2)),
+            "forged" => TestTokens.Create("mallory", signingKey: ForgedSigningKey),
+            _ => null,
+        };
+        await using var mallory = new ChatClient(new Uri(fixture.Gateway, ChatHubPaths.Hub), () => Task.FromResult(token));
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => mallory.StartAsync(_ct));
+
+        Assert.StartsWith(sentence, refused.Message, StringComparison.Ordinal);
+        HostileInput.AssertNoInternals(refused.Message);
+        Assert.Equal(HubConnectionState.Disconnected, mallory.State);
+    }
+
     // A validly signed expiry past what a date holds once failed the disconnect: a stack trace in the log, and the
     // user stayed in their rooms until the registry's sweep.
     [Fact]

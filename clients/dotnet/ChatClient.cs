@@ -36,6 +36,7 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly Uri _hubUrl;
     private RetryContext? _lastRetry; // what the reconnect policy was last asked: how a give-up is explained
     private volatile bool _rejoining; // the rooms are being rejoined after a (re)connect: not Connected yet
+    private string? _lastToken; // what the last connection attempt carried: a refused WebSocket is asked about with it
     private TaskCompletionSource<Exception?> _closed = NewClosedSignal(); // completed with the reason of the connection's next close
 
     /// <param name="hubUrl">The hub, e.g. http://localhost:5310/hubs/chat (the frontend finds it in the configuration Aspire gives it).</param>
@@ -54,7 +55,7 @@ public sealed class ChatClient : IAsyncDisposable
             .WithUrl(_hubUrl, HttpTransportType.WebSockets, options =>
             {
                 options.SkipNegotiation = true;
-                options.AccessTokenProvider = accessTokenProvider;
+                options.AccessTokenProvider = async () => _lastToken = await accessTokenProvider();
                 configureConnection?.Invoke(options);
                 var configureSocket = options.WebSocketConfiguration;
                 options.WebSocketConfiguration = socket =>
@@ -159,7 +160,15 @@ public sealed class ChatClient : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _closed = NewClosedSignal();
-        await _connection.StartAsync(cancellationToken);
+        try
+        {
+            await _connection.StartAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
+        }
+
         await AdmittedAsync(cancellationToken);
         // Through the queue, like every other transition, and only if still connected: a close right after (a break)
         // is queued by then, and reported after this would leave a page saying "Connected".
@@ -214,6 +223,40 @@ public sealed class ChatClient : IAsyncDisposable
             throw InOurWords(first == _closed.Task ? await _closed.Task ?? ex : ex, _hubUrl);
         }
     }
+
+    // A WebSocket the gateway refused tells the client only its status; the gateway says why (an expired token, a
+    // forged one) in the answer's body, which a WebSocket cannot read. So the same request is made again as a plain
+    // GET, with the same token, to read it.
+    private async Task<Exception> ConnectFailureInOurWordsAsync(Exception error, CancellationToken cancellationToken)
+    {
+        if (error is System.Net.WebSockets.WebSocketException { WebSocketErrorCode: System.Net.WebSockets.WebSocketError.NotAWebSocket })
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, _hubUrl);
+                if (_lastToken is { } token)
+                {
+                    request.Headers.Authorization = new("Bearer", token);
+                }
+
+                using var answer = await RefusalReader.SendAsync(request, cancellationToken);
+                var sentence = answer.Content.Headers.ContentType?.MediaType == "text/plain" ? (await answer.Content.ReadAsStringAsync(cancellationToken)).Trim() : "";
+                if (answer.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden && sentence.Length is > 0 and <= LongestSentence)
+                {
+                    return new HubException(sentence, error);
+                }
+            }
+            catch (Exception probe) when (probe is HttpRequestException or TaskCanceledException)
+            {
+                // Not reachable over plain HTTP (a test server's own sockets, a proxy): the status alone is told.
+            }
+        }
+
+        return InOurWords(error, _hubUrl);
+    }
+
+    private const int LongestSentence = 1_000;
+    private static readonly HttpClient RefusalReader = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     public Task<ConnectionDetails> GetConnectionInfoAsync() =>
         CallAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo);
