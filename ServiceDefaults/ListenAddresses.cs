@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.Http;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The addresses a service listens at (ASPNETCORE_URLS, or --urls), checked before it starts: Kestrel reports one it
+/// The addresses a service listens at (ASPNETCORE_URLS or --urls; else the ports in ASPNETCORE_HTTP_PORTS and
+/// ASPNETCORE_HTTPS_PORTS), checked before it starts: Kestrel reports one it
 /// cannot parse or bind as "Hosting failed to start" with a stack trace, then the runtime's own. Running a service
 /// twice on one port is the likeliest way to meet it.
 /// </summary>
@@ -18,6 +19,14 @@ internal static class ListenAddresses
     public static void Check(WebApplication app)
     {
         var urls = app.Configuration[WebHostDefaults.ServerUrlsKey];
+        if (string.IsNullOrWhiteSpace(urls))
+        {
+            // Without addresses Kestrel listens on every interface at these ports (as .NET's container images set them).
+            CheckPorts(app.Configuration[WebHostDefaults.HttpPortsKey], "ASPNETCORE_HTTP_PORTS");
+            CheckPorts(app.Configuration[WebHostDefaults.HttpsPortsKey], "ASPNETCORE_HTTPS_PORTS");
+            return;
+        }
+
         foreach (var url in urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [])
         {
             BindingAddress address;
@@ -33,6 +42,23 @@ internal static class ListenAddresses
             if (!address.IsUnixPipe && address.Port > 0 && WhyNotListen(HostAddress(address.Host), address.Port) is { } reason)
             {
                 throw new InvalidSettingException($"{Setting} lists {url}, and port {address.Port} {reason}: stop what holds it, or give this service another port.");
+            }
+        }
+    }
+
+    // Kestrel passes over a port that is not a number without a word and listens at port 80 instead.
+    private static void CheckPorts(string? ports, string setting)
+    {
+        foreach (var item in ports?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [])
+        {
+            if (!int.TryParse(item, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
+            {
+                throw new InvalidSettingException($"{setting} lists '{item}', which is not a port number from 1 to 65535 (0 for any free one; several are separated by ';').");
+            }
+
+            if (port > 0 && WhyNotListen(IPAddress.Any, port) is { } reason)
+            {
+                throw new InvalidSettingException($"{setting} lists {port}, and that port {reason}: stop what holds it, or give this service another port.");
             }
         }
     }

@@ -126,6 +126,15 @@ public sealed class BadSettingsTests
         StopsWithOneLine("ChatWorker", "Telemetry__TraceSampleRatio", "1,5", "Telemetry:TraceSampleRatio must be a number from 0 to 1; it is '1,5'.",
             more: new() { ["Telemetry__Traces"] = "false" });
 
+    // Without ASPNETCORE_URLS Kestrel listens at these ports; one that is not a number it passed over, listening at port 80.
+    [Theory]
+    [InlineData("ASPNETCORE_HTTP_PORTS", "abc")]
+    [InlineData("ASPNETCORE_HTTPS_PORTS", "x;443")]
+    public Task A_listen_port_that_is_not_a_number_stops_the_service_with_one_line(string setting, string ports) =>
+        StopsWithOneLine("ChatWorker", setting, ports,
+            $"{setting} lists '{ports.Split(';')[0]}', which is not a port number from 1 to 65535 (0 for any free one; several are separated by ';').",
+            more: new() { ["ASPNETCORE_URLS"] = "" });
+
     private static async Task StopsWithOneLine(string service, string setting, string value, string problem, string? workingDirectory = null,
         Dictionary<string, string>? more = null)
     {
