@@ -36,6 +36,7 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly Uri _hubUrl;
     private RetryContext? _lastRetry; // what the reconnect policy was last asked: how a give-up is explained
     private volatile bool _rejoining; // the rooms are being rejoined after a (re)connect: not Connected yet
+    private readonly TimeSpan _connectTimeout;
     private string? _lastToken; // what the last connection attempt carried: a refused WebSocket is asked about with it
     private TaskCompletionSource<Exception?> _closed = NewClosedSignal(); // completed with the reason of the connection's next close
 
@@ -47,9 +48,19 @@ public sealed class ChatClient : IAsyncDisposable
     /// </param>
     /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
     /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
+    /// <param name="connectTimeout">
+    /// How long <see cref="StartAsync"/> waits for the token and the WebSocket's opening (default 30 s): SignalR waits as
+    /// long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
+    /// </param>
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
-        IRetryPolicy? reconnectPolicy = null)
+        IRetryPolicy? reconnectPolicy = null, TimeSpan? connectTimeout = null)
     {
+        _connectTimeout = connectTimeout ?? TimeSpan.FromSeconds(30);
+        if (_connectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(connectTimeout), _connectTimeout, "The connect timeout must be longer than zero.");
+        }
+
         _hubUrl = WithClientId(hubUrl);
         var builder = new HubConnectionBuilder()
             .WithUrl(_hubUrl, HttpTransportType.WebSockets, options =>
@@ -160,13 +171,22 @@ public sealed class ChatClient : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _closed = NewClosedSignal();
-        try
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await _connection.StartAsync(cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
+            patience.CancelAfter(_connectTimeout);
+            try
+            {
+                await _connection.StartAsync(patience.Token);
+            }
+            catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new HubException($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {_connectTimeout.TotalSeconds:0.#} s: "
+                    + "something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.");
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
+            }
         }
 
         await AdmittedAsync(cancellationToken);

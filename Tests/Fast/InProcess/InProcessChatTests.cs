@@ -23,6 +23,27 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task A_start_whose_WebSocket_is_never_answered_fails_after_the_connect_timeout_in_our_words()
+    {
+        var token = await gateway.TokenAsync(Unique("patient"));
+        // Taken and never answered, as by a stuck replica or proxy: SignalR's own start waited for as long as it was held.
+        await using var chat = new ChatClient(gateway.HubUrl, () => Task.FromResult<string?>(token), configureConnection: options =>
+            options.WebSocketFactory = async (context, cancellationToken) =>
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                throw new InvalidOperationException("unreachable");
+            },
+            connectTimeout: TimeSpan.FromSeconds(1));
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => chat.StartAsync(_ct)).WaitAsync(TimeSpan.FromSeconds(20), _ct);
+
+        Assert.Equal("The chat at http://localhost/hubs/chat did not answer within 1 s: something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.",
+            refused.Message);
+        Assert.Equal(HubConnectionState.Disconnected, chat.State);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ChatClient(gateway.HubUrl, () => Task.FromResult<string?>(token), connectTimeout: TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task A_client_that_gives_up_reconnecting_says_why_in_our_words_and_started_again_rejoins_its_rooms_with_what_it_missed()
     {
         var room = Unique("away-room");
