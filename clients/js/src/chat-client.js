@@ -24,12 +24,6 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * @typedef {import('@opentelemetry/api').Context} Context
  */
 
-/**
- * A JavaScript chat client that never shows a room message twice or silently misses one, and whose calls and
- * deliveries are spans of the traces they belong to. The JavaScript twin of clients/dotnet/ChatClient.cs: it
- * connects the only way the replicated gateway allows (WebSockets, negotiation skipped: the proxy in front of the
- * replicas is not sticky), rejoins its rooms after a reconnect and fills every gap from the room history.
- */
 // The events on() takes (index.d.ts, ChatClientEvents): a misspelt name would otherwise wait for an event that never comes.
 const EVENTS = ['messageReceived', 'userJoined', 'userLeft', 'privateMessage', 'messageModerated', 'roomReset', 'messagesMissed',
   'stateChanged', 'backgroundError'];
@@ -45,6 +39,12 @@ function checkHandler(event, handler) {
   }
 }
 
+/**
+ * A JavaScript chat client that never shows a room message twice or silently misses one, and whose calls and
+ * deliveries are spans of the traces they belong to. The JavaScript twin of clients/dotnet/ChatClient.cs: it
+ * connects the only way the replicated gateway allows (WebSockets, negotiation skipped: the proxy in front of the
+ * replicas is not sticky), rejoins its rooms after a reconnect and fills every gap from the room history.
+ */
 export class ChatClient {
   #connection;
   #hubUrl;
