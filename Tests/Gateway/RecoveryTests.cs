@@ -338,6 +338,31 @@ public sealed class RecoveryTests
         Assert.Equal(HubConnectionState.Connected, secondBack.Connection.State);
     }
 
+    // A replica or proxy that takes a connection and never answers (stuck, or paused): SignalR's reconnect loop gives
+    // its tries no timeout, so the client's first try there held it Reconnecting for as long as the stall lasted.
+    [Fact]
+    public async Task A_reconnect_try_that_is_never_answered_is_given_up_after_the_connect_timeout_and_the_next_one_gets_through()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var relay = StallingRelay.Start(cluster.A.BaseAddress);
+        var (room, user) = (Unique("stalled"), Unique("patient"));
+        var token = await ChatTestClient.GetTokenAsync(cluster.A.BaseAddress, user, _ct);
+        await using var alice = await ChatTestClient.StartAsync(user, new Client.ChatClient(new Uri(relay.Address, ChatHubPaths.Hub),
+            () => Task.FromResult<string?>(token), TimeSpan.FromSeconds(1), connectTimeout: TimeSpan.FromSeconds(2)), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        relay.Stall();
+        await Eventually.HoldsAsync(() => Task.FromResult(relay.StalledConnections >= 2), TimeSpan.FromSeconds(20),
+            () => $"a second reconnect try once the first was held for the connect timeout ({alice.History})");
+        relay.Relay();
+        await Eventually.HoldsAsync(() => Task.FromResult(alice.Chat.State == HubConnectionState.Connected), Recovery, () => $"back ({alice.History})");
+
+        await bob.Chat.SendMessageAsync(room, "c-1", "after the stall");
+        Assert.Equal("after the stall", (await alice.NextMessageAsync()).Text);
+    }
+
     // The killed replica's entries stay in the registry until it is swept: counted as online, the user got private
     // messages that went nowhere, acknowledged as sent.
     [Fact]

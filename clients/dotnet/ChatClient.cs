@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Connections.Client;
@@ -49,8 +50,8 @@ public sealed class ChatClient : IAsyncDisposable
     /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
     /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
     /// <param name="connectTimeout">
-    /// How long <see cref="StartAsync"/> waits for the token and the WebSocket's opening (default 30 s): SignalR waits as
-    /// long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
+    /// How long <see cref="StartAsync"/>, and each reconnect try, waits for the token and the WebSocket's opening
+    /// (default 30 s): SignalR waits as long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
     /// </param>
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
         IRetryPolicy? reconnectPolicy = null, TimeSpan? connectTimeout = null)
@@ -74,6 +75,8 @@ public sealed class ChatClient : IAsyncDisposable
                     LeaveTheStartersTraceOnReconnect();
                     configureSocket?.Invoke(socket);
                 };
+                var open = options.WebSocketFactory ?? OpenWebSocketAsync;
+                options.WebSocketFactory = (context, cancellationToken) => OpenWithinConnectTimeoutAsync(open, context, cancellationToken);
             })
             .WithAutomaticReconnect(new RecordingRetries(reconnectPolicy ?? new ReconnectPolicy(), retry => _lastRetry = retry));
         if (keepAliveInterval is { } interval)
@@ -108,9 +111,9 @@ public sealed class ChatClient : IAsyncDisposable
 
     // A reconnect runs in the flow of the connection's loops, which the first connect started: inside the trace of
     // whoever started it (a sign-in, long over), where its token request and WebSocket request would be added one
-    // break after another. SignalR configures the socket in the same async method that then asks for the token and
-    // connects, so clearing the current span here clears it for those two, and only for them. What a recovery does
-    // that matters, the rejoin, has a trace of its own (ChatClientTelemetry.StartRejoin).
+    // break after another. The socket is configured in the same async method that then asks for the token and
+    // connects (OpenWebSocketAsync), so clearing the current span here clears it for those two, and only for them.
+    // What a recovery does that matters, the rejoin, has a trace of its own (ChatClientTelemetry.StartRejoin).
     private void LeaveTheStartersTraceOnReconnect()
     {
         if (_connection.State == HubConnectionState.Reconnecting)
@@ -118,6 +121,88 @@ public sealed class ChatClient : IAsyncDisposable
             Activity.Current = null;
         }
     }
+
+    // Every connection attempt, a start's or a reconnect try's, gets at most the connect timeout for its token and its
+    // WebSocket's opening: SignalR's reconnect loop gives its tries no timeout, so a try that reached a replica or
+    // proxy which accepts and never answers held the client Reconnecting for as long as that lasted.
+    private async ValueTask<WebSocket> OpenWithinConnectTimeoutAsync(
+        Func<WebSocketConnectionContext, CancellationToken, ValueTask<WebSocket>> open, WebSocketConnectionContext context, CancellationToken cancellationToken)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(_connectTimeout);
+        try
+        {
+            return await open(context, patience.Token);
+        }
+        catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw DidNotAnswer();
+        }
+    }
+
+    // What SignalR's own WebSocket factory does (it is not public, and a factory given replaces it whole): the
+    // connection options' headers, cookies, credentials, proxy and socket settings, then the token as a bearer header.
+    private static async ValueTask<WebSocket> OpenWebSocketAsync(WebSocketConnectionContext context, CancellationToken cancellationToken)
+    {
+        var options = context.Options;
+        var socket = new ClientWebSocket();
+        try
+        {
+            socket.Options.SetRequestHeader("User-Agent", UserAgent);
+            // Asks an authentication handler for a 401 rather than a redirect to a sign-in page, as SignalR's does.
+            socket.Options.SetRequestHeader("X-Requested-With", "XMLHttpRequest");
+            foreach (var (name, value) in options.Headers)
+            {
+                socket.Options.SetRequestHeader(name, value);
+            }
+
+            if (options.Cookies is { } cookies)
+            {
+                socket.Options.Cookies = cookies;
+            }
+
+            if (options.ClientCertificates is { } certificates)
+            {
+                socket.Options.ClientCertificates.AddRange(certificates);
+            }
+
+            if (options.Credentials is { } credentials)
+            {
+                socket.Options.Credentials = credentials;
+            }
+
+            if (options.Proxy is { } proxy)
+            {
+                socket.Options.Proxy = proxy;
+            }
+
+            if (options.UseDefaultCredentials is { } useDefaultCredentials)
+            {
+                socket.Options.UseDefaultCredentials = useDefaultCredentials;
+            }
+
+            options.WebSocketConfiguration?.Invoke(socket.Options);
+            if (options.AccessTokenProvider is { } tokens && await tokens().WaitAsync(cancellationToken) is { Length: > 0 } token)
+            {
+                socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+            }
+
+            await socket.ConnectAsync(context.Uri, cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static readonly string UserAgent =
+        $"RealtimeDemo.Client/{typeof(ChatClient).Assembly.GetName().Version?.ToString(3)} ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version})";
+
+    private HubException DidNotAnswer() =>
+        new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {_connectTimeout.TotalSeconds:0.#} s: "
+            + "something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.");
 
     /// <summary>Each room message once, in the room's order.</summary>
     public event Func<ChatMessage, Task>? MessageReceived;
@@ -180,8 +265,7 @@ public sealed class ChatClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new HubException($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {_connectTimeout.TotalSeconds:0.#} s: "
-                    + "something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.");
+                throw DidNotAnswer();
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
