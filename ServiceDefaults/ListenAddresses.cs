@@ -7,17 +7,37 @@ using Microsoft.AspNetCore.Http;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The addresses a service listens at (ASPNETCORE_URLS or --urls; else the ports in ASPNETCORE_HTTP_PORTS and
-/// ASPNETCORE_HTTPS_PORTS), checked before it starts: Kestrel reports one it
-/// cannot parse or bind as "Hosting failed to start" with a stack trace, then the runtime's own. Running a service
+/// The addresses a service listens at (Kestrel:Endpoints:*:Url; else ASPNETCORE_URLS or --urls; else the ports in
+/// ASPNETCORE_HTTP_PORTS and ASPNETCORE_HTTPS_PORTS), checked before it starts: Kestrel reports one it cannot parse
+/// or bind as "Hosting failed to start" with a stack trace, then the runtime's own, and one whose port is not a number
+/// (http://localhost:abc) it reads as a host name and listens at port 80 instead, without a word. Running a service
 /// twice on one port is the likeliest way to meet it.
 /// </summary>
 internal static class ListenAddresses
 {
     private const string Setting = "ASPNETCORE_URLS";
+    private const string Example = "such as http://0.0.0.0:8080";
 
     public static void Check(WebApplication app)
     {
+        // Kestrel binds these instead of every other listen setting when there are any (it says so in a warning).
+        var endpoints = app.Configuration.GetSection("Kestrel:Endpoints").GetChildren().ToList();
+        if (endpoints.Count > 0)
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var setting = $"Kestrel:Endpoints:{endpoint.Key}:Url";
+                if (string.IsNullOrWhiteSpace(endpoint["Url"]))
+                {
+                    throw new InvalidSettingException($"{setting} is not set: each endpoint under Kestrel:Endpoints needs the address it listens at, {Example}.");
+                }
+
+                CheckAddress(endpoint["Url"]!.Trim(), $"{setting} is", $"which is not an address to listen at {Example}.");
+            }
+
+            return;
+        }
+
         var urls = app.Configuration[WebHostDefaults.ServerUrlsKey];
         if (string.IsNullOrWhiteSpace(urls))
         {
@@ -27,24 +47,38 @@ internal static class ListenAddresses
             return;
         }
 
-        foreach (var url in urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [])
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            BindingAddress address;
-            try
-            {
-                address = BindingAddress.Parse(url);
-            }
-            catch (FormatException)
-            {
-                throw new InvalidSettingException($"{Setting} lists '{url}', which is not an address to listen at such as http://0.0.0.0:8080 (several are separated by ';').");
-            }
-
-            if (!address.IsUnixPipe && address.Port > 0 && WhyNotListen(HostAddress(address.Host), address.Port) is { } reason)
-            {
-                throw new InvalidSettingException($"{Setting} lists {url}, and port {address.Port} {reason}: stop what holds it, or give this service another port.");
-            }
+            CheckAddress(url, $"{Setting} lists", $"which is not an address to listen at {Example} (several are separated by ';').");
         }
     }
+
+    private static void CheckAddress(string url, string named, string notAnAddress)
+    {
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidSettingException($"{named} '{url}', {notAnAddress}");
+        }
+
+        if (!address.IsUnixPipe && !IsHost(address.Host))
+        {
+            throw new InvalidSettingException($"{named} '{url}', {notAnAddress}");
+        }
+
+        if (!address.IsUnixPipe && address.Port > 0 && WhyNotListen(HostAddress(address.Host), address.Port) is { } reason)
+        {
+            throw new InvalidSettingException($"{named} {url}, and port {address.Port} {reason}: stop what holds it, or give this service another port.");
+        }
+    }
+
+    // The parser takes what it cannot read as a port ("localhost:abc") for part of the host.
+    private static bool IsHost(string host) =>
+        host is "*" or "+" || Uri.CheckHostName(host.Trim('[', ']')) != UriHostNameType.Unknown;
 
     // Kestrel passes over a port that is not a number without a word and listens at port 80 instead.
     private static void CheckPorts(string? ports, string setting)

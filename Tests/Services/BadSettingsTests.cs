@@ -83,6 +83,15 @@ public sealed class BadSettingsTests
             "A log level under Logging (such as Logging:LogLevel:Default) is 'verbose', which is not one of Trace, Debug, Information, Warning, Error, Critical and None." },
         { "ChatWorker", "ASPNETCORE_URLS", "garbage",
             "ASPNETCORE_URLS lists 'garbage', which is not an address to listen at such as http://0.0.0.0:8080 (several are separated by ';')." },
+        // Kestrel read the port that is not a number as part of the host name and listened at port 80, without a word.
+        { "ChatWorker", "ASPNETCORE_URLS", "http://localhost:abc",
+            "ASPNETCORE_URLS lists 'http://localhost:abc', which is not an address to listen at such as http://0.0.0.0:8080 (several are separated by ';')." },
+        { "ChatWorker", "Kestrel__Endpoints__Web__Url", "http://localhost:abc",
+            "Kestrel:Endpoints:Web:Url is 'http://localhost:abc', which is not an address to listen at such as http://0.0.0.0:8080." },
+        { "RealtimeGateway", "Kestrel__Endpoints__Web__Url", "garbage",
+            "Kestrel:Endpoints:Web:Url is 'garbage', which is not an address to listen at such as http://0.0.0.0:8080." },
+        { "ChatWorker", "Kestrel__Endpoints__Web__Protocols", "Http1",
+            "Kestrel:Endpoints:Web:Url is not set: each endpoint under Kestrel:Endpoints needs the address it listens at, such as http://0.0.0.0:8080." },
     };
 
     [Theory]
@@ -90,16 +99,18 @@ public sealed class BadSettingsTests
     public Task A_service_with_a_bad_setting_stops_with_one_line_naming_it(string service, string setting, string value, string problem) =>
         StopsWithOneLine(service, setting, value, problem);
 
-    [Fact]
-    public async Task A_service_started_on_a_port_another_process_listens_at_stops_with_one_line_saying_so()
+    [Theory]
+    [InlineData("ASPNETCORE_URLS", "lists")]
+    [InlineData("Kestrel__Endpoints__Web__Url", "is")]
+    public async Task A_service_started_on_a_port_another_process_listens_at_stops_with_one_line_saying_so(string setting, string verb)
     {
         // As when a service is started twice by hand.
         using var other = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         other.Start();
         var port = ((System.Net.IPEndPoint)other.LocalEndpoint).Port;
 
-        await StopsWithOneLine("RealtimeGateway", "ASPNETCORE_URLS", $"http://127.0.0.1:{port}",
-            $"ASPNETCORE_URLS lists http://127.0.0.1:{port}, and port {port} is in use by another process: stop what holds it, or give this service another port.");
+        await StopsWithOneLine("RealtimeGateway", setting, $"http://127.0.0.1:{port}",
+            $"{setting.Replace("__", ":")} {verb} http://127.0.0.1:{port}, and port {port} is in use by another process: stop what holds it, or give this service another port.");
     }
 
     [Fact]
