@@ -50,8 +50,8 @@ public sealed class ChatClient : IAsyncDisposable
     /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
     /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
     /// <param name="connectTimeout">
-    /// How long <see cref="StartAsync"/>, and each reconnect try, waits for the token and the WebSocket's opening
-    /// (default 30 s): SignalR waits as long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
+    /// How long <see cref="StartAsync"/>, and each reconnect try (at most 10 s), waits for the token and the WebSocket's
+    /// opening (default 30 s): SignalR waits as long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
     /// </param>
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
         IRetryPolicy? reconnectPolicy = null, TimeSpan? connectTimeout = null)
@@ -122,23 +122,28 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
-    // Every connection attempt, a start's or a reconnect try's, gets at most the connect timeout for its token and its
-    // WebSocket's opening: SignalR's reconnect loop gives its tries no timeout, so a try that reached a replica or
-    // proxy which accepts and never answers held the client Reconnecting for as long as that lasted.
+    // Every connection attempt, a start's or a reconnect try's, gets a bound for its token and its WebSocket's
+    // opening: SignalR's reconnect loop gives its tries no timeout, so a try that reached a replica or proxy which
+    // accepts and never answers held the client Reconnecting for as long as that lasted. A reconnect try gets at most
+    // ReconnectTryPatience: behind a proxy the next try may reach a live replica, and with two of three replicas
+    // frozen, 30 s tries (four in the policy's two minutes) all met frozen ones about one break in five.
     private async ValueTask<WebSocket> OpenWithinConnectTimeoutAsync(
         Func<WebSocketConnectionContext, CancellationToken, ValueTask<WebSocket>> open, WebSocketConnectionContext context, CancellationToken cancellationToken)
     {
+        var bound = _connection.State == HubConnectionState.Reconnecting && ReconnectTryPatience < _connectTimeout ? ReconnectTryPatience : _connectTimeout;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        patience.CancelAfter(_connectTimeout);
+        patience.CancelAfter(bound);
         try
         {
             return await open(context, patience.Token);
         }
         catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw DidNotAnswer();
+            throw DidNotAnswer(bound);
         }
     }
+
+    private static readonly TimeSpan ReconnectTryPatience = TimeSpan.FromSeconds(10);
 
     // What SignalR's own WebSocket factory does (it is not public, and a factory given replaces it whole): the
     // connection options' headers, cookies, credentials, proxy and socket settings, then the token as a bearer header.
@@ -200,8 +205,8 @@ public sealed class ChatClient : IAsyncDisposable
     private static readonly string UserAgent =
         $"RealtimeDemo.Client/{typeof(ChatClient).Assembly.GetName().Version?.ToString(3)} ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version})";
 
-    private HubException DidNotAnswer() =>
-        new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {_connectTimeout.TotalSeconds:0.#} s: "
+    private HubException DidNotAnswer(TimeSpan waited) =>
+        new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {waited.TotalSeconds:0.#} s: "
             + "something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.");
 
     /// <summary>Each room message once, in the room's order.</summary>
@@ -265,7 +270,7 @@ public sealed class ChatClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw DidNotAnswer();
+                throw DidNotAnswer(_connectTimeout);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
