@@ -89,7 +89,7 @@ internal sealed partial class BackplaneRecovery(
         {
             var replayed = await chat.ReplayToLocalConnectionsAsync(lostAt - ClockMargin);
             activity?.SetTag(ChatTelemetryAttributes.MessagingBatchCount, replayed);
-            LogReplayed(outage, replayed);
+            LogReplayed(outage.TotalSeconds, replayed);
         }
         catch (Exception ex) when (ex.IsRedisOutOfReach())
         {
@@ -116,8 +116,8 @@ internal sealed partial class BackplaneRecovery(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backplane subscription lost ({Failure}); live deliveries to this replica stop until it is back")]
     private partial void LogSubscriptionLost(string failure);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Backplane subscription back after {Outage}; replayed {Messages} messages to local connections")]
-    private partial void LogReplayed(TimeSpan outage, int messages);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backplane subscription back after {Seconds:F0} s; replayed {Messages} messages to local connections")]
+    private partial void LogReplayed(double seconds, int messages);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replay after the backplane came back could not reach Redis ({Error}); trying again")]
     private partial void LogReplayDeferred(string error);
