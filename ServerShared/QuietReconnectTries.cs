@@ -1,12 +1,15 @@
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace RealtimeDemo.ServerShared;
 
 /// <summary>
-/// The Redis client's loggers, less its error for every failed reconnect try: while Redis is away it logs one a
-/// second per connection (36 in a 25 s outage, so thousands in an hour), where the loops that meet the outage log it
-/// once, its end with how long it lasted, and count it. Its warning for each break ("Connection failed: … Dead
-/// socket detected"), once per break, and everything else it says stay.
+/// The Redis client's loggers, less its errors for connections it could not make: while Redis is away it logs one a
+/// second per connection at every reconnect try (36 in a 25 s outage, so thousands in an hour), and a service started
+/// before Redis got two more ("Connection failed: … (Interactive, UnableToConnect)", then Subscription, each with the
+/// client's state dump) before its own warning; the loops that meet the outage log it once in our words, its end
+/// with how long it lasted, and count it. Its warning for each break ("Connection failed: … Dead socket detected"),
+/// once per break, and everything else it says stay.
 /// </summary>
 internal sealed class QuietReconnectTries(ILoggerFactory loggers) : ILoggerFactory
 {
@@ -30,7 +33,7 @@ internal sealed class QuietReconnectTries(ILoggerFactory loggers) : ILoggerFacto
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (eventId.Id != UnableToConnect)
+            if (eventId.Id != UnableToConnect && exception is not RedisConnectionException { FailureType: ConnectionFailureType.UnableToConnect })
             {
                 logger.Log(logLevel, eventId, state, exception, formatter);
             }

@@ -69,7 +69,8 @@ public sealed class GatewayCluster : IAsyncDisposable
     /// Starts a chat-worker process on this cluster's Redis, with the cluster's settings (OTLP ones included)
     /// and quick recovery (entries idle 1 s are claimed, 3 attempts before the dead-letter stream).
     /// </summary>
-    public async Task<ServiceProcess> StartWorkerAsync(string name, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
+    public async Task<ServiceProcess> StartWorkerAsync(string name, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null,
+        bool untilHealthy = true)
     {
         var environment = new Dictionary<string, string>
         {
@@ -89,7 +90,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             environment["OTEL_SERVICE_NAME"] = "chat-worker";
         }
 
-        var worker = await ServiceProcess.StartAsync("ChatWorker", environment, cancellationToken);
+        var worker = await ServiceProcess.StartAsync("ChatWorker", environment, cancellationToken, untilHealthy);
         _workers.Add(worker);
         return worker;
     }

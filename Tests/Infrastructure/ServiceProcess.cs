@@ -50,7 +50,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         Output.Split('\n').Select(line => line.TrimEnd('\r')).Where(line => !line.TrimStart().StartsWith("at ", StringComparison.Ordinal)
             && !line.Contains("--- End of", StringComparison.Ordinal)).TakeLast(lines));
 
-    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <param name="untilHealthy">Whether to wait until /health answers (false: a service started while what it needs is away).</param>
+    public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken,
+        bool untilHealthy = true)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         var startInfo = new ProcessStartInfo("dotnet")
@@ -68,7 +70,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var service = new ServiceProcess(startInfo, baseAddress, project);
-        await service.StartProcessAsync(cancellationToken);
+        await service.StartProcessAsync(cancellationToken, untilHealthy);
         return service;
     }
 
@@ -115,14 +117,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         await StartProcessAsync(cancellationToken);
     }
 
-    private async Task StartProcessAsync(CancellationToken cancellationToken)
+    private async Task StartProcessAsync(CancellationToken cancellationToken, bool untilHealthy = true)
     {
         _process = Process.Start(_startInfo)!;
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await WaitUntilHealthyAsync(cancellationToken);
+        if (untilHealthy)
+        {
+            await WaitUntilHealthyAsync(cancellationToken);
+        }
     }
 
     private async Task WaitUntilHealthyAsync(CancellationToken cancellationToken)

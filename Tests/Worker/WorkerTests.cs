@@ -186,6 +186,31 @@ public sealed class WorkerTests
         await WaitForAsync(async () => await ProcessedAsync(redis, "restart") == 1_000, "all 1,000 processed");
     }
 
+    // Started before Redis (by hand, or by an orchestrator that does not order starts): the Redis client logged two
+    // errors of its own with its state dump ("Connection failed: … (Interactive, UnableToConnect)", then Subscription)
+    // besides the worker's warning, three lines for one outage.
+    [Fact]
+    public async Task A_worker_started_before_Redis_says_so_once_in_our_words_and_works_once_Redis_is_up()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        ServiceProcess? worker = null;
+        await cluster.Redis.RestartAsync(async () =>
+        {
+            worker = await cluster.StartWorkerAsync("early", _ct, untilHealthy: false);
+            await WaitForAsync(() => Task.FromResult(worker.Output.Contains("Redis unavailable (RedisConnectionException)", StringComparison.Ordinal)),
+                "the worker saying that Redis is out of reach");
+        }, _ct);
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        await AppendEntriesAsync(redis.GetDatabase(), "early", count: 10, blockedEvery: 0);
+        await WaitForAsync(async () => await ProcessedAsync(redis, "early") == 10, "all 10 processed");
+
+        var log = worker!.Output;
+        Assert.Contains("Redis answers again after", log, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, "Redis unavailable"));
+        Assert.DoesNotContain("fail: StackExchange.Redis", log, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_worker_reports_unhealthy_when_its_lag_passes_the_threshold_and_logs_why()
     {
