@@ -45,6 +45,14 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
     }
 
     [Fact]
+    public void A_connect_span_names_the_client_that_connected()
+    {
+        // What an operator asks of a connect ("with what client?"); ours open their WebSocket themselves and say so.
+        var agents = Spans.Where(s => s.Name.EndsWith("/OnConnectedAsync", StringComparison.Ordinal)).Select(s => s.Attribute("user_agent.original")).ToList();
+        Assert.Contains(agents, agent => agent is not null && System.Text.RegularExpressions.Regex.IsMatch(agent, @"^RealtimeDemo\.Client/\d+\.\d+\.\d+ \([a-z0-9-]+; \.NET \d+\.\d+\.\d+\)$"));
+    }
+
+    [Fact]
     public void Connections_end_for_every_reason_in_the_taxonomy_and_refusals_are_counted_by_reason()
     {
         var closed = ValuesOf("chat.connections.closed", "chat.disconnect.reason");

@@ -202,8 +202,10 @@ public sealed class ChatClient : IAsyncDisposable
         }
     }
 
+    // What the gateway's connect span records as the client: the library, the platform and the runtime (as SignalR's
+    // said), not the OS's full description (a kernel build string).
     private static readonly string UserAgent =
-        $"RealtimeDemo.Client/{typeof(ChatClient).Assembly.GetName().Version?.ToString(3)} ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}; .NET {Environment.Version})";
+        $"RealtimeDemo.Client/{typeof(ChatClient).Assembly.GetName().Version?.ToString(3)} ({System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}; .NET {Environment.Version})";
 
     private HubException DidNotAnswer(TimeSpan waited) =>
         new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {waited.TotalSeconds:0.#} s: "
