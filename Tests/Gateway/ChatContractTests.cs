@@ -24,6 +24,8 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
         await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));
         await using var bob = await ConnectAsync(Cluster.B, Unique("bob"));
         Assert.Equal(("gateway-a", "gateway-b"), ((await alice.Chat.GetConnectionInfoAsync()).Replica, (await bob.Chat.GetConnectionInfoAsync()).Replica));
+        // The start says who and where the connection is, so a page need not ask again (the frontend's sign-in).
+        Assert.Equal(await alice.Chat.GetConnectionInfoAsync(), alice.LetInAs);
         await alice.Chat.JoinRoomAsync(room);
         await bob.Chat.JoinRoomAsync(room);
 

@@ -116,9 +116,12 @@ public sealed class ChatTestClient : IAsyncDisposable
     public static async Task<ChatTestClient> StartAsync(string user, ChatClient chat, CancellationToken cancellationToken)
     {
         var client = new ChatTestClient(user, chat);
-        await chat.StartAsync(cancellationToken);
+        client.LetInAs = await chat.StartAsync(cancellationToken);
         return client;
     }
+
+    /// <summary>What the gateway said of the connection when it let it in (StartAsync's answer).</summary>
+    public ConnectionDetails? LetInAs { get; private set; }
 
     public Task<ChatMessage> NextMessageAsync() => ReadAsync(_messages, "room message");
 

@@ -101,8 +101,7 @@ public sealed partial class ChatSession(
         Client.PrivateMessageReceived += OnPrivateMessageAsync;
         Client.StateChanged += OnStateChangedAsync;
         Client.BackgroundError += OnBackgroundErrorAsync;
-        await Client.StartAsync(cancellationToken);
-        Connection = await Client.GetConnectionInfoAsync();
+        Connection = await Client.StartAsync(cancellationToken) ?? await Client.GetConnectionInfoAsync();
     }
 
     /// <summary>Joins (or reopens) a room: its members, its recent history, then live messages.</summary>

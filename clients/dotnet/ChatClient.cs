@@ -256,11 +256,12 @@ public sealed class ChatClient : IAsyncDisposable
     public HubConnection Connection => _connection;
 
     /// <summary>
-    /// Connects, and returns once the gateway has let the connection in: a refusal (a connection limit) throws a
-    /// <see cref="HubException"/> with the gateway's sentence. Rooms joined before a reconnect given up are rejoined,
-    /// and what was sent meanwhile delivered, before Connected is reported.
+    /// Connects, and returns once the gateway has let the connection in, with what it said of the connection (its
+    /// id, user and replica; null in the rare case it let it in but refused that one call, at a rate limit): a
+    /// refusal (a connection limit) throws a <see cref="HubException"/> with the gateway's sentence. Rooms joined
+    /// before a reconnect given up are rejoined, and what was sent meanwhile delivered, before Connected is reported.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
+    public async Task<ConnectionDetails?> StartAsync(CancellationToken cancellationToken = default)
     {
         _closed = NewClosedSignal();
         using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -280,12 +281,13 @@ public sealed class ChatClient : IAsyncDisposable
             }
         }
 
-        await AdmittedAsync(cancellationToken);
+        var details = await AdmittedAsync(cancellationToken);
         // Through the queue, like every other transition, and only if still connected: a close right after (a break)
         // is queued by then, and reported after this would leave a page saying "Connected".
         await Serialized(() => _rooms.Count > 0 ? RejoinAndFillAsync()
             : _connection.State == HubConnectionState.Connected ? RaiseStateChanged(HubConnectionState.Connected, null)
             : Task.CompletedTask);
+        return details;
     }
 
     /// <summary>
@@ -316,15 +318,16 @@ public sealed class ChatClient : IAsyncDisposable
     // The gateway answers the handshake before it decides whether to keep the connection (the limits are checked once
     // it is open, so that a browser can be told why), and it answers calls only after deciding: one round trip tells.
     // A refusal closes the connection, failing the call with the gateway's sentence.
-    private async Task AdmittedAsync(CancellationToken cancellationToken)
+    private async Task<ConnectionDetails?> AdmittedAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo, cancellationToken);
+            return await _connection.InvokeAsync<ConnectionDetails>(ChatHubMethods.GetConnectionInfo, cancellationToken);
         }
         catch (HubException ex) when (!ex.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal))
         {
             // Answered, even if with a refusal of the call itself (a rate limit): the connection was let in.
+            return null;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -36,8 +36,8 @@ export interface ChatClientOptions {
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
   keepAliveIntervalInMilliseconds?: number;
   /**
-   * How long a connection attempt waits for the token, then for the WebSocket to open (default 15 s); past it the
-   * attempt fails in words (a start rejects, a reconnect try counts as failed).
+   * How long a connection attempt waits for the token, then for the WebSocket to open (default 15 s; a reconnect try
+   * at most 10 s); past it the attempt fails in words (a start rejects, a reconnect try counts as failed).
    */
   connectTimeoutInMilliseconds?: number;
   /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */
@@ -97,11 +97,12 @@ export class ChatClient {
   on<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): () => void;
   off<E extends keyof ChatClientEvents>(event: E, handler: ChatClientEvents[E]): void;
   /**
-   * Resolves once the gateway has let the connection in. Rejects with the gateway's sentence when it refuses it (a
+   * Resolves once the gateway has let the connection in, with what it said of the connection (undefined in the rare
+   * case it let it in but refused that one call, at a rate limit). Rejects with the gateway's sentence when it refuses it (a
    * token it does not accept, a connection limit), with the client's when it cannot be reached, when the client is
    * already started, or when stop() came first.
    */
-  start(): Promise<void>;
+  start(): Promise<ConnectionDetails | undefined>;
   /** Closes the connection (reported Disconnected without an error); a pending start() rejects. */
   stop(): Promise<void>;
   getConnectionInfo(): Promise<ConnectionDetails>;

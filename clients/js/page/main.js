@@ -77,19 +77,21 @@ const ConnectAttempts = 3;
 
 /**
  * @param {ChatClient} client
- * @returns {Promise<void>}
+ * @returns {Promise<import('../index.js').ConnectionDetails | undefined>} what start() said of the connection
  */
 async function connect(client) {
   for (let attempt = 1; ; attempt++) {
     $('sign-in-status').textContent = attempt === 1 ? 'Connecting…' : 'The gateway did not answer; trying again…';
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
-    const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(true), ConnectTimeoutMs); });
-    const started = client.start().then(() => false);
+    /** @type {Promise<undefined>} */
+    const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(undefined), ConnectTimeoutMs); });
+    const started = client.start().then((details) => ({ details }));
     try {
-      if (!(await Promise.race([started, timedOut]))) {
+      const outcome = await Promise.race([started, timedOut]);
+      if (outcome) {
         $('sign-in-status').textContent = '';
-        return;
+        return outcome.details;
       }
     } catch (error) {
       $('sign-in-status').textContent = ''; // refused (a bad name, a foreign origin, a full chat): said in #error
@@ -123,12 +125,15 @@ async function signIn(userName) {
     } else if (state === HubConnectionState.Disconnected && error) {
       showError(error); // the server's reason (a limit), or what broke the connection for good
     }
-    if (state === HubConnectionState.Connected) {
+    if (state === HubConnectionState.Connected && signedIn) { // back after a break, perhaps on another replica
       $('replica').textContent = (await client.getConnectionInfo()).replica;
     }
   });
 
-  await connect(client);
+  let signedIn = false;
+  const details = await connect(client);
+  $('replica').textContent = (details ?? await client.getConnectionInfo()).replica;
+  signedIn = true;
   /** @type {import('../index.js').ChatMessage[]} */
   let history;
   try {

@@ -7,10 +7,10 @@ const PlatformWebSocket = /** @type {typeof WebSocket} */ (inNode
   : globalThis.WebSocket);
 
 /**
- * A WebSocket that gives up opening after `openTimeoutMs`, and that the client can abandon while it opens. SignalR
+ * A WebSocket that gives up opening after `openTimeoutMs()` (asked as each socket is made), and that the client can abandon while it opens. SignalR
  * sets no bound of its own: an address that accepts the connection and never answers (a proxy with no gateway
  * behind it) held start() and a reconnect try for minutes, and stop() waits for a start in progress.
- * @param {number} openTimeoutMs
+ * @param {() => number} openTimeoutMs
  * @param {Set<WebSocket>} opening where the sockets still opening are kept, to close them on stop()
  * @returns {typeof WebSocket}
  */
@@ -24,7 +24,7 @@ export function boundedWebSocket(openTimeoutMs, opening) {
         if (this.readyState === PlatformWebSocket.CONNECTING) {
           this.close(); // SignalR then fails the start, or the reconnect try, as for any socket that did not open
         }
-      }, openTimeoutMs);
+      }, openTimeoutMs());
       /** @type {any} */ (giveUp).unref?.(); // a Node process need not stay up for it
       const settled = () => {
         clearTimeout(giveUp);

@@ -17,6 +17,8 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The c
 // How long a connection attempt waits for the token, then for the WebSocket to open, unless told otherwise: an
 // attempt that hangs would hold start() (and stop(), which waits for it) or a reconnect try for minutes.
 const CONNECT_TIMEOUT_MS = 15_000;
+// A reconnect try's steps wait at most this long (#stepTimeoutMs).
+const RECONNECT_STEP_MS = 10_000;
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -86,7 +88,7 @@ export class ChatClient {
         transport: HttpTransportType.WebSockets,
         skipNegotiation: true,
         accessTokenFactory: async () => (this.#token = await this.#tokenInTime(/** @type {() => string | Promise<string>} */ (accessTokenFactory))),
-        WebSocket: boundedWebSocket(connectTimeoutInMilliseconds, this.#opening), // an option SignalR reads, not in its types
+        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening), // an option SignalR reads, not in its types
       }))
       .withHubProtocol(new TraceContextHubProtocol());
     builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));
@@ -162,10 +164,12 @@ export class ChatClient {
   }
 
   /**
-   * Connects, and resolves once the gateway has let the connection in: a refusal (a connection limit) rejects with
-   * the gateway's sentence, as does a token it does not accept; a gateway out of reach with ours. Rooms joined before
-   * a stop() (or a reconnect given up) are rejoined, and what was sent meanwhile is delivered, before Connected is
-   * reported.
+   * Connects, and resolves once the gateway has let the connection in, with what it said of the connection (its id,
+   * user and replica; undefined in the rare case it let it in but refused that one call, at a rate limit): a refusal
+   * (a connection limit) rejects with the gateway's sentence, as does a token it does not accept; a gateway out of
+   * reach with ours. Rooms joined before a stop() (or a reconnect given up) are rejoined, and what was sent meanwhile
+   * is delivered, before Connected is reported.
+   * @returns {Promise<import('../index.js').ConnectionDetails | undefined>}
    */
   async start() {
     const state = this.#connection.state;
@@ -175,9 +179,10 @@ export class ChatClient {
 
     this.#stopRequested = false;
     this.#connecting = new AbortController();
+    let details;
     try {
       await this.#connection.start();
-      await this.#admitted();
+      details = await this.#admitted();
     } catch (error) {
       if (this.#stopRequested) {
         throw new Error('stop() was called before the connection to the chat was made.', { cause: error });
@@ -189,6 +194,7 @@ export class ChatClient {
     // Through the queue, and only if still connected: a close right after (a break) is queued by then, and
     // Connected reported after it would leave a page saying so.
     await this.#queueRejoin();
+    return details;
   }
 
   /**
@@ -209,12 +215,13 @@ export class ChatClient {
    */
   async #admitted() {
     try {
-      await this.#connection.invoke('GetConnectionInfo');
+      return await this.#connection.invoke('GetConnectionInfo');
     } catch (error) {
       if (this.#connection.state !== HubConnectionState.Connected) {
         throw error;
       }
       // Answered (even with a refusal of the call itself, a rate limit): the connection was let in.
+      return undefined;
     }
   }
 
@@ -391,6 +398,18 @@ export class ChatClient {
   }
 
   /**
+   * How long a step of a connection attempt (the token, the WebSocket's opening) may take: the connect timeout, and
+   * at most RECONNECT_STEP_MS for a reconnect try. Behind a proxy the next try may reach a live replica: with two of
+   * three replicas frozen, each try that met a frozen one held the page Reconnecting for the whole bound (the .NET
+   * client's tries have the same 10 s).
+   * @returns {number}
+   */
+  #stepTimeoutMs() {
+    return this.#connection?.state === HubConnectionState.Reconnecting
+      ? Math.min(RECONNECT_STEP_MS, this.#connectTimeoutMs) : this.#connectTimeoutMs;
+  }
+
+  /**
    * The application's token, or a failure in words after the connect timeout or a stop().
    * @param {() => string | Promise<string>} factory
    * @returns {Promise<string>}
@@ -402,8 +421,9 @@ export class ChatClient {
     return Promise.race([
       Promise.resolve().then(factory),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${this.#connectTimeoutMs / 1000} s, `
-          + 'so the chat was not connected (is the sign-in service answering?).')), this.#connectTimeoutMs);
+        const patience = this.#stepTimeoutMs();
+        timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${patience / 1000} s, `
+          + 'so the chat was not connected (is the sign-in service answering?).')), patience);
         signal.addEventListener('abort', () => reject(new Error('stop() was called before the connection to the chat was made.')), { once: true });
       }),
     ]).finally(() => clearTimeout(timer));

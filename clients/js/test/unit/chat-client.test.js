@@ -71,6 +71,17 @@ describe('against a scripted hub', () => {
     return { client: opened, states, background };
   }
 
+  test('start() resolves with what the gateway said of the connection as it let it in, so a page need not ask again', async () => {
+    /** @type {string[]} */
+    const calls = [];
+    hub.answer = (target) => {
+      calls.push(target);
+      return target === 'GetConnectionInfo' ? { connectionId: 'c1', user: 'alice', replica: 'gateway-b' } : null;
+    };
+    assert.deepEqual(await open().client.start(), { connectionId: 'c1', user: 'alice', replica: 'gateway-b' });
+    assert.deepEqual(calls, ['GetConnectionInfo']);
+  });
+
   test("a refused token fails start() with the gateway's sentence, which the WebSocket alone cannot read", async () => {
     hub.refusal = 'The token has expired: get a new one (POST /auth/token) and connect again.';
     await assert.rejects(open().client.start(), { message: hub.refusal });
@@ -106,6 +117,20 @@ describe('against a scripted hub', () => {
       await assert.rejects(starting, { message: 'stop() was called before the connection to the chat was made.' });
       assert.ok(Date.now() - stopped < 1_000, 'stop() waited for the attempt');
     }
+  });
+
+  test('a reconnect try nobody answers (a frozen replica behind the proxy) is given up after 10 s, whatever the connect timeout, so the next try can reach a live one', async () => {
+    const { client: reconnecting, states } = open({ connectTimeoutInMilliseconds: 60_000 });
+    await reconnecting.start();
+    hub.hangUpgrades = true;
+    hub.breakAll();
+    await eventually(() => hub.heldUpgrades === 1);
+    const held = Date.now();
+    hub.hangUpgrades = false;
+    await eventually(() => states.at(-1) === 'Connected' && states.length === 3, 15_000);
+    const waited = Date.now() - held;
+    assert.ok(waited > 9_000 && waited < 12_000, `back ${waited} ms after the try was held`);
+    assert.equal(hub.heldUpgrades, 1, 'one try held, the next answered');
   });
 
   test('start() twice, or stop() during start(), is told in our words', async () => {

@@ -19,6 +19,10 @@ export async function scriptedHub() {
     handshakeDelay: 0,
     /** When set, a WebSocket request is held with no answer, as by a proxy with nothing behind it. */
     hangUpgrades: false,
+    /** How many WebSocket requests have been held (hangUpgrades). */
+    get heldUpgrades() {
+      return held.size;
+    },
     /**
      * Answers an invocation: the value it returns (or resolves to) is the result; a thrown Error's message is the
      * error. Default: GetConnectionInfo answers, anything else returns null.
