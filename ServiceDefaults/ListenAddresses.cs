@@ -27,12 +27,12 @@ internal static class ListenAddresses
             foreach (var endpoint in endpoints)
             {
                 var setting = $"Kestrel:Endpoints:{endpoint.Key}:Url";
-                if (string.IsNullOrWhiteSpace(endpoint["Url"]))
+                if (endpoint["Url"]?.Trim() is not { Length: > 0 } url)
                 {
                     throw new InvalidSettingException($"{setting} is not set: each endpoint under Kestrel:Endpoints needs the address it listens at, {Example}.");
                 }
 
-                CheckAddress(endpoint["Url"]!.Trim(), $"{setting} is", $"which is not an address to listen at {Example}.");
+                CheckAddress(url, $"{setting} is", $"which is not an address to listen at {Example}.");
             }
 
             return;
@@ -55,17 +55,7 @@ internal static class ListenAddresses
 
     private static void CheckAddress(string url, string named, string notAnAddress)
     {
-        BindingAddress address;
-        try
-        {
-            address = BindingAddress.Parse(url);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidSettingException($"{named} '{url}', {notAnAddress}");
-        }
-
-        if (!address.IsUnixPipe && !IsHost(address.Host))
+        if (Parsed(url) is not { } address || (!address.IsUnixPipe && !IsHost(address.Host)))
         {
             throw new InvalidSettingException($"{named} '{url}', {notAnAddress}");
         }
@@ -73,6 +63,18 @@ internal static class ListenAddresses
         if (!address.IsUnixPipe && address.Port > 0 && WhyNotListen(HostAddress(address.Host), address.Port) is { } reason)
         {
             throw new InvalidSettingException($"{named} {url}, and port {address.Port} {reason}: stop what holds it, or give this service another port.");
+        }
+    }
+
+    private static BindingAddress? Parsed(string url)
+    {
+        try
+        {
+            return BindingAddress.Parse(url);
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 
