@@ -15,7 +15,8 @@ public static class ChatNames
 
     public const string RoomRule = "1-64 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit";
     public const string UserRule = "1-32 characters from A-Z, a-z, 0-9, '-', '_' and '.' (no spaces or accented letters), with at least one letter or digit";
-    public const string TextRule = "valid Unicode with at least one visible character and no control characters other than tab and line breaks";
+    public const string TextRule = "valid Unicode with at least one visible character, no control characters other than tab and line breaks, "
+        + "and none of the bidirectional controls that reorder how text reads (U+202A-U+202E, U+2066-U+2069)";
 
     public const string ClientIdRule = "8-64 characters from A-Z, a-z, 0-9, '-' and '_'";
 
@@ -46,7 +47,9 @@ public static class ChatNames
     /// <summary>
     /// True when the text would show something: valid UTF-16, at least one character that is neither white space
     /// nor invisible (format characters such as zero-width spaces and joiners, lone combining marks, blank
-    /// "letters" such as the Hangul fillers), and no control characters but tab, line feed and carriage return.
+    /// "letters" such as the Hangul fillers), no control characters but tab, line feed and carriage return, and no
+    /// bidirectional embedding, override or isolate: "evil‮gnp.exe" reads as "evilexe.png" (the marks a
+    /// right-to-left writer needs, U+200E, U+200F and U+061C, reorder nothing and stay allowed).
     /// </summary>
     public static bool IsVisibleText(string text)
     {
@@ -60,7 +63,8 @@ public static class ChatNames
 
             rest = rest[length..];
             var category = Rune.GetUnicodeCategory(rune);
-            if (category == UnicodeCategory.Control && rune.Value is not ('\t' or '\n' or '\r'))
+            if ((category == UnicodeCategory.Control && rune.Value is not ('\t' or '\n' or '\r'))
+                || rune.Value is (>= 0x202A and <= 0x202E) or (>= 0x2066 and <= 0x2069))
             {
                 return false;
             }

@@ -197,6 +197,11 @@ public sealed class MessageStore
     /// </summary>
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
     {
+        if (afterMessageId is not null && Parsed(afterMessageId) == LastPossibleId)
+        {
+            return []; // nothing can come after it, and Redis refuses the range as an error
+        }
+
         var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
         return await WithModerationAsync(room, await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit));
     }
@@ -205,7 +210,10 @@ public sealed class MessageStore
     public Task<IReadOnlyList<ChatMessage>> ReadLatestAsync(string room, int limit) => ReadBackwardsAsync(room, "+", limit);
 
     /// <summary>Up to <paramref name="limit"/> messages before <paramref name="beforeMessageId"/>, oldest first, with moderation marks.</summary>
-    public Task<IReadOnlyList<ChatMessage>> ReadBeforeAsync(string room, string beforeMessageId, int limit) => ReadBackwardsAsync(room, $"({beforeMessageId}", limit);
+    public Task<IReadOnlyList<ChatMessage>> ReadBeforeAsync(string room, string beforeMessageId, int limit) =>
+        Parsed(beforeMessageId) == FirstPossibleId
+            ? Task.FromResult<IReadOnlyList<ChatMessage>>([]) // nothing can come before it, and Redis refuses the range as an error
+            : ReadBackwardsAsync(room, $"({beforeMessageId}", limit);
 
     private async Task<IReadOnlyList<ChatMessage>> ReadBackwardsAsync(string room, string end, int limit)
     {
@@ -243,17 +251,18 @@ public sealed class MessageStore
     public static DateTimeOffset SentAt(string messageId) =>
         DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(messageId.AsSpan(0, messageId.IndexOf('-'))));
 
-    /// <summary>
-    /// "&lt;ms&gt;-&lt;n&gt;", ASCII digits only, each part a 64-bit number, as Redis issues them. The very last
-    /// possible id is refused for reading after it, the very first for reading before it: such a range is empty
-    /// by definition, and Redis rejects it as an error.
-    /// </summary>
-    public static bool IsMessageId(string? value, bool before = false)
+    /// <summary>"&lt;ms&gt;-&lt;n&gt;", ASCII digits only, each part a 64-bit number, as Redis issues them.</summary>
+    public static bool IsMessageId(string? value) => Parsed(value) is not null;
+
+    private static readonly (ulong, ulong) FirstPossibleId = (0, 0);
+    private static readonly (ulong, ulong) LastPossibleId = (ulong.MaxValue, ulong.MaxValue);
+
+    private static (ulong Milliseconds, ulong Number)? Parsed(string? value)
     {
         var dash = value?.IndexOf('-') ?? -1;
         if (dash <= 0 || value!.Length > 41)
         {
-            return false;
+            return null;
         }
 
         var first = value.AsSpan(0, dash);
@@ -261,7 +270,7 @@ public sealed class MessageStore
         return second.Length > 0 && !first.ContainsAnyExceptInRange('0', '9') && !second.ContainsAnyExceptInRange('0', '9')
             && ulong.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
             && ulong.TryParse(second, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-            && (milliseconds, number) != (before ? (0UL, 0UL) : (ulong.MaxValue, ulong.MaxValue));
+            ? (milliseconds, number) : null;
     }
 
     private static ChatMessage ToMessage(string room, StreamEntry entry) =>

@@ -42,7 +42,7 @@ internal sealed class ArgumentRulesFilter(IOptions<ChatOptions> options) : IHubF
             // An empty id is refused too: taken for null, a client's unset cursor would read the history from its start.
             MessageIdOrStartAttribute when value is string id && !MessageStore.IsMessageId(id) =>
                 "must be a message id the server returned (like 1764000000000-0), or null to start from the oldest kept message.",
-            MessageIdAttribute when !MessageStore.IsMessageId(value as string, before: true) =>
+            MessageIdAttribute when !MessageStore.IsMessageId(value as string) =>
                 "must be a message id the server returned (like 1764000000000-0).",
             PageSizeAttribute when value is not int limit || limit < 1 || limit > limits.MaxPageSize =>
                 $"must be 1-{limits.MaxPageSize} (Chat:Limits:MaxPageSize).",

@@ -198,6 +198,27 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_message_with_line_breaks_shows_them_on_both_pages()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var page = await browser.SignInToJavaScriptPageAsync(Unique("carol-js"));
+        // The pages' inputs are one line: line breaks come from other clients, which the contract lets send them.
+        await using var program = await ChatTestClient.ConnectAsync(browser.Run.Endpoint("realtime-gateway"), Unique("bot"), _ct);
+        await program.Chat.JoinRoomAsync("lobby");
+        var marker = Unique("first");
+
+        await program.Chat.SendMessageAsync("lobby", Unique("m"), $"{marker}\r\nsecond line\nthird  line");
+
+        foreach (var (name, chat) in new[] { ("Blazor", alice), ("JavaScript", page) })
+        {
+            var text = chat.Locator("[data-testid=message]", new() { HasText = marker }).Locator(".text");
+            await Expect(text).ToBeVisibleAsync();
+            // Folded into one line before ("… second line third line").
+            Assert.Equal($"{marker}\nsecond line\nthird  line", (await text.InnerTextAsync()).ReplaceLineEndings("\n"));
+        }
+    }
+
+    [Fact]
     public async Task A_room_name_of_the_longest_kind_stays_inside_its_column()
     {
         var room = Unique("r") + "-" + new string('w', 64); // 64 characters, no space: nowhere to break the line

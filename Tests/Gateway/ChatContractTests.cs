@@ -223,6 +223,12 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
         Assert.Equal(["message 3", "message 4", "message 5"], afterSecond.Select(m => m.Text));
         Assert.Equal([3L, 4L, 5L], afterSecond.Select(m => m.Sequence));
         Assert.Empty(await alice.Chat.GetMessagesAsync(room, acks[4].MessageId, 10));
+        // Ids no message can follow or precede read as the empty pages they are (the second was refused, the first
+        // read "0-0" as the start).
+        Assert.Equal(5, (await alice.Chat.GetMessagesAsync(room, "0-0", 10)).Count);
+        Assert.Empty(await alice.Chat.GetMessagesAsync(room, "18446744073709551615-18446744073709551615", 10));
+        Assert.Empty(await alice.Chat.GetOlderMessagesAsync(room, "0-0", 10));
+        Assert.Equal(["message 1"], (await alice.Chat.GetOlderMessagesAsync(room, acks[1].MessageId, 10)).Select(m => m.Text));
     }
 
     [Fact]

@@ -32,4 +32,18 @@ public sealed class ChatNamesTests
         Assert.True(ChatNames.IsValidUser(new string('u', ChatNames.MaxUserLength)));
         Assert.False(ChatNames.IsValidUser(new string('u', ChatNames.MaxUserLength + 1)));
     }
+
+    [Theory]
+    [InlineData("evil\u202Egnp.exe")] // right-to-left override: shown as "evilexe.png"
+    [InlineData("pay \u202Dtlov\u202C now")] // left-to-right override, then its end
+    [InlineData("a \u202Bb c\u202C")] // right-to-left embedding
+    [InlineData("to \u2067alice 100\u2069")] // right-to-left isolate: reorders the words
+    public void Text_that_reorders_how_it_reads_is_not_text(string text) => Assert.False(ChatNames.IsVisibleText(text));
+
+    [Theory]
+    [InlineData("שלום \u200Fworld")] // the marks a right-to-left writer uses reorder nothing
+    [InlineData("abc\u200E123")]
+    [InlineData("مرحبا\u061C!")]
+    [InlineData("line one\r\nline two\tand a tab")]
+    public void Right_to_left_writing_and_line_breaks_are_text(string text) => Assert.True(ChatNames.IsVisibleText(text));
 }
