@@ -193,7 +193,7 @@ public sealed class MessageStore
 
     /// <summary>
     /// Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept),
-    /// oldest first, with the worker's moderation marks.
+    /// oldest first, with the worker's moderation marks; fewer when their texts reach <see cref="HistoryPages.MaxTextLength"/>.
     /// </summary>
     public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
     {
@@ -203,10 +203,10 @@ public sealed class MessageStore
         }
 
         var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
-        return await WithModerationAsync(room, await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit));
+        return await WithModerationAsync(room, WithinTextLimit(await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit)));
     }
 
-    /// <summary>The last <paramref name="limit"/> messages, oldest first, with moderation marks.</summary>
+    /// <summary>The last <paramref name="limit"/> messages (fewer when their texts reach the page's limit), oldest first, with moderation marks.</summary>
     public Task<IReadOnlyList<ChatMessage>> ReadLatestAsync(string room, int limit) => ReadBackwardsAsync(room, "+", limit);
 
     /// <summary>Up to <paramref name="limit"/> messages before <paramref name="beforeMessageId"/>, oldest first, with moderation marks.</summary>
@@ -217,8 +217,15 @@ public sealed class MessageStore
 
     private async Task<IReadOnlyList<ChatMessage>> ReadBackwardsAsync(string room, string end, int limit)
     {
-        var newestFirst = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", end, limit, Order.Descending);
+        var newestFirst = WithinTextLimit(await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), "-", end, limit, Order.Descending));
         return await WithModerationAsync(room, [.. newestFirst.Reverse()]);
+    }
+
+    // Entries in the order they are read (from the page's start), as many as a page may hold (HistoryPages).
+    private static StreamEntry[] WithinTextLimit(StreamEntry[] entries)
+    {
+        var count = HistoryPages.CountWithin(entries.Select(entry => ((string?)entry["text"])?.Length ?? 0));
+        return count == entries.Length ? entries : entries[..count];
     }
 
     private async Task<IReadOnlyList<ChatMessage>> WithModerationAsync(string room, StreamEntry[] entries)

@@ -232,6 +232,39 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_history_page_stays_under_a_mebibyte_whatever_its_texts_hold_and_the_next_page_has_the_rest()
+    {
+        var room = Unique("emoji");
+        var user = Unique("alice");
+        await using var alice = await ConnectAsync(Cluster.A, user);
+        await alice.Chat.JoinRoomAsync(room);
+        var text = string.Concat(Enumerable.Repeat("\U0001F600", 2_000)); // 4,000 characters, 24 KB on the wire escaped
+        var acks = new List<MessageAck>();
+        for (var i = 0; i < 50; i++)
+        {
+            acks.Add(await alice.Chat.SendMessageAsync(room, $"e{i}", text));
+            await Task.Delay(60, _ct); // within the send rate (Chat:Limits:MessagesPerSecond, 20)
+        }
+
+        // Pages end at the message whose text brings theirs to HistoryPages.MaxTextLength: 25 of these.
+        var first = await alice.Chat.GetMessagesAsync(room, null, 200);
+        Assert.Equal(25, first.Count);
+        var rest = await alice.Chat.GetMessagesAsync(room, first[^1].Id, 200);
+        Assert.Equal(acks.Select(a => a.MessageId), first.Concat(rest).Select(m => m.Id));
+        Assert.Equal(acks.Skip(25).Select(a => a.MessageId), (await alice.Chat.GetRecentMessagesAsync(room, 200)).Select(m => m.Id));
+        Assert.Equal(acks.Skip(24).Take(25).Select(a => a.MessageId), (await alice.Chat.GetOlderMessagesAsync(room, acks[^1].MessageId, 200)).Select(m => m.Id));
+
+        // On the wire the first page was one record of 1.2 MB (4.9 MB for 200 such messages), past the 1 MiB a
+        // WebSocket library commonly takes by default (Python's websockets).
+        await using var raw = await RawWebSocketClient.ConnectAsync(Cluster.A.BaseAddress, await ChatTestClient.GetTokenAsync(Cluster.A.BaseAddress, user, _ct), _ct);
+        await raw.InvokeAsync(ChatHubMethods.JoinRoom, [room], _ct);
+        await raw.InvokeAsync(ChatHubMethods.GetMessages, [room, null, 200], _ct);
+        var (_, records) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        var page = Assert.Single(records, r => r.Contains("\"invocationId\":\"2\"", StringComparison.Ordinal));
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(page), 500_000, 1_000_000);
+    }
+
+    [Fact]
     public async Task A_private_message_reaches_only_its_recipient_on_another_replica()
     {
         await using var alice = await ConnectAsync(Cluster.A, Unique("alice"));

@@ -116,11 +116,12 @@ public sealed class RoomView(string room, FrontendOptions options)
 
     /// <summary>
     /// The room's recent history when it opens, asked for with one message more than <paramref name="pageSize"/>
-    /// (oldest first): that one, when it came, is not shown, and says there is more before.
+    /// (oldest first): that one, when it came, is not shown, and says there is more before; so does a page its
+    /// texts' size cut short (<see cref="HistoryPages"/>).
     /// </summary>
     public void Opened(IReadOnlyList<ChatMessage> history, int pageSize)
     {
-        var older = history.Count > pageSize;
+        var older = history.Count > pageSize || HistoryPages.ReachedTextLimit(history);
         foreach (var message in older ? history.Skip(history.Count - pageSize) : history)
         {
             Add(message);
@@ -135,7 +136,7 @@ public sealed class RoomView(string room, FrontendOptions options)
     /// </summary>
     public void AddOlder(IReadOnlyList<ChatMessage> page, int pageSize)
     {
-        var older = page.Count > pageSize;
+        var older = page.Count > pageSize || HistoryPages.ReachedTextLimit(page);
         var shown = older ? page.Skip(page.Count - pageSize).ToList() : page;
         lock (_gate)
         {

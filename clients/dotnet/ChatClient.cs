@@ -471,7 +471,10 @@ public sealed class ChatClient : IAsyncDisposable
     public Task<IReadOnlyList<ChatMessage>> GetRecentMessagesAsync(string room, int limit) =>
         CallAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetRecentMessages, room, limit);
 
-    /// <summary>Up to <paramref name="limit"/> stored messages before <paramref name="beforeMessageId"/>, oldest first (for "show older").</summary>
+    /// <summary>
+    /// Up to <paramref name="limit"/> stored messages before <paramref name="beforeMessageId"/>, oldest first (for "show
+    /// older"); fewer when their texts reach <see cref="HistoryPages.MaxTextLength"/> (<see cref="HistoryPages.IsLast"/> tells the last page).
+    /// </summary>
     public Task<IReadOnlyList<ChatMessage>> GetOlderMessagesAsync(string room, string beforeMessageId, int limit) =>
         CallAsync<IReadOnlyList<ChatMessage>>(ChatHubMethods.GetOlderMessages, room, beforeMessageId, limit);
 

@@ -56,7 +56,7 @@ internal static class HistoryGapFiller
                 }
             }
 
-            if (messages.Count < pageSize)
+            if (HistoryPages.IsLast(messages, pageSize))
             {
                 return;
             }

@@ -121,6 +121,10 @@ export class ChatClient {
   sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;
   sendPrivateMessage(toUser: string, text: string): Promise<PrivateMessageAck>;
   getRoomStats(room: string): Promise<RoomStats>;
+  /**
+   * Pages of history hold up to `limit` messages, fewer when their texts reach 100,000 characters (README, "The chat
+   * contract"): a page is the last only when it came short of `limit` and its texts total less than that.
+   */
   getMessages(room: string, afterMessageId: string | null, limit: number): Promise<ChatMessage[]>;
   getRecentMessages(room: string, limit: number): Promise<ChatMessage[]>;
   getOlderMessages(room: string, beforeMessageId: string, limit: number): Promise<ChatMessage[]>;

@@ -50,6 +50,33 @@ public sealed class RoomPositionTests
     }
 
     [Fact]
+    public async Task A_page_its_texts_size_cut_short_is_not_the_end_of_a_gap_fill()
+    {
+        // Sixty texts of 4,000 characters: the gateway's pages end at 25 of them (HistoryPages.MaxTextLength).
+        ChatMessage[] history = [.. Enumerable.Range(4, 60).Select(i => Message(i, 7) with { Text = new string('x', 4_000) })];
+        var position = (RoomPosition?)new RoomPosition("100-0", 3, 7);
+        var shown = new List<long>();
+
+        await HistoryGapFiller.RunAsync(
+            () => position,
+            after =>
+            {
+                var start = Array.FindIndex(history, m => m.Id == after) + 1;
+                var page = history.Skip(start).Take(200).ToList();
+                return Task.FromResult<IReadOnlyList<ChatMessage>>([.. page.Take(HistoryPages.CountWithin(page.Select(m => m.Text.Length)))]);
+            },
+            message =>
+            {
+                shown.Add(message.Sequence);
+                position = RoomPosition.After(message);
+                return Task.CompletedTask;
+            },
+            pageSize: 200);
+
+        Assert.Equal(Enumerable.Range(4, 60).Select(i => (long)i), shown); // stopped after the first 25 before
+    }
+
+    [Fact]
     public async Task A_gap_fill_stops_when_the_room_is_left()
     {
         var calls = 0;

@@ -59,6 +59,21 @@ public sealed class RoomViewTests
     }
 
     [Fact]
+    public void A_page_its_texts_size_cut_short_still_offers_older_messages()
+    {
+        // Texts of 4,000 characters: the history's pages end at 25 of them (HistoryPages.MaxTextLength).
+        static IReadOnlyList<ChatMessage> Long(IReadOnlyList<ChatMessage> page) => [.. page.Select(m => m with { Text = new string('x', 4_000) })];
+        var view = new RoomView("lobby", new FrontendOptions { MessagesPerRoom = 30, MaxMessagesPerRoom = 100 });
+
+        view.Opened(Long(Messages(76, 100)), pageSize: 30);
+        Assert.Equal(25, view.Messages.Count);
+        Assert.True(view.MayHaveOlder); // said there was nothing older before
+
+        view.AddOlder(Long(Messages(51, 75)), pageSize: 30);
+        Assert.True(view.MayHaveOlder);
+    }
+
+    [Fact]
     public void Repeats_show_once_and_a_new_epoch_follows_the_old_one()
     {
         var view = new RoomView("lobby", Options);

@@ -1,6 +1,9 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 
 export const GAP_FILL_PAGE_SIZE = 200;
+// A history page's texts total at most this many characters (UTF-16 code units), but for the message that reaches
+// it, its last (README, "The chat contract"): a page that came short with texts this long may not be the end.
+export const PAGE_TEXT_LIMIT = 100_000;
 const HELD_WHILE_JOINING_LIMIT = 1_000;
 
 /**
@@ -186,7 +189,7 @@ export class RoomSequencer {
           }
         }
 
-        if (page.length < GAP_FILL_PAGE_SIZE) {
+        if (page.length < GAP_FILL_PAGE_SIZE && page.reduce((total, message) => total + message.text.length, 0) < PAGE_TEXT_LIMIT) {
           return;
         }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
-import { GAP_FILL_PAGE_SIZE, RoomSequencer } from '../../src/room-sequencer.js';
+import { GAP_FILL_PAGE_SIZE, PAGE_TEXT_LIMIT, RoomSequencer } from '../../src/room-sequencer.js';
 import { ClientTelemetry, SPAN_GAP_FILL, SPAN_RECEIVE } from '../../src/telemetry.js';
 import { recordSpans } from './tracing.js';
 
@@ -78,7 +78,11 @@ function server() {
       getMessages: async (_room, after, limit) => {
         cursors.push(after);
         const start = after === null ? 0 : stored.findIndex((m) => m.id === after) + 1;
-        return stored.slice(start, start + limit);
+        const page = stored.slice(start, start + limit);
+        // As the gateway pages: up to the message whose text brings the page's texts to PAGE_TEXT_LIMIT.
+        let total = 0;
+        const reaching = page.findIndex((m) => (total += m.text.length) >= PAGE_TEXT_LIMIT);
+        return reaching < 0 ? page : page.slice(0, reaching + 1);
       },
     },
   };
@@ -137,6 +141,19 @@ test('a fill goes page by page, moving its cursor to the last id of each page', 
 
   assert.deepEqual(sequences(), stored.map((m) => m.sequence));
   assert.deepEqual(history.cursors, [null, stored[GAP_FILL_PAGE_SIZE - 1].id, stored[2 * GAP_FILL_PAGE_SIZE - 1].id]);
+});
+
+test('a page its texts\' size cut short is not the end: the fill asks for the next one', async () => {
+  await join();
+  const stored = history.store(60);
+  for (const m of stored) {
+    m.text = 'x'.repeat(4_000); // 25 of them reach the page's limit
+  }
+
+  await rooms.accept(stored.at(-1));
+
+  assert.deepEqual(sequences(), stored.map((m) => m.sequence));
+  assert.deepEqual(history.cursors, [null, stored[24].id, stored[49].id]);
 });
 
 test('deliveries during a join are held, and those after the position its reply gives are shown in order', async () => {
