@@ -48,7 +48,7 @@ public static class ChatNames
     /// True when the text would show something: valid UTF-16, at least one character that is neither white space
     /// nor invisible (format characters such as zero-width spaces and joiners, lone combining marks, blank
     /// "letters" such as the Hangul fillers), no control characters but tab, line feed and carriage return, and no
-    /// bidirectional embedding, override or isolate: "evil‮gnp.exe" reads as "evilexe.png" (the marks a
+    /// bidirectional embedding, override or isolate: "evil\u202Egnp.exe" reads as "evilexe.png" (the marks a
     /// right-to-left writer needs, U+200E, U+200F and U+061C, reorder nothing and stay allowed).
     /// </summary>
     public static bool IsVisibleText(string text)
