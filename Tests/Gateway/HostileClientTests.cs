@@ -673,13 +673,16 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         await using var mallory = await ChatTestClient.ConnectAsync(fixture.Gateway, Unique("mallory"), _ct);
         await mallory.Chat.JoinRoomAsync("lobby");
 
-        foreach (var id in (string[])["18446744073709551615-18446744073709551615", "1764000000000-0\0", "1764000000000-18446744073709551616"])
+        foreach (var id in (string[])["1764000000000-0\0", "1764000000000-18446744073709551616"])
         {
             var refused = await Assert.ThrowsAsync<HubException>(() => mallory.Chat.GetMessagesAsync("lobby", id, 10));
             Assert.Contains("'afterMessageId' must be a message id the server returned", refused.Message);
             Assert.DoesNotContain("unreachable", refused.Message);
         }
 
+        // Ranges Redis rejects as errors, empty by definition: answered as the empty pages they are.
+        Assert.Empty(await mallory.Chat.GetMessagesAsync("lobby", "18446744073709551615-18446744073709551615", 10));
+        Assert.Empty(await mallory.Chat.GetOlderMessagesAsync("lobby", "0-0", 10));
         Assert.Empty(await mallory.Chat.GetMessagesAsync("lobby", "18446744073709551615-18446744073709551614", 10));
         Assert.DoesNotContain("Redis unavailable", fixture.Cluster.A.Output);
         await fixture.AssertBystandersStillChatAsync();
