@@ -202,7 +202,7 @@ internal sealed class ChatHubService(
                 if (!missedByRoom.TryGetValue(room, out var missed))
                 {
                     // One page is enough: a client that sees a jump in the sequence fills the rest itself.
-                    missedByRoom[room] = missed = await messages.ReadAsync(room, after, ReplayPageSize);
+                    missedByRoom[room] = missed = await messages.ReadAsync(room, after, ReplayPageSize, asOnePage: false);
                 }
 
                 foreach (var message in missed)

@@ -193,9 +193,11 @@ public sealed class MessageStore
 
     /// <summary>
     /// Up to <paramref name="limit"/> messages after <paramref name="afterMessageId"/> (or from the oldest kept),
-    /// oldest first, with the worker's moderation marks; fewer when their texts reach <see cref="HistoryPages.MaxTextLength"/>.
+    /// oldest first, with the worker's moderation marks; as a page (<paramref name="asOnePage"/>), fewer when their
+    /// texts reach <see cref="HistoryPages.MaxTextLength"/>. A replay, which sends each message as its own frame, reads
+    /// them all.
     /// </summary>
-    public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit)
+    public async Task<IReadOnlyList<ChatMessage>> ReadAsync(string room, string? afterMessageId, int limit, bool asOnePage = true)
     {
         if (afterMessageId is not null && Parsed(afterMessageId) == LastPossibleId)
         {
@@ -203,7 +205,8 @@ public sealed class MessageStore
         }
 
         var start = string.IsNullOrEmpty(afterMessageId) ? "-" : $"({afterMessageId}";
-        return await WithModerationAsync(room, WithinTextLimit(await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit)));
+        var entries = await Db.StreamRangeAsync(ChatRedisKeys.RoomHistory(room), start, "+", limit);
+        return await WithModerationAsync(room, asOnePage ? WithinTextLimit(entries) : entries);
     }
 
     /// <summary>The last <paramref name="limit"/> messages (fewer when their texts reach the page's limit), oldest first, with moderation marks.</summary>

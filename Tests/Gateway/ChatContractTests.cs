@@ -259,7 +259,7 @@ public sealed class ChatContractTests(TwoGatewaysFixture fixture) : IClassFixtur
         await using var raw = await RawWebSocketClient.ConnectAsync(Cluster.A.BaseAddress, await ChatTestClient.GetTokenAsync(Cluster.A.BaseAddress, user, _ct), _ct);
         await raw.InvokeAsync(ChatHubMethods.JoinRoom, [room], _ct);
         await raw.InvokeAsync(ChatHubMethods.GetMessages, [room, null, 200], _ct);
-        var (_, records) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        var (_, records) = await raw.ReadUntilClosedAsync(TimeSpan.FromSeconds(5)); // reads for all of it
         var page = Assert.Single(records, r => r.Contains("\"invocationId\":\"2\"", StringComparison.Ordinal));
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(page), 500_000, 1_000_000);
     }

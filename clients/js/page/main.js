@@ -132,11 +132,11 @@ async function signIn(userName) {
 
   let signedIn = false;
   const details = await connect(client);
-  $('replica').textContent = (details ?? await client.getConnectionInfo()).replica;
-  signedIn = true;
   /** @type {import('../index.js').ChatMessage[]} */
   let history;
   try {
+    $('replica').textContent = (details ?? await client.getConnectionInfo()).replica;
+    signedIn = true;
     const joined = await client.joinRoom(room);
     // What was stored before the join is history, read once; everything after it arrives through messageReceived.
     history = (await client.getRecentMessages(room, 20))
