@@ -10,7 +10,7 @@ using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 
 /// <summary>
-/// The outermost hub filter. SignalR already traces each connect, disconnect and invocation with a short
+/// The hub filter outside all but <see cref="SilentConnectionTimeout.CallsKeepAwake"/>. SignalR already traces each connect, disconnect and invocation with a short
 /// span (ActivitySource Microsoft.AspNetCore.SignalR.Server); this enriches those spans — who connected
 /// from where, why a connection ended, the room, the outcome and error type — links every span of a
 /// connection to its connect span, and records the invocation and connection metrics.
