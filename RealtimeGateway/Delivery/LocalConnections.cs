@@ -125,6 +125,15 @@ public sealed class LocalConnections
     public bool CloseSilent(string connectionId) =>
         CloseSaying(connectionId, DisconnectReasons.Timeout, new OurCloseMessage(SilentSentence, allowReconnect: true));
 
+    /// <summary>
+    /// Closes a local connection because this replica is leaving (drained, or stopping), saying so and letting it
+    /// reconnect: the proxy or the load balancer hands the reconnect to another replica.
+    /// </summary>
+    public bool CloseLeaving(string connectionId) =>
+        CloseSaying(connectionId, DisconnectReasons.ServerShutdown, new OurCloseMessage(LeavingSentence, allowReconnect: true));
+
+    public const string LeavingSentence = "This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection.";
+
     public const string SilentSentence = "The client sent nothing, not even a ping, within the client timeout (Chat:Limits:ClientTimeoutInterval).";
 
     public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";

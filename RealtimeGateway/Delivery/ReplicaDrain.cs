@@ -6,7 +6,7 @@ namespace RealtimeDemo.RealtimeGateway.Delivery;
 
 /// <summary>
 /// Whether this replica is leaving (asked to drain, or stopping), and the drain itself: every local client gets a
-/// close message that allows reconnecting and a proper WebSocket close, so it reconnects through the proxy to another
+/// close message that says why and allows reconnecting, and a proper WebSocket close, so it reconnects through the proxy to another
 /// replica and fills its gaps there, and its disconnect takes it out of presence at once. SignalR's own shutdown
 /// would cut the same connections without a word. The replica stops listening first: a client's immediate reconnect
 /// that the proxy sends here is then refused, and the proxy tries another replica (an answer such as 503 it would
@@ -58,7 +58,7 @@ public sealed partial class ReplicaDrain(
         var clients = connections.All;
         foreach (var client in clients)
         {
-            client.Abort();
+            connections.CloseLeaving(client.ConnectionId);
         }
 
         // A client's disconnect (which takes it out of `connections`) runs before SignalR's transport has sent it the

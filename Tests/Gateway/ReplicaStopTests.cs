@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.Tests.Infrastructure;
 using static RealtimeDemo.Tests.Infrastructure.Names;
 
@@ -71,16 +72,18 @@ public sealed class ReplicaStopTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the replica took {clock.Elapsed.TotalSeconds:F1} s to stop with its dashboard gone");
     }
 
-    // A close message without allowReconnect makes every official client stop for good. Each client is told
-    // (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect).
+    // A close message without allowReconnect makes every official client stop for good. Each client is told, and
+    // why (SignalR alone would cut the sockets without a word, which clients also take as a cue to reconnect; the
+    // drain's abort once wrote a close with no reason, which a client could not show).
     private static void AssertEachToldToReconnect(IEnumerable<(bool Closed, IReadOnlyList<string> Frames)> seen, string log = "")
     {
         Assert.All(seen, read => Assert.True(read.Closed, $"a client stayed connected to a stopped replica.{log}"));
         var closes = seen.Select(read => read.Frames.Select(frame => JsonDocument.Parse(frame).RootElement)
             .LastOrDefault(message => message.GetProperty("type").GetInt32() == 7)).ToList();
         Assert.All(closes, close => Assert.True(
-            close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean(),
-            $"a client was not told to reconnect: {close} (frames: {string.Join(" ", seen.SelectMany(read => read.Frames))}).{log}"));
+            close.ValueKind == JsonValueKind.Object && close.TryGetProperty("allowReconnect", out var allow) && allow.GetBoolean()
+            && close.TryGetProperty("error", out var why) && why.GetString() == LocalConnections.LeavingSentence,
+            $"a client was not told why and to reconnect: {close} (frames: {string.Join(" ", seen.SelectMany(read => read.Frames))}).{log}"));
     }
 
     /// <summary>Raw clients of one replica, each a user of its own, closed together (also when a connect fails midway).</summary>
