@@ -35,7 +35,11 @@ public static class LiveReplicasExtensions
             return Task.CompletedTask;
         });
 
+        // The proxy's address is the set's, shown on its row, not on every instance's: the dashboard names as a span's
+        // peer the first resource that lists the span's server address, and with each instance listing the proxy's it
+        // named any of them as the gateway a frontend's request went to, never-started ones too.
         return project.WithReplicas(max).WithExplicitStart()
+            .WithUrls(context => context.Urls.Clear())
             .WithAnnotation(new LiveReplicasAnnotation(replicaSet, initial, max))
             .WithCommand(ScaleCommand, "Scale", context => RunScaleCommand(scaler, context), ScaleCommandOptions(service, max, highlighted: false));
     }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -305,6 +306,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         return Notifications.PublishUpdateAsync(replicaSet, s => s with
         {
             State = state,
+            Urls = ProxyUrls(),
             Properties = [new ResourcePropertySnapshot("replicas.running", running) { DisplayName = "Replicas" }, new ResourcePropertySnapshot("replicas.max", max) { DisplayName = "Maximum" }],
         });
     }
@@ -323,6 +325,11 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
 
     /// <summary>The instances meant to run that have not stopped; the caller holds <c>_lock</c>.</summary>
     private int LiveUnderLock() => _instances.Count(i => i.Value.Wanted && !IsStopped(i.Value.State));
+
+    // The project's endpoints as the proxy in front of its instances serves them (the instances list none).
+    private ImmutableArray<UrlSnapshot> ProxyUrls() =>
+        [.. Project.Annotations.OfType<EndpointAnnotation>().Where(endpoint => endpoint.AllocatedEndpoint is not null)
+            .Select(endpoint => new UrlSnapshot(endpoint.Name, endpoint.AllocatedEndpoint!.UriString, IsInternal: false))];
 
     // Its own port, not the proxy's: the proxy would answer from any running instance.
     private static async Task AnswersAsync(CustomResourceSnapshot snapshot, CancellationToken cancellationToken)
