@@ -201,6 +201,24 @@ public sealed class ScalingTests
         Assert.Equal(2, ReplicasShown(run));
     }
 
+    [Fact]
+    public async Task The_proxys_address_is_on_the_replica_sets_row_alone_so_a_trace_names_the_set_as_a_requests_peer()
+    {
+        await using var run = await AppHostRun.StartAsync(["Gateway:Replicas=1", "Gateway:MaxReplicas=2", "Redis:Mode=local"], _ct);
+        var proxy = run.Endpoint(Gateway);
+
+        // The dashboard names as a span's peer the first resource that lists the span's server address: with every
+        // instance listing the proxy's, a frontend's WebSocket was shown going to a gateway instance that never ran.
+        await Eventually.HoldsAsync(() => Task.FromResult(UrlsShown(run, $"{Gateway}-replicas").Contains(proxy)), Patience,
+            $"the gateway's replica set listing the proxy's address {proxy}");
+        var instances = await run.InstancesAsync(Gateway, _ct);
+        Assert.Equal(2, instances.Count);
+        Assert.All(instances.Keys, id => Assert.Empty(UrlsShown(run, id)));
+    }
+
+    private static List<Uri> UrlsShown(AppHostRun run, string resourceId) =>
+        run.App.ResourceNotifications.TryGetCurrentState(resourceId, out var current) ? [.. current.Snapshot.Urls.Select(url => new Uri(url.Url))] : [];
+
     // The "Replicas" property the dashboard shows on the replica set.
     private static int? ReplicasShown(AppHostRun run) =>
         run.App.ResourceNotifications.TryGetCurrentState($"{Gateway}-replicas", out var current)
