@@ -1,3 +1,4 @@
+using System.Globalization;
 using RealtimeDemo.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -35,7 +36,37 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
 
         await BrowserSession.ExpectBackWithEveryMessageOnceAsync(alice, replica!,
             ["before the crash", .. Enumerable.Range(1, 5).Select(i => $"while alice is away {i}")], ["before", "while"], timeout: 45_000);
+        await Expect(alice.Locator("[data-testid=connection-silent]")).ToHaveCountAsync(0); // a crash is noticed at once
         await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-failure");
         TestContext.Current.SendDiagnosticMessage($"The page showed the break {noticedAfter.TotalMilliseconds:F0} ms after the kill.");
+    }
+
+    [Fact]
+    public async Task A_frozen_replica_is_shown_silent_since_its_last_word_not_as_a_break_of_a_moment()
+    {
+        var alice = await _browser.SignInAsync(Unique("alice"));
+        var replica = await alice.TextContentAsync("[data-testid=replica]");
+
+        var frozenAt = DateTimeOffset.UtcNow;
+        GatewayProcesses.Freeze(replica!, true);
+        try
+        {
+            // Nothing tells the page that the replica froze: its client notices once its server timeout (30 s) has
+            // run out. The page said "lost at" that moment and "back after 0.1 s", hiding the 30 s it heard nothing.
+            await Expect(alice.Locator("[data-testid=connection-silent]")).ToBeVisibleAsync(new() { Timeout = 45_000 });
+        }
+        finally
+        {
+            GatewayProcesses.Freeze(replica!, false);
+        }
+
+        // The times shown, as the page also gives them in its attributes (the shown ones are in the server's culture).
+        var lostAt = DateTimeOffset.Parse((await alice.GetAttributeAsync("[data-testid=connection-break]", "data-lost-at"))!, CultureInfo.InvariantCulture);
+        var silentSince = DateTimeOffset.Parse((await alice.GetAttributeAsync("[data-testid=connection-silent]", "data-since"))!, CultureInfo.InvariantCulture);
+        Assert.InRange((lostAt - silentSince).TotalSeconds, 29.9, 30.1);
+        // The last thing the replica sent came before the freeze, at most a keep-alive interval (15 s) before it.
+        Assert.InRange((frozenAt - silentSince).TotalSeconds, -0.5, 16);
+        await Expect(alice.Locator("[data-testid=connection-back]")).ToBeVisibleAsync(new() { Timeout = 45_000 });
+        await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-freeze");
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
@@ -13,7 +14,16 @@ public static class GatewayProcesses
         process.WaitForExit();
     }
 
-    private static Process? Find(string replica)
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the replica: alive, but silent, as a stalled VM would be.</summary>
+    public static void Freeze(string replica, bool frozen)
+    {
+        // The server itself, not the `dotnet run` that may have launched it (which has the same environment).
+        using var process = Find(replica, serverOnly: true) ?? throw new InvalidOperationException($"No RealtimeGateway server process has service.instance.id={replica}.");
+        using var signal = Process.Start("kill", [frozen ? "-STOP" : "-CONT", process.Id.ToString(CultureInfo.InvariantCulture)]);
+        signal.WaitForExit();
+    }
+
+    private static Process? Find(string replica, bool serverOnly = false)
     {
         foreach (var process in Process.GetProcesses())
         {
@@ -21,7 +31,8 @@ public static class GatewayProcesses
             {
                 var environment = File.ReadAllText($"/proc/{process.Id}/environ");
                 if (environment.Contains($"service.instance.id={replica}", StringComparison.Ordinal)
-                    && File.ReadAllText($"/proc/{process.Id}/cmdline").Contains("RealtimeGateway", StringComparison.Ordinal))
+                    && File.ReadAllText($"/proc/{process.Id}/cmdline") is var command && command.Contains("RealtimeGateway", StringComparison.Ordinal)
+                    && (!serverOnly || command.Split('\0')[0].EndsWith("/RealtimeGateway", StringComparison.Ordinal)))
                 {
                     return process;
                 }

@@ -242,7 +242,11 @@ public sealed partial class ChatSession(
         // banner's alone.
         if (previous == HubConnectionState.Connected && (state == HubConnectionState.Reconnecting || _paused))
         {
-            LastBreak = new ConnectionBreak(Connection?.Replica, time.GetUtcNow(), null, null);
+            // A replica gone silent (frozen, or a network that drops everything) is noticed only once the client's
+            // server timeout has run out after the last thing it sent: the page says since when nothing came.
+            var now = time.GetUtcNow();
+            DateTimeOffset? silentSince = error is TimeoutException && Client is { } client ? now - client.Connection.ServerTimeout : null;
+            LastBreak = new ConnectionBreak(Connection?.Replica, now, silentSince, null, null);
         }
         else if (state == HubConnectionState.Connected && LastBreak is { BackAt: null } broken)
         {
@@ -404,4 +408,5 @@ public sealed partial class ChatSession(
 }
 
 /// <summary>When the connection broke (and on which replica), and when it was back (and where).</summary>
-public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? BackAt, string? BackOn);
+/// <summary>A break of the connection: when it was noticed, since when the replica had been silent (a timeout), when it came back.</summary>
+public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? SilentSince, DateTimeOffset? BackAt, string? BackOn);
