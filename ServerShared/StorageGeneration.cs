@@ -21,11 +21,13 @@ public sealed class StorageGeneration
         return generation
         """);
 
-    private readonly Counter<long> _losses;
+    private long _losses;
     private string? _seen;
 
+    // Observed, not added to, so that a process that found no loss shows 0: a counter never added to is not exported,
+    // and a person looking for it in the dashboard would find nothing at all.
     public StorageGeneration(IMeterFactory meters) =>
-        _losses = meters.Create(MeterName).CreateCounter<long>("chat.storage.data_losses", "{loss}", "Times this process found that Redis had lost its data.");
+        meters.Create(MeterName).CreateObservableCounter("chat.storage.data_losses", () => Interlocked.Read(ref _losses), "{loss}", "Times this process found that Redis had lost its data.");
 
     /// <summary>True once per loss: the generation this process saw at its last check is gone.</summary>
     public async Task<bool> LostSinceLastCheckAsync(IDatabase db)
@@ -34,7 +36,7 @@ public sealed class StorageGeneration
         var lost = Interlocked.Exchange(ref _seen, current) is { } seen && seen != current;
         if (lost)
         {
-            _losses.Add(1);
+            Interlocked.Increment(ref _losses);
         }
 
         return lost;

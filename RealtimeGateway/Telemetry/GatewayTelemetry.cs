@@ -26,7 +26,7 @@ public sealed class GatewayTelemetry
     private readonly Histogram<double> _deliveryDuration;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _publishFailures;
-    private readonly Counter<long> _backplaneReconnects;
+    private long _backplaneReconnects;
     private readonly Histogram<double> _backplaneOutage;
     private readonly Counter<long> _failures;
 
@@ -48,7 +48,8 @@ public sealed class GatewayTelemetry
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5] });
         _deliveries = meter.CreateCounter<long>("chat.message.deliveries", "{delivery}", "Room messages written to this replica's connections.");
         _publishFailures = meter.CreateCounter<long>("chat.backplane.publish.failures", "{message}", "Accepted messages whose live publish failed (they reach members through the history).");
-        _backplaneReconnects = meter.CreateCounter<long>("chat.backplane.reconnects", "{reconnect}", "Times this replica's Redis subscription came back after a drop.");
+        // Observed, not added to, so that a replica whose subscription never dropped shows 0 (as StorageGeneration's).
+        meter.CreateObservableCounter("chat.backplane.reconnects", () => Interlocked.Read(ref _backplaneReconnects), "{reconnect}", "Times this replica's Redis subscription came back after a drop.");
         _backplaneOutage = meter.CreateHistogram<double>("chat.backplane.outage.duration", "s", "How long this replica's Redis subscription was down.");
         _failures = meter.CreateCounter<long>("chat.background.failures", "{failure}", "Failures in work no caller waits for (deliveries, replays, cleanup), by operation and error type.");
 
@@ -137,7 +138,7 @@ public sealed class GatewayTelemetry
 
     public void BackplaneRestored(TimeSpan outage)
     {
-        _backplaneReconnects.Add(1);
+        Interlocked.Increment(ref _backplaneReconnects);
         _backplaneOutage.Record(outage.TotalSeconds);
     }
 }

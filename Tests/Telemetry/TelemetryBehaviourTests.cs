@@ -89,6 +89,16 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
     }
 
     [Fact]
+    public void Fault_counters_show_zero_before_their_first_fault_rather_than_nothing()
+    {
+        // A counter never added to is not exported: the dashboard showed no backplane reconnects or data losses at
+        // all on a healthy system, which reads as telemetry missing, not as none happened.
+        Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.backplane.reconnects" && m.Service == "realtime-gateway" && m.Value == 0);
+        Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway" && m.Value == 0);
+        Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker" && m.Value == 0);
+    }
+
+    [Fact]
     public void The_worker_reports_processed_duplicate_failed_and_dead_lettered_entries_with_its_lag()
     {
         var outcomes = ValuesOf("chat.worker.messages", "chat.outcome");

@@ -223,8 +223,9 @@ public sealed class TelemetryScenario : IAsyncLifetime
         }
 
         await alice.SendUntilStoredAsync("lobby", "m-7", "after the flush");
-        await Otlp.WaitUntilAsync(r => r.Metrics.Count(m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway") > 0
-            && r.Metrics.Any(m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker"), TimeSpan.FromSeconds(30), "the data loss counted");
+        // (Each process exports the counter from its start, at 0 until it finds a loss.)
+        await Otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway" && m.Value > 0)
+            && r.Metrics.Any(m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker" && m.Value > 0), TimeSpan.FromSeconds(30), "the data loss counted");
 
         // Let every exporter flush: traces and metrics within a second; Redis command spans within ~1 s.
         _stage = "Let every exporter flush: traces and metrics within a second; Redis command spans within ~1 s.";
