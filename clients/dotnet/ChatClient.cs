@@ -787,6 +787,7 @@ public sealed class ChatClient : IAsyncDisposable
             throw NotConnected(method, _connection.State.ToString().ToLowerInvariant());
         }
 
+        var connectionId = _connection.ConnectionId;
         try
         {
             return await _connection.InvokeCoreAsync<T>(method, args);
@@ -795,7 +796,19 @@ public sealed class ChatClient : IAsyncDisposable
         {
             throw InServerWords(ex)!;
         }
+        catch (Exception ex) when (ex is not HubException && BrokeUnder(ex, connectionId))
+        {
+            // SignalR fails a call whose connection went with the transport's or its own exception (a TimeoutException
+            // when the server fell silent, a WebSocketException, a TaskCanceledException): a caller that catches what a
+            // broken connection throws otherwise (InvalidOperationException, as before a call) catches this too.
+            throw new InvalidOperationException($"The connection broke before the chat answered {method}, which may or may not have been done. "
+                + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.", ex);
+        }
     }
+
+    private bool BrokeUnder(Exception error, string? connectionId) =>
+        error is TimeoutException or OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException
+        || _connection.State != HubConnectionState.Connected || _connection.ConnectionId != connectionId;
 
     private static readonly TimeSpan CloseReasonPatience = TimeSpan.FromSeconds(5);
 
