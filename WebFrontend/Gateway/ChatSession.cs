@@ -407,6 +407,5 @@ public sealed partial class ChatSession(
     }
 }
 
-/// <summary>When the connection broke (and on which replica), and when it was back (and where).</summary>
 /// <summary>A break of the connection: when it was noticed, since when the replica had been silent (a timeout), when it came back.</summary>
 public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? SilentSince, DateTimeOffset? BackAt, string? BackOn);

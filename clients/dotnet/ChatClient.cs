@@ -776,8 +776,10 @@ public sealed class ChatClient : IAsyncDisposable
     // SignalR's own sentence names its internals ("The 'InvokeCoreAsync' method cannot be called if the connection
     // is not active"); pages show this one.
     private static InvalidOperationException NotConnected(string method, string state) =>
-        new($"Not connected to the chat ({state}): {method} was not sent. "
-            + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.");
+        new($"Not connected to the chat ({state}): {method} was not sent. {RetryAdvice(method)}");
+
+    private static string RetryAdvice(string method) =>
+        (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.";
 
     /// <summary>A call the server's close cut short fails with the server's reason in its words, like <see cref="StateChanged"/>.</summary>
     private async Task<T> InvokeAsync<T>(string method, params object?[] args)
@@ -801,8 +803,7 @@ public sealed class ChatClient : IAsyncDisposable
             // SignalR fails a call whose connection went with the transport's or its own exception (a TimeoutException
             // when the server fell silent, a WebSocketException, a TaskCanceledException): a caller that catches what a
             // broken connection throws otherwise (InvalidOperationException, as before a call) catches this too.
-            throw new InvalidOperationException($"The connection broke before the chat answered {method}, which may or may not have been done. "
-                + (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.", ex);
+            throw new InvalidOperationException($"The connection broke before the chat answered {method}, which may or may not have been done. {RetryAdvice(method)}", ex);
         }
     }
 
