@@ -775,8 +775,8 @@ public sealed class ChatClient : IAsyncDisposable
 
     // SignalR's own sentence names its internals ("The 'InvokeCoreAsync' method cannot be called if the connection
     // is not active"); pages show this one.
-    private static InvalidOperationException NotConnected(string method, string state) =>
-        new($"Not connected to the chat ({state}): {method} was not sent. {RetryAdvice(method)}");
+    private static CallNotAnsweredException NotConnected(string method, string state) =>
+        new(method, mayHaveBeenDone: false, $"Not connected to the chat ({state}): {method} was not sent. {RetryAdvice(method)}");
 
     private static string RetryAdvice(string method) =>
         (method == ChatHubMethods.SendMessage ? "Resend it with the same clientMessageId" : "Call it again") + " once connected.";
@@ -796,19 +796,22 @@ public sealed class ChatClient : IAsyncDisposable
         }
         catch (HubException ex) when (ex.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal))
         {
-            throw InServerWords(ex)!;
+            // The server's close cut the call short: its reason, in its words; unlike a refusal, worth making again.
+            throw new CallNotAnsweredException(method, mayHaveBeenDone: true, InServerWords(ex)!.Message, ex);
         }
         catch (Exception ex) when (ex is not HubException && BrokeUnder(ex, connectionId))
         {
             // SignalR fails a call whose connection went with the transport's or its own exception (a TimeoutException
-            // when the server fell silent, a WebSocketException, a TaskCanceledException): a caller that catches what a
+            // when the server fell silent, a WebSocketException, an ObjectDisposedException, a TaskCanceledException): a caller that catches what a
             // broken connection throws otherwise (InvalidOperationException, as before a call) catches this too.
-            throw new InvalidOperationException($"The connection broke before the chat answered {method}, which may or may not have been done. {RetryAdvice(method)}", ex);
+            throw new CallNotAnsweredException(method, mayHaveBeenDone: true,
+                $"The connection broke before the chat answered {method}, which may or may not have been done. {RetryAdvice(method)}", ex);
         }
     }
 
     private bool BrokeUnder(Exception error, string? connectionId) =>
         error is TimeoutException or OperationCanceledException or IOException or System.Net.WebSockets.WebSocketException
+            or ObjectDisposedException // the send itself, when the socket was aborted a moment before the client noticed
         || _connection.State != HubConnectionState.Connected || _connection.ConnectionId != connectionId;
 
     private static readonly TimeSpan CloseReasonPatience = TimeSpan.FromSeconds(5);
@@ -867,6 +870,21 @@ public sealed class ReconnectGaveUpException(int tries, TimeSpan elapsed, Except
     public int Tries { get; } = tries;
 
     public TimeSpan Elapsed { get; } = elapsed;
+}
+
+/// <summary>
+/// A call the chat did not answer for want of a connection (a refusal is a <see cref="HubException"/> in the gateway's
+/// words): not sent, as no connection was there (<see cref="MayHaveBeenDone"/> false), or cut short by a break or the
+/// server's close (true; the message is the server's reason when it gave one). Make it again once connected: a send
+/// with the same clientMessageId is stored once whatever happened to the first. An InvalidOperationException, as
+/// SignalR's own refusal of a call without a connection is.
+/// </summary>
+public sealed class CallNotAnsweredException(string method, bool mayHaveBeenDone, string message, Exception? inner = null)
+    : InvalidOperationException(message, inner)
+{
+    public string Method { get; } = method;
+
+    public bool MayHaveBeenDone { get; } = mayHaveBeenDone;
 }
 
 /// <summary>The application's reconnect policy, noting what it was last asked.</summary>

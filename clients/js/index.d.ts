@@ -115,8 +115,9 @@ export class ChatClient {
    */
   leaveRoom(room: string): Promise<void>;
   /**
-   * Resolves once the message is stored; after a failure resend with the same clientMessageId. Rejects at once
-   * without a connection (while reconnecting), and with a sentence of ours when the connection broke under the call.
+   * Resolves once the message is stored; after a failure resend with the same clientMessageId. Rejects with a
+   * CallNotAnsweredError at once without a connection (while reconnecting), and when the connection broke under the
+   * call; with a plain Error in the gateway's words when it refused the message (resending it would be refused again).
    */
   sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;
   sendPrivateMessage(toUser: string, text: string): Promise<PrivateMessageAck>;
@@ -136,6 +137,17 @@ export class ChatClient {
 export class RoomRejoinError extends Error {
   readonly room: string;
   readonly willRetry: boolean;
+}
+
+/**
+ * A call the chat did not answer for want of a connection (a refusal is a plain Error with the gateway's sentence):
+ * not sent, as no connection was there (`mayHaveBeenDone` false), or cut short by a break or the server's close
+ * (`mayHaveBeenDone` true; the message is the server's reason when it gave one). Make it again once connected: a
+ * send with the same clientMessageId is stored once whatever happened to the first.
+ */
+export class CallNotAnsweredError extends Error {
+  readonly method: string;
+  readonly mayHaveBeenDone: boolean;
 }
 
 /** The client stopped reconnecting, its policy having given up (reported with stateChanged Disconnected); start() connects again. The cause is why the last try failed. */

@@ -49,14 +49,8 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         var room = Unique("away-room");
         await using var bob = await gateway.ConnectAsync(Unique("bob"));
         await bob.Chat.JoinRoomAsync(room);
-        var token = await gateway.TokenAsync(Unique("away"));
-        System.Net.WebSockets.WebSocket? socket = null;
-        var reachable = true;
-        await using var chat = new ChatClient(gateway.HubUrl, () => Task.FromResult<string?>(token), configureConnection: options =>
-            options.WebSocketFactory = async (context, cancellationToken) => reachable
-                ? socket = await gateway.OpenWebSocketAsync(context.Uri, token, cancellationToken)
-                : throw new HttpRequestException("Connection refused (localhost:80)"),
-            reconnectPolicy: new QuickRetries(2));
+        var network = new CuttableNetwork(gateway, await gateway.TokenAsync(Unique("away")));
+        await using var chat = network.Client(new QuickRetries(2));
         var shown = new System.Collections.Concurrent.ConcurrentQueue<string>();
         chat.MessageReceived += message =>
         {
@@ -72,8 +66,7 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         await chat.StartAsync(_ct);
         await chat.JoinRoomAsync(room);
 
-        reachable = false;
-        socket!.Abort(); // the network went away
+        network.Cut(); // the network went away
         await Eventually.HoldsAsync(() => Task.FromResult(states.Any(s => s.State == HubConnectionState.Disconnected)), ChatTestClient.Delivery, "Disconnected");
 
         Assert.Equal([HubConnectionState.Connected, HubConnectionState.Reconnecting, HubConnectionState.Disconnected], states.Select(s => s.State));
@@ -84,12 +77,66 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
 
         // Back once the application starts it again: in its room, with what was sent meanwhile, then Connected.
         await bob.Chat.SendMessageAsync(room, "while-away", "sent while alice was away");
-        reachable = true;
+        network.Reachable = true;
         await chat.StartAsync(_ct);
         Assert.Equal(["sent while alice was away"], shown);
         Assert.Equal(HubConnectionState.Connected, states.Last().State);
         await bob.Chat.SendMessageAsync(room, "after", "after she is back");
         await Eventually.HoldsAsync(() => Task.FromResult(shown.Count == 2), ChatTestClient.Delivery, "the live message after the restart");
+    }
+
+    [Fact]
+    public async Task A_call_a_break_cut_short_or_made_without_a_connection_is_one_not_answered_to_make_again_where_a_refusal_is_the_gateways()
+    {
+        var room = Unique("cut-room");
+        var network = new CuttableNetwork(gateway, await gateway.TokenAsync(Unique("cut")));
+        await using var chat = network.Client(new QuickRetries(0));
+        await chat.StartAsync(_ct);
+        await chat.JoinRoomAsync(room);
+
+        // Refused: the gateway's sentence, and sending it again would be refused again.
+        var refused = await Assert.ThrowsAsync<HubException>(() => chat.SendMessageAsync("elsewhere", "c-1", "hi"));
+        Assert.Equal("Join room 'elsewhere' before sending to it.", refused.Message);
+
+        // The network goes with the send under way: not answered, whether or not it got there (or not sent at all, if
+        // the client saw the break first); either way, make it again with the same client message id.
+        var sending = chat.SendMessageAsync(room, "c-2", "into the break");
+        network.Cut();
+        var cut = await Assert.ThrowsAsync<CallNotAnsweredException>(() => sending);
+        Assert.Equal(ChatHubMethods.SendMessage, cut.Method);
+        Assert.EndsWith("Resend it with the same clientMessageId once connected.", cut.Message);
+
+        await Eventually.HoldsAsync(() => Task.FromResult(chat.State == HubConnectionState.Disconnected), ChatTestClient.Delivery, "Disconnected");
+        var notSent = await Assert.ThrowsAsync<CallNotAnsweredException>(() => chat.SendMessageAsync(room, "c-2", "into the break"));
+        Assert.False(notSent.MayHaveBeenDone);
+        Assert.Equal("Not connected to the chat (disconnected): SendMessage was not sent. Resend it with the same clientMessageId once connected.", notSent.Message);
+
+        // Made again once connected, under the same id: stored once, whatever became of the first.
+        network.Reachable = true;
+        await chat.StartAsync(_ct);
+        var stored = await chat.SendMessageAsync(room, "c-2", "into the break");
+        Assert.Equal(stored.MessageId, (await chat.SendMessageAsync(room, "c-2", "into the break")).MessageId);
+        Assert.Single(await chat.GetRecentMessagesAsync(room, 10), m => m.ClientMessageId == "c-2");
+    }
+
+    /// <summary>A .NET client's way to the gateway, which a test can cut (the socket aborted, new ones refused) and restore.</summary>
+    private sealed class CuttableNetwork(InProcessGateway gateway, string token)
+    {
+        private System.Net.WebSockets.WebSocket? _socket;
+
+        public bool Reachable { get; set; } = true;
+
+        public ChatClient Client(IRetryPolicy reconnectPolicy) => new(gateway.HubUrl, () => Task.FromResult<string?>(token),
+            configureConnection: options => options.WebSocketFactory = async (context, cancellationToken) => Reachable
+                ? _socket = await gateway.OpenWebSocketAsync(context.Uri, token, cancellationToken)
+                : throw new HttpRequestException("Connection refused (localhost:80)"),
+            reconnectPolicy: reconnectPolicy);
+
+        public void Cut()
+        {
+            Reachable = false;
+            _socket!.Abort();
+        }
     }
 
     private sealed class QuickRetries(int tries) : IRetryPolicy

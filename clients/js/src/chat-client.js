@@ -378,22 +378,28 @@ export class ChatClient {
     const retry = method === 'SendMessage' ? 'Resend it with the same clientMessageId' : 'Call it again';
     const state = afterRejoin ? this.state : this.#connection.state;
     if (state !== HubConnectionState.Connected) {
-      throw new Error(`Not connected to the chat (${this.#rejoining ? 'rejoining its rooms' : state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
+      throw new CallNotAnsweredError(method, false,
+        `Not connected to the chat (${this.#rejoining ? 'rejoining its rooms' : state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
     }
 
     const connectionId = this.#connection.connectionId;
     try {
       return await this.#connection.invoke(method, ...args);
     } catch (error) {
-      // The server's answer to the call, or its close's reason: its words.
-      if (isServerClose(error) || (error instanceof Error
-        && this.#connection.state === HubConnectionState.Connected && this.#connection.connectionId === connectionId)) {
+      // The server's close cut the call short: its reason, in its words; the call may or may not have been done.
+      if (isServerClose(error)) {
+        throw new CallNotAnsweredError(method, true, inOurWords(error).message, error);
+      }
+
+      // The server's answer to the call: a refusal, in its words.
+      if (error instanceof Error && this.#connection.state === HubConnectionState.Connected && this.#connection.connectionId === connectionId) {
         throw inOurWords(error);
       }
 
       // The connection went from under the call: SignalR says so in the transport's words ("WebSocket closed with
       // status code: 1006", "Invocation canceled …"), or rejects a send with a bare string.
-      throw new Error(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, { cause: error });
+      throw new CallNotAnsweredError(method, true,
+        `The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, error);
     }
   }
 
@@ -574,6 +580,26 @@ export class RoomRejoinError extends Error {
     this.name = 'RoomRejoinError';
     this.room = room;
     this.willRetry = willRetry;
+  }
+}
+
+/**
+ * A call the chat did not answer for want of a connection: not sent (no connection when it was made) or cut short
+ * (the connection broke, or the server closed it, before the answer came: it may or may not have been done).
+ * Unlike a refusal it is worth making again once connected; a send with the same clientMessageId is stored once.
+ */
+export class CallNotAnsweredError extends Error {
+  /**
+   * @param {string} method
+   * @param {boolean} mayHaveBeenDone
+   * @param {string} message
+   * @param {unknown} [cause]
+   */
+  constructor(method, mayHaveBeenDone, message, cause) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'CallNotAnsweredError';
+    this.method = method;
+    this.mayHaveBeenDone = mayHaveBeenDone;
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { LogLevel } from '@microsoft/signalr';
-import { ChatClient } from '../../src/index.js';
+import { CallNotAnsweredError, ChatClient } from '../../src/index.js';
 import { scriptedHub } from './scripted-hub.js';
 
 // Nothing listens there: the client is never connected.
@@ -9,6 +9,7 @@ const client = () => new ChatClient('http://127.0.0.1:9/hubs/chat', { accessToke
 
 test('a call made without a connection is refused in our words, a send told to keep its clientMessageId', async () => {
   await assert.rejects(client().sendMessage('lobby', 'm-1', 'hello'), {
+    name: 'CallNotAnsweredError', method: 'SendMessage', mayHaveBeenDone: false,
     message: 'Not connected to the chat (disconnected): SendMessage was not sent. Resend it with the same clientMessageId once connected.',
   });
   await assert.rejects(client().listRooms(10), {
@@ -159,10 +160,40 @@ describe('against a scripted hub', () => {
     const { client: cut, states } = open({ reconnectPolicy: [] });
     await cut.start();
     await assert.rejects(cut.sendMessage('lobby', 'm-1', 'hello'), {
+      name: 'CallNotAnsweredError', method: 'SendMessage', mayHaveBeenDone: true,
       message: 'The connection broke before the chat answered SendMessage, which may or may not have been done. Resend it with the same clientMessageId once connected.',
     });
     await eventually(() => states.length === 2);
     assert.deepEqual(states, ['Connected', 'Disconnected: The connection to the chat broke: it ended without a close (the gateway or the network went away).']);
+  });
+
+  test("a call the server's close cut short fails with its reason as one not answered, and a refusal as the gateway's sentence alone", async () => {
+    const leaving = 'This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection.';
+    const refusal = 'A message needs at least one visible character.';
+    hub.answer = (target, args, socket) => {
+      if (target === 'SendMessage' && args[2] === 'refused') {
+        throw new Error(refusal);
+      }
+
+      if (target === 'SendMessage') {
+        hub.close(socket, leaving);
+        return new Promise(() => {});
+      }
+
+      return target === 'GetConnectionInfo' ? { connectionId: 'c1', user: 'alice', replica: 'scripted' } : null;
+    };
+    const { client: cut } = open({ reconnectPolicy: [] });
+    await cut.start();
+    await assert.rejects(cut.sendMessage('lobby', 'm-1', 'refused'), (error) => {
+      assert.ok(!(error instanceof CallNotAnsweredError), String(error));
+      assert.equal(/** @type {Error} */ (error).message, refusal);
+      return true;
+    });
+    await assert.rejects(cut.sendMessage('lobby', 'm-2', 'hello'), (error) => {
+      assert.ok(error instanceof CallNotAnsweredError, String(error));
+      assert.deepEqual([error.message, error.method, error.mayHaveBeenDone], [leaving, 'SendMessage', true]);
+      return true;
+    });
   });
 
   test('giving up reconnecting is reported with how long it tried and why the last try failed', async () => {
