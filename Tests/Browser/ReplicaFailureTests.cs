@@ -86,4 +86,62 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         await Expect(alice.Locator("[data-testid=message]", new() { HasText = "sent into the silence" })).ToHaveCountAsync(1);
         await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-freeze");
     }
+
+    [Fact]
+    public async Task On_the_javascript_page_each_send_a_frozen_replica_left_unanswered_keeps_its_retry_and_shows_once()
+    {
+        var page = await _browser.SignInToJavaScriptPageAsync(Unique("carol-js"));
+        var replica = await page.TextContentAsync("[data-testid=replica]");
+        string[] texts = ["first into the silence", "second into the silence"];
+
+        GatewayProcesses.Freeze(replica!, true);
+        try
+        {
+            foreach (var text in texts)
+            {
+                await page.FillAsync("[data-testid=message-input]", text);
+                await page.PressAsync("[data-testid=message-input]", "Enter");
+            }
+
+            // The page notices at its client's server timeout (30 s), says why, and each unanswered send keeps a
+            // line with its own Retry (the page had one status line: the second send took the first's Retry away).
+            await Expect(page.Locator("[data-testid=connection-break]", new() { HasText = $"Connection to replica {replica} lost" }))
+                .ToContainTextAsync("nothing came from it since", new() { Timeout = 45_000 });
+            foreach (var text in texts)
+            {
+                var line = page.Locator("[data-testid=outgoing]", new() { HasText = text });
+                await Expect(line).ToContainTextAsync("failed: the connection broke before the gateway answered");
+                await Expect(line.Locator("[data-testid=retry]")).ToBeVisibleAsync();
+            }
+        }
+        finally
+        {
+            GatewayProcesses.Freeze(replica!, false);
+        }
+
+        // Back where the proxy sent a try: another replica, or this one once thawed (a try that met it frozen waits 10 s).
+        await Expect(page.Locator("[data-testid=connection-back]")).ToBeVisibleAsync(new() { Timeout = 45_000 });
+        Assert.Contains($"back on replica {await page.TextContentAsync("[data-testid=replica]")} after", await page.TextContentAsync("[data-testid=connection-back]"));
+        // Thawed, the replica may still store what it had read before it froze (the room's echo then retires the
+        // line); else Retry sends it again under the same client message id. Either way each shows once.
+        foreach (var text in texts)
+        {
+            try
+            {
+                await page.Locator("[data-testid=outgoing]", new() { HasText = text }).Locator("[data-testid=retry]").ClickAsync(new() { Timeout = 5_000 });
+            }
+            catch (TimeoutException)
+            {
+                // The echo came first: nothing to retry.
+            }
+        }
+
+        await Expect(page.Locator("[data-testid=outgoing]")).ToHaveCountAsync(0);
+        foreach (var text in texts)
+        {
+            await Expect(page.Locator("[data-testid=message]", new() { HasText = text })).ToHaveCountAsync(1);
+        }
+
+        await BrowserSession.ScreenshotAsync(page, "javascript-page-after-replica-freeze");
+    }
 }

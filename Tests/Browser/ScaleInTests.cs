@@ -29,6 +29,9 @@ public sealed class ScaleInTests : IAsyncLifetime
         var scaleIn = _browser.Run.ScaleAsync(Gateway, "2", _ct);
         await Expect(alice.Locator("[data-testid=connection-break]", new() { HasText = $"Connection to replica {newest} lost" }))
             .ToBeVisibleAsync(new() { Timeout = 5_000 });
+        // The gateway's reason, as it gave it with its close.
+        await Expect(alice.Locator("[data-testid=connection-reason]")).ToHaveTextAsync(
+            ": This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection");
         var result = await scaleIn;
         Assert.True(result.Success, result.Message);
         for (var i = 1; i <= 5; i++)

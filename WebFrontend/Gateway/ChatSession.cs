@@ -182,9 +182,16 @@ public sealed partial class ChatSession(
             var ack = await Client!.SendMessageAsync(room, message.ClientMessageId, message.Text);
             message.Acknowledged(ack.MessageId);
         }
-        catch (Exception ex) when (ex is HubException or InvalidOperationException or TaskCanceledException)
+        catch (CallNotAnsweredException ex)
         {
-            message.Failed(ex is HubException ? ex.Message : "Not connected to the gateway; retry when it is back.");
+            // Said as the page says it (its banner), not as the client library words it for programs.
+            message.Failed(!ex.MayHaveBeenDone ? "not connected to the gateway when it was sent; retry once it is back."
+                : ex.InnerException is HubException ? $"the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
+                : "the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).");
+        }
+        catch (HubException ex)
+        {
+            message.Failed(ex.Message);
         }
 
         await NotifyAsync();
@@ -246,7 +253,10 @@ public sealed partial class ChatSession(
             // server timeout has run out after the last thing it sent: the page says since when nothing came.
             var now = time.GetUtcNow();
             DateTimeOffset? silentSince = error is TimeoutException && Client is { } client ? now - client.Connection.ServerTimeout : null;
-            LastBreak = new ConnectionBreak(Connection?.Replica, now, silentSince, null, null);
+            // A reason the gateway gave with its close (a drain, an expired token) comes as its sentence; a crash or a
+            // network's break as the transport's exception, which a person need not read.
+            var reason = error is HubException ? error.Message : null;
+            LastBreak = new ConnectionBreak(Connection?.Replica, now, silentSince, reason, null, null);
         }
         else if (state == HubConnectionState.Connected && LastBreak is { BackAt: null } broken)
         {
@@ -407,5 +417,8 @@ public sealed partial class ChatSession(
     }
 }
 
-/// <summary>A break of the connection: when it was noticed, since when the replica had been silent (a timeout), when it came back.</summary>
-public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? SilentSince, DateTimeOffset? BackAt, string? BackOn);
+/// <summary>
+/// A break of the connection: when it was noticed, since when the replica had been silent (a timeout), the reason the
+/// gateway gave (a drain), when it came back.
+/// </summary>
+public sealed record ConnectionBreak(string? LostReplica, DateTimeOffset LostAt, DateTimeOffset? SilentSince, string? Reason, DateTimeOffset? BackAt, string? BackOn);

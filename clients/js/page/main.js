@@ -5,7 +5,7 @@ import { HubConnectionState } from '@microsoft/signalr';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
-import { ChatClient, ReconnectGaveUpError } from '../src/index.js';
+import { CallNotAnsweredError, ChatClient, ReconnectGaveUpError } from '../src/index.js';
 
 const room = 'lobby';
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -112,21 +112,31 @@ async function connect(client) {
 /** @param {string} userName */
 async function signIn(userName) {
   const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
-  client.on('messageReceived', (message) => show(messageItem(message)));
+  client.on('messageReceived', (message) => {
+    show(messageItem(message));
+    outgoing.get(message.clientMessageId)?.item.remove(); // its own line is the message now
+    outgoing.delete(message.clientMessageId);
+  });
   client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
   client.on('messagesMissed', (_room, count) => note(missedSentence(count)));
   client.on('backgroundError', (error) => showError(error));
   client.on('stateChanged', async (state, error) => {
+    const previous = $('connection-state').textContent;
     $('connection-state').textContent = state;
     $('connection-state').className = state.toLowerCase();
+    $('on-replica').hidden = state !== HubConnectionState.Connected;
     if (error instanceof ReconnectGaveUpError) {
       // The client's own sentence is for programs (start() again); a person reloads.
       showError(`Disconnected: the gateway could not be reached for two minutes (the last try: ${/** @type {Error} */ (error.cause).message}) Reload the page to connect again.`);
     } else if (state === HubConnectionState.Disconnected && error) {
       showError(error); // the server's reason (a limit), or what broke the connection for good
     }
+    if (signedIn && previous === HubConnectionState.Connected && state !== HubConnectionState.Connected) {
+      connectionBroke(error, client.connection.serverTimeoutInMilliseconds);
+    }
     if (state === HubConnectionState.Connected && signedIn) { // back after a break, perhaps on another replica
       $('replica').textContent = (await client.getConnectionInfo()).replica;
+      connectionBack();
     }
   });
 
@@ -154,41 +164,148 @@ async function signIn(userName) {
   $('send').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = /** @type {HTMLInputElement} */ ($('message-input'));
-    if (input.value.trim()) {
-      send(client, crypto.randomUUID(), input.value, input);
-      input.value = '';
-    }
-  });
-}
-
-/**
- * Sends and shows the outcome; a send that failed for want of a connection keeps its client message id, so Retry can
- * never store it twice. One the gateway refused (its text breaks a rule) goes back into the input to be mended.
- * @param {ChatClient} client
- * @param {string} clientMessageId
- * @param {string} text
- * @param {HTMLInputElement} input
- */
-async function send(client, clientMessageId, text, input) {
-  const status = $('outgoing');
-  status.textContent = 'sending…';
-  try {
-    const ack = await client.sendMessage(room, clientMessageId, text);
-    status.textContent = `✓ stored as #${ack.sequence}`;
-  } catch (error) {
-    // Without a connection, say it as the page does (its state line), not as the client library words it.
-    if (client.state === HubConnectionState.Connected) {
-      status.textContent = `not sent: ${error instanceof Error ? error.message : String(error)}`;
-      input.value ||= text;
+    if (!input.value.trim()) {
       return;
     }
 
-    status.textContent = 'failed: not connected to the gateway; retry once the page says Connected ';
+    forgetRefused();
+    if (outgoing.size >= MaxOutgoing && !forgetOldestStored()) {
+      $('send-status').textContent = `${MaxOutgoing} messages are still waiting: retry them, or wait until they are stored, before sending more.`;
+      return;
+    }
+
+    $('send-status').textContent = '';
+    send(client, { clientMessageId: crypto.randomUUID(), text: input.value, item: document.createElement('li') });
+    input.value = '';
+  });
+}
+
+/** @typedef {{ clientMessageId: string, text: string, item: HTMLLIElement, stored?: boolean }} Outgoing */
+
+// The messages sent from this page and not yet back from the room, by client message id, each with its own line:
+// sending, stored (until the room delivers it), failed with Retry, or refused. Several can fail during one break,
+// and each keeps its id for its Retry. Bounded: a tab left sending into a dead connection does not grow without end.
+/** @type {Map<string, Outgoing>} */
+const outgoing = new Map();
+const MaxOutgoing = 50;
+
+/**
+ * Sends and shows the outcome on the message's line. A send the chat did not answer (no connection, or one that
+ * broke under it) keeps its client message id, so Retry can never store it twice. One the gateway refused (its text
+ * breaks a rule) goes back into the input to be mended: sent again as it is, it would only be refused again.
+ * @param {ChatClient} client
+ * @param {Outgoing} message
+ */
+async function send(client, message) {
+  outgoing.set(message.clientMessageId, message);
+  showOutgoing(message, 'sending', 'sending…');
+  try {
+    const ack = await client.sendMessage(room, message.clientMessageId, message.text);
+    message.stored = true;
+    showOutgoing(message, 'stored', `✓ stored as #${ack.sequence}`);
+  } catch (error) {
+    if (!outgoing.has(message.clientMessageId)) {
+      return; // the room delivered it before the break: stored, whatever the call says
+    }
+
+    if (!(error instanceof CallNotAnsweredError)) {
+      showOutgoing(message, 'refused', `not sent: ${error instanceof Error ? error.message : String(error)}`);
+      const input = /** @type {HTMLInputElement} */ ($('message-input'));
+      input.value ||= message.text;
+      return;
+    }
+
+    // Said as the page says it (its state line), not as the library words it for programs.
+    const why = !error.mayHaveBeenDone ? 'not connected to the gateway when it was sent'
+      : error.message.startsWith('The connection broke') ? 'the connection broke before the gateway answered'
+        : `the gateway closed the connection before it answered: ${error.message}`;
+    showOutgoing(message, 'failed', `failed: ${why}. Retry ${client.state === HubConnectionState.Connected ? 'now' : 'once the page says Connected'}; it is stored once, whatever happened to this try `);
     const retry = document.createElement('button');
     retry.textContent = 'Retry';
-    retry.addEventListener('click', () => send(client, clientMessageId, text, input));
-    status.append(retry);
+    retry.dataset.testid = 'retry';
+    retry.addEventListener('click', () => send(client, message));
+    message.item.append(retry);
   }
+}
+
+/**
+ * @param {Outgoing} message
+ * @param {string} state
+ * @param {string} status
+ */
+function showOutgoing(message, state, status) {
+  const item = message.item;
+  if (state !== 'sending' && !outgoing.has(message.clientMessageId)) {
+    return; // the room delivered it before the answer came: its line is the message now
+  }
+
+  item.className = `outgoing ${state}`;
+  item.dataset.testid = 'outgoing';
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = message.text;
+  const line = document.createElement('span');
+  line.className = 'status';
+  line.textContent = status;
+  item.replaceChildren(text, ' ', line);
+  if (!item.isConnected) {
+    $('outgoing').append(item);
+  }
+}
+
+/** The refused lines stay until the next send: their texts went back to the input. */
+function forgetRefused() {
+  for (const message of outgoing.values()) {
+    if (message.item.classList.contains('refused')) {
+      message.item.remove();
+      outgoing.delete(message.clientMessageId);
+    }
+  }
+}
+
+/** Makes room by forgetting the oldest stored line (its message is in the room: the delivery may have been missed). */
+function forgetOldestStored() {
+  const stored = [...outgoing.values()].find((message) => message.stored);
+  stored?.item.remove();
+  return stored ? outgoing.delete(stored.clientMessageId) : false;
+}
+
+/** @type {{ replica: string, at: Date } | undefined} */
+let lastBreak;
+
+/**
+ * A reconnect can take a fraction of a second: the break stays on the page, with its cause, so nobody misses it.
+ * @param {Error | undefined} error
+ * @param {number} serverTimeoutMs
+ */
+function connectionBroke(error, serverTimeoutMs) {
+  lastBreak = { replica: $('replica').textContent ?? '', at: new Date() };
+  const line = $('connection-break');
+  line.hidden = false;
+  line.dataset.lostAt = lastBreak.at.toISOString();
+  // A replica gone silent (frozen, or a network that drops everything) is noticed only once the client's server
+  // timeout has run out after the last thing it sent: say since when nothing came, as the Blazor page does.
+  const silentSince = error?.message.startsWith(ServerTimeoutSentence) ? new Date(lastBreak.at.getTime() - serverTimeoutMs) : undefined;
+  const why = silentSince ? `: nothing came from it since ${silentSince.toLocaleTimeString()}` : error ? `: ${error.message.replace(/\.$/, '')}` : '';
+  line.textContent = `Connection to replica ${lastBreak.replica} lost at ${lastBreak.at.toLocaleTimeString()}${why}; reconnecting…`;
+}
+
+// How the client words a break its server timeout found (connection-errors.js).
+const ServerTimeoutSentence = 'Nothing came from the chat for longer than the client waits';
+
+function connectionBack() {
+  if (!lastBreak) {
+    return;
+  }
+
+  const seconds = ((Date.now() - lastBreak.at.getTime()) / 1000).toFixed(1);
+  const back = document.createElement('span');
+  back.dataset.testid = 'connection-back';
+  back.textContent = `; back on replica ${$('replica').textContent} after ${seconds} s, missed messages fetched.`;
+  const line = $('connection-break');
+  line.textContent = (line.textContent ?? '').replace(/; reconnecting…$/, '');
+  line.append(back);
+  lastBreak = undefined;
 }
 
 /**
