@@ -65,14 +65,18 @@ public sealed class JavaScriptPageTests(DashboardSession browser) : IClassFixtur
         await BrowserSession.ScreenshotAsync(page, "javascript-page");
         await BrowserSession.ScreenshotDashboardAsync(page.Context, login, $"/traces/detail/{traceId}", "dashboard-browser-message-trace");
 
-        // A text the gateway refuses (nothing visible in it) is said so and put back to be mended, with no Retry,
-        // which would only be refused again.
+        // A text the gateway refuses (nothing visible in it) is said so; Edit takes it back into the input, after what
+        // is typed there, to be mended (Retry would send it as it is, under the same id).
         const string invisible = "\u200B";
         await page.FillAsync("[data-testid=message-input]", invisible);
         await page.PressAsync("[data-testid=message-input]", "Enter");
-        await Expect(page.Locator("[data-testid=outgoing]")).ToContainTextAsync("not sent: ");
-        await Expect(page.Locator("[data-testid=outgoing]")).ToContainTextAsync("visible character");
-        await Expect(page.Locator("[data-testid=outgoing] button")).ToHaveCountAsync(0);
-        Assert.Equal(invisible, await page.InputValueAsync("[data-testid=message-input]"));
+        var refused = page.Locator("[data-testid=outgoing]");
+        await Expect(refused).ToContainTextAsync("not sent: ");
+        await Expect(refused).ToContainTextAsync("visible character");
+        await Expect(refused.Locator("[data-testid=retry]")).ToBeVisibleAsync();
+        await page.FillAsync("[data-testid=message-input]", "typed meanwhile");
+        await refused.Locator("[data-testid=edit]").ClickAsync();
+        await Expect(refused).ToHaveCountAsync(0);
+        Assert.Equal($"typed meanwhile {invisible}", await page.InputValueAsync("[data-testid=message-input]"));
     }
 }

@@ -178,7 +178,7 @@ public sealed class ChatTestClient : IAsyncDisposable
                 return (await Chat.SendMessageAsync(room, clientMessageId, text), refusals);
             }
             // Refused, or the connection went (cut off, or told to reconnect) before the ack came: send it again.
-            catch (Exception ex) when (ex is HubException or OperationCanceledException or InvalidOperationException or System.Net.WebSockets.WebSocketException or IOException)
+            catch (Exception ex) when (ex is HubException or CallNotAnsweredException)
             {
                 refusals.Add(ex.Message);
                 if (DateTime.UtcNow > deadline)

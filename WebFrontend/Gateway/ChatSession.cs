@@ -186,7 +186,7 @@ public sealed partial class ChatSession(
         {
             // Said as the page says it (its banner), not as the client library words it for programs.
             message.Failed(!ex.MayHaveBeenDone ? "not connected to the gateway when it was sent; retry once it is back."
-                : ex.InnerException is HubException ? $"the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
+                : ex.ClosedByServer ? $"the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
                 : "the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).");
         }
         catch (HubException ex)

@@ -797,7 +797,7 @@ public sealed class ChatClient : IAsyncDisposable
         catch (HubException ex) when (ex.Message.StartsWith(ServerClosedPrefix, StringComparison.Ordinal))
         {
             // The server's close cut the call short: its reason, in its words; unlike a refusal, worth making again.
-            throw new CallNotAnsweredException(method, mayHaveBeenDone: true, InServerWords(ex)!.Message, ex);
+            throw new CallNotAnsweredException(method, mayHaveBeenDone: true, InServerWords(ex)!.Message, ex) { ClosedByServer = true };
         }
         catch (Exception ex) when (ex is not HubException && BrokeUnder(ex, connectionId))
         {
@@ -885,6 +885,9 @@ public sealed class CallNotAnsweredException(string method, bool mayHaveBeenDone
     public string Method { get; } = method;
 
     public bool MayHaveBeenDone { get; } = mayHaveBeenDone;
+
+    /// <summary>The server's close cut the call short (a drain, an expired token): the message is its reason.</summary>
+    public bool ClosedByServer { get; init; }
 }
 
 /// <summary>The application's reconnect policy, noting what it was last asked.</summary>

@@ -116,8 +116,10 @@ export class ChatClient {
   leaveRoom(room: string): Promise<void>;
   /**
    * Resolves once the message is stored; after a failure resend with the same clientMessageId. Rejects with a
-   * CallNotAnsweredError at once without a connection (while reconnecting), and when the connection broke under the
-   * call; with a plain Error in the gateway's words when it refused the message (resending it would be refused again).
+   * CallNotAnsweredError at once without a connection (while reconnecting), and when the connection broke or the
+   * server closed it (a drain) under the call; with a plain Error in the gateway's words when it refused the message
+   * or could not store it (a rule the text breaks, a rate limit, storage out of reach). Resending with the same
+   * clientMessageId is always safe: a message is stored once.
    */
   sendMessage(room: string, clientMessageId: string, text: string): Promise<MessageAck>;
   sendPrivateMessage(toUser: string, text: string): Promise<PrivateMessageAck>;
@@ -148,6 +150,8 @@ export class RoomRejoinError extends Error {
 export class CallNotAnsweredError extends Error {
   readonly method: string;
   readonly mayHaveBeenDone: boolean;
+  /** The server's close cut the call short (a drain, an expired token): the message is its reason. */
+  readonly closedByServer: boolean;
 }
 
 /** The client stopped reconnecting, its policy having given up (reported with stateChanged Disconnected); start() connects again. The cause is why the last try failed. */

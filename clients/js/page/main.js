@@ -6,6 +6,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 import { CallNotAnsweredError, ChatClient, ReconnectGaveUpError } from '../src/index.js';
+import { SERVER_TIMEOUT_SENTENCE } from '../src/connection-errors.js';
 
 const room = 'lobby';
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -134,6 +135,9 @@ async function signIn(userName) {
     if (signedIn && previous === HubConnectionState.Connected && state !== HubConnectionState.Connected) {
       connectionBroke(error, client.connection.serverTimeoutInMilliseconds);
     }
+    if (state === HubConnectionState.Disconnected) {
+      connectionNotBack();
+    }
     if (state === HubConnectionState.Connected && signedIn) { // back after a break, perhaps on another replica
       $('replica').textContent = (await client.getConnectionInfo()).replica;
       connectionBack();
@@ -152,6 +156,7 @@ async function signIn(userName) {
     history = (await client.getRecentMessages(room, 20))
       .filter((message) => message.epoch === joined.epoch && message.sequence <= joined.lastSequence);
   } catch (error) {
+    signedIn = false; // its close is no break to show
     await client.stop().catch(() => {}); // signing in again makes a new connection: this one would be left open
     throw error;
   }
@@ -168,9 +173,8 @@ async function signIn(userName) {
       return;
     }
 
-    forgetRefused();
     if (outgoing.size >= MaxOutgoing && !forgetOldestStored()) {
-      $('send-status').textContent = `${MaxOutgoing} messages are still waiting: retry them, or wait until they are stored, before sending more.`;
+      $('send-status').textContent = `${MaxOutgoing} messages are still waiting: retry or edit them, or wait until they are stored, before sending more.`;
       return;
     }
 
@@ -180,19 +184,20 @@ async function signIn(userName) {
   });
 }
 
-/** @typedef {{ clientMessageId: string, text: string, item: HTMLLIElement, stored?: boolean }} Outgoing */
+/** @typedef {{ clientMessageId: string, text: string, item: HTMLLIElement, stored?: boolean, mayBeStored?: boolean }} Outgoing */
 
 // The messages sent from this page and not yet back from the room, by client message id, each with its own line:
-// sending, stored (until the room delivers it), failed with Retry, or refused. Several can fail during one break,
-// and each keeps its id for its Retry. Bounded: a tab left sending into a dead connection does not grow without end.
+// sending, stored (until the room delivers it), or failed with Retry. Several can fail during one break, and each
+// keeps its id for its Retry. Bounded: a tab left sending into a dead connection does not grow without end.
 /** @type {Map<string, Outgoing>} */
 const outgoing = new Map();
 const MaxOutgoing = 50;
 
 /**
- * Sends and shows the outcome on the message's line. A send the chat did not answer (no connection, or one that
- * broke under it) keeps its client message id, so Retry can never store it twice. One the gateway refused (its text
- * breaks a rule) goes back into the input to be mended: sent again as it is, it would only be refused again.
+ * Sends and shows the outcome on the message's line. Whatever failed, Retry sends it again under the same client
+ * message id, so it can never be stored twice: not even a refusal says for sure that nothing was stored (storage that
+ * timed out may have done the write). Edit, for a message the gateway refused and no try of which was cut short,
+ * takes the text back into the input to be mended and sent as a new message.
  * @param {ChatClient} client
  * @param {Outgoing} message
  */
@@ -208,24 +213,46 @@ async function send(client, message) {
       return; // the room delivered it before the break: stored, whatever the call says
     }
 
-    if (!(error instanceof CallNotAnsweredError)) {
-      showOutgoing(message, 'refused', `not sent: ${error instanceof Error ? error.message : String(error)}`);
-      const input = /** @type {HTMLInputElement} */ ($('message-input'));
-      input.value ||= message.text;
-      return;
-    }
-
+    const notAnswered = error instanceof CallNotAnsweredError;
+    message.mayBeStored ||= notAnswered && error.mayHaveBeenDone;
     // Said as the page says it (its state line), not as the library words it for programs.
-    const why = !error.mayHaveBeenDone ? 'not connected to the gateway when it was sent'
-      : error.message.startsWith('The connection broke') ? 'the connection broke before the gateway answered'
-        : `the gateway closed the connection before it answered: ${error.message}`;
-    showOutgoing(message, 'failed', `failed: ${why}. Retry ${client.state === HubConnectionState.Connected ? 'now' : 'once the page says Connected'}; it is stored once, whatever happened to this try `);
-    const retry = document.createElement('button');
-    retry.textContent = 'Retry';
-    retry.dataset.testid = 'retry';
-    retry.addEventListener('click', () => send(client, message));
-    message.item.append(retry);
+    const status = !notAnswered ? `not sent: ${error instanceof Error ? error.message : String(error)}`
+      : !error.mayHaveBeenDone ? 'failed: not connected to the gateway when it was sent.'
+        : error.closedByServer ? `failed: the gateway closed the connection before it answered: ${error.message}`
+          : 'failed: the connection broke before the gateway answered.';
+    showOutgoing(message, notAnswered ? 'failed' : 'refused', status);
+    const retry = button('Retry', 'retry', () => send(client, message));
+    retry.title = 'Sends it again under the same id: it is stored once, whatever became of the try before.';
+    message.item.append(' ', retry);
+    if (!notAnswered && !message.mayBeStored) {
+      message.item.append(' ', button('Edit', 'edit', () => edit(message)));
+    }
   }
+}
+
+/**
+ * @param {string} text
+ * @param {string} testId
+ * @param {() => unknown} onClick
+ */
+function button(text, testId, onClick) {
+  const element = document.createElement('button');
+  element.textContent = text;
+  element.dataset.testid = testId;
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+/**
+ * A refused message's text goes back to the input (after what is typed there, which is kept) and its line goes.
+ * @param {Outgoing} message
+ */
+function edit(message) {
+  const input = /** @type {HTMLInputElement} */ ($('message-input'));
+  input.value = input.value ? `${input.value} ${message.text}` : message.text;
+  input.focus();
+  message.item.remove();
+  outgoing.delete(message.clientMessageId);
 }
 
 /**
@@ -253,16 +280,6 @@ function showOutgoing(message, state, status) {
   }
 }
 
-/** The refused lines stay until the next send: their texts went back to the input. */
-function forgetRefused() {
-  for (const message of outgoing.values()) {
-    if (message.item.classList.contains('refused')) {
-      message.item.remove();
-      outgoing.delete(message.clientMessageId);
-    }
-  }
-}
-
 /** Makes room by forgetting the oldest stored line (its message is in the room: the delivery may have been missed). */
 function forgetOldestStored() {
   const stored = [...outgoing.values()].find((message) => message.stored);
@@ -285,13 +302,20 @@ function connectionBroke(error, serverTimeoutMs) {
   line.dataset.lostAt = lastBreak.at.toISOString();
   // A replica gone silent (frozen, or a network that drops everything) is noticed only once the client's server
   // timeout has run out after the last thing it sent: say since when nothing came, as the Blazor page does.
-  const silentSince = error?.message.startsWith(ServerTimeoutSentence) ? new Date(lastBreak.at.getTime() - serverTimeoutMs) : undefined;
+  const silentSince = error?.message.startsWith(SERVER_TIMEOUT_SENTENCE) ? new Date(lastBreak.at.getTime() - serverTimeoutMs) : undefined;
   const why = silentSince ? `: nothing came from it since ${silentSince.toLocaleTimeString()}` : error ? `: ${error.message.replace(/\.$/, '')}` : '';
   line.textContent = `Connection to replica ${lastBreak.replica} lost at ${lastBreak.at.toLocaleTimeString()}${why}; reconnecting…`;
 }
 
-// How the client words a break its server timeout found (connection-errors.js).
-const ServerTimeoutSentence = 'Nothing came from the chat for longer than the client waits';
+
+/** A connection closed for good (a refusal, a reconnect given up; the reason shows below the chat). */
+function connectionNotBack() {
+  if (lastBreak) {
+    const line = $('connection-break');
+    line.textContent = `${(line.textContent ?? '').replace(/; reconnecting…$/, '')}; not back.`;
+    lastBreak = undefined;
+  }
+}
 
 function connectionBack() {
   if (!lastBreak) {

@@ -378,8 +378,9 @@ export class ChatClient {
     const retry = method === 'SendMessage' ? 'Resend it with the same clientMessageId' : 'Call it again';
     const state = afterRejoin ? this.state : this.#connection.state;
     if (state !== HubConnectionState.Connected) {
-      throw new CallNotAnsweredError(method, false,
-        `Not connected to the chat (${this.#rejoining ? 'rejoining its rooms' : state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`);
+      throw new CallNotAnsweredError(
+        `Not connected to the chat (${this.#rejoining ? 'rejoining its rooms' : state.toLowerCase()}): ${method} was not sent. ${retry} once connected.`,
+        { method, mayHaveBeenDone: false });
     }
 
     const connectionId = this.#connection.connectionId;
@@ -388,7 +389,7 @@ export class ChatClient {
     } catch (error) {
       // The server's close cut the call short: its reason, in its words; the call may or may not have been done.
       if (isServerClose(error)) {
-        throw new CallNotAnsweredError(method, true, inOurWords(error).message, error);
+        throw new CallNotAnsweredError(inOurWords(error).message, { method, mayHaveBeenDone: true, closedByServer: true, cause: error });
       }
 
       // The server's answer to the call: a refusal, in its words.
@@ -398,8 +399,8 @@ export class ChatClient {
 
       // The connection went from under the call: SignalR says so in the transport's words ("WebSocket closed with
       // status code: 1006", "Invocation canceled …"), or rejects a send with a bare string.
-      throw new CallNotAnsweredError(method, true,
-        `The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`, error);
+      throw new CallNotAnsweredError(`The connection broke before the chat answered ${method}, which may or may not have been done. ${retry} once connected.`,
+        { method, mayHaveBeenDone: true, cause: error });
     }
   }
 
@@ -590,16 +591,15 @@ export class RoomRejoinError extends Error {
  */
 export class CallNotAnsweredError extends Error {
   /**
-   * @param {string} method
-   * @param {boolean} mayHaveBeenDone
    * @param {string} message
-   * @param {unknown} [cause]
+   * @param {{ method: string, mayHaveBeenDone: boolean, closedByServer?: boolean, cause?: unknown }} what
    */
-  constructor(method, mayHaveBeenDone, message, cause) {
+  constructor(message, { method, mayHaveBeenDone, closedByServer = false, cause }) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'CallNotAnsweredError';
     this.method = method;
     this.mayHaveBeenDone = mayHaveBeenDone;
+    this.closedByServer = closedByServer;
   }
 }
 

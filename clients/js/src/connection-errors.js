@@ -6,6 +6,8 @@ const SIGNALR_WEBSOCKET_FAILED = 'WebSocket failed to connect';
 const SIGNALR_HANDSHAKE_REFUSED = 'Server returned handshake error: ';
 const SIGNALR_WEBSOCKET_CLOSED = /^WebSocket closed with status code: (\d+) \((.*)\)\.$/s;
 const SIGNALR_SERVER_TIMEOUT = 'Server timeout elapsed';
+/** How a break the client's server timeout found begins (a page may say since when nothing came). */
+export const SERVER_TIMEOUT_SENTENCE = 'Nothing came from the chat for longer than the client waits';
 const PROBE_TIMEOUT_MS = 5_000;
 const LONGEST_SENTENCE = 1_000;
 
@@ -31,7 +33,7 @@ export function inOurWords(error) {
   }
 
   if (message.startsWith(SIGNALR_SERVER_TIMEOUT)) {
-    return new Error('Nothing came from the chat for longer than the client waits (SignalR\'s serverTimeoutInMilliseconds, 30 s unless set): '
+    return new Error(`${SERVER_TIMEOUT_SENTENCE} (SignalR's serverTimeoutInMilliseconds, 30 s unless set): `
       + 'the connection is taken as broken.', { cause: error });
   }
 

@@ -160,7 +160,7 @@ describe('against a scripted hub', () => {
     const { client: cut, states } = open({ reconnectPolicy: [] });
     await cut.start();
     await assert.rejects(cut.sendMessage('lobby', 'm-1', 'hello'), {
-      name: 'CallNotAnsweredError', method: 'SendMessage', mayHaveBeenDone: true,
+      name: 'CallNotAnsweredError', method: 'SendMessage', mayHaveBeenDone: true, closedByServer: false,
       message: 'The connection broke before the chat answered SendMessage, which may or may not have been done. Resend it with the same clientMessageId once connected.',
     });
     await eventually(() => states.length === 2);
@@ -191,7 +191,7 @@ describe('against a scripted hub', () => {
     });
     await assert.rejects(cut.sendMessage('lobby', 'm-2', 'hello'), (error) => {
       assert.ok(error instanceof CallNotAnsweredError, String(error));
-      assert.deepEqual([error.message, error.method, error.mayHaveBeenDone], [leaving, 'SendMessage', true]);
+      assert.deepEqual([error.message, error.method, error.mayHaveBeenDone, error.closedByServer], [leaving, 'SendMessage', true, true]);
       return true;
     });
   });
