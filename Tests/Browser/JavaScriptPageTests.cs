@@ -79,4 +79,26 @@ public sealed class JavaScriptPageTests(DashboardSession browser) : IClassFixtur
         await Expect(refused).ToHaveCountAsync(0);
         Assert.Equal($"typed meanwhile {invisible}", await page.InputValueAsync("[data-testid=message-input]"));
     }
+
+    [Fact]
+    public async Task The_newest_message_stays_in_view_as_the_list_fills_unless_the_person_scrolled_up()
+    {
+        var page = await browser.SignInToJavaScriptPageAsync(Unique("dora-js"));
+        var prefix = $"line {Guid.NewGuid():N}";
+        for (var i = 1; i <= 30; i++) // more than the list's height holds
+        {
+            await page.FillAsync("[data-testid=message-input]", $"{prefix} {i}");
+            await page.PressAsync("[data-testid=message-input]", "Enter");
+            await Expect(page.Locator("[data-testid=message]", new() { HasText = $"{prefix} {i}" })).ToHaveCountAsync(1);
+        }
+
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = $"{prefix} 30" })).ToBeInViewportAsync();
+
+        // Scrolled up to read: what arrives does not pull the list away from it.
+        await page.EvalOnSelectorAsync("[data-testid=messages]", "list => list.scrollTop = 0");
+        await page.FillAsync("[data-testid=message-input]", $"{prefix} 31");
+        await page.PressAsync("[data-testid=message-input]", "Enter");
+        await Expect(page.Locator("[data-testid=message]", new() { HasText = $"{prefix} 31" })).ToHaveCountAsync(1);
+        Assert.Equal(0, await page.EvalOnSelectorAsync<int>("[data-testid=messages]", "list => list.scrollTop"));
+    }
 }

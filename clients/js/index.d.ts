@@ -154,6 +154,13 @@ export class CallNotAnsweredError extends Error {
   readonly closedByServer: boolean;
 }
 
+/**
+ * Whether a failed sendMessage may have stored the message after all: a CallNotAnsweredError that may have been done,
+ * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done).
+ * Resend such a message with the same clientMessageId only, never as a new one.
+ */
+export function mayHaveBeenStored(error: unknown): boolean;
+
 /** The client stopped reconnecting, its policy having given up (reported with stateChanged Disconnected); start() connects again. The cause is why the last try failed. */
 export class ReconnectGaveUpError extends Error {
   readonly tries: number;

@@ -9,6 +9,16 @@ namespace RealtimeDemo.Tests.Fast.Unit;
 public sealed partial class DocumentationTests
 {
     [Fact]
+    public void The_JavaScript_client_knows_the_gateways_sentences_it_acts_on_as_the_gateway_words_them()
+    {
+        // A plain JavaScript file cannot read the gateway's constants: a reworded sentence would silently stop the
+        // client treating a leave of a room it is not in as done, or a storage timeout as possibly stored.
+        var client = File.ReadAllText(Path.Combine(Repository.Root, "clients", "js", "src", "chat-client.js"));
+        Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.NotInRoomRefusal}'", client);
+        Assert.Contains($"'{RealtimeDemo.RealtimeGateway.HubPipeline.HubErrorFilter.StorageUnavailable.Split(';')[0]}'", client);
+    }
+
+    [Fact]
     public void Every_file_and_folder_the_architecture_page_names_exists()
     {
         var page = File.ReadAllText(Path.Combine(Repository.Root, "docs", "architecture.md"));

@@ -5,7 +5,7 @@ import { HubConnectionState } from '@microsoft/signalr';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
-import { CallNotAnsweredError, ChatClient, ReconnectGaveUpError } from '../src/index.js';
+import { CallNotAnsweredError, ChatClient, ReconnectGaveUpError, mayHaveBeenStored } from '../src/index.js';
 import { SERVER_TIMEOUT_SENTENCE } from '../src/connection-errors.js';
 
 const room = 'lobby';
@@ -115,8 +115,10 @@ async function signIn(userName) {
   const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
   client.on('messageReceived', (message) => {
     show(messageItem(message));
-    outgoing.get(message.clientMessageId)?.item.remove(); // its own line is the message now
-    outgoing.delete(message.clientMessageId);
+    const sent = outgoing.get(message.clientMessageId);
+    if (sent) {
+      forget(sent); // its own line is the message now
+    }
   });
   client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
   client.on('messagesMissed', (_room, count) => note(missedSentence(count)));
@@ -165,6 +167,7 @@ async function signIn(userName) {
 
   $('sign-in').hidden = true;
   $('chat').hidden = false;
+  $('messages').scrollTop = $('messages').scrollHeight; // the newest in view
   $('user').textContent = userName;
   $('send').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -214,7 +217,7 @@ async function send(client, message) {
     }
 
     const notAnswered = error instanceof CallNotAnsweredError;
-    message.mayBeStored ||= notAnswered && error.mayHaveBeenDone;
+    message.mayBeStored ||= mayHaveBeenStored(error);
     // Said as the page says it (its state line), not as the library words it for programs.
     const status = !notAnswered ? `not sent: ${error instanceof Error ? error.message : String(error)}`
       : !error.mayHaveBeenDone ? 'failed: not connected to the gateway when it was sent.'
@@ -251,8 +254,19 @@ function edit(message) {
   const input = /** @type {HTMLInputElement} */ ($('message-input'));
   input.value = input.value ? `${input.value} ${message.text}` : message.text;
   input.focus();
+  forget(message);
+}
+
+/**
+ * Drops a message's line: delivered by the room, or taken back to be mended.
+ * @param {Outgoing} message
+ */
+function forget(message) {
   message.item.remove();
   outgoing.delete(message.clientMessageId);
+  if (outgoing.size < MaxOutgoing) {
+    $('send-status').textContent = ''; // no longer full
+  }
 }
 
 /**
@@ -283,8 +297,11 @@ function showOutgoing(message, state, status) {
 /** Makes room by forgetting the oldest stored line (its message is in the room: the delivery may have been missed). */
 function forgetOldestStored() {
   const stored = [...outgoing.values()].find((message) => message.stored);
-  stored?.item.remove();
-  return stored ? outgoing.delete(stored.clientMessageId) : false;
+  if (stored) {
+    forget(stored);
+  }
+
+  return stored !== undefined;
 }
 
 /** @type {{ replica: string, at: Date } | undefined} */
@@ -365,7 +382,14 @@ function messageItem(message, className = '') {
 
 /** @param {HTMLElement} item */
 function show(item) {
-  $('messages').append(item);
+  // The newest stays in view unless the person scrolled up to read older ones.
+  const list = $('messages');
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 30;
+  list.append(item);
+  if (atBottom) {
+    list.scrollTop = list.scrollHeight;
+  }
+
   while ($('messages').childElementCount > 200) {
     $('messages').firstElementChild?.remove(); // a tab that stays open keeps a bounded list
   }

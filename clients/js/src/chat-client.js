@@ -13,6 +13,9 @@ const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
 const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom (ChatHubMethods.NotInRoomRefusal)
+// The gateway's answer when its storage did not answer in time (HubErrorFilter.StorageUnavailable): the write may
+// still have been done.
+const STORAGE_UNAVAILABLE = 'Chat storage (Redis) is unreachable right now';
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
 // How long a connection attempt waits for the token, then for the WebSocket to open, unless told otherwise: an
 // attempt that hangs would hold start() (and stop(), which waits for it) or a reconnect try for minutes.
@@ -601,6 +604,17 @@ export class CallNotAnsweredError extends Error {
     this.mayHaveBeenDone = mayHaveBeenDone;
     this.closedByServer = closedByServer;
   }
+}
+
+/**
+ * Whether a failed sendMessage may have stored the message after all: a call not answered that may have been done,
+ * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done). Such
+ * a message is to be resent with the same clientMessageId only, never as a new message.
+ * @param {unknown} error
+ */
+export function mayHaveBeenStored(error) {
+  return error instanceof CallNotAnsweredError ? error.mayHaveBeenDone
+    : error instanceof Error && error.message.startsWith(STORAGE_UNAVAILABLE);
 }
 
 /** The client stopped reconnecting (its policy gave up): start() connects again. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { LogLevel } from '@microsoft/signalr';
-import { CallNotAnsweredError, ChatClient } from '../../src/index.js';
+import { CallNotAnsweredError, ChatClient, mayHaveBeenStored } from '../../src/index.js';
 import { scriptedHub } from './scripted-hub.js';
 
 // Nothing listens there: the client is never connected.
@@ -187,13 +187,35 @@ describe('against a scripted hub', () => {
     await assert.rejects(cut.sendMessage('lobby', 'm-1', 'refused'), (error) => {
       assert.ok(!(error instanceof CallNotAnsweredError), String(error));
       assert.equal(/** @type {Error} */ (error).message, refusal);
+      assert.equal(mayHaveBeenStored(error), false);
       return true;
     });
     await assert.rejects(cut.sendMessage('lobby', 'm-2', 'hello'), (error) => {
       assert.ok(error instanceof CallNotAnsweredError, String(error));
       assert.deepEqual([error.message, error.method, error.mayHaveBeenDone, error.closedByServer], [leaving, 'SendMessage', true, true]);
+      assert.equal(mayHaveBeenStored(error), true);
       return true;
     });
+  });
+
+  test("the gateway's answer that its storage was out of reach may have stored the message: to be resent with its id only", async () => {
+    const storage = 'Chat storage (Redis) is unreachable right now; try again in a moment. Resending with the same clientMessageId never stores a message twice.';
+    hub.answer = (target) => {
+      if (target === 'SendMessage') {
+        throw new Error(storage);
+      }
+
+      return target === 'GetConnectionInfo' ? { connectionId: 'c1', user: 'alice', replica: 'scripted' } : null;
+    };
+    const { client: sender } = open();
+    await sender.start();
+    await assert.rejects(sender.sendMessage('lobby', 'm-1', 'hello'), (error) => {
+      assert.equal(/** @type {Error} */ (error).message, storage);
+      assert.equal(mayHaveBeenStored(error), true);
+      return true;
+    });
+    const notSent = await sender.stop().then(() => sender.sendMessage('lobby', 'm-2', 'hello')).catch((error) => error);
+    assert.equal(mayHaveBeenStored(notSent), false);
   });
 
   test('giving up reconnecting is reported with how long it tried and why the last try failed', async () => {
