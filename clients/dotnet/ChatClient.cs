@@ -802,8 +802,9 @@ public sealed class ChatClient : IAsyncDisposable
         catch (Exception ex) when (ex is not HubException && BrokeUnder(ex, connectionId))
         {
             // SignalR fails a call whose connection went with the transport's or its own exception (a TimeoutException
-            // when the server fell silent, a WebSocketException, an ObjectDisposedException, a TaskCanceledException): a caller that catches what a
-            // broken connection throws otherwise (InvalidOperationException, as before a call) catches this too.
+            // when the server fell silent, a WebSocketException, an ObjectDisposedException, a TaskCanceledException):
+            // a caller that catches what a broken connection throws otherwise (InvalidOperationException, as before a
+            // call) catches this too.
             throw new CallNotAnsweredException(method, mayHaveBeenDone: true,
                 $"The connection broke before the chat answered {method}, which may or may not have been done. {RetryAdvice(method)}", ex);
         }

@@ -304,7 +304,8 @@ function forgetOldestStored() {
   return stored !== undefined;
 }
 
-/** @type {{ replica: string, at: Date } | undefined} */
+/** The break not yet over: the line's words so far (lost where, when, why), and when it was noticed. */
+/** @type {{ lost: string, at: Date } | undefined} */
 let lastBreak;
 
 /**
@@ -313,23 +314,22 @@ let lastBreak;
  * @param {number} serverTimeoutMs
  */
 function connectionBroke(error, serverTimeoutMs) {
-  lastBreak = { replica: $('replica').textContent ?? '', at: new Date() };
-  const line = $('connection-break');
-  line.hidden = false;
-  line.dataset.lostAt = lastBreak.at.toISOString();
+  const at = new Date();
   // A replica gone silent (frozen, or a network that drops everything) is noticed only once the client's server
   // timeout has run out after the last thing it sent: say since when nothing came, as the Blazor page does.
-  const silentSince = error?.message.startsWith(SERVER_TIMEOUT_SENTENCE) ? new Date(lastBreak.at.getTime() - serverTimeoutMs) : undefined;
+  const silentSince = error?.message.startsWith(SERVER_TIMEOUT_SENTENCE) ? new Date(at.getTime() - serverTimeoutMs) : undefined;
   const why = silentSince ? `: nothing came from it since ${silentSince.toLocaleTimeString()}` : error ? `: ${error.message.replace(/\.$/, '')}` : '';
-  line.textContent = `Connection to replica ${lastBreak.replica} lost at ${lastBreak.at.toLocaleTimeString()}${why}; reconnecting…`;
+  lastBreak = { lost: `Connection to replica ${$('replica').textContent} lost at ${at.toLocaleTimeString()}${why}`, at };
+  const line = $('connection-break');
+  line.hidden = false;
+  line.dataset.lostAt = at.toISOString();
+  line.textContent = `${lastBreak.lost}; reconnecting…`;
 }
-
 
 /** A connection closed for good (a refusal, a reconnect given up; the reason shows below the chat). */
 function connectionNotBack() {
   if (lastBreak) {
-    const line = $('connection-break');
-    line.textContent = `${(line.textContent ?? '').replace(/; reconnecting…$/, '')}; not back.`;
+    $('connection-break').textContent = `${lastBreak.lost}; not back.`;
     lastBreak = undefined;
   }
 }
@@ -343,9 +343,7 @@ function connectionBack() {
   const back = document.createElement('span');
   back.dataset.testid = 'connection-back';
   back.textContent = `; back on replica ${$('replica').textContent} after ${seconds} s, missed messages fetched.`;
-  const line = $('connection-break');
-  line.textContent = (line.textContent ?? '').replace(/; reconnecting…$/, '');
-  line.append(back);
+  $('connection-break').replaceChildren(lastBreak.lost, back);
   lastBreak = undefined;
 }
 
@@ -390,8 +388,8 @@ function show(item) {
     list.scrollTop = list.scrollHeight;
   }
 
-  while ($('messages').childElementCount > 200) {
-    $('messages').firstElementChild?.remove(); // a tab that stays open keeps a bounded list
+  while (list.childElementCount > 200) {
+    list.firstElementChild?.remove(); // a tab that stays open keeps a bounded list
   }
 }
 
