@@ -50,8 +50,10 @@ public sealed class ChatClient : IAsyncDisposable
     /// <param name="configureConnection">Anything else about the connection (a proxy, headers, a test server's sockets).</param>
     /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
     /// <param name="connectTimeout">
-    /// How long <see cref="StartAsync"/>, and each reconnect try (at most 10 s), waits for the token and the WebSocket's
-    /// opening (default 30 s): SignalR waits as long as an address that accepts and never answers (a stuck gateway or proxy) holds it.
+    /// How long <see cref="StartAsync"/> tries to connect (default 30 s): a try not answered within 3 s (the last one gets what
+    /// is left) is made again, for behind a proxy the next may reach a live replica. A reconnect try waits at most 10 s
+    /// (or this, if shorter) for the token and the WebSocket's opening. SignalR waits as long as an address that accepts
+    /// and never answers (a stuck gateway or proxy) holds it.
     /// </param>
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
         IRetryPolicy? reconnectPolicy = null, TimeSpan? connectTimeout = null)
@@ -207,8 +209,8 @@ public sealed class ChatClient : IAsyncDisposable
     private static readonly string UserAgent =
         $"RealtimeDemo.Client/{typeof(ChatClient).Assembly.GetName().Version?.ToString(3)} ({System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}; .NET {Environment.Version})";
 
-    private HubException DidNotAnswer(TimeSpan waited) =>
-        new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {waited.TotalSeconds:0.#} s: "
+    private HubException DidNotAnswer(TimeSpan waited, int tries = 1) =>
+        new($"The chat at {_hubUrl.GetLeftPart(UriPartial.Path)} did not answer within {waited.TotalSeconds:0.#} s{(tries > 1 ? $" ({tries} tries)" : "")}: "
             + "something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.");
 
     /// <summary>Each room message once, in the room's order.</summary>
@@ -263,25 +265,7 @@ public sealed class ChatClient : IAsyncDisposable
     /// </summary>
     public async Task<ConnectionDetails?> StartAsync(CancellationToken cancellationToken = default)
     {
-        _closed = NewClosedSignal();
-        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            patience.CancelAfter(_connectTimeout);
-            try
-            {
-                await _connection.StartAsync(patience.Token);
-            }
-            catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw DidNotAnswer(_connectTimeout);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
-            }
-        }
-
-        var details = await AdmittedAsync(cancellationToken);
+        var details = await ConnectInTriesAsync(cancellationToken);
         // Through the queue, like every other transition, and only if still connected: a close right after (a break)
         // is queued by then, and reported after this would leave a page saying "Connected".
         await Serialized(() => _rooms.Count > 0 ? RejoinAndFillAsync()
@@ -314,6 +298,55 @@ public sealed class ChatClient : IAsyncDisposable
 
         await Serialized(RejoinAndFillAsync);
     }
+
+    // A start's try (its token, WebSocket, handshake and admission) gets StartTryPatience, the last one what is left
+    // of the connect timeout, and one not answered in time is made again: behind a proxy that picks a replica per
+    // connection the next may reach a live one, where a try that met a frozen replica held the start for the whole
+    // timeout (the Blazor sign-in failed six times in eight with one replica of three frozen).
+    private async Task<ConnectionDetails?> ConnectInTriesAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var tries = 1; ; tries++)
+        {
+            _closed = NewClosedSignal();
+            var left = _connectTimeout - Stopwatch.GetElapsedTime(started);
+            var last = left <= 2 * StartTryPatience;
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            patience.CancelAfter(last ? left : StartTryPatience);
+            try
+            {
+                await _connection.StartAsync(patience.Token);
+            }
+            catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                if (!last)
+                {
+                    continue;
+                }
+
+                throw DidNotAnswer(_connectTimeout, tries);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
+            }
+
+            try
+            {
+                return await AdmittedAsync(patience.Token);
+            }
+            catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await _connection.StopAsync(CancellationToken.None); // open, and its admission never answered
+                if (last)
+                {
+                    throw DidNotAnswer(_connectTimeout, tries);
+                }
+            }
+        }
+    }
+
+    private static readonly TimeSpan StartTryPatience = TimeSpan.FromSeconds(3);
 
     // The gateway answers the handshake before it decides whether to keep the connection (the limits are checked once
     // it is open, so that a browser can be told why), and it answers calls only after deciding: one round trip tells.

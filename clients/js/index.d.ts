@@ -36,8 +36,10 @@ export interface ChatClientOptions {
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
   keepAliveIntervalInMilliseconds?: number;
   /**
-   * How long a connection attempt waits for the token, then for the WebSocket to open (default 15 s; a reconnect try
-   * at most 10 s); past it the attempt fails in words (a start rejects, a reconnect try counts as failed).
+   * How long start() tries to connect (default 30 s): a try not answered within 3 s (the token, the WebSocket, the
+   * handshake; the last try gets what is left) is made again, for behind a proxy the next may reach a live replica;
+   * past it start() rejects in words. A reconnect try's token and WebSocket wait at most 10 s (or this, if shorter),
+   * then it counts as failed.
    */
   connectTimeoutInMilliseconds?: number;
   /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */

@@ -71,42 +71,18 @@ async function token(userName) {
   return (await response.json()).token;
 }
 
-// SignalR's automatic reconnect does not cover the first start, and a start whose WebSocket or handshake gets no
-// answer waits for the server timeout (30 s) with nothing on the page: bound each attempt, say so, try again.
-const ConnectTimeoutMs = 15_000;
-const ConnectAttempts = 3;
-
 /**
+ * The client's start() tries again by itself when a try is not answered (a frozen replica behind the proxy), for up
+ * to its connect timeout (30 s), and fails in words.
  * @param {ChatClient} client
  * @returns {Promise<import('../index.js').ConnectionDetails | undefined>} what start() said of the connection
  */
 async function connect(client) {
-  for (let attempt = 1; ; attempt++) {
-    $('sign-in-status').textContent = attempt === 1 ? 'Connecting…' : 'The gateway did not answer; trying again…';
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    let timer;
-    /** @type {Promise<undefined>} */
-    const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve(undefined), ConnectTimeoutMs); });
-    const started = client.start().then((details) => ({ details }));
-    try {
-      const outcome = await Promise.race([started, timedOut]);
-      if (outcome) {
-        $('sign-in-status').textContent = '';
-        return outcome.details;
-      }
-    } catch (error) {
-      $('sign-in-status').textContent = ''; // refused (a bad name, a foreign origin, a full chat): said in #error
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-
-    await client.stop().catch(() => {});
-    await started.catch(() => {}); // stopped while starting: it rejects, which is this attempt's end
-    if (attempt === ConnectAttempts) {
-      $('sign-in-status').textContent = '';
-      throw new Error(`The gateway did not answer ${ConnectAttempts} times in a row (${ConnectTimeoutMs / 1000} s each). Try again later.`);
-    }
+  $('sign-in-status').textContent = 'Connecting…';
+  try {
+    return await client.start();
+  } finally {
+    $('sign-in-status').textContent = ''; // a refusal (a bad name, a foreign origin, a full chat) is said in #error
   }
 }
 

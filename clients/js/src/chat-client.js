@@ -17,9 +17,13 @@ const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal o
 // still have been done.
 const STORAGE_UNAVAILABLE = 'Chat storage (Redis) is unreachable right now';
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
-// How long a connection attempt waits for the token, then for the WebSocket to open, unless told otherwise: an
-// attempt that hangs would hold start() (and stop(), which waits for it) or a reconnect try for minutes.
-const CONNECT_TIMEOUT_MS = 15_000;
+// How long start() tries, unless told otherwise: an attempt that hangs would hold start() (and stop(), which waits
+// for it) for minutes.
+const CONNECT_TIMEOUT_MS = 30_000;
+// A start's try (token, WebSocket, handshake, admission) gets this long, the last one all that is left: behind a
+// proxy that picks a replica per connection, the next try may reach a live one, where one that met a frozen replica
+// held the start for the whole timeout. A live gateway answers a try in well under a second.
+const START_TRY_MS = 3_000;
 // A reconnect try's steps wait at most this long (#stepTimeoutMs).
 const RECONNECT_STEP_MS = 10_000;
 
@@ -73,9 +77,17 @@ export class ChatClient {
   #rejoining = false;
   /** @type {Set<WebSocket>} */
   #opening = new Set();
-  /** Aborted by stop(): a token still awaited is not waited for. */
+  /** Aborted by stop(), or when a start's try is given up: a token still awaited is not waited for. */
   #connecting = new AbortController();
   #connectTimeoutMs;
+  /** While start() runs: the token one of its tries got, for the next; and what its current try waits for. */
+  #starting = false;
+  /** @type {string | undefined} */
+  #startToken;
+  /** @type {'token' | 'chat'} */
+  #tryWaitsFor = 'token';
+  /** Set when a start's try was given up unanswered: what it had waited for. @type {'token' | 'chat' | undefined} */
+  #unanswered;
 
   /**
    * @param {string} hubUrl the hub, e.g. http://localhost:5310/hubs/chat
@@ -90,7 +102,11 @@ export class ChatClient {
       .withUrl(this.#hubUrl, /** @type {import('@microsoft/signalr').IHttpConnectionOptions} */ ({
         transport: HttpTransportType.WebSockets,
         skipNegotiation: true,
-        accessTokenFactory: async () => (this.#token = await this.#tokenInTime(/** @type {() => string | Promise<string>} */ (accessTokenFactory))),
+        accessTokenFactory: async () => {
+          this.#token = await this.#tokenInTime(/** @type {() => string | Promise<string>} */ (accessTokenFactory));
+          this.#tryWaitsFor = 'chat';
+          return this.#token;
+        },
         WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening), // an option SignalR reads, not in its types
       }))
       .withHubProtocol(new TraceContextHubProtocol());
@@ -181,17 +197,14 @@ export class ChatClient {
     }
 
     this.#stopRequested = false;
-    this.#connecting = new AbortController();
+    this.#starting = true;
+    this.#startToken = undefined;
     let details;
     try {
-      await this.#connection.start();
-      details = await this.#admitted();
-    } catch (error) {
-      if (this.#stopRequested) {
-        throw new Error('stop() was called before the connection to the chat was made.', { cause: error });
-      }
-
-      throw inOurWords(await explainConnectFailure(error, this.#hubUrl, this.#token));
+      details = await this.#connectInTries();
+    } finally {
+      this.#starting = false;
+      this.#startToken = undefined;
     }
 
     // Through the queue, and only if still connected: a close right after (a break) is queued by then, and
@@ -209,6 +222,72 @@ export class ChatClient {
   #queueRejoin() {
     this.#rejoining = true;
     return this.#queue.run(() => this.#rejoinAndFill()).catch((error) => this.#raiseBackgroundError(error));
+  }
+
+  /**
+   * Tries to connect until a try is let in or refused, or the connect timeout has passed: a try nobody answers in
+   * time (START_TRY_MS, the last one what is left) is given up and made again.
+   * @returns {Promise<import('../index.js').ConnectionDetails | undefined>}
+   */
+  async #connectInTries() {
+    const deadline = Date.now() + this.#connectTimeoutMs;
+    for (let tries = 1; ; tries++) {
+      this.#connecting = new AbortController();
+      this.#unanswered = undefined;
+      this.#tryWaitsFor = this.#startToken === undefined ? 'token' : 'chat';
+      const left = deadline - Date.now();
+      const last = left <= 2 * START_TRY_MS;
+      const giveUp = setTimeout(() => {
+        this.#unanswered = this.#tryWaitsFor;
+        this.#abandonAttempt().catch(() => {}); // the try's own failure is what start() reports
+      }, last ? left : START_TRY_MS);
+      try {
+        await this.#connection.start();
+        return await this.#admitted();
+      } catch (error) {
+        if (this.#stopRequested) {
+          throw new Error('stop() was called before the connection to the chat was made.', { cause: error });
+        }
+
+        if (this.#unanswered === undefined) {
+          throw inOurWords(await explainConnectFailure(error, this.#hubUrl, this.#token));
+        }
+
+        if (last) {
+          throw this.#notAnswered(this.#unanswered, tries, error);
+        }
+      } finally {
+        clearTimeout(giveUp);
+      }
+
+      await this.#connection.stop(); // a try given up in its handshake or admission left the connection open
+    }
+  }
+
+  /**
+   * @param {'token' | 'chat'} waitedFor
+   * @param {number} tries
+   * @param {unknown} cause
+   */
+  #notAnswered(waitedFor, tries, cause) {
+    const within = `within ${this.#connectTimeoutMs / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}`;
+    if (waitedFor === 'token') {
+      return new Error(`The access token function gave no token ${within}, so the chat was not connected (is the sign-in service answering?).`, { cause });
+    }
+
+    const url = new URL(this.#hubUrl);
+    return new Error(`The chat at ${url.origin}${url.pathname} did not answer ${within}: something there accepts connections but answers `
+      + 'none (a stuck gateway or proxy). Try again in a moment.', { cause });
+  }
+
+  /** Ends a connection attempt in progress: its wait for a token, its WebSocket still opening, its handshake. */
+  #abandonAttempt() {
+    this.#connecting.abort();
+    for (const socket of this.#opening) {
+      socket.close(); // a browser opens one WebSocket to a host at a time: the next try's waits for this one
+    }
+
+    return this.#connection.stop();
   }
 
   /**
@@ -232,17 +311,13 @@ export class ChatClient {
   async stop() {
     this.#stopRequested = true;
     // SignalR's stop waits for a start in progress: end its wait for a token or a WebSocket.
-    this.#connecting.abort();
-    for (const socket of this.#opening) {
-      socket.close();
-    }
-
+    const stopped = this.#abandonAttempt();
     for (const retry of this.#retries) {
       clearTimeout(retry);
     }
 
     this.#retries.clear();
-    await this.#connection.stop();
+    await stopped;
     await this.#queue.run(() => {});
   }
 
@@ -408,10 +483,10 @@ export class ChatClient {
   }
 
   /**
-   * How long a step of a connection attempt (the token, the WebSocket's opening) may take: the connect timeout, and
-   * at most RECONNECT_STEP_MS for a reconnect try. Behind a proxy the next try may reach a live replica: with two of
-   * three replicas frozen, each try that met a frozen one held the page Reconnecting for the whole bound (the .NET
-   * client's tries have the same 10 s).
+   * How long a step of a connection attempt (the token, the WebSocket's opening) may take: at most RECONNECT_STEP_MS
+   * for a reconnect try, for behind a proxy the next try may reach a live replica (with two of three replicas frozen,
+   * each try that met a frozen one held the page Reconnecting for the whole bound; the .NET client's tries have the
+   * same 10 s). A start's tries have shorter bounds of their own (#connectInTries), which come first.
    * @returns {number}
    */
   #stepTimeoutMs() {
@@ -425,11 +500,25 @@ export class ChatClient {
    * @returns {Promise<string>}
    */
   #tokenInTime(factory) {
+    if (this.#starting && this.#startToken !== undefined) {
+      return Promise.resolve(this.#startToken); // an earlier try of this start got it: only the WebSocket failed
+    }
+
     const signal = this.#connecting.signal;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
+    const asked = Promise.resolve().then(factory);
+    if (this.#starting) {
+      // One that comes after its try was given up still serves the next try of the start.
+      asked.then((token) => {
+        if (this.#starting && token) {
+          this.#startToken = token;
+        }
+      }, () => {});
+    }
+
     return Promise.race([
-      Promise.resolve().then(factory),
+      asked,
       new Promise((_, reject) => {
         const patience = this.#stepTimeoutMs();
         timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${patience / 1000} s, `

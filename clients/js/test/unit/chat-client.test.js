@@ -107,7 +107,7 @@ describe('against a scripted hub', () => {
     hub.hangUpgrades = true;
     const { client: unanswered } = open({ connectTimeoutInMilliseconds: 300 });
     await assert.rejects(unanswered.start(), {
-      message: `The chat at ${hub.url} answers, but no WebSocket to it opened: something between (a proxy) may not pass WebSockets.`,
+      message: `The chat at ${hub.url} did not answer within 0.3 s: something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.`,
     });
 
     for (const hanging of [open({ accessTokenFactory: () => new Promise(() => {}) }).client, open().client]) {
@@ -118,6 +118,41 @@ describe('against a scripted hub', () => {
       await assert.rejects(starting, { message: 'stop() was called before the connection to the chat was made.' });
       assert.ok(Date.now() - stopped < 1_000, 'stop() waited for the attempt');
     }
+  });
+
+  test('a start whose tries meet a frozen replica behind the proxy gives each 3 s and gets through on the next, asking for the token once', async () => {
+    let tokensAsked = 0;
+    const { client: patient, states } = open({ accessTokenFactory: () => { tokensAsked++; return 'the-token'; } });
+    hub.holdNextUpgrades = 2;
+    const began = Date.now();
+    assert.deepEqual(await patient.start(), { connectionId: 'c1', user: 'alice', replica: 'scripted' });
+    const waited = Date.now() - began;
+    assert.equal(hub.heldUpgrades, 2);
+    assert.ok(waited > 5_500 && waited < 9_000, `connected ${waited} ms after start(): two tries of 3 s given up`);
+    assert.equal(tokensAsked, 1, 'the token the first try got served the next ones');
+    await eventually(() => states.length > 0);
+    assert.deepEqual(states, ['Connected']);
+
+    // A token that does not come within a try is asked for again; every try unanswered fails in words, with how many.
+    let asked = 0;
+    const { client: slowToken } = open({ accessTokenFactory: () => (++asked === 1 ? new Promise(() => {}) : 'the-token') });
+    await slowToken.start();
+    assert.equal(asked, 2);
+
+    // So is a try whose WebSocket opened and whose handshake nobody answers (a replica frozen just then).
+    hub.handshakeDelay = 60_000;
+    const { client: unansweredHandshake, states: handshakeStates } = open();
+    const starting = unansweredHandshake.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    hub.handshakeDelay = 0;
+    await starting;
+    await eventually(() => handshakeStates.length > 0);
+    assert.deepEqual(handshakeStates, ['Connected'], 'a try given up is no state of its own');
+    hub.hangUpgrades = true;
+    const { client: neverAnswered } = open({ connectTimeoutInMilliseconds: 7_000 });
+    await assert.rejects(neverAnswered.start(), {
+      message: `The chat at ${hub.url} did not answer within 7 s (2 tries): something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.`,
+    });
   });
 
   test('a reconnect try nobody answers (a frozen replica behind the proxy) is given up after 10 s, whatever the connect timeout, so the next try can reach a live one', async () => {

@@ -19,6 +19,8 @@ export async function scriptedHub() {
     handshakeDelay: 0,
     /** When set, a WebSocket request is held with no answer, as by a proxy with nothing behind it. */
     hangUpgrades: false,
+    /** How many of the next WebSocket requests are held so (a frozen replica the proxy picked), the rest answered. */
+    holdNextUpgrades: 0,
     /** How many WebSocket requests have been held (hangUpgrades). */
     get heldUpgrades() {
       return held.size;
@@ -66,7 +68,8 @@ export async function scriptedHub() {
   /** @type {Set<import('node:stream').Duplex>} */
   const held = new Set();
   server.on('upgrade', (request, socket, head) => {
-    if (hub.hangUpgrades) {
+    if (hub.hangUpgrades || hub.holdNextUpgrades > 0) {
+      hub.holdNextUpgrades = Math.max(0, hub.holdNextUpgrades - 1);
       held.add(socket);
       return;
     }
