@@ -15,7 +15,7 @@ public sealed class JavaScriptClientTests
     [Fact]
     public async Task Its_rules_and_trace_context_hold_without_a_server()
     {
-        await RunAsync(["--test", "--test-reporter=spec", .. Directory.EnumerateFiles(Path.Combine(Package, "test", "unit"), "*.test.js").Order()], TimeSpan.FromMinutes(1));
+        await RunAsync(["--test", "--test-reporter=spec", .. Directory.EnumerateFiles(Path.Combine(Package, "test", "unit"), "*.test.js").Order()], TimeSpan.FromMinutes(2));
     }
 
     [Fact]

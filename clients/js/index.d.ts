@@ -1,6 +1,6 @@
 // Types of @realtimedemo/chat-client: the chat contract (README, "The chat contract") as JavaScript sees it —
 // SignalR's JSON protocol, camelCase names, ISO 8601 dates as strings.
-import type { HubConnection, HubConnectionState, IHttpConnectionOptions, IRetryPolicy, ILogger, LogLevel, JsonHubProtocol, HubMessage } from '@microsoft/signalr';
+import type { HubConnection, HubConnectionState, IRetryPolicy, ILogger, LogLevel, JsonHubProtocol, HubMessage } from '@microsoft/signalr';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 
 /** A room message as every member receives it; `sequence` counts 1, 2, 3, … within the room's `epoch`. */
@@ -31,8 +31,12 @@ export interface RoomSummary { room: string; members: number }
 export interface ConnectionDetails { connectionId: string; user: string; replica: string }
 
 export interface ChatClientOptions {
-  /** Returns a current token (POST /auth/token on the gateway, or your identity provider's); asked again on every reconnect. */
-  accessTokenFactory: IHttpConnectionOptions['accessTokenFactory'];
+  /**
+   * Returns a current token (POST /auth/token on the gateway, or your identity provider's); asked again on every
+   * reconnect. Its signal aborts once the token is no longer waited for (a try given up): pass it to fetch, for a
+   * browser holds at most six requests to a host at once.
+   */
+  accessTokenFactory: (request: { signal: AbortSignal }) => string | Promise<string>;
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */
   keepAliveIntervalInMilliseconds?: number;
   /**

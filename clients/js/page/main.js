@@ -57,10 +57,11 @@ function startTelemetry(telemetry) {
  * A development token from the gateway (the page's origin is the one the gateway admits); asked again on every
  * reconnect, so an hour-old token never stops one.
  * @param {string} userName
+ * @param {AbortSignal} signal aborted when the client no longer waits for it (a request a frozen replica holds)
  */
-async function token(userName) {
+async function token(userName, signal) {
   const response = await fetch(settings.tokenUrl, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName }), signal,
   });
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
@@ -88,7 +89,7 @@ async function connect(client) {
 
 /** @param {string} userName */
 async function signIn(userName) {
-  const client = new ChatClient(settings.hubUrl, { accessTokenFactory: () => token(userName) });
+  const client = new ChatClient(settings.hubUrl, { accessTokenFactory: ({ signal }) => token(userName, signal) });
   client.on('messageReceived', (message) => {
     show(messageItem(message));
     const sent = outgoing.get(message.clientMessageId);

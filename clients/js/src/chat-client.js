@@ -103,7 +103,7 @@ export class ChatClient {
         transport: HttpTransportType.WebSockets,
         skipNegotiation: true,
         accessTokenFactory: async () => {
-          this.#token = await this.#tokenInTime(/** @type {() => string | Promise<string>} */ (accessTokenFactory));
+          this.#token = await this.#tokenInTime(accessTokenFactory);
           this.#tryWaitsFor = 'chat';
           return this.#token;
         },
@@ -495,8 +495,10 @@ export class ChatClient {
   }
 
   /**
-   * The application's token, or a failure in words after the connect timeout or a stop().
-   * @param {() => string | Promise<string>} factory
+   * The application's token, or a failure in words after the step's bound, a start's try given up, or a stop(). The
+   * factory is given a signal that aborts then: a browser holds at most six requests to a host at once, and requests
+   * left waiting on frozen replicas took them all, so that no later try's token request went out.
+   * @param {(request: { signal: AbortSignal }) => string | Promise<string>} factory
    * @returns {Promise<string>}
    */
   #tokenInTime(factory) {
@@ -504,10 +506,11 @@ export class ChatClient {
       return Promise.resolve(this.#startToken); // an earlier try of this start got it: only the WebSocket failed
     }
 
-    const signal = this.#connecting.signal;
+    const connecting = this.#connecting.signal;
+    const notWaitedFor = new AbortController();
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
-    const asked = Promise.resolve().then(factory);
+    const asked = Promise.resolve().then(() => factory({ signal: notWaitedFor.signal }));
     if (this.#starting) {
       // One that comes after its try was given up still serves the next try of the start.
       asked.then((token) => {
@@ -523,9 +526,12 @@ export class ChatClient {
         const patience = this.#stepTimeoutMs();
         timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${patience / 1000} s, `
           + 'so the chat was not connected (is the sign-in service answering?).')), patience);
-        signal.addEventListener('abort', () => reject(new Error('stop() was called before the connection to the chat was made.')), { once: true });
+        connecting.addEventListener('abort', () => reject(new Error('stop() was called before the connection to the chat was made.')), { once: true });
       }),
-    ]).finally(() => clearTimeout(timer));
+    ]).catch((error) => {
+      notWaitedFor.abort();
+      throw error;
+    }).finally(() => clearTimeout(timer));
   }
 
   /**

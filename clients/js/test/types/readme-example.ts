@@ -3,9 +3,11 @@
 import { ChatClient } from '@realtimedemo/chat-client';
 
 const gateway = 'http://localhost:5310';
-const token = async () => (await (await fetch(`${gateway}/auth/token`, { method: 'POST',
-  headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: 'alice' }) })).json()).token;
-const client = new ChatClient(`${gateway}/hubs/chat`, { accessTokenFactory: token });
+const client = new ChatClient(`${gateway}/hubs/chat`, {
+  // signal: aborted when the client stops waiting for this token (a try given up at a frozen replica)
+  accessTokenFactory: async ({ signal }) => (await (await fetch(`${gateway}/auth/token`, { method: 'POST', signal,
+    headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userName: 'alice' }) })).json()).token,
+});
 client.on('messageReceived', (m) => console.log(`#${m.sequence} ${m.user}: ${m.text}`));
 await client.start();
 await client.joinRoom('lobby');

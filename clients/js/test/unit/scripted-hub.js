@@ -87,7 +87,7 @@ export async function scriptedHub() {
         for (const record of String(data).split(RS).filter(Boolean)) {
           if (!handshaken) {
             handshaken = true;
-            setTimeout(() => socket.send(`{}${RS}`), hub.handshakeDelay);
+            setTimeout(() => socket.send(`{}${RS}`), hub.handshakeDelay).unref(); // a long one keeps no test run open
             continue;
           }
 
