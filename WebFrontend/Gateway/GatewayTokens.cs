@@ -9,7 +9,7 @@ public sealed class GatewayTokens(HttpClient http)
 {
     public async Task<TokenResponse> GetAsync(string userName, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(userName), cancellationToken);
+        using var response = await PostAsync(userName, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             // The gateway says why in a problem's detail (a bad name, too many sign-ins from here); anything else, by its status.
@@ -22,6 +22,20 @@ public sealed class GatewayTokens(HttpClient http)
         }
 
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!;
+    }
+
+    // Every try given up unanswered (GatewayClientExtensions bounds each) ends in the resilience library's own
+    // exception, which the sign-in would not know: said as any other network failure.
+    private async Task<HttpResponseMessage> PostAsync(string userName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.PostAsJsonAsync(ChatHubPaths.Token, new TokenRequest(userName), cancellationToken);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException ex)
+        {
+            throw new HttpRequestException("The gateway did not answer the token request.", ex);
+        }
     }
 }
 

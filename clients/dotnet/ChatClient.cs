@@ -265,7 +265,7 @@ public sealed class ChatClient : IAsyncDisposable
     /// </summary>
     public async Task<ConnectionDetails?> StartAsync(CancellationToken cancellationToken = default)
     {
-        var details = await ConnectInTriesAsync(cancellationToken);
+        var details = await ConnectInTriesAsync(admit: true, cancellationToken);
         // Through the queue, like every other transition, and only if still connected: a close right after (a break)
         // is queued by then, and reported after this would leave a page saying "Connected".
         await Serialized(() => _rooms.Count > 0 ? RejoinAndFillAsync()
@@ -281,14 +281,14 @@ public sealed class ChatClient : IAsyncDisposable
     public Task PauseAsync(CancellationToken cancellationToken = default) => _connection.StopAsync(cancellationToken);
 
     /// <summary>
-    /// After <see cref="PauseAsync"/>: connects, rejoins every room and fills its gap, then reports Connected. A
+    /// After <see cref="PauseAsync"/>: connects (in tries, as <see cref="StartAsync"/> does), rejoins every room and fills its gap, then reports Connected. A
     /// connection the server closes at once (a refusal) is reported Disconnected, with its reason, instead.
     /// </summary>
     public async Task ResumeAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            await _connection.StartAsync(cancellationToken);
+            await ConnectInTriesAsync(admit: false, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -299,17 +299,23 @@ public sealed class ChatClient : IAsyncDisposable
         await Serialized(RejoinAndFillAsync);
     }
 
-    // A start's try (its token, WebSocket, handshake and admission) gets StartTryPatience, the last one what is left
-    // of the connect timeout, and one not answered in time is made again: behind a proxy that picks a replica per
+    // A start's try (its token, WebSocket and handshake) gets StartTryPatience, the last one what is left of the
+    // connect timeout, and one not answered in time is made again: behind a proxy that picks a replica per
     // connection the next may reach a live one, where a try that met a frozen replica held the start for the whole
-    // timeout (the Blazor sign-in failed six times in eight with one replica of three frozen).
-    private async Task<ConnectionDetails?> ConnectInTriesAsync(CancellationToken cancellationToken)
+    // timeout (the Blazor sign-in failed six times in eight with one replica of three frozen). A resume is not
+    // admitted here: a refusal then closes the connection, and the close is reported with its reason.
+    private async Task<ConnectionDetails?> ConnectInTriesAsync(bool admit, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         for (var tries = 1; ; tries++)
         {
-            _closed = NewClosedSignal();
             var left = _connectTimeout - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                throw DidNotAnswer(_connectTimeout, tries - 1); // the last try's ending (a socket to a frozen replica) took the rest
+            }
+
+            _closed = NewClosedSignal();
             var last = left <= 2 * StartTryPatience;
             using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             patience.CancelAfter(last ? left : StartTryPatience);
@@ -331,6 +337,16 @@ public sealed class ChatClient : IAsyncDisposable
                 throw await ConnectFailureInOurWordsAsync(ex, cancellationToken);
             }
 
+            if (!admit)
+            {
+                return null;
+            }
+
+            // Answered: a live replica has the connection. Its admission can wait for that replica's storage (while
+            // Redis is out of reach, a few seconds, then a refusal in the gateway's words): it gets what is left of
+            // the timeout, and is not tried again.
+            var rest = _connectTimeout - Stopwatch.GetElapsedTime(started);
+            patience.CancelAfter(rest > StartTryPatience ? rest : StartTryPatience);
             try
             {
                 return await AdmittedAsync(patience.Token);
@@ -338,10 +354,7 @@ public sealed class ChatClient : IAsyncDisposable
             catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 await _connection.StopAsync(CancellationToken.None); // open, and its admission never answered
-                if (last)
-                {
-                    throw DidNotAnswer(_connectTimeout, tries);
-                }
+                throw DidNotAnswer(_connectTimeout, tries);
             }
         }
     }

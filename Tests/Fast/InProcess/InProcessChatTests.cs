@@ -49,14 +49,15 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     // first try there held the start for its whole timeout (30 s), so a sign-in failed though every next try would
     // have reached a live one.
     [Fact]
-    public async Task A_start_whose_tries_meet_a_frozen_replica_gives_each_a_few_seconds_and_gets_through_on_the_next()
+    public async Task A_start_or_resume_whose_tries_meet_a_frozen_replica_gives_each_a_few_seconds_and_gets_through_on_the_next()
     {
         var token = await gateway.TokenAsync(Unique("patient"));
-        var tries = 0;
+        var (tries, held) = (0, 2);
         await using var chat = new ChatClient(gateway.HubUrl, () => Task.FromResult<string?>(token), configureConnection: options =>
             options.WebSocketFactory = async (context, cancellationToken) =>
             {
-                if (Interlocked.Increment(ref tries) <= 2)
+                Interlocked.Increment(ref tries);
+                if (Interlocked.Decrement(ref held) >= 0)
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken); // the proxy picked the frozen replica
                 }
@@ -77,6 +78,13 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         Assert.Equal(HubConnectionState.Connected, chat.State);
         await Eventually.HoldsAsync(() => Task.FromResult(!states.IsEmpty), ChatTestClient.Delivery, "Connected reported");
         Assert.Equal([HubConnectionState.Connected], states); // a try given up is no state of its own
+
+        // So does a resume after a pause (the frontend pauses a tab that is gone, and resumes it when it is back).
+        await chat.PauseAsync(_ct);
+        Volatile.Write(ref held, 2);
+        await chat.ResumeAsync(_ct).WaitAsync(TimeSpan.FromSeconds(20), _ct);
+        Assert.Equal(6, tries);
+        Assert.Equal(HubConnectionState.Connected, chat.State);
     }
 
     [Fact]

@@ -20,12 +20,13 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The c
 // How long start() tries, unless told otherwise: an attempt that hangs would hold start() (and stop(), which waits
 // for it) for minutes.
 const CONNECT_TIMEOUT_MS = 30_000;
-// A start's try (token, WebSocket, handshake, admission) gets this long, the last one all that is left: behind a
+// A start's try (token, WebSocket, handshake) gets this long, the last one all that is left: behind a
 // proxy that picks a replica per connection, the next try may reach a live one, where one that met a frozen replica
 // held the start for the whole timeout. A live gateway answers a try in well under a second.
 const START_TRY_MS = 3_000;
 // A reconnect try's steps wait at most this long (#stepTimeoutMs).
 const RECONNECT_STEP_MS = 10_000;
+const STOPPED_BEFORE_CONNECTED = 'stop() was called before the connection to the chat was made.';
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -191,7 +192,7 @@ export class ChatClient {
    * @returns {Promise<import('../index.js').ConnectionDetails | undefined>}
    */
   async start() {
-    const state = this.#connection.state;
+    const state = this.#starting ? HubConnectionState.Connecting : this.#connection.state; // between two tries: Disconnected
     if (state !== HubConnectionState.Disconnected) {
       throw new Error(`The chat client is already ${state === HubConnectionState.Connected ? 'connected' : 'connecting'}: call start() once, or again after stop().`);
     }
@@ -232,42 +233,60 @@ export class ChatClient {
   async #connectInTries() {
     const deadline = Date.now() + this.#connectTimeoutMs;
     for (let tries = 1; ; tries++) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw this.#notAnswered(this.#unanswered ?? 'chat', tries - 1); // the last try's ending took the rest
+      }
+
+      const last = left <= 2 * START_TRY_MS;
+      let admitting = false;
       this.#connecting = new AbortController();
       this.#unanswered = undefined;
       this.#tryWaitsFor = this.#startToken === undefined ? 'token' : 'chat';
-      const left = deadline - Date.now();
-      const last = left <= 2 * START_TRY_MS;
-      const giveUp = setTimeout(() => {
-        this.#unanswered = this.#tryWaitsFor;
-        this.#abandonAttempt().catch(() => {}); // the try's own failure is what start() reports
-      }, last ? left : START_TRY_MS);
+      let giveUp = setTimeout(() => this.#giveUpTry(), last ? left : START_TRY_MS);
       try {
         await this.#connection.start();
+        // Answered: a live replica has the connection. Its admission can wait for that replica's storage (while
+        // Redis is out of reach, a few seconds, then a refusal in the gateway's words): it gets what is left of the
+        // timeout, and is not tried again.
+        clearTimeout(giveUp);
+        admitting = true;
+        giveUp = setTimeout(() => this.#giveUpTry(), Math.max(deadline - Date.now(), START_TRY_MS));
         return await this.#admitted();
       } catch (error) {
+        clearTimeout(giveUp);
         if (this.#stopRequested) {
-          throw new Error('stop() was called before the connection to the chat was made.', { cause: error });
+          throw new Error(STOPPED_BEFORE_CONNECTED, { cause: error });
         }
 
         if (this.#unanswered === undefined) {
           throw inOurWords(await explainConnectFailure(error, this.#hubUrl, this.#token));
         }
 
-        if (last) {
+        if (last || admitting) {
           throw this.#notAnswered(this.#unanswered, tries, error);
         }
       } finally {
         clearTimeout(giveUp);
       }
 
-      await this.#connection.stop(); // a try given up in its handshake or admission left the connection open
+      await this.#connection.stop(); // a try given up in its handshake left the connection starting
+      if (this.#stopRequested) {
+        throw new Error(STOPPED_BEFORE_CONNECTED); // stop() came between two tries
+      }
     }
+  }
+
+  /** Gives the current try of a start up, noting what it waited for. */
+  #giveUpTry() {
+    this.#unanswered = this.#tryWaitsFor;
+    this.#abandonAttempt().catch(() => {}); // the try's own failure is what start() reports
   }
 
   /**
    * @param {'token' | 'chat'} waitedFor
    * @param {number} tries
-   * @param {unknown} cause
+   * @param {unknown} [cause]
    */
   #notAnswered(waitedFor, tries, cause) {
     const within = `within ${this.#connectTimeoutMs / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}`;
@@ -510,6 +529,8 @@ export class ChatClient {
     const notWaitedFor = new AbortController();
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
+    /** @type {() => void} */
+    let stopped = () => {};
     const asked = Promise.resolve().then(() => factory({ signal: notWaitedFor.signal }));
     if (this.#starting) {
       // One that comes after its try was given up still serves the next try of the start.
@@ -526,12 +547,16 @@ export class ChatClient {
         const patience = this.#stepTimeoutMs();
         timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${patience / 1000} s, `
           + 'so the chat was not connected (is the sign-in service answering?).')), patience);
-        connecting.addEventListener('abort', () => reject(new Error('stop() was called before the connection to the chat was made.')), { once: true });
+        stopped = () => reject(new Error(STOPPED_BEFORE_CONNECTED));
+        connecting.addEventListener('abort', stopped, { once: true });
       }),
     ]).catch((error) => {
       notWaitedFor.abort();
       throw error;
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      connecting.removeEventListener('abort', stopped); // a reconnect try's would stay on the last start's signal
+    });
   }
 
   /**
@@ -760,6 +785,11 @@ function checkHubUrl(hubUrl) {
 function checkOptions(options) {
   if (typeof options?.accessTokenFactory !== 'function') {
     throw new TypeError('ChatClient needs options.accessTokenFactory, a function that returns a token (POST /auth/token on the gateway gives one in development).');
+  }
+
+  const timeout = options.connectTimeoutInMilliseconds;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new TypeError(`options.connectTimeoutInMilliseconds must be a number of milliseconds above 0; '${String(timeout)}' is not.`);
   }
 
   return options;

@@ -17,13 +17,17 @@ test('a call made without a connection is refused in our words, a send told to k
   });
 });
 
-test('a client built without a hub address, a token factory or a well-formed clientId is refused at once, in our words', () => {
+test('a client built without a hub address, a token factory, a well-formed clientId or a connect timeout above 0 is refused at once, in our words', () => {
   assert.throws(() => new ChatClient('/hubs/chat', { accessTokenFactory: () => 'token' }),
     { message: "ChatClient needs the hub's absolute address, such as http://localhost:5310/hubs/chat; '/hubs/chat' is not one." });
   assert.throws(() => new ChatClient('http://localhost:5310/hubs/chat', /** @type {any} */ (undefined)),
     { message: /^ChatClient needs options\.accessTokenFactory/ });
   assert.throws(() => new ChatClient('http://localhost:5310/hubs/chat?clientId=no!', { accessTokenFactory: () => 'token' }),
     { message: "The clientId in the hub's address must be 8 to 64 letters, digits, '-' or '_'; 'no!' is not." });
+  for (const timeout of [0, -1, Number.NaN, '5000']) {
+    assert.throws(() => new ChatClient('http://localhost:5310/hubs/chat', { accessTokenFactory: () => 'token', connectTimeoutInMilliseconds: /** @type {any} */ (timeout) }),
+      { message: `options.connectTimeoutInMilliseconds must be a number of milliseconds above 0; '${String(timeout)}' is not.` });
+  }
 });
 
 test('a handler for an event the client does not raise (a misspelt name), or one that is not a function, is refused at once, in our words', () => {
@@ -146,10 +150,12 @@ describe('against a scripted hub', () => {
     // So is a try whose WebSocket opened and whose handshake nobody answers (a replica frozen just then).
     hub.handshakeDelay = 60_000;
     const { client: unansweredHandshake, states: handshakeStates } = open();
+    const handshaking = Date.now();
     const starting = unansweredHandshake.start();
     await new Promise((resolve) => setTimeout(resolve, 500));
     hub.handshakeDelay = 0;
     await starting;
+    assert.ok(Date.now() - handshaking > 2_500, 'connected by the first try: its handshake was answered');
     await eventually(() => handshakeStates.length > 0);
     assert.deepEqual(handshakeStates, ['Connected'], 'a try given up is no state of its own');
     hub.hangUpgrades = true;
@@ -157,6 +163,37 @@ describe('against a scripted hub', () => {
     await assert.rejects(neverAnswered.start(), {
       message: `The chat at ${hub.url} did not answer within 7 s (2 tries): something there accepts connections but answers none (a stuck gateway or proxy). Try again in a moment.`,
     });
+  });
+
+  test("a replica that answered the handshake is live: its admission (which waits for its storage) is waited for, not tried again", async () => {
+    /** @type {string[]} */
+    const calls = [];
+    const refusal = 'Chat storage (Redis) is unreachable right now; try again in a moment.';
+    hub.answer = async (target, args, socket) => {
+      calls.push(target);
+      await new Promise((resolve) => setTimeout(resolve, 4_000)); // Redis out of reach: the gateway says so in seconds
+      hub.close(socket, refusal);
+      return new Promise(() => {});
+    };
+    await assert.rejects(open().client.start(), { message: refusal });
+    assert.deepEqual(calls, ['GetConnectionInfo']);
+  });
+
+  test('stop() while a start makes its tries ends it: no try after, and start() says so', async () => {
+    hub.hangUpgrades = true;
+    const { client: stopped, states } = open();
+    const starting = stopped.start();
+    await eventually(() => hub.heldUpgrades === 1);
+    await assert.rejects(stopped.start(), { message: /^The chat client is already connecting/ });
+    await new Promise((resolve) => setTimeout(resolve, 3_100)); // the first try given up, the second on its way
+    await stopped.stop();
+    await assert.rejects(starting, { message: 'stop() was called before the connection to the chat was made.' });
+    const held = hub.heldUpgrades;
+    hub.hangUpgrades = false;
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    assert.equal(hub.heldUpgrades, held, 'no try after the stop');
+    assert.equal(hub.sockets.size, 0);
+    assert.deepEqual(states, []);
   });
 
   test('a reconnect try nobody answers (a frozen replica behind the proxy) is given up after 10 s, whatever the connect timeout, so the next try can reach a live one', async () => {
