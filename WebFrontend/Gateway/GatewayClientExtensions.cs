@@ -27,6 +27,8 @@ public static class GatewayClientExtensions
                 {
                     MaxRetryAttempts = 5,
                     Delay = TimeSpan.FromMilliseconds(250),
+                    BackoffType = DelayBackoffType.Constant,
+                    ShouldRetryAfterHeader = false, // a reconnect asks without a deadline: no wait the server names
                     ShouldHandle = attempt => ValueTask.FromResult(attempt.Outcome.Exception is HttpRequestException or TimeoutRejectedException
                         || attempt.Outcome.Result?.StatusCode is HttpStatusCode.RequestTimeout or >= HttpStatusCode.InternalServerError),
                 })

@@ -12,13 +12,14 @@ public sealed class GatewayTokens(HttpClient http)
         using var response = await PostAsync(userName, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            // The gateway says why in a problem's detail (a bad name, too many sign-ins from here); anything else, by its status.
+            // The gateway says why in a problem's detail (a bad name); anything else, by its status.
             var problem = response.Content.Headers.ContentType?.MediaType == "application/problem+json"
                 ? await response.Content.ReadFromJsonAsync<ProblemDetails>(cancellationToken)
                 : null;
-            throw new SignInRefusedException(problem?.Detail ?? (response.StatusCode == HttpStatusCode.TooManyRequests
-                ? "Too many sign-ins from here; wait a minute and try again."
-                : $"The gateway refused the sign-in (HTTP {(int)response.StatusCode}); try again in a moment."));
+            // Except a 429's, whose detail names the limit's settings: for an operator, not the person signing in.
+            throw new SignInRefusedException(response.StatusCode == HttpStatusCode.TooManyRequests
+                ? "Too many sign-ins right now; wait a minute and try again."
+                : problem?.Detail ?? $"The gateway refused the sign-in (HTTP {(int)response.StatusCode}); try again in a moment.");
         }
 
         return (await response.Content.ReadFromJsonAsync<TokenResponse>(cancellationToken))!;

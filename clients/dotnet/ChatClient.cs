@@ -345,13 +345,15 @@ public sealed class ChatClient : IAsyncDisposable
             // Answered: a live replica has the connection. Its admission can wait for that replica's storage (while
             // Redis is out of reach, a few seconds, then a refusal in the gateway's words): it gets what is left of
             // the timeout, and is not tried again.
+            // (Its own bound: the try's may have run out just after the handshake's answer.)
             var rest = _connectTimeout - Stopwatch.GetElapsedTime(started);
-            patience.CancelAfter(rest > StartTryPatience ? rest : StartTryPatience);
+            using var admission = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            admission.CancelAfter(rest > StartTryPatience ? rest : StartTryPatience);
             try
             {
-                return await AdmittedAsync(patience.Token);
+                return await AdmittedAsync(admission.Token);
             }
-            catch (OperationCanceledException) when (patience.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (admission.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 await _connection.StopAsync(CancellationToken.None); // open, and its admission never answered
                 throw DidNotAnswer(_connectTimeout, tries);

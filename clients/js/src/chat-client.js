@@ -27,6 +27,7 @@ const START_TRY_MS = 3_000;
 // A reconnect try's steps wait at most this long (#stepTimeoutMs).
 const RECONNECT_STEP_MS = 10_000;
 const STOPPED_BEFORE_CONNECTED = 'stop() was called before the connection to the chat was made.';
+const LONGEST_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past it
 
 /**
  * @typedef {import('../index.js').ChatClientOptions} ChatClientOptions
@@ -788,8 +789,8 @@ function checkOptions(options) {
   }
 
   const timeout = options.connectTimeoutInMilliseconds;
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new TypeError(`options.connectTimeoutInMilliseconds must be a number of milliseconds above 0; '${String(timeout)}' is not.`);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0 && timeout <= LONGEST_TIMER_MS)) {
+    throw new TypeError(`options.connectTimeoutInMilliseconds must be a number of milliseconds above 0 and at most ${LONGEST_TIMER_MS} (a timer's longest); '${String(timeout)}' is not.`);
   }
 
   return options;
