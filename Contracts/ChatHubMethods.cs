@@ -25,6 +25,12 @@ public static class ChatHubMethods
     /// </summary>
     public const string NotInRoomRefusal = "This connection is not in room";
 
+    /// <summary>
+    /// How every refusal for want of storage begins (Redis out of reach or too slow): a send refused so may still have
+    /// been stored (its write timed out, not failed), so the clients say so (the JavaScript client spells it too).
+    /// </summary>
+    public const string StorageUnavailableRefusal = "Chat storage (Redis) is unreachable right now";
+
     public static IReadOnlyList<string> All { get; } =
         [JoinRoom, LeaveRoom, SendMessage, SendPrivateMessage, GetRoomStats, GetMessages, GetRecentMessages, GetOlderMessages, ListRooms, GetRoomMembers, GetConnectionInfo];
 }

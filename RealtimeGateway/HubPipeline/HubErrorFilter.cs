@@ -11,7 +11,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// </summary>
 internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger<HubErrorFilter> logger) : IHubFilter
 {
-    public const string StorageUnavailable = "Chat storage (Redis) is unreachable right now; try again in a moment.";
+    public const string StorageUnavailable = Contracts.ChatHubMethods.StorageUnavailableRefusal + "; try again in a moment.";
 
     // Only a send has a client message id to resend with; a room list or a sign-in refused with it confused people.
     private const string ResendHint = " Resending with the same clientMessageId never stores a message twice.";

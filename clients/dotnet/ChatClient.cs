@@ -510,6 +510,18 @@ public sealed class ChatClient : IAsyncDisposable
     public Task<MessageAck> SendMessageAsync(string room, string clientMessageId, string text) =>
         CallAsync<MessageAck>(ChatHubMethods.SendMessage, room, clientMessageId, text);
 
+    /// <summary>
+    /// Whether a failed <see cref="SendMessageAsync"/> may have stored the message after all: a call not answered that
+    /// may have been done, or the gateway's answer that its storage was out of reach (a write that timed out may still
+    /// have been done). Such a message is to be resent with the same clientMessageId only, never as a new message.
+    /// </summary>
+    public static bool MayHaveBeenStored(Exception error) => error switch
+    {
+        CallNotAnsweredException notAnswered => notAnswered.MayHaveBeenDone,
+        HubException refused => refused.Message.StartsWith(ChatHubMethods.StorageUnavailableRefusal, StringComparison.Ordinal),
+        _ => false,
+    };
+
     public Task<PrivateMessageAck> SendPrivateMessageAsync(string toUser, string text) =>
         CallAsync<PrivateMessageAck>(ChatHubMethods.SendPrivateMessage, toUser, text);
 

@@ -141,6 +141,7 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         // Refused: the gateway's sentence, and sending it again would be refused again.
         var refused = await Assert.ThrowsAsync<HubException>(() => chat.SendMessageAsync("elsewhere", "c-1", "hi"));
         Assert.Equal("Join room 'elsewhere' before sending to it.", refused.Message);
+        Assert.False(ChatClient.MayHaveBeenStored(refused));
 
         // The network goes as the send is made: its write fails on the aborted socket (an ObjectDisposedException,
         // which escaped as it was), or the client saw the break first and did not send it. Either way it is not
@@ -149,10 +150,12 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         var cut = await Assert.ThrowsAsync<CallNotAnsweredException>(() => chat.SendMessageAsync(room, "c-2", "into the break"));
         Assert.Equal(ChatHubMethods.SendMessage, cut.Method);
         Assert.EndsWith("Resend it with the same clientMessageId once connected.", cut.Message);
+        Assert.Equal(cut.MayHaveBeenDone, ChatClient.MayHaveBeenStored(cut));
 
         await Eventually.HoldsAsync(() => Task.FromResult(chat.State == HubConnectionState.Disconnected), ChatTestClient.Delivery, "Disconnected");
         var notSent = await Assert.ThrowsAsync<CallNotAnsweredException>(() => chat.SendMessageAsync(room, "c-2", "into the break"));
         Assert.False(notSent.MayHaveBeenDone);
+        Assert.False(ChatClient.MayHaveBeenStored(notSent));
         Assert.Equal("Not connected to the chat (disconnected): SendMessage was not sent. Resend it with the same clientMessageId once connected.", notSent.Message);
 
         // Made again once connected, under the same id: stored once, whatever became of the first.

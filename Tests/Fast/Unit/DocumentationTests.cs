@@ -15,7 +15,7 @@ public sealed partial class DocumentationTests
         // client treating a leave of a room it is not in as done, or a storage timeout as possibly stored.
         var client = File.ReadAllText(Path.Combine(Repository.Root, "clients", "js", "src", "chat-client.js"));
         Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.NotInRoomRefusal}'", client);
-        Assert.Contains($"'{RealtimeDemo.RealtimeGateway.HubPipeline.HubErrorFilter.StorageUnavailable.Split(';')[0]}'", client);
+        Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.StorageUnavailableRefusal}'", client);
     }
 
     [Fact]

@@ -13,8 +13,8 @@ const NOTICES_REMEMBERED = 10_000;
 const REJOIN_ATTEMPTS = 4;
 const FIRST_REJOIN_RETRY_MS = 1_000;
 const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal of a LeaveRoom (ChatHubMethods.NotInRoomRefusal)
-// The gateway's answer when its storage did not answer in time (HubErrorFilter.StorageUnavailable): the write may
-// still have been done.
+// How the gateway's answer begins when its storage did not answer in time (ChatHubMethods.StorageUnavailableRefusal):
+// the write may still have been done.
 const STORAGE_UNAVAILABLE = 'Chat storage (Redis) is unreachable right now';
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
 // How long start() tries, unless told otherwise: an attempt that hangs would hold start() (and stop(), which waits
