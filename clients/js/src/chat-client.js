@@ -292,7 +292,7 @@ export class ChatClient {
   #notAnswered(waitedFor, tries, cause) {
     const within = `within ${this.#connectTimeoutMs / 1000} s${tries > 1 ? ` (${tries} tries)` : ''}`;
     if (waitedFor === 'token') {
-      return new Error(`The access token function gave no token ${within}, so the chat was not connected (is the sign-in service answering?).`, { cause });
+      return tokenNotGiven(within, cause);
     }
 
     const url = new URL(this.#hubUrl);
@@ -546,8 +546,7 @@ export class ChatClient {
       asked,
       new Promise((_, reject) => {
         const patience = this.#stepTimeoutMs();
-        timer = setTimeout(() => reject(new Error(`The access token function gave no token within ${patience / 1000} s, `
-          + 'so the chat was not connected (is the sign-in service answering?).')), patience);
+        timer = setTimeout(() => reject(tokenNotGiven(`within ${patience / 1000} s`)), patience);
         stopped = () => reject(new Error(STOPPED_BEFORE_CONNECTED));
         connecting.addEventListener('abort', stopped, { once: true });
       }),
@@ -736,6 +735,16 @@ export class CallNotAnsweredError extends Error {
 export function mayHaveBeenStored(error) {
   return error instanceof CallNotAnsweredError ? error.mayHaveBeenDone
     : error instanceof Error && error.message.startsWith(STORAGE_UNAVAILABLE);
+}
+
+/**
+ * The application's token function did not give a token in time (a start's tries, or a reconnect try's step).
+ * @param {string} within how long, and how many tries
+ * @param {unknown} [cause]
+ */
+function tokenNotGiven(within, cause) {
+  return new Error(`The access token function gave no token ${within}, so the chat was not connected (is the sign-in service answering?).`,
+    cause === undefined ? undefined : { cause });
 }
 
 /** The client stopped reconnecting (its policy gave up): start() connects again. */
