@@ -154,7 +154,7 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
             GatewayProcesses.Freeze(replica!, false);
         }
 
-        // Back where the proxy sent a try: another replica, or this one once thawed (a try that met it frozen waits 10 s).
+        // Back where the proxy sent a try: another replica, or this one once thawed (a try that met it frozen waits 3 s).
         await Expect(page.Locator("[data-testid=connection-back]")).ToBeVisibleAsync(new() { Timeout = 45_000 });
         Assert.Contains($"back on replica {await page.TextContentAsync("[data-testid=replica]")} after", await page.TextContentAsync("[data-testid=connection-back]"));
         // Thawed, the replica may still store what it had read before it froze (the room's echo then retires the

@@ -343,7 +343,7 @@ public sealed class RecoveryTests
     // A replica or proxy that takes a connection and never answers (stuck, or paused): SignalR's reconnect loop gives
     // its tries no timeout, so the client's first try there held it Reconnecting for as long as the stall lasted.
     [Fact]
-    public async Task A_reconnect_try_that_is_never_answered_is_given_up_after_the_connect_timeout_and_the_next_one_gets_through()
+    public async Task Reconnect_tries_that_are_never_answered_are_given_up_after_3_s_then_10_s_and_the_next_one_gets_through()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
         await using var relay = StallingRelay.Start(cluster.A.BaseAddress);
@@ -356,9 +356,16 @@ public sealed class RecoveryTests
         await bob.Chat.JoinRoomAsync(room);
 
         relay.Stall();
-        // A reconnect try is given 10 s (a start, 30 s unless the application says otherwise).
-        await Eventually.HoldsAsync(() => Task.FromResult(relay.StalledConnections >= 2), TimeSpan.FromSeconds(25),
-            () => $"a second reconnect try once the first was held for 10 s ({alice.History})");
+        // The first two reconnect tries are given 3 s each, the next ones 10 s (a start, 30 s unless the application
+        // says otherwise). The first try goes at once, the next after 0.25 s and 0.5 s, the fourth after 1 s.
+        var stalled = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.HoldsAsync(() => Task.FromResult(relay.StalledConnections >= 3), TimeSpan.FromSeconds(14),
+            () => $"a third reconnect try once two were held for 3 s each ({alice.History})");
+        var third = stalled.Elapsed;
+        Assert.True(third > TimeSpan.FromSeconds(5.5), $"the third try came {third.TotalSeconds:F1} s after the stall");
+        await Eventually.HoldsAsync(() => Task.FromResult(relay.StalledConnections >= 4), TimeSpan.FromSeconds(20),
+            () => $"a fourth reconnect try once the third was held for 10 s ({alice.History})");
+        Assert.True(stalled.Elapsed - third > TimeSpan.FromSeconds(9.5), $"the fourth try came {(stalled.Elapsed - third).TotalSeconds:F1} s after the third");
         relay.Relay();
         await Eventually.HoldsAsync(() => Task.FromResult(alice.Chat.State == HubConnectionState.Connected), Recovery, () => $"back ({alice.History})");
 

@@ -127,12 +127,15 @@ public sealed class ChatClient : IAsyncDisposable
     // Every connection attempt, a start's or a reconnect try's, gets a bound for its token and its WebSocket's
     // opening: SignalR's reconnect loop gives its tries no timeout, so a try that reached a replica or proxy which
     // accepts and never answers held the client Reconnecting for as long as that lasted. A reconnect try gets at most
-    // ReconnectTryPatience: behind a proxy the next try may reach a live replica, and with two of three replicas
-    // frozen, 30 s tries (four in the policy's two minutes) all met frozen ones about one break in five.
+    // a start try's patience, after QuickReconnectTries tries ReconnectTryPatience: behind a proxy the next try may
+    // reach a live replica (with two of three replicas frozen, 30 s tries, four in the policy's two minutes, all met
+    // frozen ones about one break in five; a 10 s first try held a page 10 s where the next was back at once), and
+    // the later tries are given longer in case the replicas are only slow (a crowd reconnecting).
     private async ValueTask<WebSocket> OpenWithinConnectTimeoutAsync(
         Func<WebSocketConnectionContext, CancellationToken, ValueTask<WebSocket>> open, WebSocketConnectionContext context, CancellationToken cancellationToken)
     {
-        var bound = _connection.State == HubConnectionState.Reconnecting && ReconnectTryPatience < _connectTimeout ? ReconnectTryPatience : _connectTimeout;
+        var tryPatience = _lastRetry?.PreviousRetryCount < QuickReconnectTries ? StartTryPatience : ReconnectTryPatience;
+        var bound = _connection.State == HubConnectionState.Reconnecting && tryPatience < _connectTimeout ? tryPatience : _connectTimeout;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(bound);
         try
@@ -146,6 +149,7 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     private static readonly TimeSpan ReconnectTryPatience = TimeSpan.FromSeconds(10);
+    private const int QuickReconnectTries = 2;
 
     // What SignalR's own WebSocket factory does (it is not public, and a factory given replaces it whole): the
     // connection options' headers, cookies, credentials, proxy and socket settings, then the token as a bearer header.

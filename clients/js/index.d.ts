@@ -42,8 +42,8 @@ export interface ChatClientOptions {
   /**
    * How long start() tries to connect (default 30 s): a try not answered within 3 s (the token, the WebSocket, the
    * handshake; the last try gets what is left) is made again, for behind a proxy the next may reach a live replica;
-   * past it start() rejects in words. A reconnect try's token and WebSocket wait at most 10 s (or this, if shorter),
-   * then it counts as failed.
+   * past it start() rejects in words. A reconnect try's token and WebSocket wait at most 3 s, from the third try
+   * 10 s (or this, if shorter), then it counts as failed.
    */
   connectTimeoutInMilliseconds?: number;
   /** Reconnect delays or policy (default `reconnectPolicy`: 0, 0.25, 0.5, 1, 2 s, then every 5 s, with jitter, for 2 minutes). */

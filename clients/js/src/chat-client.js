@@ -24,8 +24,11 @@ const CONNECT_TIMEOUT_MS = 30_000;
 // proxy that picks a replica per connection, the next try may reach a live one, where one that met a frozen replica
 // held the start for the whole timeout. A live gateway answers a try in well under a second.
 const START_TRY_MS = 3_000;
-// A reconnect try's steps wait at most this long (#stepTimeoutMs).
+// A reconnect try's steps wait at most this long (#stepTimeoutMs), the first QUICK_RECONNECT_TRIES tries' a start
+// try's START_TRY_MS: a try that met a frozen replica held a page Reconnecting for 10 s where the next try would have
+// been back at once; the later tries are given longer in case the replicas are only slow (a crowd reconnecting).
 const RECONNECT_STEP_MS = 10_000;
+const QUICK_RECONNECT_TRIES = 2;
 const STOPPED_BEFORE_CONNECTED = 'stop() was called before the connection to the chat was made.';
 const LONGEST_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past it
 
@@ -503,15 +506,19 @@ export class ChatClient {
   }
 
   /**
-   * How long a step of a connection attempt (the token, the WebSocket's opening) may take: at most RECONNECT_STEP_MS
-   * for a reconnect try, for behind a proxy the next try may reach a live replica (with two of three replicas frozen,
-   * each try that met a frozen one held the page Reconnecting for the whole bound; the .NET client's tries have the
-   * same 10 s). A start's tries have shorter bounds of their own (#connectInTries), which come first.
+   * How long a step of a connection attempt (the token, the WebSocket's opening) may take: for a reconnect try
+   * START_TRY_MS, after QUICK_RECONNECT_TRIES tries RECONNECT_STEP_MS, for behind a proxy the next try may reach a
+   * live replica (each try that met a frozen one held the page Reconnecting for the whole bound; the .NET client's
+   * tries have the same bounds). A start's tries have bounds of their own (#connectInTries), which come first.
    * @returns {number}
    */
   #stepTimeoutMs() {
-    return this.#connection?.state === HubConnectionState.Reconnecting
-      ? Math.min(RECONNECT_STEP_MS, this.#connectTimeoutMs) : this.#connectTimeoutMs;
+    if (this.#connection?.state !== HubConnectionState.Reconnecting) {
+      return this.#connectTimeoutMs;
+    }
+
+    const quick = (this.#lastRetry?.previousRetryCount ?? 0) < QUICK_RECONNECT_TRIES;
+    return Math.min(quick ? START_TRY_MS : RECONNECT_STEP_MS, this.#connectTimeoutMs);
   }
 
   /**
