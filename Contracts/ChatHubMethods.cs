@@ -31,6 +31,12 @@ public static class ChatHubMethods
     /// </summary>
     public const string StorageUnavailableRefusal = "Chat storage (Redis) is unreachable right now";
 
+    /// <summary>
+    /// How the gateway's answer begins when it failed unexpectedly ("… 'SendMessage' (error id …)."): it cannot say how
+    /// far the call got, so a send answered so may have been stored too.
+    /// </summary>
+    public const string ServerFailure = "The server failed to handle";
+
     public static IReadOnlyList<string> All { get; } =
         [JoinRoom, LeaveRoom, SendMessage, SendPrivateMessage, GetRoomStats, GetMessages, GetRecentMessages, GetOlderMessages, ListRooms, GetRoomMembers, GetConnectionInfo];
 }

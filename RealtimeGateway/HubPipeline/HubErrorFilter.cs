@@ -74,7 +74,7 @@ internal sealed partial class HubErrorFilter(GatewayTelemetry telemetry, ILogger
 
         var errorId = NewErrorId();
         LogUnexpected(ex, operation, errorId);
-        return new ChatHubError(ChatErrorCodes.Internal, $"The server failed to handle '{operation}' (error id {errorId}).");
+        return new ChatHubError(ChatErrorCodes.Internal, $"{Contracts.ChatHubMethods.ServerFailure} '{operation}' (error id {errorId}).");
     }
 
     // Short enough to read out to support, long enough to find the one log line.

@@ -35,7 +35,7 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly Task _worker;
     private HubConnectionState _reported = HubConnectionState.Disconnected; // the last state raised; the work queue's alone
     private readonly Uri _hubUrl;
-    private RetryContext? _lastRetry; // what the reconnect policy was last asked: how a give-up is explained
+    private RetryContext? _lastRetry; // what the reconnect policy was last asked: the try's bound, how a give-up is explained
     private volatile bool _rejoining; // the rooms are being rejoined after a (re)connect: not Connected yet
     private readonly TimeSpan _connectTimeout;
     private string? _lastToken; // what the last connection attempt carried: a refused WebSocket is asked about with it
@@ -51,9 +51,9 @@ public sealed class ChatClient : IAsyncDisposable
     /// <param name="reconnectPolicy">When to try reconnecting after a break (default <see cref="ReconnectPolicy"/>); a give-up is reported as a <see cref="ReconnectGaveUpException"/>.</param>
     /// <param name="connectTimeout">
     /// How long <see cref="StartAsync"/> tries to connect (default 30 s): a try not answered within 3 s (the last one gets what
-    /// is left) is made again, for behind a proxy the next may reach a live replica. A reconnect try waits at most 10 s
-    /// (or this, if shorter) for the token and the WebSocket's opening. SignalR waits as long as an address that accepts
-    /// and never answers (a stuck gateway or proxy) holds it.
+    /// is left) is made again, for behind a proxy the next may reach a live replica. A reconnect try waits at most 3 s,
+    /// from the third try 10 s (or this, if shorter), for the token and the WebSocket's opening. SignalR waits as long as
+    /// an address that accepts and never answers (a stuck gateway or proxy) holds it.
     /// </param>
     public ChatClient(Uri hubUrl, Func<Task<string?>> accessTokenProvider, TimeSpan? keepAliveInterval = null, Action<HttpConnectionOptions>? configureConnection = null,
         IRetryPolicy? reconnectPolicy = null, TimeSpan? connectTimeout = null)
@@ -134,7 +134,7 @@ public sealed class ChatClient : IAsyncDisposable
     private async ValueTask<WebSocket> OpenWithinConnectTimeoutAsync(
         Func<WebSocketConnectionContext, CancellationToken, ValueTask<WebSocket>> open, WebSocketConnectionContext context, CancellationToken cancellationToken)
     {
-        var tryPatience = _lastRetry?.PreviousRetryCount < QuickReconnectTries ? StartTryPatience : ReconnectTryPatience;
+        var tryPatience = (_lastRetry?.PreviousRetryCount ?? 0) < QuickReconnectTries ? StartTryPatience : ReconnectTryPatience;
         var bound = _connection.State == HubConnectionState.Reconnecting && tryPatience < _connectTimeout ? tryPatience : _connectTimeout;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         patience.CancelAfter(bound);
@@ -517,13 +517,15 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>
     /// Whether a failed <see cref="SendMessageAsync"/> may have stored the message after all: a call not answered that
     /// may have been done, or the gateway's answer that its storage was out of reach (a write that timed out may still
-    /// have been done). Such a message is to be resent with the same clientMessageId only, never as a new message.
+    /// have been done) or that it failed unexpectedly. Such a message is to be resent with the same clientMessageId
+    /// only, never as a new message; a refusal (a rule, a limit) was not stored.
     /// </summary>
     public static bool MayHaveBeenStored(Exception error) => error switch
     {
         CallNotAnsweredException notAnswered => notAnswered.MayHaveBeenDone,
-        HubException refused => refused.Message.StartsWith(ChatHubMethods.StorageUnavailableRefusal, StringComparison.Ordinal),
-        _ => false,
+        HubException answered => answered.Message.StartsWith(ChatHubMethods.StorageUnavailableRefusal, StringComparison.Ordinal)
+            || answered.Message.StartsWith(ChatHubMethods.ServerFailure, StringComparison.Ordinal),
+        _ => true, // a failure of SignalR's own that escaped the mapping: nothing says the call was not made
     };
 
     public Task<PrivateMessageAck> SendPrivateMessageAsync(string toUser, string text) =>

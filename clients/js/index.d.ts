@@ -162,8 +162,8 @@ export class CallNotAnsweredError extends Error {
 
 /**
  * Whether a failed sendMessage may have stored the message after all: a CallNotAnsweredError that may have been done,
- * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done).
- * Resend such a message with the same clientMessageId only, never as a new one.
+ * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done) or that
+ * it failed unexpectedly. Resend such a message with the same clientMessageId only, never as a new one.
  */
 export function mayHaveBeenStored(error: unknown): boolean;
 

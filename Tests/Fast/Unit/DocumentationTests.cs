@@ -16,6 +16,7 @@ public sealed partial class DocumentationTests
         var client = File.ReadAllText(Path.Combine(Repository.Root, "clients", "js", "src", "chat-client.js"));
         Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.NotInRoomRefusal}'", client);
         Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.StorageUnavailableRefusal}'", client);
+        Assert.Contains($"'{RealtimeDemo.Contracts.ChatHubMethods.ServerFailure}'", client);
     }
 
     [Fact]

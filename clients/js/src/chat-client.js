@@ -16,6 +16,8 @@ const NOT_IN_ROOM = 'This connection is not in room'; // the gateway's refusal o
 // How the gateway's answer begins when its storage did not answer in time (ChatHubMethods.StorageUnavailableRefusal):
 // the write may still have been done.
 const STORAGE_UNAVAILABLE = 'Chat storage (Redis) is unreachable right now';
+// How its answer begins when it failed unexpectedly (ChatHubMethods.ServerFailure): it cannot say how far the call got.
+const SERVER_FAILURE = 'The server failed to handle';
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/; // the gateway's rule (README, "The chat contract")
 // How long start() tries, unless told otherwise: an attempt that hangs would hold start() (and stop(), which waits
 // for it) for minutes.
@@ -74,7 +76,7 @@ export class ChatClient {
   #reported = HubConnectionState.Disconnected;
   /** The token the last connection attempt carried, to ask the gateway why it refused one. @type {string | undefined} */
   #token;
-  /** What the reconnect policy was last asked, since the connection broke: how a give-up is explained. */
+  /** What the reconnect policy was last asked, since the connection broke: the try's bound, how a give-up is explained. */
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
   #lastRetry;
   #stopRequested = false;
@@ -508,8 +510,9 @@ export class ChatClient {
   /**
    * How long a step of a connection attempt (the token, the WebSocket's opening) may take: for a reconnect try
    * START_TRY_MS, after QUICK_RECONNECT_TRIES tries RECONNECT_STEP_MS, for behind a proxy the next try may reach a
-   * live replica (each try that met a frozen one held the page Reconnecting for the whole bound; the .NET client's
-   * tries have the same bounds). A start's tries have bounds of their own (#connectInTries), which come first.
+   * live replica (each try that met a frozen one held the page Reconnecting for the whole bound; the .NET client
+   * gives the token and the WebSocket one bound together). A start's tries have bounds of their own (#connectInTries),
+   * which come first.
    * @returns {number}
    */
   #stepTimeoutMs() {
@@ -735,13 +738,14 @@ export class CallNotAnsweredError extends Error {
 
 /**
  * Whether a failed sendMessage may have stored the message after all: a call not answered that may have been done,
- * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done). Such
- * a message is to be resent with the same clientMessageId only, never as a new message.
+ * or the gateway's answer that its storage was out of reach (a write that timed out may still have been done) or that
+ * it failed unexpectedly. Such a message is to be resent with the same clientMessageId only, never as a new message;
+ * a refusal (a rule, a limit) was not stored.
  * @param {unknown} error
  */
 export function mayHaveBeenStored(error) {
   return error instanceof CallNotAnsweredError ? error.mayHaveBeenDone
-    : error instanceof Error && error.message.startsWith(STORAGE_UNAVAILABLE);
+    : error instanceof Error && (error.message.startsWith(STORAGE_UNAVAILABLE) || error.message.startsWith(SERVER_FAILURE));
 }
 
 /**
