@@ -132,7 +132,7 @@ public sealed class LocalConnections
     public bool CloseLeaving(string connectionId) =>
         CloseSaying(connectionId, DisconnectReasons.ServerShutdown, new OurCloseMessage(LeavingSentence, allowReconnect: true));
 
-    public const string LeavingSentence = "This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection.";
+    public const string LeavingSentence = "This gateway replica is shutting down (drained or stopped); the connection moves to another replica as the client reconnects.";
 
     public const string SilentSentence = "The client sent nothing, not even a ping, within the client timeout (Chat:Limits:ClientTimeoutInterval).";
 

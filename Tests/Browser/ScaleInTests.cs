@@ -31,7 +31,7 @@ public sealed class ScaleInTests : IAsyncLifetime
             .ToBeVisibleAsync(new() { Timeout = 5_000 });
         // The gateway's reason, as it gave it with its close.
         await Expect(alice.Locator("[data-testid=connection-reason]")).ToHaveTextAsync(
-            ": This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection");
+            ": This gateway replica is shutting down (drained or stopped); the connection moves to another replica as the client reconnects");
         var result = await scaleIn;
         Assert.True(result.Success, result.Message);
         for (var i = 1; i <= 5; i++)

@@ -245,7 +245,7 @@ describe('against a scripted hub', () => {
   });
 
   test("a call the server's close cut short fails with its reason as one not answered, and a refusal as the gateway's sentence alone", async () => {
-    const leaving = 'This gateway replica is shutting down (drained or stopped): reconnect, and another replica takes the connection.';
+    const leaving = 'This gateway replica is shutting down (drained or stopped); the connection moves to another replica as the client reconnects.';
     const refusal = 'A message needs at least one visible character.';
     hub.answer = (target, args, socket) => {
       if (target === 'SendMessage' && args[2] === 'refused') {
