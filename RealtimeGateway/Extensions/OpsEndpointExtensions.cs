@@ -13,7 +13,7 @@ public static class OpsEndpointExtensions
     private static readonly TimeSpan SnapshotPatience = TimeSpan.FromSeconds(2);
 
     /// <summary>The title of the snapshot's answer while Redis is unreachable (the frontend's ops view shows it).</summary>
-    public const string StorageUnavailable = "Chat storage (Redis) is unreachable right now, and the cluster's numbers are read from it.";
+    public const string StorageUnavailable = Contracts.ChatHubMethods.StorageUnavailableRefusal + ", and the cluster's numbers are read from it.";
 
     /// <summary>
     /// GET /ops/snapshot: every live gateway and worker process and the busiest rooms — for operators only:
