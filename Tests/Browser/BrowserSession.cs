@@ -5,8 +5,8 @@ using static Microsoft.Playwright.Assertions;
 namespace RealtimeDemo.Tests.Browser;
 
 /// <summary>
-/// The system started by the AppHost (2 gateway replicas) and Debian's Chromium, headless, driven by
-/// Playwright — never a downloaded browser (this machine has no internet).
+/// The system started by the AppHost (2 gateway replicas unless a subclass says otherwise) and Debian's Chromium,
+/// headless, driven by Playwright — never a downloaded browser (this machine has no internet).
 /// </summary>
 public class BrowserSession : IAsyncLifetime
 {
@@ -23,6 +23,9 @@ public class BrowserSession : IAsyncLifetime
     /// <summary>Whether the Aspire dashboard runs too (it receives every service's telemetry).</summary>
     protected virtual bool WithDashboard => false;
 
+    /// <summary>How many gateway replicas the AppHost starts.</summary>
+    protected virtual int GatewayReplicas => 2;
+
     public static string ScreenshotDirectory { get; } = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "screenshots")).FullName;
 
     public async ValueTask InitializeAsync()
@@ -32,7 +35,7 @@ public class BrowserSession : IAsyncLifetime
             throw new InvalidOperationException($"{ChromiumPath} is missing; the README's test command installs it (apt-get install chromium).");
         }
 
-        Run = await AppHostRun.StartAsync(["Gateway:Replicas=2", "Redis:Mode=local"], TestContext.Current.CancellationToken, WithDashboard);
+        Run = await AppHostRun.StartAsync([$"Gateway:Replicas={GatewayReplicas}", "Redis:Mode=local"], TestContext.Current.CancellationToken, WithDashboard);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -87,41 +87,6 @@ public sealed class ReplicaFailureTests : IAsyncLifetime
         await BrowserSession.ScreenshotAsync(alice, "chat-after-replica-freeze");
     }
 
-    // The proxy hands each new connection to a replica at random, frozen ones too, and a sign-in whose try met a frozen
-    // one waited out its whole patience: with one replica of three frozen, six Blazor sign-ins in eight failed after
-    // 15 s, and the /js page's took 15, 31 or 46 s (or failed). A try not answered within 3 s is now made again.
-    [Fact]
-    public async Task While_a_replica_is_frozen_people_still_sign_in_on_both_pages()
-    {
-        var alice = await _browser.SignInAsync(Unique("alice"));
-        var replica = await alice.TextContentAsync("[data-testid=replica]");
-        var took = new List<string>();
-        GatewayProcesses.Freeze(replica!, true);
-        try
-        {
-            for (var i = 1; i <= 3; i++)
-            {
-                var signIn = System.Diagnostics.Stopwatch.StartNew();
-                var blazor = await _browser.SignInAsync(Unique("blazor"));
-                took.Add($"Blazor {signIn.Elapsed.TotalSeconds:F1} s");
-                Assert.NotEqual(replica, await blazor.TextContentAsync("[data-testid=replica]"));
-                await blazor.Context.CloseAsync();
-
-                signIn.Restart();
-                var javaScript = await _browser.SignInToJavaScriptPageAsync(Unique("js"));
-                took.Add($"/js {signIn.Elapsed.TotalSeconds:F1} s");
-                Assert.NotEqual(replica, await javaScript.TextContentAsync("[data-testid=replica]"));
-                await javaScript.Context.CloseAsync();
-            }
-        }
-        finally
-        {
-            GatewayProcesses.Freeze(replica!, false);
-        }
-
-        TestContext.Current.SendDiagnosticMessage($"Sign-ins with replica {replica} frozen: {string.Join(", ", took)}.");
-    }
-
     [Fact]
     public async Task On_the_javascript_page_each_send_a_frozen_replica_left_unanswered_keeps_its_retry_and_shows_once()
     {
