@@ -12,9 +12,10 @@ const PlatformWebSocket = /** @type {typeof WebSocket} */ (inNode
  * behind it) held start() and a reconnect try for minutes, and stop() waits for a start in progress.
  * @param {() => number} openTimeoutMs
  * @param {Set<WebSocket>} opening where the sockets still opening are kept, to close them on stop()
+ * @param {() => void} [gaveUp] told when a socket is given up unanswered (not when it fails on its own)
  * @returns {typeof WebSocket}
  */
-export function boundedWebSocket(openTimeoutMs, opening) {
+export function boundedWebSocket(openTimeoutMs, opening, gaveUp = () => {}) {
   return class BoundedWebSocket extends PlatformWebSocket {
     /** @param {ConstructorParameters<typeof WebSocket>} args as SignalR gives them (a browser's takes no undefined protocol) */
     constructor(...args) {
@@ -22,6 +23,7 @@ export function boundedWebSocket(openTimeoutMs, opening) {
       opening.add(this);
       const giveUp = setTimeout(() => {
         if (this.readyState === PlatformWebSocket.CONNECTING) {
+          gaveUp();
           this.close(); // SignalR then fails the start, or the reconnect try, as for any socket that did not open
         }
       }, openTimeoutMs());

@@ -31,6 +31,9 @@ const START_TRY_MS = 3_000;
 // been back at once; the later tries are given longer in case the replicas are only slow (a crowd reconnecting).
 const RECONNECT_STEP_MS = 10_000;
 const QUICK_RECONNECT_TRIES = 2;
+// A reconnect try carries the token the connection was let in with while it has longer than this left: the gateway
+// closes a connection at its token's expiry, and clocks differ.
+const TOKEN_REUSE_MARGIN_MS = 60_000;
 const STOPPED_BEFORE_CONNECTED = 'stop() was called before the connection to the chat was made.';
 const LONGEST_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past it
 
@@ -76,6 +79,14 @@ export class ChatClient {
   #reported = HubConnectionState.Disconnected;
   /** The token the last connection attempt carried, to ask the gateway why it refused one. @type {string | undefined} */
   #token;
+  /**
+   * The token the gateway let the connection in with: reconnect tries carry it again while it has time left
+   * (#reusableToken), so that each try is one pick of the proxy's, its WebSocket, not two. @type {string | undefined}
+   */
+  #admittedToken;
+  /** Whether the current reconnect try carried #admittedToken, and whether its WebSocket was given up unanswered. */
+  #tryReusedToken = false;
+  #tryGivenUp = false;
   /** What the reconnect policy was last asked, since the connection broke: the try's bound, how a give-up is explained. */
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
   #lastRetry;
@@ -114,7 +125,8 @@ export class ChatClient {
           this.#tryWaitsFor = 'chat';
           return this.#token;
         },
-        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening), // an option SignalR reads, not in its types
+        // An option SignalR reads, not in its types.
+        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening, () => { this.#tryGivenUp = true; }),
       }))
       .withHubProtocol(new TraceContextHubProtocol());
     builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));
@@ -150,6 +162,8 @@ export class ChatClient {
     connection.onreconnecting((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Reconnecting, error)));
     connection.onreconnected(() => {
       this.#lastRetry = undefined;
+      this.#admittedToken = this.#token;
+      this.#tryReusedToken = false;
       this.#queueRejoin();
     });
     connection.onclose((error) => {
@@ -252,6 +266,7 @@ export class ChatClient {
       let giveUp = setTimeout(() => this.#giveUpTry(), last ? left : START_TRY_MS);
       try {
         await this.#connection.start();
+        this.#admittedToken = this.#token;
         // Answered: a live replica has the connection. Its admission can wait for that replica's storage (while
         // Redis is out of reach, a few seconds, then a refusal in the gateway's words): it gets what is left of the
         // timeout, and is not tried again.
@@ -335,6 +350,7 @@ export class ChatClient {
   /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
   async stop() {
     this.#stopRequested = true;
+    this.#admittedToken = undefined;
     // SignalR's stop waits for a start in progress: end its wait for a token or a WebSocket.
     const stopped = this.#abandonAttempt();
     for (const retry of this.#retries) {
@@ -536,6 +552,15 @@ export class ChatClient {
       return Promise.resolve(this.#startToken); // an earlier try of this start got it: only the WebSocket failed
     }
 
+    if (this.#connection?.state === HubConnectionState.Reconnecting) {
+      const reusable = this.#reusableToken();
+      this.#tryReusedToken = reusable !== undefined;
+      this.#tryGivenUp = false;
+      if (reusable !== undefined) {
+        return Promise.resolve(reusable);
+      }
+    }
+
     const connecting = this.#connecting.signal;
     const notWaitedFor = new AbortController();
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -570,6 +595,18 @@ export class ChatClient {
   }
 
   /**
+   * The token the connection was let in with, for a reconnect try, while it is a JWT with more than
+   * TOKEN_REUSE_MARGIN_MS left before its exp (any other token is asked for at each try, as SignalR does); undefined
+   * once a try that carried it failed other than by going unanswered (the gateway may have refused it).
+   * @returns {string | undefined}
+   */
+  #reusableToken() {
+    const token = this.#admittedToken;
+    const expiresAt = token === undefined ? undefined : jwtExpiresAtMs(token);
+    return expiresAt !== undefined && expiresAt - Date.now() > TOKEN_REUSE_MARGIN_MS ? token : undefined;
+  }
+
+  /**
    * The policy the application chose (or ours), noting what it was last asked: SignalR closes without a reason when
    * the policy gives up.
    * @param {number[] | import('@microsoft/signalr').IRetryPolicy} policy
@@ -581,6 +618,11 @@ export class ChatClient {
       : (/** @type {import('@microsoft/signalr').RetryContext} */ retry) => policy.nextRetryDelayInMilliseconds(retry);
     return {
       nextRetryDelayInMilliseconds: (retry) => {
+        if (this.#tryReusedToken && !this.#tryGivenUp) {
+          this.#admittedToken = undefined; // the try failed with it, unless nobody answered: ask for a new one
+        }
+
+        this.#tryReusedToken = false;
         this.#lastRetry = retry;
         return next(retry);
       },
@@ -746,6 +788,27 @@ export class CallNotAnsweredError extends Error {
 export function mayHaveBeenStored(error) {
   return error instanceof CallNotAnsweredError ? error.mayHaveBeenDone
     : error instanceof Error && (error.message.startsWith(STORAGE_UNAVAILABLE) || error.message.startsWith(SERVER_FAILURE));
+}
+
+/**
+ * When a JWT expires (its exp claim, in ms since 1970), read without checking it (the gateway does that); undefined
+ * for a token that is not a JWT or has no exp.
+ * @param {string} token
+ * @returns {number | undefined}
+ */
+function jwtExpiresAtMs(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    return undefined;
+  }
+
+  try {
+    const base64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='))).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -211,6 +211,39 @@ describe('against a scripted hub', () => {
     assert.equal(hub.heldUpgrades, 3, 'three tries held, the next answered');
   });
 
+  test('a reconnect carries the token the connection was let in with while it has over a minute left, one pick of the proxy a try, and asks anew once the gateway refused it', async () => {
+    /** @param {string} name @param {number} secondsLeft */
+    const jwt = (name, secondsLeft) => `header.${Buffer.from(JSON.stringify({ sub: name, exp: Math.floor(Date.now() / 1000) + secondsLeft })).toString('base64url')}.signature`;
+    const tokens = [jwt('first', 3_600), jwt('second', 3_600)];
+    let asked = 0;
+    const { client, states } = open({ accessTokenFactory: () => tokens[Math.min(asked++, tokens.length - 1)] });
+    await client.start();
+
+    // A try that met a frozen replica is given up; the next carries the same token, and the application is not asked.
+    hub.holdNextUpgrades = 1;
+    hub.breakAll();
+    await eventually(() => states.length === 3 && states[2] === 'Connected', 10_000);
+    assert.equal(asked, 1, 'a token asked for on reconnect');
+    assert.deepEqual(hub.upgradeTokens, [tokens[0], tokens[0], tokens[0]]);
+
+    // Refused (a signing key changed, say): the next try asks for a new one.
+    hub.refusedTokens.add(tokens[0]);
+    hub.breakAll();
+    await eventually(() => states.length === 5 && states[4] === 'Connected', 10_000);
+    assert.equal(asked, 2);
+    assert.deepEqual(hub.upgradeTokens.slice(3), [tokens[0], tokens[1]]);
+
+    // A token within a minute of its expiry, or one that is not a JWT, is asked for at every try, as SignalR does.
+    for (const token of [jwt('expiring', 50), 'not-a-jwt']) {
+      let thisAsked = 0;
+      const { client: other, states: otherStates } = open({ accessTokenFactory: () => { thisAsked++; return token; } });
+      await other.start();
+      hub.breakAll();
+      await eventually(() => otherStates.length === 3 && otherStates[2] === 'Connected', 10_000);
+      assert.equal(thisAsked, 2, `asked for ${token} at the start and at the reconnect`);
+    }
+  });
+
   test('start() twice, or stop() during start(), is told in our words', async () => {
     hub.handshakeDelay = 200;
     const { client: twice } = open();

@@ -19,6 +19,11 @@ export async function scriptedHub() {
     handshakeDelay: 0,
     /** When set, a WebSocket request is held with no answer, as by a proxy with nothing behind it. */
     hangUpgrades: false,
+    /** Tokens the hub refuses as the gateway refuses one it does not accept (HTTP 401), whatever refusal says. */
+    /** @type {Set<string | null>} */
+    refusedTokens: new Set(),
+    /** The token each WebSocket request carried, in order (held ones too). @type {(string | null)[]} */
+    upgradeTokens: [],
     /** How many of the next WebSocket requests are held so (a frozen replica the proxy picked), the rest answered. */
     holdNextUpgrades: 0,
     /** How many WebSocket requests have been held (hangUpgrades). */
@@ -60,22 +65,31 @@ export async function scriptedHub() {
     },
   };
 
+  /** As the gateway reads it: Node's client sends it as a header, a browser's in the URL. @param {import('node:http').IncomingMessage} request */
+  const tokenOf = (request) => request.headers.authorization?.replace(/^Bearer /, '')
+    ?? new URL(request.url ?? '/', 'http://hub').searchParams.get('access_token');
+  /** @param {string | null} token */
+  const refusalOf = (token) => hub.refusal ?? (hub.refusedTokens.has(token) ? 'The token is not one this chat accepts.' : undefined);
   const server = createServer((request, response) => {
-    response.writeHead(hub.refusal ? 401 : 400, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end(hub.refusal ?? 'The chat hub is served over WebSockets only.');
+    const refusal = refusalOf(tokenOf(request));
+    response.writeHead(refusal ? 401 : 400, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(refusal ?? 'The chat hub is served over WebSockets only.');
   });
   const webSockets = new ws.Server({ noServer: true });
   /** @type {Set<import('node:stream').Duplex>} */
   const held = new Set();
   server.on('upgrade', (request, socket, head) => {
+    const token = tokenOf(request);
+    hub.upgradeTokens.push(token);
     if (hub.hangUpgrades || hub.holdNextUpgrades > 0) {
       hub.holdNextUpgrades = Math.max(0, hub.holdNextUpgrades - 1);
       held.add(socket);
       return;
     }
 
-    if (hub.refusal) {
-      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${hub.refusal}`);
+    const refusal = refusalOf(token);
+    if (refusal) {
+      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${refusal}`);
       return;
     }
 
