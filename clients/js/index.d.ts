@@ -32,11 +32,12 @@ export interface ConnectionDetails { connectionId: string; user: string; replica
 
 export interface ChatClientOptions {
   /**
-   * Returns a current token (POST /auth/token on the gateway, or your identity provider's). A reconnect carries the
-   * token the connection was let in with while it is a JWT with over a minute left before its exp (each try is then
-   * one pick of the proxy's, not two), and asks this again once a try with it failed other than by going unanswered;
-   * any other token is asked for at every reconnect try. Its signal aborts once the token is no longer waited for (a
-   * try given up): pass it to fetch, for a browser holds at most six requests to a host at once.
+   * Returns a current token (POST /auth/token on the gateway, or your identity provider's). Reconnect tries carry the
+   * token the connection was let in with while it is a JWT with over five minutes left before its exp (each try is
+   * then one pick of the proxy's, not two); once a try with it failed other than by its WebSocket going unanswered
+   * (the gateway may have refused it) this is asked again, and its token serves the tries after. Any other token is
+   * asked for at every reconnect try. Its signal aborts once the token is no longer waited for (a try given up): pass
+   * it to fetch, for a browser holds at most six requests to a host at once.
    */
   accessTokenFactory: (request: { signal: AbortSignal }) => string | Promise<string>;
   /** How often to ping when idle (SignalR's default 15 s); keep it under half of the gateway's Chat:Limits:ClientTimeoutInterval. */

@@ -31,9 +31,9 @@ const START_TRY_MS = 3_000;
 // been back at once; the later tries are given longer in case the replicas are only slow (a crowd reconnecting).
 const RECONNECT_STEP_MS = 10_000;
 const QUICK_RECONNECT_TRIES = 2;
-// A reconnect try carries the token the connection was let in with while it has longer than this left: the gateway
-// closes a connection at its token's expiry, and clocks differ.
-const TOKEN_REUSE_MARGIN_MS = 60_000;
+// A reconnect try carries the token it has while that has longer than this left: the gateway closes a connection at
+// its token's expiry (a connection back on a token about to expire would break again), and clocks differ.
+const TOKEN_REUSE_MARGIN_MS = 5 * 60_000;
 const STOPPED_BEFORE_CONNECTED = 'stop() was called before the connection to the chat was made.';
 const LONGEST_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past it
 
@@ -80,12 +80,13 @@ export class ChatClient {
   /** The token the last connection attempt carried, to ask the gateway why it refused one. @type {string | undefined} */
   #token;
   /**
-   * The token the gateway let the connection in with: reconnect tries carry it again while it has time left
-   * (#reusableToken), so that each try is one pick of the proxy's, its WebSocket, not two. @type {string | undefined}
+   * The token reconnect tries carry while it has time left (#reusableToken), so that each try is one pick of the
+   * proxy's, its WebSocket, not two: the one the gateway let the connection in with, or the last one the token
+   * function gave while reconnecting. @type {string | undefined}
    */
-  #admittedToken;
-  /** Whether the current reconnect try carried #admittedToken, and whether its WebSocket was given up unanswered. */
-  #tryReusedToken = false;
+  #reconnectToken;
+  /** Whether the current reconnect try carried #reconnectToken, and whether its WebSocket was given up unanswered. */
+  #tryCarriedReconnectToken = false;
   #tryGivenUp = false;
   /** What the reconnect policy was last asked, since the connection broke: the try's bound, how a give-up is explained. */
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
@@ -122,6 +123,10 @@ export class ChatClient {
         skipNegotiation: true,
         accessTokenFactory: async () => {
           this.#token = await this.#tokenInTime(accessTokenFactory);
+          if (this.#connection.state === HubConnectionState.Reconnecting) {
+            this.#reconnectToken = this.#token; // a token given now serves the next tries too
+          }
+
           this.#tryWaitsFor = 'chat';
           return this.#token;
         },
@@ -162,8 +167,8 @@ export class ChatClient {
     connection.onreconnecting((error) => this.#queue.enqueue(() => this.#raiseState(HubConnectionState.Reconnecting, error)));
     connection.onreconnected(() => {
       this.#lastRetry = undefined;
-      this.#admittedToken = this.#token;
-      this.#tryReusedToken = false;
+      this.#reconnectToken = this.#token;
+      this.#tryCarriedReconnectToken = false;
       this.#queueRejoin();
     });
     connection.onclose((error) => {
@@ -220,6 +225,7 @@ export class ChatClient {
     this.#stopRequested = false;
     this.#starting = true;
     this.#startToken = undefined;
+    this.#tryCarriedReconnectToken = false; // a stop() may have ended a reconnect try before it was counted
     let details;
     try {
       details = await this.#connectInTries();
@@ -266,7 +272,7 @@ export class ChatClient {
       let giveUp = setTimeout(() => this.#giveUpTry(), last ? left : START_TRY_MS);
       try {
         await this.#connection.start();
-        this.#admittedToken = this.#token;
+        this.#reconnectToken = this.#token;
         // Answered: a live replica has the connection. Its admission can wait for that replica's storage (while
         // Redis is out of reach, a few seconds, then a refusal in the gateway's words): it gets what is left of the
         // timeout, and is not tried again.
@@ -350,7 +356,8 @@ export class ChatClient {
   /** Closes the connection; rejoin retries still waiting are dropped, queued work finishes first. */
   async stop() {
     this.#stopRequested = true;
-    this.#admittedToken = undefined;
+    this.#token = undefined;
+    this.#reconnectToken = undefined;
     // SignalR's stop waits for a start in progress: end its wait for a token or a WebSocket.
     const stopped = this.#abandonAttempt();
     for (const retry of this.#retries) {
@@ -553,9 +560,9 @@ export class ChatClient {
     }
 
     if (this.#connection?.state === HubConnectionState.Reconnecting) {
-      const reusable = this.#reusableToken();
-      this.#tryReusedToken = reusable !== undefined;
+      this.#tryCarriedReconnectToken = true; // the one it reuses, or the one it is given now
       this.#tryGivenUp = false;
+      const reusable = this.#reusableToken();
       if (reusable !== undefined) {
         return Promise.resolve(reusable);
       }
@@ -595,13 +602,14 @@ export class ChatClient {
   }
 
   /**
-   * The token the connection was let in with, for a reconnect try, while it is a JWT with more than
-   * TOKEN_REUSE_MARGIN_MS left before its exp (any other token is asked for at each try, as SignalR does); undefined
-   * once a try that carried it failed other than by going unanswered (the gateway may have refused it).
+   * #reconnectToken, for a reconnect try, while it is a JWT with more than TOKEN_REUSE_MARGIN_MS left before its exp
+   * (any other token is asked for at each try, as SignalR does); undefined once a try that carried it failed other
+   * than by its WebSocket going unanswered (the gateway may have refused it; a dead replica's port, if a proxy passes
+   * that on, costs the next try a token request).
    * @returns {string | undefined}
    */
   #reusableToken() {
-    const token = this.#admittedToken;
+    const token = this.#reconnectToken;
     const expiresAt = token === undefined ? undefined : jwtExpiresAtMs(token);
     return expiresAt !== undefined && expiresAt - Date.now() > TOKEN_REUSE_MARGIN_MS ? token : undefined;
   }
@@ -618,11 +626,12 @@ export class ChatClient {
       : (/** @type {import('@microsoft/signalr').RetryContext} */ retry) => policy.nextRetryDelayInMilliseconds(retry);
     return {
       nextRetryDelayInMilliseconds: (retry) => {
-        if (this.#tryReusedToken && !this.#tryGivenUp) {
-          this.#admittedToken = undefined; // the try failed with it, unless nobody answered: ask for a new one
+        // Asked at the break (0 tries), then after each failed try: not after a try a stop() ended.
+        if (retry.previousRetryCount > 0 && this.#tryCarriedReconnectToken && !this.#tryGivenUp) {
+          this.#reconnectToken = undefined; // the try failed with it, not for want of an answer: ask for a new one
         }
 
-        this.#tryReusedToken = false;
+        this.#tryCarriedReconnectToken = false;
         this.#lastRetry = retry;
         return next(retry);
       },

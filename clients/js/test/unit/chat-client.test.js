@@ -211,7 +211,7 @@ describe('against a scripted hub', () => {
     assert.equal(hub.heldUpgrades, 3, 'three tries held, the next answered');
   });
 
-  test('a reconnect carries the token the connection was let in with while it has over a minute left, one pick of the proxy a try, and asks anew once the gateway refused it', async () => {
+  test('a reconnect carries the token the connection was let in with while it has over five minutes left, one pick of the proxy a try, and asks anew once the gateway refused it', async () => {
     /** @param {string} name @param {number} secondsLeft */
     const jwt = (name, secondsLeft) => `header.${Buffer.from(JSON.stringify({ sub: name, exp: Math.floor(Date.now() / 1000) + secondsLeft })).toString('base64url')}.signature`;
     const tokens = [jwt('first', 3_600), jwt('second', 3_600)];
@@ -226,15 +226,30 @@ describe('against a scripted hub', () => {
     assert.equal(asked, 1, 'a token asked for on reconnect');
     assert.deepEqual(hub.upgradeTokens, [tokens[0], tokens[0], tokens[0]]);
 
-    // Refused (a signing key changed, say): the next try asks for a new one.
+    // Refused (a signing key changed, say): the next try asks for a new one, which the tries after carry.
     hub.refusedTokens.add(tokens[0]);
     hub.breakAll();
     await eventually(() => states.length === 5 && states[4] === 'Connected', 10_000);
     assert.equal(asked, 2);
     assert.deepEqual(hub.upgradeTokens.slice(3), [tokens[0], tokens[1]]);
+    hub.breakAll();
+    await eventually(() => states.length === 7 && states[6] === 'Connected', 10_000);
+    assert.equal(asked, 2);
+    assert.deepEqual(hub.upgradeTokens.slice(5), [tokens[1]]);
 
-    // A token within a minute of its expiry, or one that is not a JWT, is asked for at every try, as SignalR does.
-    for (const token of [jwt('expiring', 50), 'not-a-jwt']) {
+    // A stop() during a try that carried it, and a start() after: the next reconnect carries the start's token.
+    hub.holdNextUpgrades = 1;
+    hub.breakAll();
+    await eventually(() => hub.heldUpgrades === 2);
+    await client.stop();
+    await client.start();
+    assert.equal(asked, 3);
+    hub.breakAll();
+    await eventually(() => states.at(-1) === 'Connected' && hub.upgradeTokens.length === 9, 10_000);
+    assert.equal(asked, 3);
+
+    // A token within five minutes of its expiry, or one that is not a JWT, is asked for at every try, as SignalR does.
+    for (const token of [jwt('expiring', 240), 'not-a-jwt']) {
       let thisAsked = 0;
       const { client: other, states: otherStates } = open({ accessTokenFactory: () => { thisAsked++; return token; } });
       await other.start();
