@@ -12,6 +12,18 @@ public static class ChatHubPaths
     /// </summary>
     public const string ClientIdParameter = "clientId";
 
+    /// <summary>
+    /// The hub address's optional query parameter counting a client's connection attempts (1, 2, 3, … per client
+    /// object; with a <see cref="ClientIdParameter"/>): of two connections with one client id, the one the client made
+    /// later holds, whichever reached its replica later. A try the client gave up unanswered (a frozen or slow replica)
+    /// may reach its replica after the client has connected elsewhere: it is refused, and no longer replaces the
+    /// connection made after it.
+    /// </summary>
+    public const string AttemptParameter = "attempt";
+
+    /// <summary>The largest <see cref="AttemptParameter"/> the gateway takes (Redis's Lua counts in doubles).</summary>
+    public const long MaxAttempt = 999_999_999_999_999;
+
     /// <summary>The development token issuer (POST; off with an identity provider).</summary>
     public const string Token = "/auth/token";
 

@@ -52,11 +52,14 @@ internal static class HubAuthentication
             {
                 http.Features.Set<IAuthenticateResultFeature>(null);
                 var clientId = http.Request.Query[ChatHubPaths.ClientIdParameter];
+                var attempt = http.Request.Query[ChatHubPaths.AttemptParameter];
                 http.Request.Query = QueryCollection.Empty; // and the query string the request shows
                 if (clientId.Count > 0)
                 {
-                    // All but the client's id, which the hub reads at connect (ChatHubService).
-                    http.Request.QueryString = QueryString.Create([new KeyValuePair<string, StringValues>(ChatHubPaths.ClientIdParameter, clientId)]);
+                    // All but the client's id and attempt, which the hub reads at connect (ChatHubService).
+                    http.Request.QueryString = QueryString.Create(attempt.Count > 0
+                        ? [new(ChatHubPaths.ClientIdParameter, clientId), new KeyValuePair<string, StringValues>(ChatHubPaths.AttemptParameter, attempt)]
+                        : [new KeyValuePair<string, StringValues>(ChatHubPaths.ClientIdParameter, clientId)]);
                 }
 
                 http.Request.Headers.Authorization = default;

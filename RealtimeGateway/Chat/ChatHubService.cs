@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -30,12 +31,17 @@ internal sealed class ChatHubService(
     // reconciliation below never takes a connection being registered for an orphan.
     public async Task ConnectAsync(HubCallerContext caller)
     {
-        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller), ClientId(caller.GetHttpContext()));
+        var http = caller.GetHttpContext();
+        var outcome = await registry.ConnectAsync(caller.ConnectionId, UserName(caller), ClientId(http), Attempt(http));
         if (outcome != ConnectOutcome.Registered)
         {
-            throw outcome == ConnectOutcome.ClusterFull
-                ? new ChatConnectionRefused(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later.")
-                : new ChatConnectionRefused(ChatErrorCodes.UserFull, $"Too many connections for this user (at most {options.Value.Limits.MaxConnectionsPerUser}, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first.");
+            throw outcome switch
+            {
+                ConnectOutcome.ClusterFull => new ChatConnectionRefused(ChatErrorCodes.ClusterFull, "The chat is full: the cluster-wide connection limit (Chat:Limits:MaxConnections) is reached. Try again later."),
+                ConnectOutcome.Superseded => new ChatConnectionRefused(ChatErrorCodes.Superseded,
+                    "This connection attempt came after its client had given it up: a later attempt with the same clientId holds the connection."),
+                _ => new ChatConnectionRefused(ChatErrorCodes.UserFull, $"Too many connections for this user (at most {options.Value.Limits.MaxConnectionsPerUser}, Chat:Limits:MaxConnectionsPerUser). Close another tab or client first."),
+            };
         }
     }
 
@@ -254,7 +260,8 @@ internal sealed class ChatHubService(
     // Callers hold the connection's gate. The registry announces each room this puts the user back in.
     private async Task RegisterAgainAsync(string connectionId, string user)
     {
-        await registry.ConnectAsync(connectionId, user, ClientId(local.Find(connectionId)?.GetHttpContext()), enforceLimits: false);
+        var http = local.Find(connectionId)?.GetHttpContext();
+        await registry.ConnectAsync(connectionId, user, ClientId(http), Attempt(http), enforceLimits: false);
         foreach (var room in local.RoomsOf(connectionId))
         {
             await registry.JoinAsync(connectionId, user, room, enforceLimits: false);
@@ -279,6 +286,26 @@ internal sealed class ChatHubService(
             1 when ChatNames.IsValidClientId(ids[0]) => ids[0]!,
             _ => throw new ChatConnectionRefused(ChatErrorCodes.InvalidArgument,
                 $"The hub address's {ChatHubPaths.ClientIdParameter} must be one value of {ChatNames.ClientIdRule}, or left out."),
+        };
+    }
+
+    // Read as the client id is. Orders two connections with one client id by when the client made them, not by when
+    // they reached a replica (ChatHubPaths.AttemptParameter).
+    private static long Attempt(HttpContext? http)
+    {
+        var query = http?.Request.QueryString.Value;
+        if (string.IsNullOrEmpty(query) || !query.Contains(ChatHubPaths.AttemptParameter, StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        var attempts = QueryHelpers.ParseQuery(query).GetValueOrDefault(ChatHubPaths.AttemptParameter);
+        return attempts.Count switch
+        {
+            0 => 0,
+            1 when long.TryParse(attempts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var attempt) && attempt is >= 1 and <= ChatHubPaths.MaxAttempt => attempt,
+            _ => throw new ChatConnectionRefused(ChatErrorCodes.InvalidArgument,
+                $"The hub address's {ChatHubPaths.AttemptParameter} must be one whole number from 1 to {ChatHubPaths.MaxAttempt}, or left out."),
         };
     }
 

@@ -65,9 +65,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         local replacing = @replace == '1' and @clientId ~= ''
         if replacing or #mine >= tonumber(@maxPerUser) then
           for _, id in ipairs(mine) do
-            local entry = redis.call('HMGET', key(@connectionTemplate, id), 'replica', 'client')
+            local entry = redis.call('HMGET', key(@connectionTemplate, id), 'replica', 'client', 'attempt')
             replicaOf[id] = entry[1]
-            if replacing and entry[2] == @clientId then isReplaced[id] = true; table.insert(replaced, id) end
+            if replacing and entry[2] == @clientId then
+              if tonumber(@attempt) > 0 and tonumber(entry[3] or '0') > tonumber(@attempt) then return 'superseded' end
+              isReplaced[id] = true; table.insert(replaced, id)
+            end
           end
         end
         local total = redis.call('SCARD', @connections) - #replaced
@@ -95,7 +98,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         redis.call('SADD', @userConnections, @connectionId)
         redis.call('SADD', @replicaConnections, @connectionId)
         redis.call('HSET', @connection, 'user', @user, 'replica', @replica)
-        if @clientId ~= '' then redis.call('HSET', @connection, 'client', @clientId) end
+        if @clientId ~= '' then redis.call('HSET', @connection, 'client', @clientId, 'attempt', @attempt) end
         for _, id in ipairs(replaced) do
           if replicaOf[id] then redis.pcall('PUBLISH', key(@aliveTemplate, replicaOf[id]), id) end
         end
@@ -208,8 +211,12 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
     private volatile bool _subscribedAlive;
 
     /// <param name="clientId">The client's own name for itself, which its reconnects carry: its older connections are replaced. Empty when it gave none.</param>
+    /// <param name="attempt">
+    /// The client's count of its attempts (0 when it gave none): a connection with the same client id and a higher
+    /// count was made after this one, which is then refused (<see cref="ConnectOutcome.Superseded"/>), not replacing it.
+    /// </param>
     /// <param name="enforceLimits">False when putting back a connection that was already admitted: it keeps its client id, and replaces nothing.</param>
-    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, string clientId = "", bool enforceLimits = true)
+    public async Task<ConnectOutcome> ConnectAsync(string connectionId, string user, string clientId = "", long attempt = 0, bool enforceLimits = true)
     {
         await StayVisiblyAliveAsync();
         var result = (string?)await Db.ScriptEvaluateAsync(ConnectScript, new
@@ -221,6 +228,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             connectionId,
             user,
             clientId,
+            attempt,
             replace = enforceLimits ? "1" : "0",
             replica = ReplicaKey,
             maxConnections = enforceLimits ? Limits.MaxConnections : int.MaxValue,
@@ -234,6 +242,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         {
             "ok" => ConnectOutcome.Registered,
             "cluster-full" => ConnectOutcome.ClusterFull,
+            "superseded" => ConnectOutcome.Superseded,
             _ => ConnectOutcome.UserFull,
         };
     }
@@ -368,6 +377,9 @@ public enum ConnectOutcome
     Registered,
     ClusterFull,
     UserFull,
+
+    /// <summary>The client connected again after it gave this attempt up (a later attempt with its client id is registered).</summary>
+    Superseded,
 }
 
 public enum JoinStatus

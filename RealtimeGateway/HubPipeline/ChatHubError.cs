@@ -30,6 +30,7 @@ public static class ChatErrorCodes
     public const string TooManyRooms = "too_many_rooms";
     public const string ClusterFull = "cluster_full";
     public const string UserFull = "user_full";
+    public const string Superseded = "superseded";
     public const string StorageUnavailable = "storage_unavailable";
     public const string Internal = "internal";
     public const string ConnectionClosing = "connection_closing";

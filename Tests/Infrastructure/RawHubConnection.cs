@@ -24,6 +24,9 @@ public sealed class RawHubConnection : IAsyncDisposable
     /// <summary>Why the server closed the connection (null for a clean close), or a timeout.</summary>
     public Task<Exception?> Closed => _closed.Task.WaitAsync(ChatTestClient.Delivery);
 
+    /// <summary>A connection built elsewhere (through an in-process gateway's test server, say).</summary>
+    public static RawHubConnection Of(HubConnection connection) => new(connection);
+
     /// <param name="query">Added to the hub's address, e.g. "clientId=…".</param>
     public static RawHubConnection Create(Uri gateway, string? token, string? query = null) =>
         new(new HubConnectionBuilder()

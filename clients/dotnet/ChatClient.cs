@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Connections;
@@ -134,6 +135,9 @@ public sealed class ChatClient : IAsyncDisposable
     private async ValueTask<WebSocket> OpenWithinConnectTimeoutAsync(
         Func<WebSocketConnectionContext, CancellationToken, ValueTask<WebSocket>> open, WebSocketConnectionContext context, CancellationToken cancellationToken)
     {
+        // Numbered, so that a try given up here that reaches a slow or frozen replica after the client connected
+        // elsewhere is refused by the gateway instead of replacing the later connection (ChatHubPaths.AttemptParameter).
+        context = new WebSocketConnectionContext(WithParameter(context.Uri, ChatHubPaths.AttemptParameter, Interlocked.Increment(ref _attempts).ToString(CultureInfo.InvariantCulture)), context.Options);
         var tryPatience = (_lastRetry?.PreviousRetryCount ?? 0) < QuickReconnectTries ? StartTryPatience : ReconnectTryPatience;
         var bound = _connection.State == HubConnectionState.Reconnecting && tryPatience < _connectTimeout ? tryPatience : _connectTimeout;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -149,6 +153,7 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     private static readonly TimeSpan ReconnectTryPatience = TimeSpan.FromSeconds(10);
+    private long _attempts;
     private const int QuickReconnectTries = 2;
 
     // What SignalR's own WebSocket factory does (it is not public, and a factory given replaces it whole): the
@@ -812,15 +817,20 @@ public sealed class ChatClient : IAsyncDisposable
     // gateway's client timeout (a user at the limit could not get back in). Not stored: a copy of a tab gets its own.
     private static Uri WithClientId(Uri hubUrl)
     {
-        var address = new UriBuilder(hubUrl);
-        if (address.Query.Contains($"{ChatHubPaths.ClientIdParameter}=", StringComparison.OrdinalIgnoreCase))
+        if (hubUrl.Query.Contains($"{ChatHubPaths.ClientIdParameter}=", StringComparison.OrdinalIgnoreCase))
         {
             return hubUrl; // the caller named it
         }
 
-        var clientId = $"{ChatHubPaths.ClientIdParameter}={Guid.NewGuid():N}";
-        address.Query = address.Query.Length > 1 ? $"{address.Query[1..]}&{clientId}" : clientId;
-        return address.Uri;
+        return WithParameter(hubUrl, ChatHubPaths.ClientIdParameter, Guid.NewGuid().ToString("N"));
+    }
+
+    private static Uri WithParameter(Uri address, string name, string value)
+    {
+        var builder = new UriBuilder(address);
+        var parameter = $"{name}={value}";
+        builder.Query = builder.Query.Length > 1 ? $"{builder.Query[1..]}&{parameter}" : parameter;
+        return builder.Uri;
     }
 
     // Connected once per connection: a break and a reconnect before StartAsync's report ran would report it twice.

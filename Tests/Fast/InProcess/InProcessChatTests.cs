@@ -315,9 +315,9 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         foreach (var user in new[] { browserLike, dotnet })
         {
             var http = local.OfUser(user).Single().GetHttpContext()!;
-            // All but the client's id, which the hub reads at connect.
-            Assert.Matches("^\\?clientId=[0-9a-f]{32}$", http.Features.Get<IHttpRequestFeature>()!.QueryString);
-            Assert.Equal([ChatHubPaths.ClientIdParameter], http.Request.Query.Keys);
+            // All but the client's id and attempt, which the hub reads at connect.
+            Assert.Matches("^\\?clientId=[0-9a-f]{32}&attempt=1$", http.Features.Get<IHttpRequestFeature>()!.QueryString);
+            Assert.Equal([ChatHubPaths.ClientIdParameter, ChatHubPaths.AttemptParameter], http.Request.Query.Keys);
             Assert.Equal(0, http.Request.Headers.Authorization.Count);
             Assert.Null(http.Features.Get<IAuthenticateResultFeature>());
         }

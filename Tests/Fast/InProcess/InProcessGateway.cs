@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Client;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Chat;
@@ -79,6 +81,18 @@ public sealed class InProcessGateway : IAsyncLifetime
         });
         return await ChatTestClient.StartAsync(user, chat, TestContext.Current.CancellationToken);
     }
+
+    /// <summary>A bare hub connection (not started) through the test server, its token as a bearer header.</summary>
+    /// <param name="query">Added to the hub's address, e.g. "clientId=…&amp;attempt=…" (nothing is added to it).</param>
+    public RawHubConnection Raw(string token, string query) =>
+        RawHubConnection.Of(new HubConnectionBuilder()
+            .WithUrl(new Uri(_factory.Server.BaseAddress, $"{ChatHubPaths.Hub}?{query}"), HttpTransportType.WebSockets, options =>
+            {
+                options.SkipNegotiation = true;
+                options.HttpMessageHandlerFactory = _ => _factory.Server.CreateHandler();
+                options.WebSocketFactory = (context, cancellationToken) => OpenWebSocketAsync(context.Uri, token, cancellationToken);
+            })
+            .Build());
 
     /// <summary>The hub's address on the test server (its sockets: <see cref="OpenWebSocketAsync"/>).</summary>
     public Uri HubUrl => new(_factory.Server.BaseAddress, ChatHubPaths.Hub);

@@ -13,12 +13,19 @@ const PlatformWebSocket = /** @type {typeof WebSocket} */ (inNode
  * @param {() => number} openTimeoutMs
  * @param {Set<WebSocket>} opening where the sockets still opening are kept, to close them on stop()
  * @param {() => void} [gaveUp] told when a socket is given up unanswered (not when it fails on its own)
+ * @param {() => number} [nextAttempt] the client's count of its connection attempts, added to the address as `attempt`:
+ *   a try given up here may still reach a slow or frozen replica after the client connected elsewhere, and the gateway
+ *   then refuses it rather than let it replace the later connection (both carry the client's id)
  * @returns {typeof WebSocket}
  */
-export function boundedWebSocket(openTimeoutMs, opening, gaveUp = () => {}) {
+export function boundedWebSocket(openTimeoutMs, opening, gaveUp = () => {}, nextAttempt = undefined) {
   return class BoundedWebSocket extends PlatformWebSocket {
     /** @param {ConstructorParameters<typeof WebSocket>} args as SignalR gives them (a browser's takes no undefined protocol) */
     constructor(...args) {
+      if (nextAttempt && typeof args[0] === 'string') {
+        args[0] = `${args[0]}${args[0].includes('?') ? '&' : '?'}attempt=${nextAttempt()}`;
+      }
+
       super(...args);
       opening.add(this);
       const giveUp = setTimeout(() => {

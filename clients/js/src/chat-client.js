@@ -88,6 +88,8 @@ export class ChatClient {
   /** Whether the current reconnect try carried #reconnectToken, and whether its WebSocket was given up unanswered. */
   #tryCarriedReconnectToken = false;
   #tryGivenUp = false;
+  /** How many WebSockets this client has opened to the hub: each carries its number (boundedWebSocket's attempt). */
+  #attempts = 0;
   /** What the reconnect policy was last asked, since the connection broke: the try's bound, how a give-up is explained. */
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
   #lastRetry;
@@ -131,7 +133,7 @@ export class ChatClient {
           return this.#token;
         },
         // An option SignalR reads, not in its types.
-        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening, () => { this.#tryGivenUp = true; }),
+        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening, () => { this.#tryGivenUp = true; }, () => ++this.#attempts),
       }))
       .withHubProtocol(new TraceContextHubProtocol());
     builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));

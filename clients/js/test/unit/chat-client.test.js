@@ -247,6 +247,9 @@ describe('against a scripted hub', () => {
     hub.breakAll();
     await eventually(() => states.at(-1) === 'Connected' && hub.upgradeTokens.length === 9, 10_000);
     assert.equal(asked, 3);
+    // Each WebSocket is numbered, so that the gateway can refuse a try given up here that reaches it after a later
+    // one (both carry the client's id): it would otherwise replace the later connection.
+    assert.deepEqual(hub.upgradeAttempts, ['1', '2', '3', '4', '5', '6', '7', '8', '9']);
 
     // A token within five minutes of its expiry, or one that is not a JWT, is asked for at every try, as SignalR does.
     for (const token of [jwt('expiring', 240), 'not-a-jwt']) {

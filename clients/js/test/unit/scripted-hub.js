@@ -24,6 +24,8 @@ export async function scriptedHub() {
     refusedTokens: new Set(),
     /** The token each WebSocket request carried, in order (held ones too). @type {(string | null)[]} */
     upgradeTokens: [],
+    /** The attempt number each WebSocket request's address carried, in order. @type {(string | null)[]} */
+    upgradeAttempts: [],
     /** How many of the next WebSocket requests are held so (a frozen replica the proxy picked), the rest answered. */
     holdNextUpgrades: 0,
     /** How many WebSocket requests have been held (hangUpgrades). */
@@ -81,6 +83,7 @@ export async function scriptedHub() {
   server.on('upgrade', (request, socket, head) => {
     const token = tokenOf(request);
     hub.upgradeTokens.push(token);
+    hub.upgradeAttempts.push(new URL(request.url ?? '/', 'http://hub').searchParams.get('attempt'));
     if (hub.hangUpgrades || hub.holdNextUpgrades > 0) {
       hub.holdNextUpgrades = Math.max(0, hub.holdNextUpgrades - 1);
       held.add(socket);
