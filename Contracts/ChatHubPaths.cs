@@ -13,9 +13,10 @@ public static class ChatHubPaths
     public const string ClientIdParameter = "clientId";
 
     /// <summary>
-    /// The hub address's optional query parameter counting a client's connection attempts (1, 2, 3, … per client
-    /// object; with a <see cref="ClientIdParameter"/>): of two connections with one client id, the one the client made
-    /// later holds, whichever reached its replica later. A try the client gave up unanswered (a frozen or slow replica)
+    /// The hub address's optional query parameter numbering a client's connection attempts (rising per client: both
+    /// clients here take the clock's milliseconds, or the last number plus one, so that client objects sharing an id
+    /// rise too; read only beside a <see cref="ClientIdParameter"/>): of two live connections with one client id, the
+    /// one the client made later holds, whichever reached its replica later. A try the client gave up unanswered (a frozen or slow replica)
     /// may reach its replica after the client has connected elsewhere: it is refused, and no longer replaces the
     /// connection made after it.
     /// </summary>

@@ -68,7 +68,10 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
             local entry = redis.call('HMGET', key(@connectionTemplate, id), 'replica', 'client', 'attempt')
             replicaOf[id] = entry[1]
             if replacing and entry[2] == @clientId then
-              if tonumber(@attempt) > 0 and tonumber(entry[3] or '0') > tonumber(@attempt) then return 'superseded' end
+              -- A live connection the client made after this one: this is an attempt it gave up. (A dead replica's is replaced.)
+              if tonumber(@attempt) > 0 and tonumber(entry[3] or '0') > tonumber(@attempt) and entry[1] and isAlive(entry[1]) then
+                return 'superseded'
+              end
               isReplaced[id] = true; table.insert(replaced, id)
             end
           end

@@ -21,7 +21,7 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 /// the client it may reconnect: SignalR writes its plain close, which official clients obey by giving up for good,
 /// whenever the connection was aborted, and that is the drain and also our own timeouts. A client closed for
 /// silence may only have been held up (its pings queued behind a stalled replica or a resumed laptop). A refusal is
-/// a connection refused at connect, by a limit or for a malformed client id (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
+/// a connection refused at connect, by a limit, for a malformed client id or attempt, or as an attempt its client gave up (<see cref="ChatConnectionRefused"/>): reconnecting would be refused again, and a
 /// stock client's first retry comes at once, so it would cycle about once a second until the person acts. (A close
 /// the gateway writes itself, <see cref="OurCloseMessage"/> — a connection replaced by its client's newer one, a token that expired, a silent client — goes out as it is.)
 /// </summary>

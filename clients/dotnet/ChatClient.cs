@@ -65,6 +65,11 @@ public sealed class ChatClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(connectTimeout), _connectTimeout, "The connect timeout must be longer than zero.");
         }
 
+        if (hubUrl.Query.Contains($"{ChatHubPaths.AttemptParameter}=", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The hub's address must not carry an {ChatHubPaths.AttemptParameter}: the client numbers its connection attempts itself.", nameof(hubUrl));
+        }
+
         _hubUrl = WithClientId(hubUrl);
         var builder = new HubConnectionBuilder()
             .WithUrl(_hubUrl, HttpTransportType.WebSockets, options =>
@@ -137,7 +142,7 @@ public sealed class ChatClient : IAsyncDisposable
     {
         // Numbered, so that a try given up here that reaches a slow or frozen replica after the client connected
         // elsewhere is refused by the gateway instead of replacing the later connection (ChatHubPaths.AttemptParameter).
-        context = new WebSocketConnectionContext(WithParameter(context.Uri, ChatHubPaths.AttemptParameter, Interlocked.Increment(ref _attempts).ToString(CultureInfo.InvariantCulture)), context.Options);
+        context = new WebSocketConnectionContext(WithParameter(context.Uri, ChatHubPaths.AttemptParameter, NextAttempt().ToString(CultureInfo.InvariantCulture)), context.Options);
         var tryPatience = (_lastRetry?.PreviousRetryCount ?? 0) < QuickReconnectTries ? StartTryPatience : ReconnectTryPatience;
         var bound = _connection.State == HubConnectionState.Reconnecting && tryPatience < _connectTimeout ? tryPatience : _connectTimeout;
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -153,7 +158,19 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     private static readonly TimeSpan ReconnectTryPatience = TimeSpan.FromSeconds(10);
-    private long _attempts;
+
+    // The clock's milliseconds, or one more than the last: rising across client objects that share a caller's client
+    // id too (a new object's first attempt must come after the old one's last).
+    private long NextAttempt()
+    {
+        lock (_attemptLock)
+        {
+            return _attempt = Math.Max(_attempt + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+    }
+
+    private readonly Lock _attemptLock = new();
+    private long _attempt;
     private const int QuickReconnectTries = 2;
 
     // What SignalR's own WebSocket factory does (it is not public, and a factory given replaces it whole): the

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR.Client;
+using RealtimeDemo.Client;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
 using static RealtimeDemo.Tests.Infrastructure.Names;
@@ -38,6 +39,13 @@ public sealed class ConnectionAttemptTests(InProcessGateway gateway) : IClassFix
         await latest.Connection.StartAsync(_ct);
         Assert.EndsWith(LocalConnections.ReplacedSentence, (await later.Closed)?.Message);
         await latest.Connection.InvokeAsync<JoinRoomResult>(ChatHubMethods.JoinRoom, Unique("room"), _ct);
+    }
+
+    [Fact]
+    public void A_client_given_an_address_that_carries_an_attempt_of_its_own_is_refused_in_words()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new ChatClient(new Uri("http://localhost:5310/hubs/chat?attempt=1"), () => Task.FromResult<string?>("token")));
+        Assert.StartsWith("The hub's address must not carry an attempt: the client numbers its connection attempts itself.", refused.Message);
     }
 
     [Theory]

@@ -88,8 +88,11 @@ export class ChatClient {
   /** Whether the current reconnect try carried #reconnectToken, and whether its WebSocket was given up unanswered. */
   #tryCarriedReconnectToken = false;
   #tryGivenUp = false;
-  /** How many WebSockets this client has opened to the hub: each carries its number (boundedWebSocket's attempt). */
-  #attempts = 0;
+  /**
+   * The number the last WebSocket to the hub carried (boundedWebSocket's attempt): the clock's milliseconds, or one
+   * more than the last, so that it rises across client objects that share a caller's clientId too.
+   */
+  #attempt = 0;
   /** What the reconnect policy was last asked, since the connection broke: the try's bound, how a give-up is explained. */
   /** @type {import('@microsoft/signalr').RetryContext | undefined} */
   #lastRetry;
@@ -133,7 +136,7 @@ export class ChatClient {
           return this.#token;
         },
         // An option SignalR reads, not in its types.
-        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening, () => { this.#tryGivenUp = true; }, () => ++this.#attempts),
+        WebSocket: boundedWebSocket(() => this.#stepTimeoutMs(), this.#opening, () => { this.#tryGivenUp = true; }, () => (this.#attempt = Math.max(this.#attempt + 1, Date.now()))),
       }))
       .withHubProtocol(new TraceContextHubProtocol());
     builder.withAutomaticReconnect(this.#recordingRetries(reconnectPolicy ?? defaultReconnectPolicy));
@@ -868,6 +871,10 @@ function checkHubUrl(hubUrl) {
   const clientId = url.searchParams.get('clientId');
   if (clientId !== null && !CLIENT_ID.test(clientId)) {
     throw new TypeError(`The clientId in the hub's address must be 8 to 64 letters, digits, '-' or '_'; '${clientId}' is not.`);
+  }
+
+  if (url.searchParams.has('attempt')) {
+    throw new TypeError("The hub's address must not carry an attempt: the client numbers its connection attempts itself.");
   }
 
   return hubUrl;
