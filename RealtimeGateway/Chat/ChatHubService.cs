@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using RealtimeDemo.Contracts;
 using RealtimeDemo.RealtimeGateway.Delivery;
 using RealtimeDemo.RealtimeGateway.HubPipeline;
@@ -270,16 +271,10 @@ internal sealed class ChatHubService(
 
     // Parsed here each time it is needed (at connect, and when the connection is put back), not through
     // Request.Query: a parsed query would stay with the request for the connection's life. The request keeps only
-    // the client id of its query once the handshake is done (HubAuthentication.UseCredentialsReleased).
+    // the client id and attempt of its query once the handshake is done (HubAuthentication.UseCredentialsReleased).
     private static string ClientId(HttpContext? http)
     {
-        var query = http?.Request.QueryString.Value;
-        if (string.IsNullOrEmpty(query) || !query.Contains(ChatHubPaths.ClientIdParameter, StringComparison.OrdinalIgnoreCase))
-        {
-            return "";
-        }
-
-        var ids = QueryHelpers.ParseQuery(query).GetValueOrDefault(ChatHubPaths.ClientIdParameter);
+        var ids = QueryValues(http, ChatHubPaths.ClientIdParameter);
         return ids.Count switch
         {
             0 => "",
@@ -289,17 +284,11 @@ internal sealed class ChatHubService(
         };
     }
 
-    // Read as the client id is. Orders two connections with one client id by when the client made them, not by when
-    // they reached a replica (ChatHubPaths.AttemptParameter).
+    // Orders two connections with one client id by when the client made them, not by when they reached a replica
+    // (ChatHubPaths.AttemptParameter).
     private static long Attempt(HttpContext? http)
     {
-        var query = http?.Request.QueryString.Value;
-        if (string.IsNullOrEmpty(query) || !query.Contains(ChatHubPaths.AttemptParameter, StringComparison.OrdinalIgnoreCase))
-        {
-            return 0;
-        }
-
-        var attempts = QueryHelpers.ParseQuery(query).GetValueOrDefault(ChatHubPaths.AttemptParameter);
+        var attempts = QueryValues(http, ChatHubPaths.AttemptParameter);
         return attempts.Count switch
         {
             0 => 0,
@@ -307,6 +296,15 @@ internal sealed class ChatHubService(
             _ => throw new ChatConnectionRefused(ChatErrorCodes.InvalidArgument,
                 $"The hub address's {ChatHubPaths.AttemptParameter} must be one whole number from 1 to {ChatHubPaths.MaxAttempt}, or left out."),
         };
+    }
+
+    // The query is parsed only when it names the parameter at all: most connections' queries are checked by a scan.
+    private static StringValues QueryValues(HttpContext? http, string parameter)
+    {
+        var query = http?.Request.QueryString.Value;
+        return string.IsNullOrEmpty(query) || !query.Contains(parameter, StringComparison.OrdinalIgnoreCase)
+            ? StringValues.Empty
+            : QueryHelpers.ParseQuery(query).GetValueOrDefault(parameter);
     }
 
     // The hub requires an authenticated user, and the token's name is a validated user name.

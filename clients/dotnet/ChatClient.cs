@@ -65,7 +65,7 @@ public sealed class ChatClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(connectTimeout), _connectTimeout, "The connect timeout must be longer than zero.");
         }
 
-        if (hubUrl.Query.Contains($"{ChatHubPaths.AttemptParameter}=", StringComparison.OrdinalIgnoreCase))
+        if (Carries(hubUrl, ChatHubPaths.AttemptParameter))
         {
             throw new ArgumentException($"The hub's address must not carry an {ChatHubPaths.AttemptParameter}: the client numbers its connection attempts itself.", nameof(hubUrl));
         }
@@ -834,13 +834,18 @@ public sealed class ChatClient : IAsyncDisposable
     // gateway's client timeout (a user at the limit could not get back in). Not stored: a copy of a tab gets its own.
     private static Uri WithClientId(Uri hubUrl)
     {
-        if (hubUrl.Query.Contains($"{ChatHubPaths.ClientIdParameter}=", StringComparison.OrdinalIgnoreCase))
+        if (Carries(hubUrl, ChatHubPaths.ClientIdParameter))
         {
             return hubUrl; // the caller named it
         }
 
         return WithParameter(hubUrl, ChatHubPaths.ClientIdParameter, Guid.NewGuid().ToString("N"));
     }
+
+    // By whole name, as the gateway reads the query: a "reattempt=" is not an attempt.
+    private static bool Carries(Uri address, string name) =>
+        address.Query.TrimStart('?').Split('&').Any(pair =>
+            string.Equals(Uri.UnescapeDataString(pair.Split('=', 2)[0].Replace('+', ' ')), name, StringComparison.OrdinalIgnoreCase));
 
     private static Uri WithParameter(Uri address, string name, string value)
     {

@@ -46,6 +46,9 @@ public sealed class ConnectionAttemptTests(InProcessGateway gateway) : IClassFix
     {
         var refused = Assert.Throws<ArgumentException>(() => new ChatClient(new Uri("http://localhost:5310/hubs/chat?attempt=1"), () => Task.FromResult<string?>("token")));
         Assert.StartsWith("The hub's address must not carry an attempt: the client numbers its connection attempts itself.", refused.Message);
+
+        // A parameter whose name only ends in "attempt" is the caller's own, and passes.
+        _ = new ChatClient(new Uri("http://localhost:5310/hubs/chat?reattempt=1&myclientId=2"), () => Task.FromResult<string?>("token"));
     }
 
     [Theory]
