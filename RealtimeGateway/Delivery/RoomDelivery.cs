@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
@@ -7,6 +8,7 @@ using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
+using System.Threading.Channels;
 using StackExchange.Redis;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 
@@ -34,7 +36,7 @@ public sealed partial class RoomDelivery(
             if (wanted && !_subscriptions.ContainsKey(room))
             {
                 var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel(room)));
-                queue.OnMessage(delivery => DeliverAsync(room, delivery.Message));
+                _ = DeliverInBatchesAsync(room, queue);
                 _subscriptions[room] = queue;
             }
             else if (!wanted && _subscriptions.TryRemove(room, out var queue))
@@ -48,29 +50,85 @@ public sealed partial class RoomDelivery(
         }
     }
 
-    // StackExchange.Redis swallows whatever escapes a subscription handler: catch, log, count and mark it here.
-    private async Task DeliverAsync(string room, RedisValue payload)
+    /// <summary>
+    /// Reads the room's events until the room is unsubscribed. Events that queued up while the last were written (a
+    /// busy room, a replica behind) are taken together, and each member gets their messages in one frame: the hub
+    /// protocol allows several messages in a frame, and one write and one send per member then serve them all. An
+    /// event that finds none queued behind it goes alone, at once.
+    /// </summary>
+    private async Task DeliverInBatchesAsync(string room, ChannelMessageQueue queue)
+    {
+        var batch = new List<RedisValue>(MaxBatch);
+        while (true)
+        {
+            try
+            {
+                batch.Add((await queue.ReadAsync()).Message);
+            }
+            catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
+            {
+                return; // unsubscribed: the room has no members here now
+            }
+
+            while (batch.Count < MaxBatch && queue.TryRead(out var next))
+            {
+                batch.Add(next.Message);
+            }
+
+            try
+            {
+                await DeliverAsync(room, batch);
+            }
+            catch (Exception ex)
+            {
+                Failed(null, room, ex); // not expected (each delivery catches its own); the loop must go on
+            }
+
+            batch.Clear();
+        }
+    }
+
+    // A frame of at most this many messages, and no more than about MaxBatchBytes: a client reads a frame whole.
+    private const int MaxBatch = 32;
+    private const int MaxBatchBytes = 64 * 1024;
+
+    // Nothing may escape the reading loop (it would end the room's deliveries): catch, log, count and mark it here.
+    private async Task DeliverAsync(string room, List<RedisValue> payloads)
     {
         var template = rooms.For(room);
-        RoomEvent roomEvent;
-        try
+        var messages = new List<RoomEvent>(payloads.Count);
+        foreach (var payload in payloads)
         {
-            roomEvent = RoomEvent.Parse((byte[])payload!);
-        }
-        catch (Exception ex)
-        {
-            using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
-            unreadable.SetMessaging("process", room, template, messageId: null);
-            Failed(unreadable, room, ex);
-            return;
+            RoomEvent roomEvent;
+            try
+            {
+                roomEvent = RoomEvent.Parse((byte[])payload!);
+            }
+            catch (Exception ex)
+            {
+                using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
+                unreadable.SetMessaging("process", room, template, messageId: null);
+                Failed(unreadable, room, ex);
+                continue;
+            }
+
+            if (roomEvent.Type is null)
+            {
+                messages.Add(roomEvent);
+                continue;
+            }
+
+            // In order: the messages before a presence or moderation notice go out before it.
+            await DeliverMessagesAsync(room, template, messages);
+            messages.Clear();
+            await DeliverNoticeAsync(room, roomEvent);
         }
 
-        if (roomEvent.Type is null)
-        {
-            await DeliverMessageAsync(room, template, roomEvent);
-            return;
-        }
+        await DeliverMessagesAsync(room, template, messages);
+    }
 
+    private async Task DeliverNoticeAsync(string room, RoomEvent roomEvent)
+    {
         try
         {
             var (invocation, except) = roomEvent.Type switch
@@ -89,26 +147,97 @@ public sealed partial class RoomDelivery(
         }
     }
 
-    private async Task DeliverMessageAsync(string room, string template, RoomEvent published)
+    /// <summary>
+    /// Writes the messages to the room's members, each in its own CONSUMER span: one alone as its own frame, several
+    /// in frames of up to <see cref="MaxBatch"/> (to connections of one protocol: the gateway has only JSON's).
+    /// </summary>
+    private async Task DeliverMessagesAsync(string room, string template, List<RoomEvent> published)
     {
-        var message = new ChatMessage(published.Id!, room, published.User!, published.Text!, MessageStore.SentAt(published.Id!),
-            published.ClientMessageId!, published.Sequence, published.Epoch, published.TraceParent);
-        using var activity = GatewayTelemetry.Source.StartActivity(
-            GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
-        activity.SetMessaging("process", room, template, message.Id);
-        activity?.SetTag(Sequence, message.Sequence);
+        if (published.Count == 0)
+        {
+            return;
+        }
+
+        var members = local.In(room);
+        var protocol = published.Count > 1 && members.Count > 0 && members.All(member => member.Protocol.Name == members[0].Protocol.Name)
+            ? members[0].Protocol : null;
+        var caller = Activity.Current;
+        var spans = new List<(Activity? Activity, ChatMessage Message)>(published.Count);
+        var delivered = 0; // the spans before this one have their recipients
+        var frame = new ArrayBufferWriter<byte>();
         try
         {
-            // Clients continue from this replica's span; without one (not sampled) from the sender's.
-            var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
-            var recipients = await WriteToMembersAsync(room, new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.MessageReceived), [outgoing])));
-            activity?.SetTag(LocalRecipients, recipients);
-            telemetry.Delivered(template, recipients, time.GetUtcNow() - message.SentAt);
+            foreach (var next in published)
+            {
+                Activity.Current = caller; // each message continues its own sender's trace, not the one before it
+                var message = new ChatMessage(next.Id!, room, next.User!, next.Text!, MessageStore.SentAt(next.Id!),
+                    next.ClientMessageId!, next.Sequence, next.Epoch, next.TraceParent);
+                var activity = GatewayTelemetry.Source.StartActivity(
+                    GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
+                activity.SetMessaging("process", room, template, message.Id);
+                activity?.SetTag(Sequence, message.Sequence);
+                spans.Add((activity, message));
+
+                // Clients continue from this replica's span; without one (not sampled) from the sender's.
+                var outgoing = new InvocationMessage(nameof(IChatClient.MessageReceived),
+                    [message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent }]);
+                if (protocol is null)
+                {
+                    await WriteAsync(new SerializedHubMessage(outgoing));
+                    continue;
+                }
+
+                frame.Write(protocol.GetMessageBytes(outgoing).Span);
+                if (frame.WrittenCount >= MaxBatchBytes)
+                {
+                    await WriteAsync(Framed(protocol, frame));
+                }
+            }
+
+            if (frame.WrittenCount > 0)
+            {
+                await WriteAsync(Framed(protocol!, frame));
+            }
         }
         catch (Exception ex)
         {
-            Failed(activity, room, ex);
+            // One failure, however many messages it held up: logged and counted once, marked on each of their spans.
+            foreach (var (activity, _) in spans.Skip(delivered))
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+                activity?.SetTag(ErrorType, ex.GetType().Name);
+            }
+
+            Failed(null, room, ex);
         }
+        finally
+        {
+            for (var i = spans.Count - 1; i >= 0; i--)
+            {
+                spans[i].Activity?.Dispose();
+            }
+
+            Activity.Current = caller;
+        }
+
+        // What was framed since the last write goes out; those messages' spans note whom it reached.
+        async ValueTask WriteAsync(SerializedHubMessage serialized)
+        {
+            var recipients = await ConnectionWrites.WriteToAllAsync(members, serialized);
+            for (; delivered < spans.Count; delivered++)
+            {
+                spans[delivered].Activity?.SetTag(LocalRecipients, recipients);
+                telemetry.Delivered(template, recipients, time.GetUtcNow() - spans[delivered].Message.SentAt);
+            }
+        }
+    }
+
+    // Several messages' records, one after another, as one frame (they go to connections of this protocol only).
+    private static SerializedHubMessage Framed(IHubProtocol protocol, ArrayBufferWriter<byte> frame)
+    {
+        var serialized = new SerializedHubMessage([new SerializedMessage(protocol.Name, frame.WrittenMemory.ToArray())]);
+        frame.ResetWrittenCount();
+        return serialized;
     }
 
     /// <summary>Writes to every local member of the room (but <paramref name="except"/>); returns how many.</summary>

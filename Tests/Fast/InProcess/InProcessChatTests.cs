@@ -3,6 +3,7 @@ using System.Collections;
 using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -209,6 +210,42 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
         Assert.Equal((1L, 2L), (first.Sequence, second.Sequence));
         Assert.Equal(joined.Epoch, first.Epoch);
         Assert.Equal(["one", "two"], (await bob.MessagesUntilIdAsync(second.MessageId, ChatTestClient.Delivery)).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task A_burst_from_several_senders_reaches_each_member_whole_once_and_in_order()
+    {
+        // Messages that queue up at a replica go to each member together (several in one frame): none may be lost,
+        // repeated, reordered or mixed up with another.
+        var room = Unique("burst");
+        await using var bob = await gateway.ConnectAsync(Unique("bob"));
+        await bob.Chat.JoinRoomAsync(room);
+        var senders = new List<ChatTestClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                senders.Add(await gateway.ConnectAsync(Unique("sender")));
+                await senders[i].Chat.JoinRoomAsync(room);
+            }
+
+            var acks = await Task.WhenAll(senders.SelectMany((sender, i) => Enumerable.Range(1, 30)
+                .Select(n => sender.Chat.SendMessageAsync(room, $"c-{i}-{n}", $"message {n} of sender {i}"))));
+            var last = acks.MaxBy(ack => ack.Sequence)!;
+
+            var received = await bob.MessagesUntilIdAsync(last.MessageId, ChatTestClient.Delivery);
+            Assert.Equal(Enumerable.Range(1, 120).Select(n => (long)n), received.Select(message => message.Sequence));
+            Assert.Equal(acks.OrderBy(ack => ack.Sequence).Select(ack => ack.MessageId), received.Select(message => message.Id));
+            Assert.All(received, message => Assert.Matches(@"^message (\d+) of sender (\d)$", message.Text));
+            Assert.Equal(received.Select(message => message.ClientMessageId), received.Select(message => Regex.Replace(message.Text, @"^message (\d+) of sender (\d)$", "c-$2-$1")));
+        }
+        finally
+        {
+            foreach (var sender in senders)
+            {
+                await sender.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
