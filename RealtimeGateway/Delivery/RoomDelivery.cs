@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using RealtimeDemo.Contracts;
@@ -8,7 +9,6 @@ using RealtimeDemo.Contracts.Telemetry;
 using RealtimeDemo.RealtimeGateway.Chat;
 using RealtimeDemo.RealtimeGateway.Telemetry;
 using RealtimeDemo.ServerShared;
-using System.Threading.Channels;
 using StackExchange.Redis;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 
@@ -77,7 +77,7 @@ public sealed partial class RoomDelivery(
 
             try
             {
-                await DeliverAsync(room, batch);
+                await (batch.Count == 1 ? DeliverAsync(room, batch[0]) : DeliverAsync(room, batch));
             }
             catch (Exception ex)
             {
@@ -93,38 +93,53 @@ public sealed partial class RoomDelivery(
     private const int MaxBatchBytes = 64 * 1024;
 
     // Nothing may escape the reading loop (it would end the room's deliveries): catch, log, count and mark it here.
+    private async Task DeliverAsync(string room, RedisValue payload)
+    {
+        var template = rooms.For(room);
+        if (Parse(room, template, payload) is not { } roomEvent)
+        {
+            return;
+        }
+
+        await (roomEvent.Type is null ? DeliverMessageAsync(room, template, roomEvent) : DeliverNoticeAsync(room, roomEvent));
+    }
+
+    // Several events: each run of messages goes out framed together, a notice between them on its own, in order.
     private async Task DeliverAsync(string room, List<RedisValue> payloads)
     {
         var template = rooms.For(room);
         var messages = new List<RoomEvent>(payloads.Count);
         foreach (var payload in payloads)
         {
-            RoomEvent roomEvent;
-            try
+            switch (Parse(room, template, payload))
             {
-                roomEvent = RoomEvent.Parse((byte[])payload!);
+                case { Type: null } message:
+                    messages.Add(message);
+                    break;
+                case { } notice:
+                    await DeliverMessagesAsync(room, template, messages);
+                    messages.Clear();
+                    await DeliverNoticeAsync(room, notice);
+                    break;
             }
-            catch (Exception ex)
-            {
-                using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
-                unreadable.SetMessaging("process", room, template, messageId: null);
-                Failed(unreadable, room, ex);
-                continue;
-            }
-
-            if (roomEvent.Type is null)
-            {
-                messages.Add(roomEvent);
-                continue;
-            }
-
-            // In order: the messages before a presence or moderation notice go out before it.
-            await DeliverMessagesAsync(room, template, messages);
-            messages.Clear();
-            await DeliverNoticeAsync(room, roomEvent);
         }
 
         await DeliverMessagesAsync(room, template, messages);
+    }
+
+    private RoomEvent? Parse(string room, string template, RedisValue payload)
+    {
+        try
+        {
+            return RoomEvent.Parse((byte[])payload!);
+        }
+        catch (Exception ex)
+        {
+            using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
+            unreadable.SetMessaging("process", room, template, messageId: null);
+            Failed(unreadable, room, ex);
+            return null;
+        }
     }
 
     private async Task DeliverNoticeAsync(string room, RoomEvent roomEvent)
@@ -147,20 +162,46 @@ public sealed partial class RoomDelivery(
         }
     }
 
+    private async Task DeliverMessageAsync(string room, string template, RoomEvent published)
+    {
+        var message = new ChatMessage(published.Id!, room, published.User!, published.Text!, MessageStore.SentAt(published.Id!),
+            published.ClientMessageId!, published.Sequence, published.Epoch, published.TraceParent);
+        using var activity = GatewayTelemetry.Source.StartActivity(
+            GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
+        activity.SetMessaging("process", room, template, message.Id);
+        activity?.SetTag(Sequence, message.Sequence);
+        try
+        {
+            // Clients continue from this replica's span; without one (not sampled) from the sender's.
+            var outgoing = message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent };
+            var recipients = await WriteToMembersAsync(room, new SerializedHubMessage(new InvocationMessage(nameof(IChatClient.MessageReceived), [outgoing])));
+            activity?.SetTag(LocalRecipients, recipients);
+            telemetry.Delivered(template, recipients, time.GetUtcNow() - message.SentAt);
+        }
+        catch (Exception ex)
+        {
+            Failed(activity, room, ex);
+        }
+    }
+
     /// <summary>
-    /// Writes the messages to the room's members, each in its own CONSUMER span: one alone as its own frame, several
-    /// in frames of up to <see cref="MaxBatch"/> (to connections of one protocol: the gateway has only JSON's).
+    /// Writes several messages to the room's members in frames of up to <see cref="MaxBatch"/>, each message in its
+    /// own CONSUMER span (framed together only for members of one protocol: the gateway has only JSON's).
     /// </summary>
     private async Task DeliverMessagesAsync(string room, string template, List<RoomEvent> published)
     {
-        if (published.Count == 0)
+        var members = local.In(room);
+        if (published.Count < 2 || members.Count == 0 || members.Any(member => member.Protocol.Name != members[0].Protocol.Name))
         {
+            foreach (var message in published)
+            {
+                await DeliverMessageAsync(room, template, message);
+            }
+
             return;
         }
 
-        var members = local.In(room);
-        var protocol = published.Count > 1 && members.Count > 0 && members.All(member => member.Protocol.Name == members[0].Protocol.Name)
-            ? members[0].Protocol : null;
+        var protocol = members[0].Protocol;
         var caller = Activity.Current;
         var spans = new List<(Activity? Activity, ChatMessage Message)>(published.Count);
         var delivered = 0; // the spans before this one have their recipients
@@ -181,12 +222,6 @@ public sealed partial class RoomDelivery(
                 // Clients continue from this replica's span; without one (not sampled) from the sender's.
                 var outgoing = new InvocationMessage(nameof(IChatClient.MessageReceived),
                     [message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent }]);
-                if (protocol is null)
-                {
-                    await WriteAsync(new SerializedHubMessage(outgoing));
-                    continue;
-                }
-
                 frame.Write(protocol.GetMessageBytes(outgoing).Span);
                 if (frame.WrittenCount >= MaxBatchBytes)
                 {
@@ -196,7 +231,7 @@ public sealed partial class RoomDelivery(
 
             if (frame.WrittenCount > 0)
             {
-                await WriteAsync(Framed(protocol!, frame));
+                await WriteAsync(Framed(protocol, frame));
             }
         }
         catch (Exception ex)
