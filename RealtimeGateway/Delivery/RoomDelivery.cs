@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using RealtimeDemo.Contracts;
@@ -36,7 +34,7 @@ public sealed partial class RoomDelivery(
             if (wanted && !_subscriptions.ContainsKey(room))
             {
                 var queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel(room)));
-                _ = DeliverInBatchesAsync(room, queue);
+                queue.OnMessage(delivery => DeliverAsync(room, delivery.Message));
                 _subscriptions[room] = queue;
             }
             else if (!wanted && _subscriptions.TryRemove(room, out var queue))
@@ -50,100 +48,29 @@ public sealed partial class RoomDelivery(
         }
     }
 
-    /// <summary>
-    /// Reads the room's events until the room is unsubscribed. Events that queued up while the last were written (a
-    /// busy room, a replica behind) are taken together, and each member gets their messages in one frame: the hub
-    /// protocol allows several messages in a frame, and one write and one send per member then serve them all. An
-    /// event that finds none queued behind it goes alone, at once.
-    /// </summary>
-    private async Task DeliverInBatchesAsync(string room, ChannelMessageQueue queue)
-    {
-        var batch = new List<RedisValue>(MaxBatch);
-        while (true)
-        {
-            try
-            {
-                batch.Add((await queue.ReadAsync()).Message);
-            }
-            catch (Exception ex) when (ex is ChannelClosedException or OperationCanceledException)
-            {
-                return; // unsubscribed: the room has no members here now
-            }
-
-            while (batch.Count < MaxBatch && queue.TryRead(out var next))
-            {
-                batch.Add(next.Message);
-            }
-
-            try
-            {
-                await (batch.Count == 1 ? DeliverAsync(room, batch[0]) : DeliverAsync(room, batch));
-            }
-            catch (Exception ex)
-            {
-                Failed(null, room, ex); // not expected (each delivery catches its own); the loop must go on
-            }
-
-            batch.Clear();
-        }
-    }
-
-    // A frame of at most this many messages, and no more than about MaxBatchBytes: a client reads a frame whole.
-    private const int MaxBatch = 32;
-    private const int MaxBatchBytes = 64 * 1024;
-
-    // Nothing may escape the reading loop (it would end the room's deliveries): catch, log, count and mark it here.
+    // StackExchange.Redis swallows whatever escapes a subscription handler: catch, log, count and mark it here.
     private async Task DeliverAsync(string room, RedisValue payload)
     {
         var template = rooms.For(room);
-        if (Parse(room, template, payload) is not { } roomEvent)
-        {
-            return;
-        }
-
-        await (roomEvent.Type is null ? DeliverMessageAsync(room, template, roomEvent) : DeliverNoticeAsync(room, roomEvent));
-    }
-
-    // Several events: each run of messages goes out framed together, a notice between them on its own, in order.
-    private async Task DeliverAsync(string room, List<RedisValue> payloads)
-    {
-        var template = rooms.For(room);
-        var messages = new List<RoomEvent>(payloads.Count);
-        foreach (var payload in payloads)
-        {
-            switch (Parse(room, template, payload))
-            {
-                case { Type: null } message:
-                    messages.Add(message);
-                    break;
-                case { } notice:
-                    await DeliverMessagesAsync(room, template, messages);
-                    messages.Clear();
-                    await DeliverNoticeAsync(room, notice);
-                    break;
-            }
-        }
-
-        await DeliverMessagesAsync(room, template, messages);
-    }
-
-    private RoomEvent? Parse(string room, string template, RedisValue payload)
-    {
+        RoomEvent roomEvent;
         try
         {
-            return RoomEvent.Parse((byte[])payload!);
+            roomEvent = RoomEvent.Parse((byte[])payload!);
         }
         catch (Exception ex)
         {
             using var unreadable = GatewayTelemetry.Source.StartActivity(GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer);
             unreadable.SetMessaging("process", room, template, messageId: null);
             Failed(unreadable, room, ex);
-            return null;
+            return;
         }
-    }
 
-    private async Task DeliverNoticeAsync(string room, RoomEvent roomEvent)
-    {
+        if (roomEvent.Type is null)
+        {
+            await DeliverMessageAsync(room, template, roomEvent);
+            return;
+        }
+
         try
         {
             var (invocation, except) = roomEvent.Type switch
@@ -182,97 +109,6 @@ public sealed partial class RoomDelivery(
         {
             Failed(activity, room, ex);
         }
-    }
-
-    /// <summary>
-    /// Writes several messages to the room's members in frames of up to <see cref="MaxBatch"/>, each message in its
-    /// own CONSUMER span (framed together only for members of one protocol: the gateway has only JSON's).
-    /// </summary>
-    private async Task DeliverMessagesAsync(string room, string template, List<RoomEvent> published)
-    {
-        var members = local.In(room);
-        if (published.Count < 2 || members.Count == 0 || members.Any(member => member.Protocol.Name != members[0].Protocol.Name))
-        {
-            foreach (var message in published)
-            {
-                await DeliverMessageAsync(room, template, message);
-            }
-
-            return;
-        }
-
-        var protocol = members[0].Protocol;
-        var caller = Activity.Current;
-        var spans = new List<(Activity? Activity, ChatMessage Message)>(published.Count);
-        var delivered = 0; // the spans before this one have their recipients
-        var frame = new ArrayBufferWriter<byte>();
-        try
-        {
-            foreach (var next in published)
-            {
-                Activity.Current = caller; // each message continues its own sender's trace, not the one before it
-                var message = new ChatMessage(next.Id!, room, next.User!, next.Text!, MessageStore.SentAt(next.Id!),
-                    next.ClientMessageId!, next.Sequence, next.Epoch, next.TraceParent);
-                var activity = GatewayTelemetry.Source.StartActivity(
-                    GatewayTelemetry.ProcessSpan(template), ActivityKind.Consumer, MessageTraceContext.Parse(message.TraceParent));
-                activity.SetMessaging("process", room, template, message.Id);
-                activity?.SetTag(Sequence, message.Sequence);
-                spans.Add((activity, message));
-
-                // Clients continue from this replica's span; without one (not sampled) from the sender's.
-                var outgoing = new InvocationMessage(nameof(IChatClient.MessageReceived),
-                    [message with { TraceParent = MessageTraceContext.From(activity) ?? message.TraceParent }]);
-                frame.Write(protocol.GetMessageBytes(outgoing).Span);
-                if (frame.WrittenCount >= MaxBatchBytes)
-                {
-                    await WriteAsync(Framed(protocol, frame));
-                }
-            }
-
-            if (frame.WrittenCount > 0)
-            {
-                await WriteAsync(Framed(protocol, frame));
-            }
-        }
-        catch (Exception ex)
-        {
-            // One failure, however many messages it held up: logged and counted once, marked on each of their spans.
-            foreach (var (activity, _) in spans.Skip(delivered))
-            {
-                activity?.SetStatus(ActivityStatusCode.Error);
-                activity?.SetTag(ErrorType, ex.GetType().Name);
-            }
-
-            Failed(null, room, ex);
-        }
-        finally
-        {
-            for (var i = spans.Count - 1; i >= 0; i--)
-            {
-                spans[i].Activity?.Dispose();
-            }
-
-            Activity.Current = caller;
-        }
-
-        // What was framed since the last write goes out; those messages' spans note whom it reached.
-        async ValueTask WriteAsync(SerializedHubMessage serialized)
-        {
-            var recipients = await ConnectionWrites.WriteToAllAsync(members, serialized);
-            for (; delivered < spans.Count; delivered++)
-            {
-                spans[delivered].Activity?.SetTag(LocalRecipients, recipients);
-                telemetry.Delivered(template, recipients, time.GetUtcNow() - spans[delivered].Message.SentAt);
-            }
-        }
-    }
-
-    // Several messages' records, one after another, as one frame (they go to connections of this protocol only).
-    private static SerializedHubMessage Framed(IHubProtocol protocol, ArrayBufferWriter<byte> frame)
-    {
-        var serialized = new SerializedHubMessage([new SerializedMessage(protocol.Name, frame.WrittenMemory.ToArray())]);
-        frame.ResetWrittenCount();
-        return serialized;
     }
 
     /// <summary>Writes to every local member of the room (but <paramref name="except"/>); returns how many.</summary>
