@@ -57,9 +57,13 @@ internal static class HubAuthentication
                 if (clientId.Count > 0)
                 {
                     // All but the client's id and attempt, which the hub reads at connect (ChatHubService).
-                    http.Request.QueryString = QueryString.Create(attempt.Count > 0
-                        ? [new(ChatHubPaths.ClientIdParameter, clientId), new KeyValuePair<string, StringValues>(ChatHubPaths.AttemptParameter, attempt)]
-                        : [new KeyValuePair<string, StringValues>(ChatHubPaths.ClientIdParameter, clientId)]);
+                    List<KeyValuePair<string, StringValues>> kept = [new(ChatHubPaths.ClientIdParameter, clientId)];
+                    if (attempt.Count > 0)
+                    {
+                        kept.Add(new(ChatHubPaths.AttemptParameter, attempt));
+                    }
+
+                    http.Request.QueryString = QueryString.Create(kept);
                 }
 
                 http.Request.Headers.Authorization = default;

@@ -215,8 +215,8 @@ public sealed class InProcessChatTests(InProcessGateway gateway) : IClassFixture
     [Fact]
     public async Task A_burst_from_several_senders_reaches_each_member_whole_once_and_in_order()
     {
-        // Messages that queue up at a replica go to each member together (several in one frame): none may be lost,
-        // repeated, reordered or mixed up with another.
+        // Sends from several connections at once, stored in whatever order they reach Redis: a member gets each one,
+        // once, in the order stored, none mixed up with another.
         var room = Unique("burst");
         await using var bob = await gateway.ConnectAsync(Unique("bob"));
         await bob.Chat.JoinRoomAsync(room);
