@@ -35,5 +35,8 @@ public sealed class RoomTemplate(IEnumerable<string> wellKnownRooms)
         return new(rooms.DefaultIfEmpty("lobby"));
     }
 
+    /// <summary>Every template a room can map to: the well-known rooms' and <see cref="AnyRoom"/>.</summary>
+    public IEnumerable<string> Templates => _wellKnown.Values.Append(AnyRoom);
+
     public string For(string? room) => room is not null && _wellKnown.TryGetValue(room, out var template) ? template : AnyRoom;
 }

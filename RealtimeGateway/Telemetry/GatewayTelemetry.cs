@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
+using RealtimeDemo.ServerShared;
 
 namespace RealtimeDemo.RealtimeGateway.Telemetry;
 
@@ -25,12 +26,12 @@ public sealed class GatewayTelemetry
     private readonly Histogram<long> _fanout;
     private readonly Histogram<double> _deliveryDuration;
     private readonly Counter<long> _deliveries;
-    private readonly Counter<long> _publishFailures;
+    private readonly FailureCounts _publishFailures;
     private long _backplaneReconnects;
     private readonly Histogram<double> _backplaneOutage;
-    private readonly Counter<long> _failures;
+    private readonly FailureCounts _failures = new(ChatOperation, ErrorType, Operations.All);
 
-    public GatewayTelemetry(IMeterFactory meters, ClusterSnapshot cluster)
+    public GatewayTelemetry(IMeterFactory meters, ClusterSnapshot cluster, RoomTemplate rooms)
     {
         var meter = meters.Create(Name);
         _rejected = meter.CreateCounter<long>("chat.connections.rejected", "{connection}", "Connections refused before or at connect, by reason.");
@@ -47,11 +48,12 @@ public sealed class GatewayTelemetry
         _deliveryDuration = meter.CreateHistogram<double>("chat.message.delivery.duration", "s", "From a message's acceptance to its delivery to this replica's members.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5] });
         _deliveries = meter.CreateCounter<long>("chat.message.deliveries", "{delivery}", "Room messages written to this replica's connections.");
-        _publishFailures = meter.CreateCounter<long>("chat.backplane.publish.failures", "{message}", "Accepted messages whose live publish failed (they reach members through the history).");
+        _publishFailures = new(MessagingDestinationTemplate, null, rooms.Templates);
+        meter.CreateObservableCounter("chat.backplane.publish.failures", _publishFailures.Observe, "{message}", "Accepted messages whose live publish failed (they reach members through the history).");
         // Observed, not added to, so that a replica whose subscription never dropped shows 0 (as StorageGeneration's).
         meter.CreateObservableCounter("chat.backplane.reconnects", () => Interlocked.Read(ref _backplaneReconnects), "{reconnect}", "Times this replica's Redis subscription came back after a drop.");
         _backplaneOutage = meter.CreateHistogram<double>("chat.backplane.outage.duration", "s", "How long this replica's Redis subscription was down.");
-        _failures = meter.CreateCounter<long>("chat.background.failures", "{failure}", "Failures in work no caller waits for (deliveries, replays, cleanup), by operation and error type.");
+        meter.CreateObservableCounter("chat.background.failures", _failures.Observe, "{failure}", "Failures in work no caller waits for (deliveries, replays, cleanup), by operation and error type.");
 
         meter.CreateObservableGauge("chat.connections.cluster", () => cluster.Connections, "{connection}", "Connections across the cluster (registry).");
         meter.CreateObservableGauge("chat.rooms.active", () => cluster.ActiveRooms, "{room}", "Rooms with at least one member across the cluster (registry).");
@@ -93,6 +95,9 @@ public sealed class GatewayTelemetry
         public const string Replay = "replay";
         public const string RegistryCleanup = "registry_cleanup";
         public const string Unsubscribe = "unsubscribe";
+
+        /// <summary>Each one is listed at 0 from a replica's start.</summary>
+        public static readonly string[] All = [Deliver, Disconnect, Heartbeat, Replay, RegistryCleanup, Unsubscribe];
     }
 
     public void ConnectionRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>(RejectionReason, reason));
@@ -130,11 +135,10 @@ public sealed class GatewayTelemetry
         _deliveryDuration.Record(Math.Max(0, sinceAccepted.TotalSeconds), tag);
     }
 
-    public void PublishFailed(string template) => _publishFailures.Add(1, new KeyValuePair<string, object?>(MessagingDestinationTemplate, template));
+    public void PublishFailed(string template) => _publishFailures.Add(template);
 
     /// <summary>Counts a failure of work that runs on its own (a Redis callback, a timer, a stop), which nothing else would report.</summary>
-    public void BackgroundFailed(string operation, Exception error) =>
-        _failures.Add(1, new KeyValuePair<string, object?>(ChatOperation, operation), new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
+    public void BackgroundFailed(string operation, Exception error) => _failures.Add(operation, error.GetType().Name);
 
     public void BackplaneRestored(TimeSpan outage)
     {

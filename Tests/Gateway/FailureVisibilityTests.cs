@@ -33,7 +33,7 @@ public sealed class FailureVisibilityTests
 
         await alice.Chat.SendMessageAsync(room, "after", "still delivered");
         Assert.Equal("still delivered", (await bob.NextMessageAsync()).Text);
-        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "deliver"), Patience, "the failure counted");
+        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "deliver" && m.Attribute("error.type") == "JsonException" && m.Value >= 1), Patience, "the failure counted");
         await otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Name == "process room/{name}" && s.StatusCode == 2 && s.Attribute("error.type") == "JsonException"), Patience, "the span marked");
         Assert.Equal(1, Occurrences(cluster.A.Output, $"A delivery to this replica's members of room {room} failed (JsonException)"));
     }
@@ -57,7 +57,7 @@ public sealed class FailureVisibilityTests
             await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         }
 
-        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "replay"), Patience, "the failure counted");
+        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "replay" && m.Attribute("error.type") is not null && m.Value >= 1), Patience, "the failure counted");
         await otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Name == "replay missed deliveries" && s.StatusCode == 2 && s.Attribute("error.type") is not null), Patience, "the span marked");
         Assert.Equal(1, Occurrences(cluster.A.Output, "Replay after the backplane came back failed"));
         await alice.Chat.SendMessageAsync(fine, "after", "the other room goes on");

@@ -96,6 +96,10 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
         Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.backplane.reconnects" && m.Service == "realtime-gateway" && m.Value == 0);
         Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.storage.data_losses" && m.Service == "realtime-gateway" && m.Value == 0);
         Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.storage.data_losses" && m.Service == "chat-worker" && m.Value == 0);
+        // Failures are listed at 0 per operation and per room template (the room/{name} series: this scenario's
+        // failed publishes were in the lobby).
+        Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "unsubscribe" && m.Value == 0);
+        Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.backplane.publish.failures" && m.Attribute("messaging.destination.template") == "room/{name}" && m.Value == 0);
     }
 
     [Fact]
