@@ -190,8 +190,8 @@ public static class ChatAuthenticationExtensions
         await TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many sign-ins from this address.",
-            detail: $"At most {limits.PermitsPerMinute} tokens a minute per client address, in bursts of {limits.Burst} " +
-                "(Auth:TokenRequests:PermitsPerMinute, Auth:TokenRequests:Burst). Try again in a moment.")
+            detail: $"At most {limits.PermitsPerMinute} tokens a minute per client address from each gateway replica (each counts its own), " +
+                $"in bursts of {limits.Burst} (Auth:TokenRequests:PermitsPerMinute, Auth:TokenRequests:Burst). Try again in a moment.")
             .ExecuteAsync(context.HttpContext);
     }
 

@@ -60,8 +60,7 @@ internal sealed partial class ChatJsonHubProtocol(
         }
         catch (Exception ex) when (ex is not HubException)
         {
-            throw new ChatHubError(ChatErrorCodes.ProtocolError,
-                "A frame was not a valid SignalR JSON hub message (a JSON object with a known \"type\", ending in the 0x1E separator); the connection is closed.");
+            throw new ChatHubError(ChatErrorCodes.ProtocolError, MalformedFrame.Describe(frame));
         }
 
         // SignalR reads the record's first JSON value and drops whatever follows it, so a second message written into the

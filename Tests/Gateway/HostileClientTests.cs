@@ -576,10 +576,21 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
 
     public static TheoryData<string, string, string> BadFrames => new()
     {
-        { "truncated JSON", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[", "A frame was not a valid SignalR JSON hub message" },
-        { "an invocation without a target", "{\"type\":1,\"invocationId\":\"1\",\"arguments\":[]}", "A frame was not a valid SignalR JSON hub message" },
-        { "a bare number", "42", "A frame was not a valid SignalR JSON hub message" },
-        { "text", "hello", "A frame was not a valid SignalR JSON hub message" },
+        { "truncated JSON", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[", "A frame was not valid JSON" },
+        { "an invocation without a target", "{\"type\":1,\"invocationId\":\"1\",\"arguments\":[]}", "An invocation (type 1) had no \"target\"" },
+        { "a bare number", "42", "A frame was not a JSON object" },
+        { "text", "hello", "A frame was not valid JSON" },
+        // Each of these had the one sentence above, which named none of them.
+        { "a call that takes nothing, written without arguments", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\"}",
+            "An invocation of 'GetConnectionInfo' had no \"arguments\": send the method's arguments as an array, [] for a method that takes none" },
+        { "arguments that are not an array", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinRoom\",\"arguments\":\"lobby\"}",
+            "An invocation of 'JoinRoom' had \"arguments\" that were not an array" },
+        { "a numeric invocation id", "{\"type\":1,\"invocationId\":1,\"target\":\"GetConnectionInfo\",\"arguments\":[]}", "A frame's \"invocationId\" was not a string" },
+        { "the handshake sent again", "{\"protocol\":\"json\",\"version\":1}", "A frame was a second handshake" },
+        { "no type", "{\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}", "A frame had no \"type\"" },
+        { "a cancel without the call's id", "{\"type\":5}", "A cancel (type 5) had no \"invocationId\"" },
+        { "headers that are not strings", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"arguments\":[],\"headers\":{\"a\":5}}",
+            "A frame's \"headers\" was not a JSON object whose values are strings" },
         { "a message type the protocol does not have", "{\"type\":99}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
         // SignalR ran the first and dropped the second without a word.
         { "two messages without a separator between", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}{\"type\":1,\"target\":\"LeaveRoom\",\"arguments\":[\"lobby\"]}",
