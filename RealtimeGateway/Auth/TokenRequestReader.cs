@@ -22,6 +22,12 @@ internal static class TokenRequestReader
             return (null, "body", $"Send the body as application/json, like {Example}.");
         }
 
+        // A compressed body would otherwise be read as it is and refused as "not valid JSON", naming the wrong fault.
+        if (request.Headers.ContentEncoding is { Count: > 0 } contentEncoding && !string.Equals(contentEncoding.ToString().Trim(), "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, "body", $"The gateway does not read compressed bodies (Content-Encoding); send the body as it is, like {Example}.");
+        }
+
         var labelled = Encoding.UTF8;
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             && mediaType.Charset.ToString().Trim('"') is { Length: > 0 } charset)

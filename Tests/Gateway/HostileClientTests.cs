@@ -574,6 +574,26 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         await fixture.AssertBystandersStillChatAsync();
     }
 
+    [Fact]
+    public async Task A_compressed_sign_in_body_is_refused_as_compressed_not_as_bad_JSON()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Gateway };
+        var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await gzip.WriteAsync(Encoding.UTF8.GetBytes("{\"userName\":\"alice\"}"), _ct);
+        }
+
+        var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await http.PostAsync(ChatHubPaths.Token, content, _ct);
+
+        var text = await response.Content.ReadAsStringAsync(_ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("does not read compressed bodies (Content-Encoding)", JsonDocument.Parse(text).RootElement.GetProperty("errors").GetProperty("body")[0].GetString());
+    }
+
     public static TheoryData<string, string, string> BadFrames => new()
     {
         { "truncated JSON", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[", "A frame was not valid JSON" },
