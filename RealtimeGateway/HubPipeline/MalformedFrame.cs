@@ -58,13 +58,13 @@ internal static class MalformedFrame
             return "A frame's \"invocationId\" was not a string (write the call's id in quotes)" + Closed;
         }
 
-        if (frame.TryGetProperty("headers", out var headers) && headers.ValueKind != JsonValueKind.Null
+        if (frame.TryGetProperty("headers", out var headers)
             && (headers.ValueKind != JsonValueKind.Object || headers.EnumerateObject().Any(h => h.Value.ValueKind != JsonValueKind.String)))
         {
             return "A frame's \"headers\" was not a JSON object whose values are strings" + Closed;
         }
 
-        if (frame.TryGetProperty("streamIds", out var streamIds) && streamIds.ValueKind != JsonValueKind.Null
+        if (frame.TryGetProperty("streamIds", out var streamIds)
             && (streamIds.ValueKind != JsonValueKind.Array || streamIds.EnumerateArray().Any(id => id.ValueKind != JsonValueKind.String)))
         {
             return "A frame's \"streamIds\" was not an array of strings" + Closed;

@@ -611,6 +611,8 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "a cancel without the call's id", "{\"type\":5}", "A cancel (type 5) had no \"invocationId\"" },
         { "headers that are not strings", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"arguments\":[],\"headers\":{\"a\":5}}",
             "A frame's \"headers\" was not a JSON object whose values are strings" },
+        { "null headers (SignalR refuses them too)", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"arguments\":[],\"headers\":null}",
+            "A frame's \"headers\" was not a JSON object whose values are strings" },
         { "a message type the protocol does not have", "{\"type\":99}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
         // SignalR ran the first and dropped the second without a word.
         { "two messages without a separator between", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}{\"type\":1,\"target\":\"LeaveRoom\",\"arguments\":[\"lobby\"]}",
