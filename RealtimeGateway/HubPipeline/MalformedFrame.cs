@@ -50,7 +50,7 @@ internal static class MalformedFrame
 
         if (!frame.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.Number || !type.TryGetInt32(out var kind))
         {
-            return "A frame had no \"type\" (a whole number, 1 to 9, saying which message it is)" + Closed;
+            return "A frame's \"type\" was missing or not a whole number (1 to 9, saying which message it is)" + Closed;
         }
 
         if (NotAString(frame, "invocationId"))
@@ -88,7 +88,7 @@ internal static class MalformedFrame
     }
 
     private static bool NotAString(JsonElement frame, string property) =>
-        frame.TryGetProperty(property, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null);
+        frame.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.String; // SignalR refuses null too
 
     // The method's name as the client wrote it, cut short: it is echoed to that client only.
     private static string Target(JsonElement frame)
