@@ -34,8 +34,10 @@ public sealed partial class AwayWhileTabIsGone(
         try
         {
             await Task.Delay(options.Value.AwayAfter, time, tabChange);
-            await session.PauseAsync();
-            LogPaused(options.Value.AwayAfter.TotalSeconds);
+            if (await session.PauseAsync())
+            {
+                LogPaused(options.Value.AwayAfter.TotalSeconds);
+            }
         }
         catch (OperationCanceledException) when (tabChange.IsCancellationRequested)
         {

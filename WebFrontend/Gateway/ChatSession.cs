@@ -338,20 +338,22 @@ public sealed partial class ChatSession(
 
     /// <summary>
     /// The tab is gone: closes the gateway connection, so that the others see this user leave, and keeps the
-    /// rooms and what the page shows. <see cref="ResumeAsync"/> undoes it.
+    /// rooms and what the page shows. <see cref="ResumeAsync"/> undoes it. False when there was nothing to pause (the
+    /// tab never signed in to the chat, as the ops view's, or is paused already).
     /// </summary>
-    public async Task PauseAsync()
+    public async Task<bool> PauseAsync()
     {
         await _pauseGate.WaitAsync();
         try
         {
             if (Client is null || _paused)
             {
-                return;
+                return false;
             }
 
             _paused = true;
             await Client.PauseAsync();
+            return true;
         }
         finally
         {

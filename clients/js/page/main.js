@@ -285,6 +285,9 @@ function forgetOldestStored() {
 /** @type {{ lost: string, at: Date } | undefined} */
 let lastBreak;
 
+/** A time of day as the Blazor page writes it (18:38:56), whatever the browser's locale would make of it. */
+const clockTime = (/** @type {Date} */ date) => date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+
 /**
  * A reconnect can take a fraction of a second: the break stays on the page, with its cause, so nobody misses it.
  * @param {Error | undefined} error
@@ -295,8 +298,8 @@ function connectionBroke(error, serverTimeoutMs) {
   // A replica gone silent (frozen, or a network that drops everything) is noticed only once the client's server
   // timeout has run out after the last thing it sent: say since when nothing came, as the Blazor page does.
   const silentSince = error?.message.startsWith(SERVER_TIMEOUT_SENTENCE) ? new Date(at.getTime() - serverTimeoutMs) : undefined;
-  const why = silentSince ? `: nothing came from it since ${silentSince.toLocaleTimeString()}` : error ? `: ${error.message.replace(/\.$/, '')}` : '';
-  lastBreak = { lost: `Connection to replica ${$('replica').textContent} lost at ${at.toLocaleTimeString()}${why}`, at };
+  const why = silentSince ? `: nothing came from it since ${clockTime(silentSince)}` : error ? `: ${error.message.replace(/\.$/, '')}` : '';
+  lastBreak = { lost: `Connection to replica ${$('replica').textContent} lost at ${clockTime(at)}${why}`, at };
   const line = $('connection-break');
   line.hidden = false;
   line.dataset.lostAt = at.toISOString();
