@@ -185,13 +185,17 @@ public sealed partial class ChatSession(
         catch (CallNotAnsweredException ex)
         {
             // Said as the page says it (its banner), not as the client library words it for programs.
-            message.Failed(!ex.MayHaveBeenDone ? "not connected to the gateway when it was sent; retry once it is back."
-                : ex.ClosedByServer ? $"the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
-                : "the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).");
+            message.Failed(!ex.MayHaveBeenDone ? "failed: not connected to the gateway when it was sent; retry once it is back."
+                : ex.ClosedByServer ? $"failed: the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
+                : "failed: the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).");
         }
         catch (HubException ex)
         {
-            message.Failed(ex.Message);
+            // Storage that timed out may still do the write (Redis runs what it had read when it answers again): the
+            // message may yet show up, so the page does not call it failed, and a person is not led to type it again.
+            message.Failed(ChatClient.MayHaveBeenStored(ex)
+                ? $"not confirmed: {ex.Message.Split(';')[0].TrimEnd('.')}; it may still be stored, and then shows here. Retry sends it again, never twice."
+                : $"failed: {ex.Message}");
         }
 
         await NotifyAsync();

@@ -250,6 +250,7 @@ public sealed class OutgoingMessage(string clientMessageId, string text)
 
     public OutgoingState State { get; private set; }
 
+    /// <summary>When it did not go through, the line the page shows: "failed: …", or "not confirmed: …" when it may still be stored.</summary>
     public string? Error { get; private set; }
 
     public string? MessageId { get; private set; }

@@ -196,7 +196,12 @@ async function send(client, message) {
     const notAnswered = error instanceof CallNotAnsweredError;
     message.mayBeStored ||= mayHaveBeenStored(error);
     // Said as the page says it (its state line), not as the library words it for programs.
-    const status = !notAnswered ? `not sent: ${error instanceof Error ? error.message : String(error)}`
+    // An answer that storage timed out (or the gateway failed) does not mean nothing was stored: the write may still be
+    // done, and the message then shows up; "not sent" would lead a person to type it again.
+    const answer = error instanceof Error ? error.message : String(error);
+    const status = !notAnswered && mayHaveBeenStored(error)
+      ? `not confirmed: ${answer.split(';')[0].replace(/\.$/, '')}; it may still be stored, and then shows here. Retry sends it again, never twice.`
+      : !notAnswered ? `not sent: ${answer}`
       : !error.mayHaveBeenDone ? 'failed: not connected to the gateway when it was sent.'
         : error.closedByServer ? `failed: the gateway closed the connection before it answered: ${error.message}`
           : 'failed: the connection broke before the gateway answered.';
