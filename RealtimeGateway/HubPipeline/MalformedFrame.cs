@@ -74,9 +74,9 @@ internal static class MalformedFrame
         {
             1 or 4 when !frame.TryGetProperty("target", out var target) || target.ValueKind != JsonValueKind.String =>
                 $"An invocation (type {kind}) had no \"target\", the name of the method to call, as a string" + Closed,
-            1 or 4 when !frame.TryGetProperty("arguments", out var arguments) =>
+            1 or 4 when !frame.TryGetProperty("arguments", out _) =>
                 $"An invocation of '{Target(frame)}' had no \"arguments\": send the method's arguments as an array, [] for a method that takes none" + Closed,
-            1 or 4 when frame.GetProperty("arguments").ValueKind != JsonValueKind.Array =>
+            1 or 4 when frame.GetProperty("arguments").ValueKind != JsonValueKind.Array => // (present: the arm above took its absence)
                 $"An invocation of '{Target(frame)}' had \"arguments\" that were not an array: send the method's arguments as an array, in order" + Closed,
             3 or 5 when !frame.TryGetProperty("invocationId", out _) =>
                 $"A {(kind == 3 ? "completion (type 3)" : "cancel (type 5)")} had no \"invocationId\", the id of the call it is about" + Closed,
