@@ -51,10 +51,14 @@ public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt);
 /// <summary>A room with members, for room lists.</summary>
 public sealed record RoomSummary(string Room, int Members);
 
-/// <summary>The cluster at a glance, for the operations view (GET /ops/snapshot).</summary>
+/// <summary>
+/// The cluster at a glance, for the operations view (GET /ops/snapshot). Silent processes stopped reporting without
+/// a word (killed, frozen, cut off from Redis) in the last minute or so: their last numbers, and when (<c>At</c>).
+/// </summary>
 public sealed record OpsSnapshot(
     DateTimeOffset At, long Connections, long ActiveRooms, IReadOnlyList<RoomSummary> BusiestRooms,
-    IReadOnlyList<GatewayReplicaStats> Gateways, IReadOnlyList<WorkerStats> Workers);
+    IReadOnlyList<GatewayReplicaStats> Gateways, IReadOnlyList<WorkerStats> Workers,
+    IReadOnlyList<GatewayReplicaStats> SilentGateways, IReadOnlyList<WorkerStats> SilentWorkers);
 
 /// <summary>One gateway process over its last second, and its deliveries per second over the last minute (oldest first).</summary>
 public sealed record GatewayReplicaStats(

@@ -10,6 +10,7 @@ namespace RealtimeDemo.ChatWorker.Telemetry;
 internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, StreamBacklog backlog, ServiceInstance instance, TimeProvider time, ILogger<WorkerOpsStats> logger)
     : BackgroundService
 {
+    private readonly string _consumer = $"{instance.Id}.{Environment.ProcessId}";
     private long _processed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,7 +39,6 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         var last = time.GetUtcNow();
-        var consumer = $"{instance.Id}.{Environment.ProcessId}";
         var lagLastMinute = new LastMinute();
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -50,7 +50,7 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
                 // Redis commands take no token: a stop must not wait for their timeouts when Redis is out of reach.
                 var lag = backlog.Lag.TotalSeconds;
                 var stats = new WorkerStats(instance.Id, lag, backlog.Pending, rate, now, lagLastMinute.Add(lag));
-                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, consumer, stats, now).WaitAsync(stoppingToken);
+                await OpsStatsStore.PublishAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, _consumer, stats, now).WaitAsync(stoppingToken);
             }
             catch (Exception ex) when (ex.IsRedisFailure(stoppingToken))
             {
@@ -59,6 +59,24 @@ internal sealed partial class WorkerOpsStats(IConnectionMultiplexer redis, Strea
         }
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await OpsStatsStore.ForgetAsync(redis.GetDatabase(), ChatRedisKeys.WorkerStatsIndex, _consumer)
+                .WaitAsync(OpsStatsStore.ForgetPatience, time, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // The worker's Redis loops log and count Redis being out of reach; the view shows this worker as silent a while.
+            LogForgetFailed(ex.GetType().Name);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ops stats not published ({Error})")]
     private partial void LogPublishFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ops stats not taken away at stop ({Error})")]
+    private partial void LogForgetFailed(string error);
 }

@@ -16,7 +16,7 @@ public static class OpsEndpointExtensions
     public const string StorageUnavailable = Contracts.ChatHubMethods.StorageUnavailableRefusal + ", and the cluster's numbers are read from it.";
 
     /// <summary>
-    /// GET /ops/snapshot: every live gateway and worker process and the busiest rooms — for operators only:
+    /// GET /ops/snapshot: every gateway and worker process that reports, those gone silent lately, and the busiest rooms — for operators only:
     /// a caller with Ops:AccessKey (the AppHost gives it to the frontend) in the X-Ops-Key header, or a user
     /// whose token carries the operator role (Auth:OperatorRole). A chat token alone is not enough.
     /// </summary>
@@ -49,8 +49,13 @@ public static class OpsEndpointExtensions
                     detail: "Every process publishes its numbers to Redis, and the snapshot is read from there. The gateway itself is up.");
             }
 
+            var (reportingGateways, silentGateways) = gateways.Result;
+            var (reportingWorkers, silentWorkers) = workers.Result;
             return TypedResults.Ok(new OpsSnapshot(now, connections.Result, activeRooms.Result, rooms.Result,
-                [.. gateways.Result.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. workers.Result.OrderBy(w => w.Consumer, StringComparer.Ordinal)]));
+                [.. reportingGateways.OrderBy(g => g.Replica, StringComparer.Ordinal)], [.. reportingWorkers.OrderBy(w => w.Consumer, StringComparer.Ordinal)],
+                // A replica restarted under its old name reports again: its silent run before is no news.
+                [.. silentGateways.Where(g => !reportingGateways.Any(r => r.Replica == g.Replica)).OrderBy(g => g.Replica, StringComparer.Ordinal)],
+                [.. silentWorkers.Where(w => !reportingWorkers.Any(r => r.Consumer == w.Consumer)).OrderBy(w => w.Consumer, StringComparer.Ordinal)]));
         });
 
     private static bool IsOperator(HttpContext context)

@@ -522,6 +522,57 @@ public sealed class FrontendTests(BrowserSession browser)
         await context.CloseAsync();
     }
 
+    // Found by freezing a replica by hand: the view dropped it from its table without a word (a dead worker got a red line).
+    [Fact]
+    public async Task The_ops_view_says_which_process_went_silent_and_since_when_and_drops_one_that_stopped_cleanly()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        var worker = await cluster.StartWorkerAsync("worker-silent", _ct);
+        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
+            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
+            ["Frontend__OpsView"] = "true",
+        }, _ct);
+        var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        var (reporting, silent) = (page.Locator("[data-testid=gateway-row]"), page.Locator("[data-testid=silent-gateway-row]"));
+        var (workers, silentWorkers) = (page.Locator("[data-testid=worker-row]"), page.Locator("[data-testid=silent-worker-row]"));
+        await Expect(reporting).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+        await Expect(workers).ToHaveCountAsync(1);
+
+        cluster.B.Freeze(true);
+        worker.Freeze(true);
+        try
+        {
+            await Expect(silent).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            await Expect(silent).ToHaveAttributeAsync("data-replica", "gateway-b");
+            await Expect(silent).ToContainTextAsync("Not reporting since");
+            await Expect(silent).ToContainTextAsync("stopped without a word, frozen, or cut off from Redis");
+            await Expect(reporting).ToHaveCountAsync(1);
+            await Expect(silentWorkers).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            await Expect(silentWorkers).ToContainTextAsync("worker-silent");
+            await Expect(page.Locator("[data-testid=no-worker]")).ToBeVisibleAsync();
+        }
+        finally
+        {
+            cluster.B.Freeze(false);
+            worker.Freeze(false);
+        }
+
+        await Expect(reporting).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+        await Expect(silent).ToHaveCountAsync(0);
+        await Expect(silentWorkers).ToHaveCountAsync(0);
+
+        // A replica scaled in (asked to stop) is no alarm: it leaves the table and is not listed as silent.
+        await cluster.B.StopAsync();
+        await Expect(reporting).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Task.Delay(RealtimeDemo.ServerShared.OpsStatsStore.Freshness * 2, _ct);
+        await Expect(silent).ToHaveCountAsync(0);
+        await context.CloseAsync();
+    }
+
     [Fact]
     public async Task The_ops_view_shows_every_replica_and_its_numbers_move_as_messages_flow()
     {
