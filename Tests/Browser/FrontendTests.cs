@@ -346,6 +346,42 @@ public sealed class FrontendTests(BrowserSession browser)
         Assert.True(workerLine?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 3, $"the worker's line at the view's first render: '{workerLine}'");
     }
 
+    // Found during a Redis freeze by hand: every open tab's list refresh, every 2 s, was one more failed call the gateway
+    // logged, and the list said "try again in a moment" with nothing to click.
+    [Fact]
+    public async Task While_Redis_is_frozen_the_room_list_says_when_it_was_fresh_and_tries_again_by_itself_less_and_less_often()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
+        }, _ct);
+        var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
+        await page.GotoAsync(frontend.BaseAddress.ToString());
+        await page.FillAsync("[data-testid=user-name-input]", Unique("alice"));
+        await page.ClickAsync("button:has-text('Sign in')");
+        await Expect(page.Locator("[data-testid=active-rooms]")).ToContainTextAsync("lobby");
+
+        var error = page.Locator("[data-testid=active-rooms-error]");
+        cluster.Redis.Freeze(true);
+        try
+        {
+            await Expect(error).ToContainTextAsync(
+                "The list could not be refreshed: Chat storage (Redis) is unreachable right now. The rooms below are as of ", new() { Timeout = 20_000 });
+            Assert.DoesNotContain("try again in a moment", await error.TextContentAsync(), StringComparison.Ordinal);
+            await Expect(error).ToContainTextAsync("It tries again by itself, next in 2 s.");
+            await Expect(error).ToContainTextAsync("next in 4 s.", new() { Timeout = 20_000 });
+            await Expect(error).ToContainTextAsync("next in 8 s.", new() { Timeout = 20_000 });
+            await Expect(page.Locator("[data-testid=active-rooms]")).ToContainTextAsync("lobby");
+        }
+        finally
+        {
+            cluster.Redis.Freeze(false);
+        }
+
+        await Expect(error).ToHaveCountAsync(0, new() { Timeout = 45_000 });
+    }
+
     [Fact]
     public async Task A_frontend_run_without_the_AppHost_signs_in_through_Gateway_Url_keeps_a_join_error_and_keeps_its_ops_view_off()
     {
