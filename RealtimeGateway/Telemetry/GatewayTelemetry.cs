@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using RealtimeDemo.Contracts.Telemetry;
 using static RealtimeDemo.Contracts.Telemetry.ChatTelemetryAttributes;
 using RealtimeDemo.ServerShared;
 
@@ -26,10 +27,10 @@ public sealed class GatewayTelemetry
     private readonly Histogram<long> _fanout;
     private readonly Histogram<double> _deliveryDuration;
     private readonly Counter<long> _deliveries;
-    private readonly FailureCounts _publishFailures;
+    private readonly ObservedCounts _publishFailures;
     private long _backplaneReconnects;
     private readonly Histogram<double> _backplaneOutage;
-    private readonly FailureCounts _failures = new(ChatOperation, ErrorType, Operations.All);
+    private readonly ObservedCounts _failures = new(ChatOperation, ErrorType, Operations.All);
 
     public GatewayTelemetry(IMeterFactory meters, ClusterSnapshot cluster, RoomTemplate rooms)
     {

@@ -83,7 +83,7 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
         Assert.Contains(Spans, s => s.Name == "replay missed deliveries");
         Assert.True(Sum("chat.backplane.publish.failures") >= 1);
         Assert.Contains(Spans, s => s.Name == "send room/lobby" && s.Attribute("error.type") == "publish_failed");
-        var gapReasons = scenario.ClientMetrics.Where(m => m.Name == "chat.client.gap_fills").Select(m => m.Tags["chat.gap.reason"] as string).ToHashSet();
+        var gapReasons = scenario.ClientMetrics.Where(m => m.Name == "chat.client.gap_fills" && m.Value > 0).Select(m => m.Tags["chat.gap.reason"] as string).ToHashSet();
         ContainsAll(["reconnect", "missed_delivery"], gapReasons);
         Assert.Contains(scenario.ClientSpans, a => a.GetTagItem("chat.gap_fill") is true);
     }
@@ -100,6 +100,14 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
         // failed publishes were in the lobby).
         Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.background.failures" && m.Attribute("chat.operation") == "unsubscribe" && m.Value == 0);
         Assert.Contains(scenario.Otlp.Metrics, m => m.Name == "chat.backplane.publish.failures" && m.Attribute("messaging.destination.template") == "room/{name}" && m.Value == 0);
+        // The .NET client's too (the frontend's process lists them): every gap reason, and failures with no error type yet.
+        var client = scenario.ClientMetrics;
+        ContainsAll(["reconnect", "missed_delivery", "storage_reset"],
+            [.. client.Where(m => m.Name == "chat.client.gap_fills").Select(m => m.Tags["chat.gap.reason"] as string)]);
+        foreach (var name in new[] { "chat.client.messages_missed", "chat.client.rejoin.failures", "chat.client.resume.failures" })
+        {
+            Assert.Contains(client, m => m.Name == name && m.Tags.Count == 0);
+        }
     }
 
     [Fact]

@@ -33,7 +33,16 @@ public sealed class TelemetryScenario : IAsyncLifetime
 
     public ConcurrentQueue<Activity> ClientSpans { get; } = new();
 
-    public ConcurrentQueue<(string Name, IReadOnlyDictionary<string, object?> Tags)> ClientMetrics { get; } = new();
+    /// <summary>
+    /// The .NET clients' counters now, less what they were when the scenario began (they are observed process-wide
+    /// totals, and other tests' clients count too), one entry per series.
+    /// </summary>
+    public IReadOnlyList<(string Name, IReadOnlyDictionary<string, object?> Tags, long Value)> ClientMetrics =>
+        [.. ReadClientCounters().Select(m => (m.Name, m.Tags, m.Value - _clientBaseline.GetValueOrDefault(SeriesKey(m.Name, m.Tags))))];
+
+    private readonly Lock _clientReading = new();
+    private List<(string Name, IReadOnlyDictionary<string, object?> Tags, long Value)>? _clientRead;
+    private Dictionary<string, long> _clientBaseline = [];
 
     /// <summary>Alice's first lobby message, sent on gateway-a with Bob on gateway-b.</summary>
     public MessageAck FirstMessage { get; private set; } = null!;
@@ -308,10 +317,26 @@ public sealed class TelemetryScenario : IAsyncLifetime
                 }
             },
         };
-        _clientMetrics.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
-            ClientMetrics.Enqueue((instrument.Name, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        _clientMetrics.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            _clientRead?.Add((instrument.Name, tags.ToArray().ToDictionary(t => t.Key, t => t.Value), value)));
         _clientMetrics.Start();
+        _clientBaseline = ReadClientCounters().ToDictionary(m => SeriesKey(m.Name, m.Tags), m => m.Value);
     }
+
+    private List<(string Name, IReadOnlyDictionary<string, object?> Tags, long Value)> ReadClientCounters()
+    {
+        lock (_clientReading)
+        {
+            _clientRead = [];
+            _clientMetrics!.RecordObservableInstruments();
+            var read = _clientRead;
+            _clientRead = null;
+            return read;
+        }
+    }
+
+    private static string SeriesKey(string name, IReadOnlyDictionary<string, object?> tags) =>
+        name + string.Concat(tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"|{t.Key}={t.Value}"));
 
     public async ValueTask DisposeAsync()
     {

@@ -600,7 +600,7 @@ public sealed class ChatClient : IAsyncDisposable
             case Arrival.Repeat:
                 return;
             case Arrival.AfterGap:
-                await FillGapAsync(message.Room, "missed_delivery");
+                await FillGapAsync(message.Room, ChatClientTelemetry.GapReasons.MissedDelivery);
                 break;
         }
 
@@ -637,7 +637,7 @@ public sealed class ChatClient : IAsyncDisposable
             await AsyncEvents.RaiseAsync(RoomReset, room);
         }
 
-        await FillGapAsync(room, "storage_reset");
+        await FillGapAsync(room, ChatClientTelemetry.GapReasons.StorageReset);
     }
 
     // The worker sends a notice at least once; a retry after its crash could repeat one.
@@ -713,7 +713,7 @@ public sealed class ChatClient : IAsyncDisposable
                 }
                 else
                 {
-                    await FillGapAsync(room, "reconnect");
+                    await FillGapAsync(room, ChatClientTelemetry.GapReasons.Reconnect);
                 }
             }
             catch (Exception ex) when (_connection.State == HubConnectionState.Connected)

@@ -18,17 +18,32 @@ public static class ChatClientTelemetry
 
     private static readonly Meter Meter = new(Name);
 
-    private static readonly Counter<long> GapFills = Meter.CreateCounter<long>(
-        "chat.client.gap_fills", "{fill}", "Times the client fetched history to fill a gap (a missed delivery or a reconnect).");
+    /// <summary>Why a client fetched history (<c>chat.gap.reason</c>).</summary>
+    public static class GapReasons
+    {
+        public const string Reconnect = "reconnect";
+        public const string MissedDelivery = "missed_delivery";
+        public const string StorageReset = "storage_reset";
+    }
 
-    private static readonly Counter<long> MissedMessages = Meter.CreateCounter<long>(
-        "chat.client.messages_missed", "{message}", "Room messages the client could not show: sent while it was away, and no longer kept in the room's history.");
+    // Observed, not added to, so that a client that never had to fill a gap or failed to rejoin shows 0 on the
+    // dashboard rather than no such counter at all. Static, as the meter is: every client in the process adds up.
+    private static readonly ObservedCounts GapFills = new(GapReason, null, [GapReasons.Reconnect, GapReasons.MissedDelivery, GapReasons.StorageReset]);
+    private static readonly ObservedCounts MissedMessages = new(GapReason, null, [null]);
+    private static readonly ObservedCounts RejoinFailures = new(ErrorType, null, [null]);
+    private static readonly ObservedCounts ResumeFailures = new(ErrorType, null, [null]);
 
-    private static readonly Counter<long> RejoinFailures = Meter.CreateCounter<long>(
-        "chat.client.rejoin.failures", "{failure}", "Times rejoining a room after a reconnect failed (the client retries, then gives the room up).");
-
-    private static readonly Counter<long> ResumeFailures = Meter.CreateCounter<long>(
-        "chat.client.resume.failures", "{failure}", "Times connecting again after a pause failed (the caller decides whether to retry).");
+    static ChatClientTelemetry()
+    {
+        Meter.CreateObservableCounter("chat.client.gap_fills", GapFills.Observe, "{fill}",
+            "Times the client fetched history to fill a gap (a missed delivery or a reconnect).");
+        Meter.CreateObservableCounter("chat.client.messages_missed", MissedMessages.Observe, "{message}",
+            "Room messages the client could not show: sent while it was away, and no longer kept in the room's history.");
+        Meter.CreateObservableCounter("chat.client.rejoin.failures", RejoinFailures.Observe, "{failure}",
+            "Times rejoining a room after a reconnect failed (the client retries, then gives the room up).");
+        Meter.CreateObservableCounter("chat.client.resume.failures", ResumeFailures.Observe, "{failure}",
+            "Times connecting again after a pause failed (the caller decides whether to retry).");
+    }
 
     public const string ReceiveSpan = "receive room/{name}";
     public const string ReceivePrivateSpan = "receive user/{name}";
@@ -69,11 +84,11 @@ public static class ChatClientTelemetry
         return activity;
     }
 
-    public static void RejoinFailed(Exception error) => RejoinFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
+    public static void RejoinFailed(Exception error) => RejoinFailures.Add(error.GetType().Name);
 
-    public static void ResumeFailed(Exception error) => ResumeFailures.Add(1, new KeyValuePair<string, object?>(ErrorType, error.GetType().Name));
+    public static void ResumeFailed(Exception error) => ResumeFailures.Add(error.GetType().Name);
 
-    public static void MessagesMissed(long count) => MissedMessages.Add(count);
+    public static void MessagesMissed(long count) => MissedMessages.Add(null, amount: count);
 
-    public static void GapFilled(string reason) => GapFills.Add(1, new KeyValuePair<string, object?>(GapReason, reason));
+    public static void GapFilled(string reason) => GapFills.Add(reason);
 }
