@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { GAP_REASONS } from './telemetry.js';
 
 export const GAP_FILL_PAGE_SIZE = 200;
 // A history page's texts total at most this many characters (UTF-16 code units), but for the message that reaches
@@ -147,7 +148,7 @@ export class RoomSequencer {
     }
 
     if (message.sequence > position.sequence + 1) {
-      await this.fillGap(message.room, 'missed_delivery', ROOT_CONTEXT);
+      await this.fillGap(message.room, GAP_REASONS.missedDelivery, ROOT_CONTEXT);
     }
 
     if (this.#isAfterPosition(message)) {
@@ -167,7 +168,7 @@ export class RoomSequencer {
     if (position && joined.epoch !== position.epoch) {
       await this.#startOver(room, joined.epoch, ctx);
     } else {
-      await this.fillGap(room, 'reconnect', ctx);
+      await this.fillGap(room, GAP_REASONS.reconnect, ctx);
     }
   }
 
@@ -224,7 +225,7 @@ export class RoomSequencer {
     if (showedAny) {
       await this.#reset(room);
     }
-    await this.fillGap(room, 'storage_reset', ctx);
+    await this.fillGap(room, GAP_REASONS.storageReset, ctx);
   }
 
   /**

@@ -11,6 +11,9 @@ export const SPAN_RECEIVE_PRIVATE = 'receive user/{name}';
 export const SPAN_REJOIN = 'rejoin rooms';
 export const SPAN_GAP_FILL = 'fill gap room/{name}';
 
+/** Why the client fetched history (`chat.gap.reason`). */
+export const GAP_REASONS = Object.freeze({ reconnect: 'reconnect', missedDelivery: 'missed_delivery', storageReset: 'storage_reset' });
+
 const MESSAGING_SYSTEM = 'redis'; // as the gateway's and the .NET client's messaging spans say
 const utf8 = new TextEncoder();
 
@@ -42,6 +45,13 @@ export class ClientTelemetry {
     this.#rejoinFailures = meter.createCounter('chat.client.rejoin.failures', {
       unit: '{failure}', description: 'Times rejoining a room after a reconnect failed (the client retries, then gives the room up).',
     });
+    // A 0 for each series from the start, as the .NET client and the gateway have: a counter never added to is not
+    // exported, which on a dashboard reads as telemetry missing, not as nothing happened.
+    for (const reason of Object.values(GAP_REASONS)) {
+      this.#gapFills.add(0, { 'chat.gap.reason': reason });
+    }
+    this.#missedMessages.add(0);
+    this.#rejoinFailures.add(0);
   }
 
   /**

@@ -73,6 +73,20 @@ test('gap fills are counted by reason, missed messages by number, and failed rej
   assert.deepEqual(await points('chat.client.messages_missed'), [{ attributes: {}, value: 6 }]);
   assert.deepEqual(await points('chat.client.gap_fills'), [
     { attributes: { 'chat.gap.reason': 'reconnect' }, value: 2 }, { attributes: { 'chat.gap.reason': 'missed_delivery' }, value: 1 },
+    { attributes: { 'chat.gap.reason': 'storage_reset' }, value: 0 },
   ]);
-  assert.deepEqual(await points('chat.client.rejoin.failures'), [{ attributes: { 'error.type': 'TypeError' }, value: 1 }]);
+  assert.deepEqual(await points('chat.client.rejoin.failures'), [
+    { attributes: {}, value: 0 }, { attributes: { 'error.type': 'TypeError' }, value: 1 },
+  ]);
+});
+
+test('every counter is exported at 0 before its first event, so a dashboard shows none happened rather than nothing', async () => {
+  const { points } = telemetry();
+
+  assert.deepEqual(await points('chat.client.gap_fills'), [
+    { attributes: { 'chat.gap.reason': 'reconnect' }, value: 0 }, { attributes: { 'chat.gap.reason': 'missed_delivery' }, value: 0 },
+    { attributes: { 'chat.gap.reason': 'storage_reset' }, value: 0 },
+  ]);
+  assert.deepEqual(await points('chat.client.messages_missed'), [{ attributes: {}, value: 0 }]);
+  assert.deepEqual(await points('chat.client.rejoin.failures'), [{ attributes: {}, value: 0 }]);
 });
