@@ -102,10 +102,10 @@ internal sealed class ChatHubService(
         // Deliveries start now; where the history ends is read after that, so whatever is stored later
         // reaches this connection live, and whatever was stored earlier is history the caller can read.
         var wasMember = local.IsIn(connectionId, room);
-        await membership.JoinAsync(connectionId, room);
         RoomPosition position;
         try
         {
+            await membership.JoinAsync(connectionId, room);
             position = await messages.PositionAsync(room);
         }
         catch when (!wasMember)

@@ -16,9 +16,18 @@ public sealed partial class RoomMembership(LocalConnections local, RoomDelivery 
     public async Task JoinAsync(string connectionId, string room)
     {
         using var join = StartSpan(GatewayTelemetry.JoinSpan(rooms.For(room)), connectionId, room, default);
-        if (local.Join(connectionId, room))
+        var joined = local.Join(connectionId, room);
+        try
         {
+            // Even for a connection already in the room: a join made again after one whose subscription failed
+            // (Redis out of reach between the registry and the SUBSCRIBE) is what makes it. Made, it costs no call.
             await delivery.SyncSubscriptionAsync(room);
+        }
+        catch when (joined)
+        {
+            // The caller hears the join failed: it must not stay in the room here, listed but hearing nothing.
+            local.Leave(connectionId, room);
+            throw;
         }
     }
 

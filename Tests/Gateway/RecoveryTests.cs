@@ -42,6 +42,39 @@ public sealed class RecoveryTests
         Assert.Equal(HubConnectionState.Connected, bob.Chat.State);
     }
 
+    // Redis failing between a join's registry write and its SUBSCRIBE left the connection listed in the room on its
+    // replica with no subscription: the client heard the join failed, and its retry found it "already in" and
+    // subscribed nothing, so it heard nothing live in that room (and the client library kept the failed queue, unread).
+    // Redis refusing SUBSCRIBE (an ACL rule) stands in for that moment here: every other command gets through.
+    [Fact]
+    public async Task A_join_whose_subscription_failed_leaves_nothing_behind_and_the_retried_join_hears_the_room_live()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
+        await using var admin = await cluster.Redis.AdminAsync();
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        var room = Unique("unsubscribed");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.B.BaseAddress, Unique("bob"), _ct);
+
+        await server.ExecuteAsync("ACL", "SETUSER", "default", "-subscribe");
+        try
+        {
+            await Assert.ThrowsAsync<HubException>(() => alice.Chat.JoinRoomAsync(room));
+        }
+        finally
+        {
+            await server.ExecuteAsync("ACL", "SETUSER", "default", "+subscribe");
+        }
+
+        // Not half in: nobody is listed in the room.
+        await bob.Chat.JoinRoomAsync(room);
+        Assert.Equal(1, (await bob.Chat.GetRoomStatsAsync(room))!.Members);
+
+        await alice.Chat.JoinRoomAsync(room); // the client's retry
+        var ack = await bob.Chat.SendMessageAsync(room, "m-1", "heard live?");
+        Assert.Equal(ack.MessageId, (await alice.NextMessageAsync()).Id);
+    }
+
     [Fact]
     public async Task A_member_back_to_a_room_with_a_new_epoch_hears_of_lost_messages_only_if_it_had_been_shown_some()
     {
