@@ -37,7 +37,7 @@ public sealed partial class PrivateDelivery(
         {
             try
             {
-                var queue = await redis.GetSubscriber().SubscribeAsync(Channel);
+                var queue = await redis.GetSubscriber().SubscribeAloneAsync(Channel); // each failed try would leave a queue behind
                 queue.OnMessage(delivery => DeliverAsync(delivery.Message));
                 return;
             }

@@ -33,21 +33,7 @@ public sealed partial class RoomDelivery(
             var wanted = local.HasMembers(room);
             if (wanted && !_subscriptions.ContainsKey(room))
             {
-                var (subscriber, channel) = (redis.GetSubscriber(), RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel(room)));
-                ChannelMessageQueue queue;
-                try
-                {
-                    queue = await subscriber.SubscribeAsync(channel);
-                }
-                catch
-                {
-                    // StackExchange.Redis registers the queue before Redis answers and keeps it when the SUBSCRIBE fails:
-                    // nobody would read it, and it would hold every later message of the room (it is unbounded). Taken
-                    // away here, locally at once; telling Redis may fail too, and then what it still sends is dropped.
-                    _ = subscriber.UnsubscribeAsync(channel).ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-                    throw;
-                }
-
+                var queue = await redis.GetSubscriber().SubscribeAloneAsync(RedisChannel.Literal(ChatRedisKeys.RoomDeliveryChannel(room)));
                 queue.OnMessage(delivery => DeliverAsync(room, delivery.Message));
                 _subscriptions[room] = queue;
             }
