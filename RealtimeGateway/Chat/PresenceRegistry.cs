@@ -213,6 +213,9 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
 
     private volatile bool _subscribedAlive;
 
+    // One handler for every try to subscribe, so that a failed try can take it away again.
+    private readonly Action<RedisChannel, RedisValue> _closeReplaced = (_, connectionId) => local.CloseReplaced((string)connectionId!);
+
     /// <param name="clientId">The client's own name for itself, which its reconnects carry: its older connections are replaced. Empty when it gave none.</param>
     /// <param name="attempt">
     /// The client's count of its attempts (0 when it gave none): a connection with the same client id and a higher
@@ -258,7 +261,7 @@ public sealed class PresenceRegistry(IConnectionMultiplexer redis, IOptions<Chat
         if (!_subscribedAlive)
         {
             // On the primary, where the connect script runs and counts subscribers (PUBSUB NUMSUB is per server).
-            await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), (_, connectionId) => local.CloseReplaced((string)connectionId!), CommandFlags.DemandMaster);
+            await redis.GetSubscriber().SubscribeAloneAsync(RedisChannel.Literal(ChatRedisKeys.ReplicaAliveChannel(ReplicaKey)), _closeReplaced, CommandFlags.DemandMaster);
             _subscribedAlive = true;
         }
     }
