@@ -527,21 +527,31 @@ public sealed class FrontendTests(BrowserSession browser)
         }
     }
 
+    // A frontend of its own, with its ops view on, for a test's own cluster (whose replica A it talks to).
+    private Task<ServiceProcess> StartOpsFrontendAsync(GatewayCluster cluster) =>
+        ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
+        {
+            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
+            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
+            ["Frontend__OpsView"] = "true",
+        }, _ct);
+
+    private async Task<(Microsoft.Playwright.IBrowserContext Context, Microsoft.Playwright.IPage Page)> OpenOpsViewAsync(ServiceProcess frontend)
+    {
+        var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        return (context, page);
+    }
+
     // Found on the dashboard: each poll wrote four HttpClient lines, four a second per open view, whatever happened;
     // a gateway that stopped answering was not logged in our words at all.
     [Fact]
     public async Task The_ops_view_logs_an_outage_of_the_gateway_once_and_its_end_and_not_every_poll()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
-        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
-        {
-            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
-            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
-            ["Frontend__OpsView"] = "true",
-        }, _ct);
-        var context = await browser.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        await using var frontend = await StartOpsFrontendAsync(cluster);
+        var (context, page) = await OpenOpsViewAsync(frontend);
         await Expect(page.Locator("[data-testid=cluster-connections]")).ToBeVisibleAsync();
 
         await cluster.A.KillAsync();
@@ -564,15 +574,8 @@ public sealed class FrontendTests(BrowserSession browser)
     {
         await using var cluster = await GatewayCluster.StartAsync(2, null, _ct);
         var worker = await cluster.StartWorkerAsync("worker-silent", _ct);
-        await using var frontend = await ServiceProcess.StartAsync("WebFrontend", new Dictionary<string, string>
-        {
-            ["Gateway__Url"] = cluster.A.BaseAddress.ToString(),
-            ["Ops__AccessKey"] = GatewayCluster.OpsAccessKey,
-            ["Frontend__OpsView"] = "true",
-        }, _ct);
-        var context = await browser.Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(frontend.BaseAddress, "/ops").ToString());
+        await using var frontend = await StartOpsFrontendAsync(cluster);
+        var (context, page) = await OpenOpsViewAsync(frontend);
         var (reporting, silent) = (page.Locator("[data-testid=gateway-row]"), page.Locator("[data-testid=silent-gateway-row]"));
         var (workers, silentWorkers) = (page.Locator("[data-testid=worker-row]"), page.Locator("[data-testid=silent-worker-row]"));
         await Expect(reporting).ToHaveCountAsync(2, new() { Timeout = 15_000 });
