@@ -57,6 +57,18 @@ internal sealed partial class ChatJsonHubProtocol(
         try
         {
             parsed = _inner.TryParseMessage(ref input, binder, out message);
+
+            // SignalR's parser binds an "item" as soon as it follows an "invocationId", whatever the frame's type, and
+            // SignalR's binder throws for a stream the connection never opened (this hub opens none): the parser then
+            // gave the whole frame up as a failed stream item, dropped without a word, so a call that carried a stray
+            // "item" was never answered and a frame of no known type was never refused. Read again with the item as
+            // any JSON value, each frame is what its type says: a stream item (type 2) is dropped by SignalR as one
+            // for a stream it does not know, as the protocol has it; a call is answered, its "item" ignored.
+            if (parsed && message is StreamBindingFailureMessage)
+            {
+                input = frame;
+                parsed = _inner.TryParseMessage(ref input, new StreamItemsAsAnyValue(binder), out message);
+            }
         }
         catch (Exception ex) when (ex is not HubException)
         {
@@ -144,6 +156,18 @@ internal sealed partial class ChatJsonHubProtocol(
         }
 
         return false;
+    }
+
+    /// <summary>SignalR's binder for the connection, but a stream item binds as whatever JSON value it is.</summary>
+    private sealed class StreamItemsAsAnyValue(IInvocationBinder binder) : IInvocationBinder
+    {
+        public Type GetReturnType(string invocationId) => binder.GetReturnType(invocationId);
+
+        public IReadOnlyList<Type> GetParameterTypes(string methodName) => binder.GetParameterTypes(methodName);
+
+        public Type GetStreamItemType(string streamId) => typeof(object);
+
+        public string? GetTarget(ReadOnlySpan<byte> utf8Bytes) => binder.GetTarget(utf8Bytes);
     }
 
     private static InvocationBindingFailureMessage Refused(string? invocationId, string target, string why) =>

@@ -616,6 +616,9 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "null headers (SignalR refuses them too)", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"arguments\":[],\"headers\":null}",
             "A frame's \"headers\" was not a JSON object whose values are strings" },
         { "a message type the protocol does not have", "{\"type\":99}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
+        // With an "item" after the id SignalR's parser took either for a stream item it could not bind and dropped it unanswered.
+        { "a message type the protocol does not have, with an item", "{\"type\":99,\"invocationId\":\"x\",\"item\":1}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
+        { "no type, with an item", "{\"invocationId\":\"x\",\"item\":1}", "A frame's \"type\" was missing or not a whole number" },
         // SignalR ran the first and dropped the second without a word.
         { "two messages without a separator between", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}{\"type\":1,\"target\":\"LeaveRoom\",\"arguments\":[\"lobby\"]}",
             "A frame held something after its message: each message is one JSON object followed by the 0x1E separator" },
@@ -655,6 +658,27 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
             answers.Single(a => a.GetProperty("invocationId").GetString() == "9").GetProperty("error").GetString());
         Assert.True(answers.Single(a => a.GetProperty("invocationId").GetString() == "8").TryGetProperty("result", out _));
         HostileInput.AssertNoInternals(string.Join("\n", frames));
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_call_with_a_stray_item_property_is_answered_and_a_stream_item_for_no_stream_is_ignored()
+    {
+        await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
+        var room = Unique("stray");
+
+        // "item" belongs to stream items (type 2); after the id, SignalR's parser took each of these calls for one it
+        // could not bind and dropped it: the caller waited for ever.
+        await mallory.SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinRoom\",\"arguments\":[\"{room}\"],\"item\":1}}" + RawWebSocketClient.RecordSeparator, _ct);
+        await mallory.SendAsync("{\"type\":2,\"invocationId\":\"no-such-stream\",\"item\":{\"a\":[1,2]}}" + RawWebSocketClient.RecordSeparator, _ct);
+        await mallory.SendAsync($"{{\"type\":1,\"invocationId\":\"2\",\"target\":\"GetRoomMembers\",\"item\":null,\"arguments\":[\"{room}\"]}}" + RawWebSocketClient.RecordSeparator, _ct);
+
+        var (closed, frames) = await mallory.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        Assert.False(closed);
+        var answers = frames.Select(f => JsonDocument.Parse(f).RootElement).Where(f => f.GetProperty("type").GetInt32() == 3).ToList();
+        Assert.True(answers.Single(a => a.GetProperty("invocationId").GetString() == "1").TryGetProperty("result", out _), string.Join("\n", frames));
+        var members = answers.Single(a => a.GetProperty("invocationId").GetString() == "2");
+        Assert.Single(members.GetProperty("result").EnumerateArray()); // the join was made: mallory is the room's one member
         await fixture.AssertBystandersStillChatAsync();
     }
 
