@@ -26,6 +26,9 @@ public static class ChatAuthenticationExtensions
     /// <summary>What a client is told when its token has expired: at connect, and when an open connection outlives it.</summary>
     public const string TokenExpiredSentence = "The token has expired: get a new one and connect again.";
 
+    private const string TokenSentTwiceSentence =
+        "The token was sent more than once (two Authorization headers, or access_token twice in the URL): send it once.";
+
     /// <summary>
     /// Bearer tokens for the hub (header, or access_token on the hub path for WebSockets), from an OpenID Connect
     /// identity provider (Auth:Authority) or the development issuer, and the rate limit on that issuer.
@@ -113,13 +116,25 @@ public static class ChatAuthenticationExtensions
 
     // Browsers cannot set headers on a WebSocket, so the JavaScript client sends the token in the query
     // string; accept that on the hub path only, where no other endpoint can leak it into logs.
+    // A token sent twice was read as one joined by a comma and refused as forged; it is refused saying what is wrong.
     private static Task ReadHubAccessToken(MessageReceivedContext context)
     {
-        if (context.Request.Path.StartsWithSegments(ChatHubPaths.Hub)
-            && context.Request.Query.TryGetValue("access_token", out var token)
-            && !context.Request.Headers.Authorization.Any())
+        var authorization = context.Request.Headers.Authorization;
+        if (authorization.Count > 1 || (authorization.Count == 1 && authorization[0]!.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization[0]!.Contains(',')))
         {
-            context.Token = token;
+            context.Fail(TokenSentTwiceSentence);
+        }
+        else if (authorization.Count == 0 && context.Request.Path.StartsWithSegments(ChatHubPaths.Hub)
+            && context.Request.Query.TryGetValue("access_token", out var token))
+        {
+            if (token.Count > 1)
+            {
+                context.Fail(TokenSentTwiceSentence);
+            }
+            else
+            {
+                context.Token = token;
+            }
         }
 
         return Task.CompletedTask;

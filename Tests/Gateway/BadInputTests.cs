@@ -469,10 +469,14 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
     [InlineData("wrong audience", "The token is not one this chat accepts: its signature, issuer, audience or dates do not match.")]
     [InlineData("bad name", "The token's user name is not a chat user name (")]
     [InlineData("two names", "The token names more than one user.")]
+    // A valid token sent twice was read as one joined by a comma, and refused as forged.
+    [InlineData("sent twice in the header", "The token was sent more than once (two Authorization headers, or access_token twice in the URL): send it once.")]
+    [InlineData("sent twice in the URL", "The token was sent more than once (two Authorization headers, or access_token twice in the URL): send it once.")]
     public async Task A_refused_token_is_answered_saying_what_is_wrong_with_it(string @case, string answer)
     {
         using var http = new HttpClient { BaseAddress = fixture.Gateway };
-        using var request = new HttpRequestMessage(HttpMethod.Get, ChatHubPaths.Hub);
+        var valid = TestTokens.Create(Unique("mallory"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, @case == "sent twice in the URL" ? $"{ChatHubPaths.Hub}?access_token={valid}&access_token={valid}" : ChatHubPaths.Hub);
         var token = @case switch
         {
             "expired" => TestTokens.Create("mallory", expiresIn: TimeSpan.FromMinutes(-2)),
@@ -484,6 +488,10 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             _ => null,
         };
         request.Headers.Authorization = token is null ? null : new("Bearer", token);
+        if (@case == "sent twice in the header")
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", [$"Bearer {valid}", $"Bearer {valid}"]);
+        }
 
         using var response = await http.SendAsync(request, _ct);
 
