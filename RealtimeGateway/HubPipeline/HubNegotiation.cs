@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
@@ -22,8 +21,6 @@ namespace RealtimeDemo.RealtimeGateway.HubPipeline;
 internal static class HubNegotiation
 {
     private const string IdParameter = "id";
-    private const string VersionParameter = "negotiateVersion";
-    private const int LatestVersion = 1;
 
     private static readonly AvailableTransport WebSockets = new()
     {
@@ -39,27 +36,19 @@ internal static class HubNegotiation
             return next(context);
         }
 
-        var payload = new ArrayBufferWriter<byte>(256);
-        NegotiateProtocol.WriteResponse(Negotiate(context.Request.Query[VersionParameter]), payload);
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = payload.WrittenCount;
-        return context.Response.Body.WriteAsync(payload.WrittenMemory).AsTask();
+        return NegotiateVersion.AnswerAsync(context, Negotiate(context.Request));
     }
 
-    // As SignalR's negotiate: no version asked for is version 0 (the id is the connection's token), a later one is
-    // answered with ours, and an unreadable one is an error the client reports (in the response, with 200).
-    private static NegotiationResponse Negotiate(string? asked)
+    // As SignalR's negotiate, but for the words of its refusal: no version asked for is version 0 (the id is the
+    // connection's token), and a later one is answered with ours.
+    private static NegotiationResponse Negotiate(HttpRequest request)
     {
-        var version = 0;
-        if (asked is not null && (!int.TryParse(asked, out version) || version < 0))
+        if (!NegotiateVersion.TryRead(request, out var version))
         {
-            return new NegotiationResponse
-            {
-                Error = $"{VersionParameter} must be a whole number from 0; this gateway speaks versions 0 and {LatestVersion}.",
-            };
+            return new NegotiationResponse { Error = NegotiateVersion.Refusal("this gateway") };
         }
 
-        version = Math.Min(version, LatestVersion);
+        version = Math.Min(version, NegotiateVersion.Latest);
         return new NegotiationResponse
         {
             Version = version,

@@ -88,6 +88,22 @@ public sealed class FrontendRequestTests : IAsyncLifetime
         await AssertSentenceAsync(response, sentence);
     }
 
+    // SignalR's answers were "The client requested a non-integer protocol version." and "… version '-1', but the server
+    // does not support this version.", which do not say what it takes.
+    [Theory]
+    [InlineData("?negotiateVersion=zzz")]
+    [InlineData("?negotiateVersion=-1")]
+    [InlineData("?negotiateVersion=1&negotiateVersion=1")]
+    public async Task A_negotiate_asking_for_a_version_that_is_not_one_is_answered_saying_what_versions_are(string query)
+    {
+        using var response = await _http.PostAsync($"/_blazor/negotiate{query}", null, _ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // as SignalR answers it: its client reports the error
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(_ct)).RootElement;
+        Assert.Equal("negotiateVersion must be a whole number from 0; the chat page's live connection speaks versions 0 and 1.", answer.GetProperty("error").GetString());
+        Assert.False(answer.TryGetProperty("connectionToken", out _));
+    }
+
     [Fact]
     public async Task The_live_connection_still_long_polls_behind_the_reworded_refusals()
     {

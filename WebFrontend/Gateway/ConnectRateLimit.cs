@@ -9,8 +9,6 @@ namespace RealtimeDemo.WebFrontend.Gateway;
 /// </summary>
 public static class ConnectRateLimit
 {
-    private const string NegotiatePath = "/_blazor/negotiate";
-
     public static IServiceCollection AddConnectRateLimit(this IServiceCollection services) =>
         services.AddRateLimiter(limiter =>
         {
@@ -23,7 +21,7 @@ public static class ConnectRateLimit
             };
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                if (!context.Request.Path.StartsWithSegments(NegotiatePath))
+                if (!context.Request.Path.StartsWithSegments(PageRequests.NegotiatePath))
                 {
                     return RateLimitPartition.GetNoLimiter("");
                 }

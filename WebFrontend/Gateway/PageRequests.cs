@@ -10,6 +10,9 @@ public static class PageRequests
 {
     private const string LiveConnectionPath = "/_blazor";
 
+    /// <summary>Where the page's SignalR client negotiates its live connection.</summary>
+    internal const string NegotiatePath = LiveConnectionPath + "/negotiate";
+
     /// <summary>
     /// Refuses methods other than GET and HEAD outside /_blazor, and routes a HEAD as a GET (Kestrel sends no body
     /// in answer to a HEAD whatever is written). Goes before routing, which it adds.
@@ -46,6 +49,14 @@ public static class PageRequests
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments(LiveConnectionPath), branch => branch.Use(async (context, next) =>
         {
+            // Answered with 200 as SignalR answers it, which a client reports; SignalR's own sentence does not say what it takes.
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments(NegotiatePath)
+                && !NegotiateVersion.TryRead(context.Request, out _))
+            {
+                await NegotiateVersion.AnswerAsync(context, new() { Error = NegotiateVersion.Refusal("the chat page's live connection") });
+                return;
+            }
+
             if (RealtimeTelemetry.IsWebSocketUpgrade(context.Request))
             {
                 await next(context); // the connection's life; a refused upgrade is a status its client acts on
