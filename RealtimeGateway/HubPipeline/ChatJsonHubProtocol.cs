@@ -56,21 +56,22 @@ internal sealed partial class ChatJsonHubProtocol(
         bool parsed;
         try
         {
-            parsed = _inner.TryParseMessage(ref input, binder, out message);
-
-            // SignalR's parser binds an "item" as soon as it follows an "invocationId", whatever the frame's type, and
+            // SignalR's parser binds an "item" as soon as it has an "invocationId", whatever the frame's type, and
             // SignalR's binder throws for a stream the connection never opened (this hub opens none): the parser then
             // gave the whole frame up as a failed stream item, dropped without a word, so a call that carried a stray
-            // "item" was never answered and a frame of no known type was never refused. Read again with the item as
-            // any JSON value, each frame is what its type says: a stream item (type 2) is dropped by SignalR as one
-            // for a stream it does not know, as the protocol has it; a call is answered, its "item" ignored.
-            if (parsed && message is StreamBindingFailureMessage)
-            {
-                input = frame;
-                parsed = _inner.TryParseMessage(ref input, new StreamItemsAsAnyValue(binder), out message);
-            }
+            // "item" was never answered and a frame of no known type was never refused (or, with the item first, the
+            // frame was refused as malformed). With the item bound as any JSON value each frame is what its type says:
+            // a stream item (type 2) is dropped by SignalR as one for a stream it does not know, as the protocol has
+            // it; a call is answered, its "item" ignored.
+            parsed = _inner.TryParseMessage(ref input, new StreamItemsAsAnyValue(binder), out message);
         }
         catch (Exception ex) when (ex is not HubException)
+        {
+            throw new ChatHubError(ChatErrorCodes.ProtocolError, MalformedFrame.Describe(frame));
+        }
+
+        // What is left of a failed stream item is an "item" that is not JSON (the parser's own error, caught by it).
+        if (message is StreamBindingFailureMessage)
         {
             throw new ChatHubError(ChatErrorCodes.ProtocolError, MalformedFrame.Describe(frame));
         }

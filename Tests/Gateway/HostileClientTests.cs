@@ -619,6 +619,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         // With an "item" after the id SignalR's parser took either for a stream item it could not bind and dropped it unanswered.
         { "a message type the protocol does not have, with an item", "{\"type\":99,\"invocationId\":\"x\",\"item\":1}", "A frame's \"type\" is not a message type of SignalR's JSON hub protocol (1 to 9)" },
         { "no type, with an item", "{\"invocationId\":\"x\",\"item\":1}", "A frame's \"type\" was missing or not a whole number" },
+        { "a stream item whose item is not JSON", "{\"type\":2,\"invocationId\":\"x\",\"item\":[1,}", "A frame was not valid JSON" },
         // SignalR ran the first and dropped the second without a word.
         { "two messages without a separator between", "{\"type\":1,\"target\":\"JoinRoom\",\"arguments\":[\"lobby\"]}{\"type\":1,\"target\":\"LeaveRoom\",\"arguments\":[\"lobby\"]}",
             "A frame held something after its message: each message is one JSON object followed by the 0x1E separator" },
@@ -671,6 +672,7 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         // could not bind and dropped it: the caller waited for ever.
         await mallory.SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinRoom\",\"arguments\":[\"{room}\"],\"item\":1}}" + RawWebSocketClient.RecordSeparator, _ct);
         await mallory.SendAsync("{\"type\":2,\"invocationId\":\"no-such-stream\",\"item\":{\"a\":[1,2]}}" + RawWebSocketClient.RecordSeparator, _ct);
+        await mallory.SendAsync("{\"type\":2,\"item\":1,\"invocationId\":\"no-such-stream\"}" + RawWebSocketClient.RecordSeparator, _ct); // was refused as malformed
         await mallory.SendAsync($"{{\"type\":1,\"invocationId\":\"2\",\"target\":\"GetRoomMembers\",\"item\":null,\"arguments\":[\"{room}\"]}}" + RawWebSocketClient.RecordSeparator, _ct);
 
         var (closed, frames) = await mallory.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
