@@ -275,6 +275,32 @@ public sealed class FrontendTests(BrowserSession browser)
             "the page scrolls sideways");
     }
 
+    // With twelve such rooms the join form had gone below the window, and each room's × sat on a line of its own.
+    [Fact]
+    public async Task Many_long_room_names_keep_the_join_form_in_sight_and_each_leave_button_beside_its_room()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var prefix = Unique("many");
+
+        for (var i = 0; i < 12; i++)
+        {
+            var room = $"{prefix}-{i}-with-a-fairly-long-name-that-wraps";
+            await alice.FillAsync("[data-testid=room-input]", room);
+            await alice.PressAsync("[data-testid=room-input]", "Enter");
+            await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync(room);
+        }
+
+        await Expect(alice.Locator("[data-testid=room-input]")).ToBeInViewportAsync();
+        var detached = await alice.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('[data-testid=joined-rooms] li')].filter(li => {
+              const name = li.querySelector('button.link').getBoundingClientRect();
+              return li.querySelector('button.leave').getBoundingClientRect().top >= name.bottom - 2;
+            }).map(li => li.textContent.slice(0, 40))
+            """);
+        Assert.Empty(detached);
+        await BrowserSession.ScreenshotAsync(alice, "many-rooms");
+    }
+
     [Fact]
     public async Task A_tab_past_the_users_connection_limit_says_so_and_stays_disconnected()
     {
