@@ -20,6 +20,12 @@ public static class ChatNames
 
     public const string ClientIdRule = "8-64 characters from A-Z, a-z, 0-9, '-' and '_'";
 
+    /// <summary>
+    /// The order a page lists names in: "room-2" before "room-10", as a person counts. Where the runtime has no ICU
+    /// (invariant globalization) it falls back to ordinal order, without an error.
+    /// </summary>
+    public static readonly StringComparer DisplayOrder = StringComparer.Create(CultureInfo.InvariantCulture, CompareOptions.NumericOrdering);
+
     public static bool IsValidRoom(string? room) => IsName(room, MaxRoomLength);
 
     /// <summary>A client's name for itself (<see cref="ChatHubPaths.ClientIdParameter"/>): random, so long enough not to meet another's.</summary>

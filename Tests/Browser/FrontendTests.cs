@@ -277,7 +277,7 @@ public sealed class FrontendTests(BrowserSession browser)
 
     // With twelve such rooms the join form had gone below the window, and each room's × sat on a line of its own.
     [Fact]
-    public async Task Many_long_room_names_keep_the_join_form_in_sight_and_each_leave_button_beside_its_room()
+    public async Task Many_long_room_names_are_listed_as_counted_each_leave_button_beside_its_room_and_the_join_form_in_sight()
     {
         var alice = await browser.SignInAsync(Unique("alice"));
         var prefix = Unique("many");
@@ -291,6 +291,9 @@ public sealed class FrontendTests(BrowserSession browser)
         }
 
         await Expect(alice.Locator("[data-testid=room-input]")).ToBeInViewportAsync();
+        // Listed as a person counts: -2 after -1, not after -11.
+        var listed = await alice.Locator("[data-testid=joined-rooms] button.link").AllTextContentsAsync();
+        Assert.Equal(["lobby", .. Enumerable.Range(0, 12).Select(i => $"{prefix}-{i}-with-a-fairly-long-name-that-wraps")], listed);
         var detached = await alice.EvaluateAsync<string[]>("""
             () => [...document.querySelectorAll('[data-testid=joined-rooms] li')].filter(li => {
               const name = li.querySelector('button.link').getBoundingClientRect();

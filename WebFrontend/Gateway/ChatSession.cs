@@ -55,7 +55,7 @@ public sealed partial class ChatSession(
         {
             lock (_gate)
             {
-                return [.. _rooms.Keys.Order(StringComparer.Ordinal)];
+                return [.. _rooms.Keys.Order(ChatNames.DisplayOrder)];
             }
         }
     }

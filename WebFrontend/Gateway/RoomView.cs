@@ -77,7 +77,7 @@ public sealed class RoomView(string room, FrontendOptions options)
         {
             lock (_gate)
             {
-                return [.. _members.Order(StringComparer.Ordinal)];
+                return [.. _members.Order(ChatNames.DisplayOrder)];
             }
         }
     }
