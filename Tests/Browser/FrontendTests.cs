@@ -209,6 +209,40 @@ public sealed class FrontendTests(BrowserSession browser)
     }
 
     [Fact]
+    public async Task A_private_message_typed_while_the_last_one_was_on_its_way_stays_in_the_box_and_is_sent_too()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var bobName = Unique("bob");
+        var bob = await browser.SignInAsync(bobName);
+        var (first, second) = (Unique("first"), Unique("second"));
+        await alice.FillAsync("[data-testid=private-to]", bobName);
+        await alice.FocusAsync("[data-testid=private-text]"); // the recipient's box reports its value as it loses focus
+
+        // Typed and sent, and the next one typed, in one go: before the recipient has the first.
+        await alice.EvaluateAsync("""
+            ([first, second]) => {
+              const box = document.querySelector('[data-testid=private-text]');
+              const type = (text) => {
+                box.value = text;
+                box.dispatchEvent(new Event('input', { bubbles: true }));
+                box.dispatchEvent(new Event('change', { bubbles: true }));
+              };
+              type(first);
+              box.form.requestSubmit();
+              type(second);
+            }
+            """, new[] { first, second });
+
+        await Expect(bob.Locator("[data-testid=private-message]", new() { HasText = first })).ToBeVisibleAsync();
+        await Expect(alice.Locator("[data-testid=private-form] button")).ToBeEnabledAsync(); // the send is over
+        await Expect(alice.Locator("[data-testid=private-text]")).ToHaveValueAsync(second);
+        await alice.PressAsync("[data-testid=private-text]", "Enter");
+        await Expect(bob.Locator("[data-testid=private-message]", new() { HasText = second })).ToBeVisibleAsync();
+        await Expect(alice.Locator("[data-testid=private-text]")).ToHaveValueAsync("");
+        await Expect(bob.Locator("[data-testid=private-message]")).ToHaveCountAsync(2);
+    }
+
+    [Fact]
     public async Task A_long_unbroken_message_wraps_inside_the_message_list_on_both_pages()
     {
         var word = new string('w', 400); // a long link, or a key held down: nowhere to break the line

@@ -1,8 +1,21 @@
-// The chat page's message box is emptied here, in the page, as its form is submitted. Emptied by the server (a bound
-// value set to "" and rendered), the box was emptied a round trip later, with whatever had been typed meanwhile: the
-// next message, which Enter then sent as an empty box, so it was lost without a word. The server never writes the box.
+// The chat page's message boxes are emptied here, in the page, and never by the server. Emptied by the server (a bound
+// value set to "" and rendered), a box was emptied a round trip later, with whatever had been typed meanwhile: the
+// next message, which Enter then sent as an empty box, so it was lost without a word.
+
+// The room's box: emptied as its form is submitted (a send that fails shows in the list, with Retry).
 document.addEventListener('submit', (event) => {
   for (const box of event.target.querySelectorAll('[data-empties-on-submit]')) {
     box.value = '';
   }
 });
+
+window.chatComposer = {
+  // The private box: emptied once the recipient has the message (a refusal leaves it for another try), and only if
+  // nothing was typed since. The input event tells the server, in order with the keystrokes after it.
+  emptyIfStill(box, sent) {
+    if (box && box.value === sent) {
+      box.value = '';
+      box.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  },
+};
