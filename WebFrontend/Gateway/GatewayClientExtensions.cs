@@ -44,6 +44,7 @@ public static class GatewayClientExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new DashboardLinks(builder.Configuration)); // now: a bad Dashboard:Url stops the start
         builder.Services.AddScoped<ChatSession>();
+        builder.Services.AddScoped<Components.Chat.TabMemory>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, AwayWhileTabIsGone>();
         builder.Services.AddScoped<TabConnection>();
         builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(services => services.GetRequiredService<TabConnection>());

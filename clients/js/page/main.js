@@ -11,9 +11,16 @@ import { SERVER_TIMEOUT_SENTENCE } from '../src/connection-errors.js';
 const room = 'lobby';
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
+// A reload signs in again under the name this tab signed in with (this tab's sessionStorage only; no token is kept).
+const savedUser = 'realtimedemo.js-chat.user';
+
 const settings = await (await fetch('/js/settings')).json();
 startTelemetry(settings.telemetry);
 $('sign-in').hidden = false;
+$('sign-out').addEventListener('click', () => {
+  sessionStorage.removeItem(savedUser);
+  location.reload(); // the connection closes with the page
+});
 $('sign-in').addEventListener('submit', (event) => {
   event.preventDefault();
   // One sign-in at a time: a double click made two connections and showed the history twice.
@@ -31,6 +38,11 @@ $('sign-in').addEventListener('submit', (event) => {
       $('user-name').focus(); // disabling took the focus away: give it back for the next try
     });
 });
+const userName = sessionStorage.getItem(savedUser);
+if (userName) {
+  /** @type {HTMLInputElement} */ ($('user-name')).value = userName;
+  /** @type {HTMLFormElement} */ ($('sign-in')).requestSubmit();
+}
 
 /**
  * The application brings the SDK: the web tracer provider (its register() installs the browser's context manager)
@@ -146,6 +158,7 @@ async function signIn(userName) {
   $('chat').hidden = false;
   $('messages').scrollTop = $('messages').scrollHeight; // the newest in view
   $('user').textContent = userName;
+  sessionStorage.setItem(savedUser, userName);
   $('send').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = /** @type {HTMLInputElement} */ ($('message-input'));
