@@ -20,11 +20,18 @@ public static class ChatNames
 
     public const string ClientIdRule = "8-64 characters from A-Z, a-z, 0-9, '-' and '_'";
 
+    private static readonly StringComparer NumericOrder = StringComparer.Create(CultureInfo.InvariantCulture, CompareOptions.NumericOrdering);
+
     /// <summary>
-    /// The order a page lists names in: "room-2" before "room-10", as a person counts. Where the runtime has no ICU
-    /// (invariant globalization) it falls back to ordinal order, without an error.
+    /// The order a page lists names in: "room-2" before "room-10", as a person counts; names it counts as equal
+    /// ("room-01", "room-1") in ordinal order, so a list never shuffles. Where the runtime has no ICU (invariant
+    /// globalization) it is ordinal order, without an error.
     /// </summary>
-    public static readonly StringComparer DisplayOrder = StringComparer.Create(CultureInfo.InvariantCulture, CompareOptions.NumericOrdering);
+    public static readonly IComparer<string> DisplayOrder = Comparer<string>.Create((a, b) =>
+    {
+        var counted = NumericOrder.Compare(a, b);
+        return counted != 0 ? counted : string.CompareOrdinal(a, b);
+    });
 
     public static bool IsValidRoom(string? room) => IsName(room, MaxRoomLength);
 

@@ -61,32 +61,57 @@ public sealed class FrontendTests(BrowserSession browser)
         await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync(room);
         var text = $"before the reload {Guid.NewGuid():N}";
         await BrowserSession.SendAsync(alice, text);
-        await alice.Locator("[data-testid=joined-rooms] button.link", new() { HasText = "lobby" }).ClickAsync();
-        await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync("lobby");
-        // Written down just after the page shows it: a reload in the same millisecond would come back in the room before.
-        await alice.WaitForFunctionAsync("() => JSON.parse(sessionStorage.getItem('realtimedemo.chat') ?? '{}').current === 'lobby'");
+        // Written down just after the page shows it: a reload in the same millisecond would come back as before the join.
+        await alice.WaitForFunctionAsync($"() => JSON.parse(sessionStorage.getItem('realtimedemo.chat') ?? '{{}}').current === '{room}'");
 
         // A reload (or a frontend restarted under the page) ended the circuit, and the page started at the sign-in form.
         await alice.ReloadAsync();
         await Expect(alice.Locator("[data-testid=user]")).ToHaveTextAsync(name, new() { Timeout = 30_000 });
         await Expect(alice.Locator("[data-testid=joined-rooms] button.link")).ToHaveTextAsync([room, "lobby"]); // "kept-…" before "lobby"
-        await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync("lobby"); // the room that was open
-        await alice.Locator("[data-testid=joined-rooms] button.link", new() { HasText = room }).ClickAsync();
+        // The room that was open, though "lobby" is rejoined last.
+        await Expect(alice.Locator("[data-testid=current-room]")).ToHaveTextAsync(room);
         await Expect(alice.Locator("[data-testid=message]", new() { HasText = text })).ToBeVisibleAsync();
 
         await alice.ClickAsync("[data-testid=sign-out]");
         await Expect(alice.Locator("[data-testid=user-name-input]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        Assert.Null(await alice.EvaluateAsync<string?>("() => sessionStorage.getItem('realtimedemo.chat')"));
         await alice.ReloadAsync();
         await Expect(alice.Locator("[data-testid=user-name-input]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await Task.Delay(TimeSpan.FromSeconds(1), _ct); // a sign-in, had it started, would be under way
+        await Task.Delay(TimeSpan.FromSeconds(1), _ct); // a sign-in, had it started, would have filled the name in by now
+        await Expect(alice.Locator("[data-testid=user-name-input]")).ToHaveValueAsync("", new() { Timeout = 100 });
         await Expect(alice.Locator("[data-testid=user]")).ToHaveCountAsync(0, new() { Timeout = 100 });
 
         // What the tab gives back is checked like anything typed: a session the page did not write starts over.
         await alice.EvaluateAsync("""() => sessionStorage.setItem('realtimedemo.chat', '{"user":"not a name!","rooms":["lobby"]}')""");
         await alice.ReloadAsync();
-        await Expect(alice.Locator("[data-testid=user-name-input]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await alice.WaitForFunctionAsync("() => sessionStorage.getItem('realtimedemo.chat') === null"); // forgotten
         await Expect(alice.Locator("[data-testid=user-name-input]")).ToHaveValueAsync("");
-        Assert.Null(await alice.EvaluateAsync<string?>("() => sessionStorage.getItem('realtimedemo.chat')"));
+        await Expect(alice.Locator("[data-testid=user]")).ToHaveCountAsync(0);
+        await alice.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Rooms_the_gateway_refuses_after_a_reload_are_named_and_the_others_rejoined()
+    {
+        var name = Unique("alice");
+        var alice = await browser.SignInAsync(name);
+        // Ten more rooms than a connection may be in (Chat:Limits:MaxRoomsPerConnection, 50), as a tab of a gateway
+        // whose limit was lowered since would hold.
+        var rooms = Enumerable.Range(1, 60).Select(i => $"{name}-{i}").ToArray();
+        await alice.EvaluateAsync("""
+            ([user, rooms]) => sessionStorage.setItem('realtimedemo.chat', JSON.stringify({ user, rooms: JSON.parse(rooms), current: null }))
+            """, new[] { name, System.Text.Json.JsonSerializer.Serialize(rooms) });
+
+        await alice.ReloadAsync();
+        await Expect(alice.Locator("[data-testid=rejoin-error]")).ToContainTextAsync(
+            $"Not rejoined after the reload: {name}-51, {name}-52, {name}-53", new() { Timeout = 60_000 });
+        await Expect(alice.Locator("[data-testid=rejoin-error]")).ToContainTextAsync("Join them again by name.");
+        await Expect(alice.Locator("[data-testid=joined-rooms] button.link")).ToHaveCountAsync(50);
+        await Expect(alice.Locator("[data-testid=joined-rooms] button.link").Nth(1)).ToHaveTextAsync($"{name}-2"); // as counted
+        // What came back is written down (the fifty), and the line goes once the person joins or leaves a room.
+        await alice.WaitForFunctionAsync("() => JSON.parse(sessionStorage.getItem('realtimedemo.chat') ?? '{}').rooms?.length === 50");
+        await alice.Locator("[data-testid=joined-rooms] li", new() { HasText = $"{name}-1" }).First.Locator("button.leave").ClickAsync();
+        await Expect(alice.Locator("[data-testid=rejoin-error]")).ToHaveCountAsync(0);
         await alice.Context.CloseAsync();
     }
 
@@ -189,7 +214,7 @@ public sealed class FrontendTests(BrowserSession browser)
               };
               type(first);
               box.form.requestSubmit();
-              type(second);
+              type(`${first} ${second}`); // typing goes on at the end of what is being sent
             }
             """, new[] { first, second });
 
@@ -286,7 +311,7 @@ public sealed class FrontendTests(BrowserSession browser)
               };
               type(first);
               box.form.requestSubmit();
-              type(second);
+              type(`${first} ${second}`); // typing goes on at the end of what is being sent
             }
             """, new[] { first, second });
 

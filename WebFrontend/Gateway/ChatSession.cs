@@ -49,6 +49,12 @@ public sealed partial class ChatSession(
 
     public IReadOnlyList<RoomSummary> ActiveRooms { get; private set; } = [];
 
+    /// <summary>Rooms a reload did not get back (TabMemory), and why, until the person next joins or leaves a room.</summary>
+    public string? RejoinProblem { get; private set; }
+
+    public void NotRejoined(IReadOnlyList<string> rooms, string reason) =>
+        RejoinProblem = $"Not rejoined after the reload: {string.Join(", ", rooms)} ({reason.TrimEnd('.')}). Join {(rooms.Count == 1 ? "it" : "them")} again by name.";
+
     public IReadOnlyList<string> JoinedRooms
     {
         get
@@ -120,6 +126,7 @@ public sealed partial class ChatSession(
             CurrentRoom = room;
         }
 
+        RejoinProblem = null;
         await NotifyAsync();
     }
 
@@ -139,6 +146,7 @@ public sealed partial class ChatSession(
     {
         await Client!.LeaveRoomAsync(room);
         Forget(room);
+        RejoinProblem = null;
         await NotifyAsync();
     }
 
@@ -154,7 +162,7 @@ public sealed partial class ChatSession(
         }
     }
 
-    public Task SelectAsync(string room)
+    public Task SelectAsync(string? room)
     {
         CurrentRoom = room;
         return NotifyAsync();

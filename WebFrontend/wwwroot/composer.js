@@ -10,11 +10,12 @@ document.addEventListener('submit', (event) => {
 });
 
 window.chatComposer = {
-  // The private box: emptied once the recipient has the message (a refusal leaves it for another try), and only if
-  // nothing was typed since. The input event tells the server, in order with the keystrokes after it.
-  emptyIfStill(box, sent) {
-    if (box && box.value === sent) {
-      box.value = '';
+  // The private box: once the recipient has the message (a refusal leaves it for another try), what was sent is taken
+  // out and what was typed after it stays: typing goes on at the end of the sent text while it is on its way. The
+  // input event tells the server, in order with the keystrokes after it.
+  takeOut(box, sent) {
+    if (box && box.value.startsWith(sent)) {
+      box.value = box.value.slice(sent.length).trimStart();
       box.dispatchEvent(new Event('input', { bubbles: true }));
     }
   },

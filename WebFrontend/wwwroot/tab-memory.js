@@ -2,9 +2,16 @@
 // sessionStorage only. Signing out forgets it first, and nothing the server sends afterwards writes it back.
 window.chatTabMemory = {
   key: 'realtimedemo.chat',
+  // As TabMemory.MaxLength: a larger value is none this page wrote, and would not fit in one message to the server.
+  maxLength: 16384,
   signedOut: false,
   recall() {
-    return sessionStorage.getItem(this.key);
+    const value = sessionStorage.getItem(this.key);
+    if (value !== null && value.length > this.maxLength) {
+      this.forget();
+      return null;
+    }
+    return value;
   },
   keep(value) {
     if (!this.signedOut) {
@@ -16,7 +23,10 @@ window.chatTabMemory = {
   },
   signOut() {
     this.signedOut = true;
-    this.forget();
-    location.reload(); // a new circuit: the old one's gateway connection closes with it
+    try {
+      this.forget();
+    } finally {
+      location.reload(); // a new circuit: the old one's gateway connection closes with it
+    }
   },
 };

@@ -46,4 +46,10 @@ public sealed class ChatNamesTests
     [InlineData("مرحبا\u061C!")]
     [InlineData("line one\r\nline two\tand a tab")]
     public void Right_to_left_writing_and_line_breaks_are_text(string text) => Assert.True(ChatNames.IsVisibleText(text));
+
+    [Fact]
+    public void Names_are_listed_as_a_person_counts_and_names_counted_alike_in_one_order() =>
+        Assert.Equal(
+            ["lobby", "room-01", "room-1", "room-2", "room-10", "Room-11"],
+            new[] { "room-10", "Room-11", "room-2", "room-1", "lobby", "room-01" }.Order(ChatNames.DisplayOrder));
 }

@@ -14,10 +14,16 @@ namespace RealtimeDemo.WebFrontend.Components.Chat;
 public sealed class TabMemory(IJSRuntime js, ILogger<TabMemory> logger)
 {
     // A tab's own storage is input from outside like anything typed: bounded, and checked by the same rules.
-    private const int MaxLength = 16_384;
+    private const int MaxLength = 16_384; // tab-memory.js's too, which drops a longer value before it is sent
     private const int MaxRooms = 200;
 
     private string? _kept;
+
+    /// <summary>
+    /// Set while a sign-in rejoins the rooms kept: each join renders the page, and writing the list down then would
+    /// keep the rooms joined so far, and lose the rest to a second reload in the middle.
+    /// </summary>
+    public bool Restoring { get; set; }
 
     public sealed record Remembered(string User, IReadOnlyList<string> Rooms, string? Current);
 
@@ -41,22 +47,30 @@ public sealed class TabMemory(IJSRuntime js, ILogger<TabMemory> logger)
         return null;
     }
 
-    /// <summary>Writes the session down when it has changed since the last write (the page calls this after each render).</summary>
+    /// <summary>
+    /// Writes the session down when it has changed since the last write (the page calls this after each render), once
+    /// signed in: a sign-in that failed leaves what was kept for the next try.
+    /// </summary>
     public async Task KeepAsync(ChatSession session)
     {
-        if (session.UserName is not { } user)
+        if (Restoring || session.Connection is null || session.UserName is not { } user)
         {
             return;
         }
 
-        var json = JsonSerializer.Serialize(new Remembered(user, session.JoinedRooms, session.CurrentRoom), JsonSerializerOptions.Web);
-        if (json == _kept || json.Length > MaxLength)
+        var rooms = session.JoinedRooms;
+        var json = JsonSerializer.Serialize(new Remembered(user, rooms, session.CurrentRoom), JsonSerializerOptions.Web);
+        // What would not be read back is not kept, and what was kept before is forgotten rather than left stale.
+        var value = rooms.Count <= MaxRooms && json.Length <= MaxLength ? json : null;
+        if (value == _kept)
         {
             return;
         }
 
-        _kept = json;
-        await CallAsync(() => js.InvokeVoidAsync("chatTabMemory.keep", json).AsTask());
+        _kept = value;
+        await CallAsync(() => value is null
+            ? js.InvokeVoidAsync("chatTabMemory.forget").AsTask()
+            : js.InvokeVoidAsync("chatTabMemory.keep", value).AsTask());
     }
 
     public static Remembered? Parse(string json)

@@ -11,14 +11,22 @@ import { SERVER_TIMEOUT_SENTENCE } from '../src/connection-errors.js';
 const room = 'lobby';
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-// A reload signs in again under the name this tab signed in with (this tab's sessionStorage only; no token is kept).
+// A reload signs in again under the name this tab signed in with (this tab's sessionStorage only; no token is kept;
+// the gateway checks the name as if typed). A tab whose storage is off or full just does not remember.
 const savedUser = 'realtimedemo.js-chat.user';
+const tabStorage = {
+  /** @returns {string | null} */
+  get() { try { return sessionStorage.getItem(savedUser); } catch { return null; } },
+  /** @param {string} name */
+  set(name) { try { sessionStorage.setItem(savedUser, name); } catch { /* not remembered */ } },
+  forget() { try { sessionStorage.removeItem(savedUser); } catch { /* nothing to forget */ } },
+};
 
 const settings = await (await fetch('/js/settings')).json();
 startTelemetry(settings.telemetry);
 $('sign-in').hidden = false;
 $('sign-out').addEventListener('click', () => {
-  sessionStorage.removeItem(savedUser);
+  tabStorage.forget();
   location.reload(); // the connection closes with the page
 });
 $('sign-in').addEventListener('submit', (event) => {
@@ -38,7 +46,7 @@ $('sign-in').addEventListener('submit', (event) => {
       $('user-name').focus(); // disabling took the focus away: give it back for the next try
     });
 });
-const userName = sessionStorage.getItem(savedUser);
+const userName = tabStorage.get();
 if (userName) {
   /** @type {HTMLInputElement} */ ($('user-name')).value = userName;
   /** @type {HTMLFormElement} */ ($('sign-in')).requestSubmit();
@@ -158,7 +166,7 @@ async function signIn(userName) {
   $('chat').hidden = false;
   $('messages').scrollTop = $('messages').scrollHeight; // the newest in view
   $('user').textContent = userName;
-  sessionStorage.setItem(savedUser, userName);
+  tabStorage.set(userName);
   $('send').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = /** @type {HTMLInputElement} */ ($('message-input'));
