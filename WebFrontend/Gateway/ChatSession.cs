@@ -49,11 +49,18 @@ public sealed partial class ChatSession(
 
     public IReadOnlyList<RoomSummary> ActiveRooms { get; private set; } = [];
 
-    /// <summary>Rooms a reload did not get back (TabMemory), and why, until the person next joins or leaves a room.</summary>
-    public string? RejoinProblem { get; private set; }
+    /// <summary>
+    /// Rooms a reload did not get back (TabMemory), each with the gateway's reason, until the person next joins or
+    /// leaves a room; the tab keeps them meanwhile, so another reload tries them again.
+    /// </summary>
+    public IReadOnlyList<(string Room, string Reason)> NotRejoinedRooms { get; private set; } = [];
 
-    public void NotRejoined(IReadOnlyList<string> rooms, string reason) =>
-        RejoinProblem = $"Not rejoined after the reload: {string.Join(", ", rooms)} ({reason.TrimEnd('.')}). Join {(rooms.Count == 1 ? "it" : "them")} again by name.";
+    public string? RejoinProblem => NotRejoinedRooms.Count == 0 ? null
+        : "Not rejoined after the reload: "
+            + string.Join("; ", NotRejoinedRooms.GroupBy(r => r.Reason).Select(g => $"{string.Join(", ", g.Select(r => r.Room))} ({g.Key.TrimEnd('.')})"))
+            + $". Join {(NotRejoinedRooms.Count == 1 ? "it" : "them")} again by name.";
+
+    public void NotRejoined(IReadOnlyList<(string Room, string Reason)> rooms) => NotRejoinedRooms = rooms;
 
     public IReadOnlyList<string> JoinedRooms
     {
@@ -126,7 +133,7 @@ public sealed partial class ChatSession(
             CurrentRoom = room;
         }
 
-        RejoinProblem = null;
+        NotRejoinedRooms = [];
         await NotifyAsync();
     }
 
@@ -146,7 +153,7 @@ public sealed partial class ChatSession(
     {
         await Client!.LeaveRoomAsync(room);
         Forget(room);
-        RejoinProblem = null;
+        NotRejoinedRooms = [];
         await NotifyAsync();
     }
 

@@ -2,12 +2,13 @@
 // sessionStorage only. Signing out forgets it first, and nothing the server sends afterwards writes it back.
 window.chatTabMemory = {
   key: 'realtimedemo.chat',
-  // As TabMemory.MaxLength: a larger value is none this page wrote, and would not fit in one message to the server.
-  maxLength: 16384,
+  // What this page writes stays well under it (TabMemory.MaxLength, 16,384 characters of names); a larger value,
+  // as it travels to the server, could pass Blazor's 32 KB message limit and close the page's connection.
+  maxBytes: 30000,
   signedOut: false,
   recall() {
     const value = sessionStorage.getItem(this.key);
-    if (value !== null && value.length > this.maxLength) {
+    if (value !== null && new TextEncoder().encode(JSON.stringify(value)).length > this.maxBytes) {
       this.forget();
       return null;
     }

@@ -14,7 +14,7 @@ namespace RealtimeDemo.WebFrontend.Components.Chat;
 public sealed class TabMemory(IJSRuntime js, ILogger<TabMemory> logger)
 {
     // A tab's own storage is input from outside like anything typed: bounded, and checked by the same rules.
-    private const int MaxLength = 16_384; // tab-memory.js's too, which drops a longer value before it is sent
+    private const int MaxLength = 16_384; // tab-memory.js drops a value before sending it when it is far larger
     private const int MaxRooms = 200;
 
     private string? _kept;
@@ -58,7 +58,7 @@ public sealed class TabMemory(IJSRuntime js, ILogger<TabMemory> logger)
             return;
         }
 
-        var rooms = session.JoinedRooms;
+        IReadOnlyList<string> rooms = [.. session.JoinedRooms, .. session.NotRejoinedRooms.Select(r => r.Room)];
         var json = JsonSerializer.Serialize(new Remembered(user, rooms, session.CurrentRoom), JsonSerializerOptions.Web);
         // What would not be read back is not kept, and what was kept before is forgotten rather than left stale.
         var value = rooms.Count <= MaxRooms && json.Length <= MaxLength ? json : null;
