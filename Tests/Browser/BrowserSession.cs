@@ -127,6 +127,24 @@ public class BrowserSession : IAsyncLifetime
     }
 
     /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>
+    /// <summary>
+    /// Types <paramref name="text"/> into the box, submits its form, and types <paramref name="next"/> in its place, all in
+    /// one go in the page: the next message is in the box before the server has answered the send.
+    /// </summary>
+    public static Task SendAndTypeOnAsync(IPage page, string box, string text, string next) => page.EvaluateAsync("""
+        ([selector, text, next]) => {
+          const box = document.querySelector(selector);
+          const type = (value) => {
+            box.value = value;
+            box.dispatchEvent(new Event('input', { bubbles: true }));
+            box.dispatchEvent(new Event('change', { bubbles: true }));
+          };
+          type(text);
+          box.form.requestSubmit();
+          type(next);
+        }
+        """, new[] { box, text, next });
+
     public static async Task SendAsync(IPage page, string text)
     {
         await page.FillAsync("[data-testid=message-input]", text);

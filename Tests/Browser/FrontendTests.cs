@@ -208,19 +208,7 @@ public sealed class FrontendTests(BrowserSession browser)
         var (first, second) = (Unique("first"), Unique("second"));
 
         // Typed and sent, and the next one typed, in one go: before the server has answered the send.
-        await alice.EvaluateAsync("""
-            ([first, second]) => {
-              const box = document.querySelector('[data-testid=message-input]');
-              const type = (text) => {
-                box.value = text;
-                box.dispatchEvent(new Event('input', { bubbles: true }));
-                box.dispatchEvent(new Event('change', { bubbles: true }));
-              };
-              type(first);
-              box.form.requestSubmit();
-              type(second);
-            }
-            """, new[] { first, second });
+        await BrowserSession.SendAndTypeOnAsync(alice, "[data-testid=message-input]", first, second);
 
         await Expect(alice.Locator("[data-testid=messages] li", new() { HasText = first })).ToBeVisibleAsync(); // the send's render has come back
         await Expect(alice.Locator("[data-testid=message-input]")).ToHaveValueAsync(second);
@@ -305,19 +293,8 @@ public sealed class FrontendTests(BrowserSession browser)
         await alice.FocusAsync("[data-testid=private-text]"); // the recipient's box reports its value as it loses focus
 
         // Typed and sent, and the next one typed, in one go: before the recipient has the first.
-        await alice.EvaluateAsync("""
-            ([first, second]) => {
-              const box = document.querySelector('[data-testid=private-text]');
-              const type = (text) => {
-                box.value = text;
-                box.dispatchEvent(new Event('input', { bubbles: true }));
-                box.dispatchEvent(new Event('change', { bubbles: true }));
-              };
-              type(first);
-              box.form.requestSubmit();
-              type(`${first} ${second}`); // typing goes on at the end of what is being sent
-            }
-            """, new[] { first, second });
+        // Typing goes on at the end of what is being sent.
+        await BrowserSession.SendAndTypeOnAsync(alice, "[data-testid=private-text]", first, $"{first} {second}");
 
         await Expect(bob.Locator("[data-testid=private-message]", new() { HasText = first })).ToBeVisibleAsync();
         await Expect(alice.Locator("[data-testid=private-form] button")).ToBeEnabledAsync(); // the send is over
