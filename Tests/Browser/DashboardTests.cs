@@ -56,7 +56,9 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
 
         var message = bob.Locator("[data-testid=message]", new() { HasText = text });
         await Expect(message).ToBeVisibleAsync();
-        var href = await message.Locator("[data-testid=trace-link]").GetAttributeAsync("href");
+        var link = message.Locator("[data-testid=trace-link]");
+        await Expect(link).ToHaveCSSAsync("opacity", "1"); // seen without hovering: a touch screen has no hover
+        var href = await link.GetAttributeAsync("href");
         Assert.NotNull(href);
         Assert.StartsWith(login.GetLeftPart(UriPartial.Authority), href);
         var traceId = href.Split('/')[^1];

@@ -432,6 +432,8 @@ public sealed class FrontendTests(BrowserSession browser)
         await js.FillAsync("[data-testid=user-name-input]", user);
         await js.ClickAsync("button:has-text('Sign in')");
         await Expect(js.Locator("[data-testid=error]")).ToHaveTextAsync(refusal, new() { Timeout = 30_000 });
+        await js.Locator("[data-testid=user-name-input]").PressSequentiallyAsync("2"); // another name: the refusal goes
+        await Expect(js.Locator("[data-testid=error]")).ToBeEmptyAsync();
         await context.CloseAsync();
         foreach (var tab in tabs)
         {
@@ -469,7 +471,7 @@ public sealed class FrontendTests(BrowserSession browser)
     [InlineData("not a valid name!")]
     // The box took 32 characters and dropped the rest without a word: signed in under a name not typed.
     [InlineData("nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn")]
-    public async Task A_bad_name_gets_a_clear_message_and_no_sign_in(string name)
+    public async Task A_bad_name_gets_a_clear_message_and_no_sign_in_until_corrected(string name)
     {
         var page = await (await browser.Browser.NewContextAsync()).NewPageAsync();
         await page.GotoAsync(browser.Frontend.ToString());
@@ -479,6 +481,13 @@ public sealed class FrontendTests(BrowserSession browser)
 
         await Expect(page.Locator("[data-testid=error]")).ToContainTextAsync("1-32 characters from A-Z, a-z, 0-9");
         await Expect(page.Locator("[data-testid=connection-state]")).ToHaveCountAsync(0);
+
+        // The sentence was about the name as it was: it goes once the name is being corrected, not at the next try.
+        await page.Locator("[data-testid=user-name-input]").PressSequentiallyAsync("x");
+        await Expect(page.Locator("[data-testid=error]")).ToHaveCountAsync(0);
+        await page.FillAsync("[data-testid=user-name-input]", Unique("fixed"));
+        await page.ClickAsync("button:has-text('Sign in')");
+        await Expect(page.Locator("[data-testid=current-room]")).ToHaveTextAsync("lobby", new() { Timeout = 45_000 });
     }
 
     [Fact]

@@ -46,6 +46,8 @@ $('sign-in').addEventListener('submit', (event) => {
       $('user-name').focus(); // disabling took the focus away: give it back for the next try
     });
 });
+// A refusal was about the name as it was: it goes once the name is being corrected.
+$('user-name').addEventListener('input', () => { $('error').textContent = ''; });
 const userName = tabStorage.get();
 if (userName) {
   /** @type {HTMLInputElement} */ ($('user-name')).value = userName;
