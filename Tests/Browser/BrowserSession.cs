@@ -126,7 +126,6 @@ public class BrowserSession : IAsyncLifetime
         throw new InvalidOperationException($"None of {attempts} sign-ins landed on the replica wanted.");
     }
 
-    /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>
     /// <summary>
     /// Types <paramref name="text"/> into the box, submits its form, and types <paramref name="next"/> in its place, all in
     /// one go in the page: the next message is in the box before the server has answered the send.
@@ -145,6 +144,7 @@ public class BrowserSession : IAsyncLifetime
         }
         """, new[] { box, text, next });
 
+    /// <summary>Types and sends, then waits until the page shows the message (sending, stored or received), as a person would.</summary>
     public static async Task SendAsync(IPage page, string text)
     {
         await page.FillAsync("[data-testid=message-input]", text);

@@ -806,4 +806,93 @@ public sealed class FrontendTests(BrowserSession browser)
         Assert.True(int.Parse((await ops.TextContentAsync("[data-testid=cluster-connections]"))!) >= 2);
         await BrowserSession.ScreenshotAsync(ops, "ops");
     }
+
+    [Fact]
+    public async Task A_message_keeps_its_lines_and_what_is_typed_right_after_signing_in_goes_into_the_box()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var bob = await browser.SignInAsync(Unique("bob"));
+        var first = $"first line {Guid.NewGuid():N}";
+
+        // No click into the box: signed in, the page's focus is in it. Shift+Enter starts a line, Enter sends.
+        await alice.BringToFrontAsync();
+        await alice.Keyboard.TypeAsync(first);
+        await alice.Keyboard.PressAsync("Shift+Enter");
+        await alice.Keyboard.TypeAsync("second line");
+        await alice.Keyboard.PressAsync("Enter");
+
+        var received = bob.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
+        await Expect(received).ToBeVisibleAsync();
+        Assert.Equal($"{first}\nsecond line", await received.TextContentAsync()); // a pasted or typed line break was lost
+        await Expect(alice.Locator("[data-testid=message-input]")).ToHaveValueAsync("");
+    }
+
+    [Fact]
+    public async Task A_message_the_gateway_refuses_can_be_taken_back_mended_and_sent()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var head = $"too long {Guid.NewGuid():N} ";
+        var text = head + new string('x', 4001 - head.Length); // one over the gateway's 4,000
+
+        await alice.FillAsync("[data-testid=message-input]", text);
+        await alice.PressAsync("[data-testid=message-input]", "Enter");
+        var line = alice.Locator("[data-testid=outgoing]", new() { HasText = head });
+        await Expect(line).ToContainTextAsync("not sent: ");
+        await Expect(line).ToContainTextAsync("Chat:Limits:MaxTextLength");
+
+        // Retry sends the same text, refused again: Edit gives it back to be shortened, and the line goes.
+        await line.Locator("[data-testid=edit]").ClickAsync();
+        await Expect(line).ToHaveCountAsync(0);
+        var box = alice.Locator("[data-testid=message-input]");
+        await Expect(box).ToHaveValueAsync(text);
+        await box.PressAsync("End");
+        await box.PressAsync("Backspace");
+        await box.PressAsync("Enter");
+
+        await Expect(alice.Locator("[data-testid=message]", new() { HasText = head })).ToBeVisibleAsync();
+        Assert.Equal(text[..^1], await alice.Locator("[data-testid=message]", new() { HasText = head }).Locator(".text").TextContentAsync());
+        await Expect(alice.Locator("[data-testid=outgoing]")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_messages_come_first_and_nothing_runs_off_the_screen()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        await alice.SetViewportSizeAsync(390, 844);
+        await BrowserSession.SendAsync(alice, $"small screen {Guid.NewGuid():N}");
+
+        // Three fixed columns left the messages 0 px wide and pushed the box and its button off the right edge.
+        Assert.True(await alice.EvaluateAsync<int>("document.documentElement.scrollWidth") <= 390, "the page is wider than the screen");
+        var messages = (await alice.Locator(".message-scroller").BoundingBoxAsync())!;
+        var rooms = (await alice.Locator("nav.rooms").BoundingBoxAsync())!;
+        var send = (await alice.Locator("[data-testid=send-form] button").BoundingBoxAsync())!;
+        Assert.True(messages.Width >= 300, $"the messages are {messages.Width} px wide");
+        Assert.True(messages.Y < rooms.Y, "the messages come after the room list");
+        Assert.True(send.X + send.Width <= 390, "the Send button is off the screen");
+    }
+
+    [Fact]
+    public async Task The_JavaScript_page_shows_private_messages_and_sends_several_lines()
+    {
+        var alice = await browser.SignInToJavaScriptPageAsync(Unique("alice-js"));
+        var aliceName = (await alice.InputValueAsync("[data-testid=user-name-input]")).Trim();
+        var bob = await browser.SignInAsync(Unique("bob"));
+        var secret = $"just for you {Guid.NewGuid():N}";
+
+        // The page has no private box of its own, but a private message to its person was dropped without a word.
+        await bob.FillAsync("[data-testid=private-to]", aliceName);
+        await bob.FillAsync("[data-testid=private-text]", secret);
+        await bob.PressAsync("[data-testid=private-text]", "Enter");
+        await Expect(alice.Locator("[data-testid=private-message]", new() { HasText = secret })).ToContainTextAsync("(private, to you)");
+
+        var first = $"from js {Guid.NewGuid():N}";
+        await alice.FocusAsync("[data-testid=message-input]");
+        await alice.Keyboard.TypeAsync(first);
+        await alice.Keyboard.PressAsync("Shift+Enter");
+        await alice.Keyboard.TypeAsync("and a second line");
+        await alice.Keyboard.PressAsync("Enter");
+        var received = bob.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
+        await Expect(received).ToBeVisibleAsync();
+        Assert.Equal($"{first}\nand a second line", await received.TextContentAsync());
+    }
 }

@@ -202,18 +202,32 @@ public sealed partial class ChatSession(
             // Said as the page says it (its banner), not as the client library words it for programs.
             message.Failed(!ex.MayHaveBeenDone ? "failed: not connected to the gateway when it was sent; retry once it is back."
                 : ex.ClosedByServer ? $"failed: the gateway closed the connection before it answered ({ex.Message.TrimEnd('.')}); retry once it is back."
-                : "failed: the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).");
+                : "failed: the connection broke before the gateway answered; retry once it is back (it is stored once, whatever happened to this try).",
+                refused: false, mayBeStored: ex.MayHaveBeenDone);
         }
         catch (HubException ex)
         {
             // Storage that timed out may still do the write (Redis runs what it had read when it answers again): the
             // message may yet show up, so the page does not call it failed, and a person is not led to type it again.
-            message.Failed(ChatClient.MayHaveBeenStored(ex)
+            var mayBeStored = ChatClient.MayHaveBeenStored(ex);
+            message.Failed(mayBeStored
                 ? $"not confirmed: {ex.Message.Split(';')[0].TrimEnd('.')}; it may still be stored, and then shows here. Retry sends it again, never twice."
-                : $"failed: {ex.Message}");
+                : $"not sent: {ex.Message}", refused: true, mayBeStored);
         }
 
         await NotifyAsync();
+    }
+
+    /// <summary>Edit on a refused message: its line goes (the page puts its text back into the box, composer.js).</summary>
+    public Task TakeBackAsync(string room, OutgoingMessage message)
+    {
+        if (!message.Editable || Room(room) is not { } view)
+        {
+            return Task.CompletedTask;
+        }
+
+        view.Forget(message);
+        return NotifyAsync();
     }
 
     public async Task SendPrivateAsync(string toUser, string text)

@@ -196,6 +196,15 @@ public sealed class RoomView(string room, FrontendOptions options)
         }
     }
 
+    /// <summary>Drops a refused message's line: its text has gone back into the box to be mended.</summary>
+    public void Forget(OutgoingMessage message)
+    {
+        lock (_gate)
+        {
+            _outgoing.Remove(message.ClientMessageId);
+        }
+    }
+
     /// <summary>The room's members as the gateway lists them now, replacing what the page had (it may have missed a leave).</summary>
     public void SetMembers(IEnumerable<string> users)
     {
@@ -255,11 +264,26 @@ public sealed class OutgoingMessage(string clientMessageId, string text)
 
     public string? MessageId { get; private set; }
 
+    /// <summary>
+    /// Refused by the gateway, and no try of it may have been stored: its text may be taken back to be mended and sent
+    /// as a new message (a text too long, a character not allowed), which Retry, sending the same text, never would.
+    /// </summary>
+    public bool Editable => State == OutgoingState.Failed && _refused && !_mayBeStored;
+
+    private bool _refused;
+    private bool _mayBeStored; // once a try may have been stored, it stays so: only Retry, under the same id, is safe
+
     public void Sending() => (State, Error) = (OutgoingState.Sending, null);
 
     public void Acknowledged(string messageId) => (State, MessageId) = (OutgoingState.Acknowledged, messageId);
 
-    public void Failed(string error) => (State, Error) = (OutgoingState.Failed, error);
+    /// <param name="refused">The gateway answered no (rather than the call going unanswered).</param>
+    /// <param name="mayBeStored">This try may still have been stored (a break after sending it, storage that timed out).</param>
+    public void Failed(string error, bool refused, bool mayBeStored)
+    {
+        (State, Error, _refused) = (OutgoingState.Failed, error, refused);
+        _mayBeStored |= mayBeStored;
+    }
 }
 
 public enum OutgoingState

@@ -20,6 +20,28 @@ document.addEventListener('input', (event) => {
   }
 });
 
+// A message may hold line breaks: its box is a text area where Enter sends and Shift+Enter starts a new line (Enter
+// that ends an input method's composition is the composition's).
+document.addEventListener('keydown', (event) => {
+  const box = event.target;
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && box.matches?.('textarea[data-enter-sends]')) {
+    event.preventDefault();
+    box.form?.requestSubmit();
+  }
+});
+
+// Edit, on a message the gateway refused: its text goes back into the room's box, after what is typed there.
+document.addEventListener('click', (event) => {
+  const edit = event.target.closest?.('[data-puts-back]');
+  const box = edit && document.querySelector('[data-empties-on-submit]');
+  if (box) {
+    const text = edit.getAttribute('data-puts-back');
+    box.value = box.value.trim() ? `${box.value.trimEnd()} ${text}` : text;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    box.focus();
+  }
+});
+
 window.chatComposer = {
   // The private box: once the recipient has the message (a refusal leaves it for another try), the sent text is taken
   // out and what was typed after it stays: typing goes on at the end of the sent text while it is on its way. The

@@ -119,6 +119,7 @@ async function signIn(userName) {
       forget(sent); // its own line is the message now
     }
   });
+  client.on('privateMessage', (message) => show(privateItem(message)));
   client.on('roomReset', () => note('The server lost the room\'s earlier messages; what follows is new.'));
   client.on('messagesMissed', (_room, count) => note(missedSentence(count)));
   client.on('backgroundError', (error) => showError(error));
@@ -169,9 +170,10 @@ async function signIn(userName) {
   $('messages').scrollTop = $('messages').scrollHeight; // the newest in view
   $('user').textContent = userName;
   tabStorage.set(userName);
+  $('message-input').focus(); // what is typed next is a message
   $('send').addEventListener('submit', (event) => {
     event.preventDefault();
-    const input = /** @type {HTMLInputElement} */ ($('message-input'));
+    const input = /** @type {HTMLTextAreaElement} */ ($('message-input'));
     if (!input.value.trim()) {
       return;
     }
@@ -256,7 +258,7 @@ function button(text, testId, onClick) {
  * @param {Outgoing} message
  */
 function edit(message) {
-  const input = /** @type {HTMLInputElement} */ ($('message-input'));
+  const input = /** @type {HTMLTextAreaElement} */ ($('message-input'));
   input.value = input.value ? `${input.value} ${message.text}` : message.text;
   input.focus();
   forget(message);
@@ -369,13 +371,36 @@ function messageItem(message, className = '') {
     item.dataset.traceId = traceId;
   }
 
+  return withText(item, `${message.user}: `, message.text, message.traceParent);
+}
+
+/**
+ * A private message to this page's user: shown in the room's list, marked as private, so it is not lost on a page
+ * that has no place of its own for them (the frontend's own page has).
+ * @param {import('../index.js').PrivateChatMessage} message
+ */
+function privateItem(message) {
+  const item = document.createElement('li');
+  item.className = 'private';
+  item.dataset.testid = 'private-message';
+  return withText(item, `${message.from} (private, to you): `, message.text, message.traceParent);
+}
+
+/**
+ * @param {HTMLLIElement} item
+ * @param {string} from
+ * @param {string} body
+ * @param {string | null | undefined} traceParent its trace, linked when it was sampled
+ */
+function withText(item, from, body, traceParent) {
   const user = document.createElement('b');
-  user.textContent = `${message.user}: `;
+  user.textContent = from;
   const text = document.createElement('span');
   text.className = 'text';
-  text.textContent = message.text;
+  text.textContent = body;
   item.append(user, text);
-  if (traceId && settings.traceUrlPrefix && message.traceParent?.endsWith('-01')) {
+  const traceId = traceParent?.split('-')[1];
+  if (traceId && settings.traceUrlPrefix && traceParent?.endsWith('-01')) {
     const link = document.createElement('a');
     link.href = settings.traceUrlPrefix + traceId;
     link.target = '_blank';
