@@ -84,6 +84,14 @@ internal sealed partial class ChatJsonHubProtocol(
                 "A frame held something after its message: each message is one JSON object followed by the 0x1E separator; the connection is closed.");
         }
 
+        // A call whose "invocationId" was written in another case ("InvocationId") is read by SignalR as one that wants
+        // no answer: it ran, and its client waited for the answer for ever. Looked for only on calls with no id.
+        if (parsed && message is InvocationMessage { InvocationId: null }
+            && MalformedFrame.MisspeltField(frame.Slice(0, frame.Length - input.Length - 1)) is { } misspelt)
+        {
+            throw new ChatHubError(ChatErrorCodes.ProtocolError, misspelt);
+        }
+
         // A record of a type the protocol does not have is read and dropped by SignalR's parser, which then reports
         // nothing parsed; SignalR's reading loop takes that for an unfinished record, keeps it at the head of the
         // buffer and waits for more, so every later invocation of the connection would go unanswered.

@@ -32,8 +32,48 @@ internal static class MalformedFrame
         }
         catch (InvalidOperationException)
         {
-            return Generic; // a string that is not text (a lone surrogate, bytes that are not UTF-8) where a name was read
+            return NotText; // where a name was read
         }
+    }
+
+    /// <summary>
+    /// A field of the protocol written in another case ("InvocationId"), which the protocol's parser does not read:
+    /// its sentence, or null. Read on a failure, and on a call that arrived with no id (a misspelt id made the call one
+    /// the client waits for in vain).
+    /// </summary>
+    public static string? MisspeltField(ReadOnlySequence<byte> record)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(record);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? MisspeltField(document.RootElement) : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            return null; // the parser read it: not for this check to refuse
+        }
+    }
+
+    private static readonly string[] Fields =
+        ["type", "invocationId", "target", "arguments", "streamIds", "headers", "item", "result", "error", "allowReconnect", "sequenceId"];
+
+    private const string NotText =
+        "A frame held a string that is not valid Unicode text (an escaped surrogate without its pair, or bytes that are not UTF-8) outside its arguments"
+        + Closed;
+
+    private static string? MisspeltField(JsonElement frame)
+    {
+        foreach (var property in frame.EnumerateObject())
+        {
+            var field = Array.Find(Fields, f => string.Equals(f, property.Name, StringComparison.OrdinalIgnoreCase));
+            if (field is not null && field != property.Name && !frame.TryGetProperty(field, out _))
+            {
+                return $"A frame's \"{Cut(property.Name)}\" is spelled \"{field}\" in the protocol: its field names match exactly, "
+                    + "unlike the property names inside \"arguments\"" + Closed;
+            }
+        }
+
+        return null;
     }
 
     private static string? Describe(JsonElement frame)
@@ -46,6 +86,11 @@ internal static class MalformedFrame
         if (frame.TryGetProperty("protocol", out _) && !frame.TryGetProperty("type", out _))
         {
             return "A frame was a second handshake: the handshake is sent once, first, and every message after it has a \"type\"" + Closed;
+        }
+
+        if (MisspeltField(frame) is { } misspelt)
+        {
+            return misspelt;
         }
 
         if (!frame.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.Number || !type.TryGetInt32(out var kind))
@@ -70,6 +115,26 @@ internal static class MalformedFrame
             return "A frame's \"streamIds\" was not an array of strings" + Closed;
         }
 
+        if (NotAString(frame, "target") && kind is not (1 or 4))
+        {
+            return "A frame's \"target\" was not a string" + Closed; // read whatever the type, as every field the protocol has
+        }
+
+        if (frame.TryGetProperty("arguments", out var arguments) && arguments.ValueKind != JsonValueKind.Array && kind is not (1 or 4))
+        {
+            return "A frame's \"arguments\" was not an array" + Closed;
+        }
+
+        if (NotAString(frame, "error") && kind != 7)
+        {
+            return "A frame's \"error\" was not a string" + Closed;
+        }
+
+        if (frame.TryGetProperty("sequenceId", out var sequence) && !(sequence.ValueKind == JsonValueKind.Number && sequence.TryGetInt64(out _)))
+        {
+            return "A frame's \"sequenceId\" was not a whole number" + Closed;
+        }
+
         return kind switch
         {
             1 or 4 when !frame.TryGetProperty("target", out var target) || target.ValueKind != JsonValueKind.String =>
@@ -78,22 +143,63 @@ internal static class MalformedFrame
                 $"An invocation of '{Target(frame)}' had no \"arguments\": send the method's arguments as an array, [] for a method that takes none" + Closed,
             1 or 4 when frame.GetProperty("arguments").ValueKind != JsonValueKind.Array => // (present: the arm above took its absence)
                 $"An invocation of '{Target(frame)}' had \"arguments\" that were not an array: send the method's arguments as an array, in order" + Closed,
-            3 or 5 when !frame.TryGetProperty("invocationId", out _) =>
+            4 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } =>
+                $"A stream invocation (type 4) had no \"invocationId\"; the chat hub has no streaming methods anyway: call '{Target(frame)}' with an invocation (message type 1)" + Closed,
+            2 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } || !frame.TryGetProperty("item", out _) =>
+                "A stream item (type 2) needs an \"invocationId\" naming its stream and an \"item\"; the chat hub's methods take no streams" + Closed,
+            3 or 5 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } =>
                 $"A {(kind == 3 ? "completion (type 3)" : "cancel (type 5)")} had no \"invocationId\", the id of the call it is about" + Closed,
+            3 when frame.TryGetProperty("result", out _) && frame.TryGetProperty("error", out _) =>
+                "A completion (type 3) had both a \"result\" and an \"error\": it carries one or the other" + Closed,
+            8 or 9 when !frame.TryGetProperty("sequenceId", out _) =>
+                $"{(kind == 8 ? "An ack (type 8)" : "A sequence message (type 9)")} had no \"sequenceId\", a whole number" + Closed,
             7 when NotAString(frame, "error") => "A close (type 7) had an \"error\" that was not a string" + Closed,
             7 when frame.TryGetProperty("allowReconnect", out var allow) && allow.ValueKind is not (JsonValueKind.True or JsonValueKind.False) =>
                 "A close (type 7) had an \"allowReconnect\" that was not true or false" + Closed,
+            _ when Fields.Any(field => frame.TryGetProperty(field, out var value) && field is not ("arguments" or "item" or "result") && HoldsNotText(value)) =>
+                NotText,
             _ => null,
         };
+    }
+
+    // A string read as text that cannot be: GetString throws where JSON escapes a lone surrogate or a binary frame holds bytes that are not UTF-8.
+    private static bool HoldsNotText(JsonElement value)
+    {
+        try
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.String:
+                    value.GetString();
+                    break;
+                case JsonValueKind.Object:
+                    foreach (var property in value.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (HoldsNotText(property.Value))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
+                case JsonValueKind.Array:
+                    return value.EnumerateArray().Any(HoldsNotText);
+            }
+
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
     }
 
     private static bool NotAString(JsonElement frame, string property) =>
         frame.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.String; // SignalR refuses null too
 
     // The method's name as the client wrote it, cut short: it is echoed to that client only.
-    private static string Target(JsonElement frame)
-    {
-        var target = frame.GetProperty("target").GetString() ?? "";
-        return target.Length <= 64 ? target : target[..64] + "…";
-    }
+    private static string Target(JsonElement frame) => Cut(frame.GetProperty("target").GetString() ?? "");
+
+    private static string Cut(string written) => written.Length <= 64 ? written : written[..64] + "…";
 }
