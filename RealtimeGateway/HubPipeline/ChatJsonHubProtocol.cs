@@ -85,9 +85,10 @@ internal sealed partial class ChatJsonHubProtocol(
         }
 
         // A call whose "invocationId" was written in another case ("InvocationId") is read by SignalR as one that wants
-        // no answer: it ran, and its client waited for the answer for ever. Looked for only on calls with no id.
-        if (parsed && message is InvocationMessage { InvocationId: null }
-            && MalformedFrame.MisspeltField(frame.Slice(0, frame.Length - input.Length - 1)) is { } misspelt)
+        // no answer: it ran (or its arguments' refusal was dropped), and its client waited for the answer for ever.
+        // Looked for only on calls with no id.
+        if (parsed && message is InvocationMessage { InvocationId: null or "" } or InvocationBindingFailureMessage { InvocationId: null or "" }
+            && MalformedFrame.MisspeltCallId(frame.Slice(0, frame.Length - input.Length - 1)) is { } misspelt)
         {
             throw new ChatHubError(ChatErrorCodes.ProtocolError, misspelt);
         }

@@ -16,6 +16,16 @@ internal static class MalformedFrame
 
     private const string Closed = "; the connection is closed.";
 
+    private const string NotText =
+        "A frame held a string that is not valid Unicode text (an escaped surrogate without its pair, or bytes that are not UTF-8) outside its arguments"
+        + Closed;
+
+    private const string CallId = "invocationId";
+
+    // The protocol's fields, which its parser reads whatever the message's type, spelled exactly.
+    private static readonly string[] Fields =
+        ["type", CallId, "target", "arguments", "streamIds", "headers", "item", "result", "error", "allowReconnect", "sequenceId"];
+
     /// <param name="input">What the parser was given: the record it failed on, up to its 0x1E separator, comes first.</param>
     public static string Describe(ReadOnlySequence<byte> input)
     {
@@ -37,44 +47,47 @@ internal static class MalformedFrame
     }
 
     /// <summary>
-    /// A field of the protocol written in another case ("InvocationId"), which the protocol's parser does not read:
-    /// its sentence, or null. Read on a failure, and on a call that arrived with no id (a misspelt id made the call one
-    /// the client waits for in vain).
+    /// For a call the parser read as one that wants no answer: its sentence when the frame has its id under another
+    /// case ("InvocationId"), which the parser does not read, so the call would run and its client wait in vain; else
+    /// null. Reads the record's top-level names only.
     /// </summary>
-    public static string? MisspeltField(ReadOnlySequence<byte> record)
+    /// <param name="record">The record without its separator.</param>
+    public static string? MisspeltCallId(ReadOnlySequence<byte> record)
     {
+        var reader = new Utf8JsonReader(record);
         try
         {
-            using var document = JsonDocument.Parse(record);
-            return document.RootElement.ValueKind == JsonValueKind.Object ? MisspeltField(document.RootElement) : null;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                // Only a name as long as the field's can be it in another case (an escaped name is read to see).
+                var length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                if ((reader.ValueIsEscaped || length == CallId.Length)
+                    && reader.GetString() is { } name && name != CallId && name.Equals(CallId, StringComparison.OrdinalIgnoreCase))
+                {
+                    return Misspelt(name, CallId);
+                }
+
+                if (!reader.Read() || !reader.TrySkip())
+                {
+                    return null;
+                }
+            }
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return null; // the parser read it: not for this check to refuse
-        }
-    }
-
-    private static readonly string[] Fields =
-        ["type", "invocationId", "target", "arguments", "streamIds", "headers", "item", "result", "error", "allowReconnect", "sequenceId"];
-
-    private const string NotText =
-        "A frame held a string that is not valid Unicode text (an escaped surrogate without its pair, or bytes that are not UTF-8) outside its arguments"
-        + Closed;
-
-    private static string? MisspeltField(JsonElement frame)
-    {
-        foreach (var property in frame.EnumerateObject())
-        {
-            var field = Array.Find(Fields, f => string.Equals(f, property.Name, StringComparison.OrdinalIgnoreCase));
-            if (field is not null && field != property.Name && !frame.TryGetProperty(field, out _))
-            {
-                return $"A frame's \"{Cut(property.Name)}\" is spelled \"{field}\" in the protocol: its field names match exactly, "
-                    + "unlike the property names inside \"arguments\"" + Closed;
-            }
+            // The parser read the frame: not for this check to refuse.
         }
 
         return null;
     }
+
+    private static string Misspelt(string written, string field) =>
+        $"A frame's \"{Cut(written)}\" is spelled \"{field}\" in the protocol: its field names match exactly, unlike the property names inside \"arguments\"" + Closed;
 
     private static string? Describe(JsonElement frame)
     {
@@ -88,17 +101,12 @@ internal static class MalformedFrame
             return "A frame was a second handshake: the handshake is sent once, first, and every message after it has a \"type\"" + Closed;
         }
 
-        if (MisspeltField(frame) is { } misspelt)
-        {
-            return misspelt;
-        }
-
         if (!frame.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.Number || !type.TryGetInt32(out var kind))
         {
-            return "A frame's \"type\" was missing or not a whole number (1 to 9, saying which message it is)" + Closed;
+            return "A frame's \"type\" was missing or not a whole number (1 to 9, saying which message it is)" + Closed + OtherCase(frame, "type");
         }
 
-        if (NotAString(frame, "invocationId"))
+        if (NotAString(frame, CallId))
         {
             return "A frame's \"invocationId\" was not a string (write the call's id in quotes)" + Closed;
         }
@@ -125,12 +133,20 @@ internal static class MalformedFrame
             return "A frame's \"arguments\" was not an array" + Closed;
         }
 
-        if (NotAString(frame, "error") && kind != 7)
+        if (NotAString(frame, "error"))
         {
-            return "A frame's \"error\" was not a string" + Closed;
+            return (kind == 7 ? "A close (type 7) had an \"error\" that was not a string" : "A frame's \"error\" was not a string") + Closed;
         }
 
-        if (frame.TryGetProperty("sequenceId", out var sequence) && !(sequence.ValueKind == JsonValueKind.Number && sequence.TryGetInt64(out _)))
+        if (frame.TryGetProperty("allowReconnect", out var allow) && allow.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            return kind == 7 ? "A close (type 7) had an \"allowReconnect\" that was not true or false" + Closed
+                : "A frame's \"allowReconnect\" was not true or false" + Closed;
+        }
+
+        // The parser takes null for no sequence id.
+        if (frame.TryGetProperty("sequenceId", out var sequence) && sequence.ValueKind != JsonValueKind.Null
+            && !(sequence.ValueKind == JsonValueKind.Number && sequence.TryGetInt64(out _)))
         {
             return "A frame's \"sequenceId\" was not a whole number" + Closed;
         }
@@ -138,28 +154,53 @@ internal static class MalformedFrame
         return kind switch
         {
             1 or 4 when !frame.TryGetProperty("target", out var target) || target.ValueKind != JsonValueKind.String =>
-                $"An invocation (type {kind}) had no \"target\", the name of the method to call, as a string" + Closed,
+                $"An invocation (type {kind}) had no \"target\", the name of the method to call, as a string" + Closed + OtherCase(frame, "target"),
             1 or 4 when !frame.TryGetProperty("arguments", out _) =>
-                $"An invocation of '{Target(frame)}' had no \"arguments\": send the method's arguments as an array, [] for a method that takes none" + Closed,
+                $"An invocation of '{Target(frame)}' had no \"arguments\": send the method's arguments as an array, [] for a method that takes none"
+                + Closed + OtherCase(frame, "arguments"),
             1 or 4 when frame.GetProperty("arguments").ValueKind != JsonValueKind.Array => // (present: the arm above took its absence)
                 $"An invocation of '{Target(frame)}' had \"arguments\" that were not an array: send the method's arguments as an array, in order" + Closed,
-            4 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } =>
-                $"A stream invocation (type 4) had no \"invocationId\"; the chat hub has no streaming methods anyway: call '{Target(frame)}' with an invocation (message type 1)" + Closed,
-            2 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } || !frame.TryGetProperty("item", out _) =>
-                "A stream item (type 2) needs an \"invocationId\" naming its stream and an \"item\"; the chat hub's methods take no streams" + Closed,
-            3 or 5 when !frame.TryGetProperty("invocationId", out var id) || id.GetString() is not { Length: > 0 } =>
-                $"A {(kind == 3 ? "completion (type 3)" : "cancel (type 5)")} had no \"invocationId\", the id of the call it is about" + Closed,
+            4 when !HasId(frame) =>
+                $"A stream invocation (type 4) had no \"invocationId\"; the chat hub has no streaming methods anyway: call '{Target(frame)}' with an invocation (message type 1)"
+                + Closed + OtherCase(frame, CallId),
+            2 when !HasId(frame) || !frame.TryGetProperty("item", out _) =>
+                "A stream item (type 2) needs an \"invocationId\" naming its stream and an \"item\"; the chat hub's methods take no streams"
+                + Closed + OtherCase(frame, HasId(frame) ? "item" : CallId),
+            3 or 5 when !HasId(frame) =>
+                $"A {(kind == 3 ? "completion (type 3)" : "cancel (type 5)")} had no \"invocationId\", the id of the call it is about" + Closed + OtherCase(frame, CallId),
             3 when frame.TryGetProperty("result", out _) && frame.TryGetProperty("error", out _) =>
                 "A completion (type 3) had both a \"result\" and an \"error\": it carries one or the other" + Closed,
-            8 or 9 when !frame.TryGetProperty("sequenceId", out _) =>
-                $"{(kind == 8 ? "An ack (type 8)" : "A sequence message (type 9)")} had no \"sequenceId\", a whole number" + Closed,
-            7 when NotAString(frame, "error") => "A close (type 7) had an \"error\" that was not a string" + Closed,
-            7 when frame.TryGetProperty("allowReconnect", out var allow) && allow.ValueKind is not (JsonValueKind.True or JsonValueKind.False) =>
-                "A close (type 7) had an \"allowReconnect\" that was not true or false" + Closed,
+            8 or 9 when sequence.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null =>
+                $"{(kind == 8 ? "An ack (type 8)" : "A sequence message (type 9)")} had no \"sequenceId\", a whole number" + Closed + OtherCase(frame, "sequenceId"),
             _ when Fields.Any(field => frame.TryGetProperty(field, out var value) && field is not ("arguments" or "item" or "result") && HoldsNotText(value)) =>
                 NotText,
-            _ => null,
+            _ => Fields.Select(field => OtherCase(frame, field)).FirstOrDefault(hint => hint.Length > 0) is { } hint
+                ? $"A frame was not a valid SignalR JSON hub message{Closed}{hint}"
+                : null,
         };
+    }
+
+    // A non-empty string id (the parser refuses an empty one where an id is needed).
+    private static bool HasId(JsonElement frame) =>
+        frame.TryGetProperty(CallId, out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 };
+
+    /// <summary>" It had …, spelled otherwise" when the frame has the field under another case, which the parser does not read; else empty.</summary>
+    private static string OtherCase(JsonElement frame, string field)
+    {
+        if (frame.TryGetProperty(field, out _))
+        {
+            return "";
+        }
+
+        foreach (var property in frame.EnumerateObject())
+        {
+            if (property.Name.Equals(field, StringComparison.OrdinalIgnoreCase))
+            {
+                return " " + Misspelt(property.Name, field).Replace("; the connection is closed.", ".", StringComparison.Ordinal);
+            }
+        }
+
+        return "";
     }
 
     // A string read as text that cannot be: GetString throws where JSON escapes a lone surrogate or a binary frame holds bytes that are not UTF-8.

@@ -816,6 +816,7 @@ public sealed class FrontendTests(BrowserSession browser)
 
         // No click into the box: signed in, the page's focus is in it. Shift+Enter starts a line, Enter sends.
         await alice.BringToFrontAsync();
+        await Expect(alice.Locator("[data-testid=message-input]")).ToBeFocusedAsync();
         await alice.Keyboard.TypeAsync(first);
         await alice.Keyboard.PressAsync("Shift+Enter");
         await alice.Keyboard.TypeAsync("second line");
@@ -840,10 +841,19 @@ public sealed class FrontendTests(BrowserSession browser)
         await Expect(line).ToContainTextAsync("not sent: ");
         await Expect(line).ToContainTextAsync("Chat:Limits:MaxTextLength");
 
-        // Retry sends the same text, refused again: Edit gives it back to be shortened, and the line goes.
-        await line.Locator("[data-testid=edit]").ClickAsync();
+        // Retry sends the same text, refused again: Edit gives it back to be shortened, and the line goes. Clicked
+        // twice, it gives the text back once.
+        await line.Locator("[data-testid=edit]").DblClickAsync();
         await Expect(line).ToHaveCountAsync(0);
         var box = alice.Locator("[data-testid=message-input]");
+        await Expect(box).ToHaveValueAsync(text);
+        await Task.Delay(500, _ct); // a second insert would have come by now
+        await Expect(box).ToHaveValueAsync(text, new() { Timeout = 100 });
+
+        // The text given back is the box's as far as the server knows: sent as it is, it is refused again.
+        await alice.ClickAsync("[data-testid=send-form] button");
+        await Expect(line).ToContainTextAsync("not sent: ");
+        await line.Locator("[data-testid=edit]").ClickAsync();
         await Expect(box).ToHaveValueAsync(text);
         await box.PressAsync("End");
         await box.PressAsync("Backspace");

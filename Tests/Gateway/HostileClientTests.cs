@@ -638,6 +638,10 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         { "an ack without its sequence", "{\"type\":8}", "An ack (type 8) had no \"sequenceId\"" },
         { "a sequence id in quotes", "{\"type\":9,\"sequenceId\":\"a\"}", "A frame's \"sequenceId\" was not a whole number" },
         { "a ping with arguments that are not an array", "{\"type\":6,\"arguments\":5}", "A frame's \"arguments\" was not an array" },
+        { "a null sequence id, which the parser takes for none, on a call without arguments", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"sequenceId\":null}",
+            "An invocation of 'GetConnectionInfo' had no \"arguments\"" },
+        { "a header in another case beside a missing argument list", "{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetConnectionInfo\",\"Headers\":{}}",
+            "An invocation of 'GetConnectionInfo' had no \"arguments\"" },
         { "a cancel with a target that is not a string", "{\"type\":5,\"invocationId\":\"x\",\"target\":5}", "A frame's \"target\" was not a string" },
         { "a lone surrogate in the call's id", "{\"type\":1,\"invocationId\":\"a\\ud800\",\"target\":\"GetConnectionInfo\",\"arguments\":[]}",
             "A frame held a string that is not valid Unicode text" },
@@ -662,6 +666,24 @@ public sealed class HostileInputTests(BystanderFixture fixture) : IClassFixture<
         Assert.Contains(error, close.GetProperty("error").GetString());
         HostileInput.AssertNoInternals(string.Join("\n", frames));
         await fixture.AssertBystandersStillChatAsync();
+    }
+
+    [Fact]
+    public async Task A_call_whose_id_is_in_another_case_is_refused_before_it_runs()
+    {
+        var room = Unique("misspelt");
+        await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
+
+        // SignalR reads no "InvocationId": the join ran as a call wanting no answer, and the client waited for one.
+        await mallory.SendAsync($"{{\"type\":1,\"InvocationId\":\"x\",\"target\":\"JoinRoom\",\"arguments\":[\"{room}\"]}}" + RawWebSocketClient.RecordSeparator, _ct);
+        Assert.True(await mallory.ClosedByServerWithinAsync(ChatTestClient.Delivery));
+
+        await using var observer = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("observer")), _ct);
+        await observer.SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"GetRoomStats\",\"arguments\":[\"{room}\"]}}" + RawWebSocketClient.RecordSeparator, _ct);
+        var (_, frames) = await observer.ReadUntilClosedAsync(TimeSpan.FromSeconds(2));
+        var stats = frames.Select(f => JsonDocument.Parse(f).RootElement).Single(f => f.GetProperty("type").GetInt32() == 3);
+        Assert.True(stats.TryGetProperty("result", out var result), string.Join("\n", frames));
+        Assert.Equal(0, result.GetProperty("members").GetInt32()); // the join never ran
     }
 
     [Fact]

@@ -175,8 +175,20 @@ public sealed partial class ChatSession(
         return NotifyAsync();
     }
 
-    /// <summary>Sends to the current room; the message shows as sending, then acknowledged or failed (retryable).</summary>
-    public Task SendAsync(string text) => SendAsync(CurrentRoom!, new OutgoingMessage(Guid.NewGuid().ToString("N"), text));
+    /// <summary>
+    /// Sends to the current room; the message shows as sending, then acknowledged or failed (retryable). False, and
+    /// nothing sent, while the room's messages on their way are as many as a tab keeps (<see cref="RoomView.OutgoingFull"/>).
+    /// </summary>
+    public async Task<bool> SendAsync(string text)
+    {
+        if (Room(CurrentRoom) is { OutgoingFull: true })
+        {
+            return false;
+        }
+
+        await SendAsync(CurrentRoom!, new OutgoingMessage(Guid.NewGuid().ToString("N"), text));
+        return true;
+    }
 
     /// <summary>Sends a failed message again under the same client message id, so it can never appear twice.</summary>
     public Task RetryAsync(string room, OutgoingMessage message) => SendAsync(room, message);
@@ -218,16 +230,16 @@ public sealed partial class ChatSession(
         await NotifyAsync();
     }
 
-    /// <summary>Edit on a refused message: its line goes (the page puts its text back into the box, composer.js).</summary>
-    public Task TakeBackAsync(string room, OutgoingMessage message)
+    /// <summary>Edit on a refused message: true when its line went (its text then goes back into the box), false when it was no longer one to edit.</summary>
+    public async Task<bool> TakeBackAsync(string room, OutgoingMessage message)
     {
-        if (!message.Editable || Room(room) is not { } view)
+        if (!message.Editable || Room(room) is not { } view || !view.Forget(message))
         {
-            return Task.CompletedTask;
+            return false;
         }
 
-        view.Forget(message);
-        return NotifyAsync();
+        await NotifyAsync();
+        return true;
     }
 
     public async Task SendPrivateAsync(string toUser, string text)

@@ -182,6 +182,21 @@ public sealed class RoomView(string room, FrontendOptions options)
         _notices.Remove(oldest);
     }
 
+    /// <summary>
+    /// As many messages on their way as a tab keeps (<see cref="FrontendOptions.OutgoingKept"/>), none of them stored:
+    /// a new one is not taken until one is stored, retried into place or taken back, so the list stays bounded.
+    /// </summary>
+    public bool OutgoingFull
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outgoing.Count >= options.OutgoingKept && !_outgoing.Values.Any(m => m.State == OutgoingState.Acknowledged);
+            }
+        }
+    }
+
     public void Track(OutgoingMessage message)
     {
         lock (_gate)
@@ -196,12 +211,12 @@ public sealed class RoomView(string room, FrontendOptions options)
         }
     }
 
-    /// <summary>Drops a refused message's line: its text has gone back into the box to be mended.</summary>
-    public void Forget(OutgoingMessage message)
+    /// <summary>Drops a refused message's line, its text going back into the box to be mended; false if it had gone already.</summary>
+    public bool Forget(OutgoingMessage message)
     {
         lock (_gate)
         {
-            _outgoing.Remove(message.ClientMessageId);
+            return _outgoing.Remove(message.ClientMessageId);
         }
     }
 

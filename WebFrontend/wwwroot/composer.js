@@ -20,29 +20,35 @@ document.addEventListener('input', (event) => {
   }
 });
 
-// A message may hold line breaks: its box is a text area where Enter sends and Shift+Enter starts a new line (Enter
-// that ends an input method's composition is the composition's).
+// A message may hold line breaks: its box is a text area where Enter sends and Shift+Enter starts a new line. Enter
+// that ends an input method's composition is the composition's (keyCode 229: Safari ends it before the keydown), and
+// Enter does nothing while the form's button is disabled (a send under way, no connection), as in a one-line input.
 document.addEventListener('keydown', (event) => {
   const box = event.target;
-  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && box.matches?.('textarea[data-enter-sends]')) {
-    event.preventDefault();
-    box.form?.requestSubmit();
+  if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229 || !box.matches?.('textarea[data-enter-sends]')) {
+    return;
   }
-});
 
-// Edit, on a message the gateway refused: its text goes back into the room's box, after what is typed there.
-document.addEventListener('click', (event) => {
-  const edit = event.target.closest?.('[data-puts-back]');
-  const box = edit && document.querySelector('[data-empties-on-submit]');
-  if (box) {
-    const text = edit.getAttribute('data-puts-back');
-    box.value = box.value.trim() ? `${box.value.trimEnd()} ${text}` : text;
-    box.dispatchEvent(new Event('input', { bubbles: true }));
-    box.focus();
+  event.preventDefault();
+  const send = box.form?.querySelector('button[type=submit]');
+  if (send && !send.disabled) {
+    box.form.requestSubmit(send);
   }
 });
 
 window.chatComposer = {
+  // A text back into its box (the room's when none is given), after what is typed there: a refused message taken back
+  // (Edit, once the server has dropped its line), a send the page did not take. The input event tells the server, in
+  // order with the keystrokes after it.
+  putBack(box, text) {
+    box ??= document.querySelector('[data-empties-on-submit]');
+    if (box) {
+      box.value = box.value.trim() ? `${box.value.trimEnd()} ${text}` : text;
+      box.dispatchEvent(new Event('input', { bubbles: true }));
+      box.focus();
+    }
+  },
+
   // The private box: once the recipient has the message (a refusal leaves it for another try), the sent text is taken
   // out and what was typed after it stays: typing goes on at the end of the sent text while it is on its way. The
   // input event tells the server, in order with the keystrokes after it.

@@ -143,6 +143,44 @@ public sealed class RoomViewTests
         Assert.Equal(["alice", "erin"], view.Members);
     }
 
+    // A tab sending into a broken connection kept every failed message: the list grew with each one sent.
+    [Fact]
+    public void Messages_on_their_way_are_bounded_and_a_stored_one_makes_room_first()
+    {
+        var view = new RoomView("lobby", new FrontendOptions { OutgoingKept = 3 });
+        var sent = Enumerable.Range(1, 3).Select(i => new OutgoingMessage($"c-{i}", $"text {i}")).ToList();
+        foreach (var message in sent)
+        {
+            view.Track(message);
+            message.Failed("failed: not connected", refused: false, mayBeStored: false);
+        }
+
+        Assert.True(view.OutgoingFull); // three failed: a fourth is not taken
+
+        sent[0].Acknowledged("1-0");
+        Assert.False(view.OutgoingFull); // a stored one goes to make room
+        view.Track(new OutgoingMessage("c-4", "text 4"));
+        Assert.Equal(["c-2", "c-3", "c-4"], view.Outgoing.Select(m => m.ClientMessageId));
+        Assert.True(view.OutgoingFull);
+
+        sent[1].Failed("not sent: too long", refused: true, mayBeStored: false);
+        Assert.True(sent[1].Editable);
+        view.Forget(sent[1]); // taken back to be mended
+        Assert.False(view.OutgoingFull);
+    }
+
+    [Fact]
+    public void A_refused_message_that_an_earlier_try_may_have_stored_is_not_offered_for_editing()
+    {
+        var message = new OutgoingMessage("c-1", "hello");
+
+        message.Failed("failed: the connection broke before the gateway answered", refused: false, mayBeStored: true);
+        message.Sending();
+        message.Failed("not sent: too many sends", refused: true, mayBeStored: false);
+
+        Assert.False(message.Editable); // the first try may be stored: only Retry, under the same id, is safe
+    }
+
     private static IReadOnlyList<ChatMessage> Messages(int from, int to, long epoch = 1) =>
         [.. Enumerable.Range(from, to - from + 1).Select(i => new ChatMessage(Id(i, epoch), "lobby", "alice", $"text {i}", DateTimeOffset.UnixEpoch, $"c-{epoch}-{i}", i, epoch))];
 
