@@ -107,6 +107,9 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
         var message = bob.Locator("[data-testid=private-message]", new() { HasText = text });
         await Expect(message).ToBeVisibleAsync();
         var traceId = (await message.Locator("[data-testid=trace-link]").GetAttributeAsync("href"))!.Split('/')[^1];
+        // The sender's copy links to the same trace (it had no link).
+        var sent = alice.Locator("[data-testid=private-message]", new() { HasText = text });
+        Assert.Equal(traceId, (await sent.Locator("[data-testid=trace-link]").GetAttributeAsync("href"))?.Split('/')[^1]);
         IReadOnlyList<DashboardSpan> spans = [];
         try
         {

@@ -826,6 +826,12 @@ public sealed class FrontendTests(BrowserSession browser)
         await Expect(received).ToBeVisibleAsync();
         Assert.Equal($"{first}\nsecond line", await received.TextContentAsync()); // a pasted or typed line break was lost
         await Expect(alice.Locator("[data-testid=message-input]")).ToHaveValueAsync("");
+
+        // A right-to-left message reads from its own side: its closing mark was drawn where a reader of it starts.
+        var hebrew = $"שלום עולם {Guid.NewGuid():N}!";
+        await BrowserSession.SendAsync(alice, hebrew);
+        var shown = bob.Locator("[data-testid=message]", new() { HasText = hebrew }).Locator(".text");
+        await Expect(shown).ToHaveCSSAsync("direction", "rtl");
     }
 
     [Fact]
@@ -904,5 +910,27 @@ public sealed class FrontendTests(BrowserSession browser)
         var received = bob.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
         await Expect(received).ToBeVisibleAsync();
         Assert.Equal($"{first}\nand a second line", await received.TextContentAsync());
+    }
+
+    [Fact]
+    public async Task A_message_sent_while_the_page_has_lost_its_server_goes_back_into_the_box_and_is_sent_once_it_is_back()
+    {
+        var alice = await browser.SignInAsync(Unique("alice"));
+        var bob = await browser.SignInAsync(Unique("bob"));
+        var text = $"into the outage {Guid.NewGuid():N}";
+
+        // The page does not know for up to 30 s that its server is out of reach: the box emptied as the form went,
+        // and the text, never received, was lost without a word.
+        await alice.Context.SetOfflineAsync(true);
+        await alice.FillAsync("[data-testid=message-input]", text);
+        await alice.PressAsync("[data-testid=message-input]", "Enter");
+        var box = alice.Locator("[data-testid=message-input]");
+        await Expect(box).ToHaveValueAsync(text, new() { Timeout = 60_000 }); // back once the page knows
+
+        await alice.Context.SetOfflineAsync(false);
+        await Expect(alice.Locator("#components-reconnect-modal")).Not.ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await box.PressAsync("Enter");
+        await Expect(bob.Locator("[data-testid=message]", new() { HasText = text })).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await Expect(box).ToHaveValueAsync("");
     }
 }

@@ -244,8 +244,10 @@ public sealed partial class ChatSession(
 
     public async Task SendPrivateAsync(string toUser, string text)
     {
+        // The person's click is the trace's root: the sender's copy links to the same trace as the recipient's.
+        var trace = System.Diagnostics.Activity.Current is { Recorded: true } click ? click.Id : null;
         var ack = await Client!.SendPrivateMessageAsync(toUser, text);
-        KeepPrivate(new PrivateChatMessage(ack.MessageId, UserName!, toUser, text, ack.SentAt));
+        KeepPrivate(new PrivateChatMessage(ack.MessageId, UserName!, toUser, text, ack.SentAt, trace));
         await NotifyAsync();
     }
 

@@ -2,10 +2,40 @@
 // value set to "" and rendered), a box was emptied a round trip later, with whatever had been typed meanwhile: the
 // next message, which Enter then sent as an empty box, so it was lost without a word.
 
+// The room's box belongs to the page. At each submit the page queues the box's text and empties it; the server takes
+// each submit's text from the queue (chatComposer.takeSubmitted), in order. A text the server never took (the page's
+// connection to it broke first, which the page may not know for up to 30 s when a network goes) goes back into the
+// box once the page knows (Blazor's reconnect dialog shows), or after the reload that follows a connection that could
+// not come back: the queue is kept in the tab too, until the connection is back or the server has taken it.
+const submitted = {
+  key: 'realtimedemo.chat.unsent',
+  queue: [],
+  save() {
+    try {
+      if (this.queue.some((text) => text.trim())) {
+        sessionStorage.setItem(this.key, JSON.stringify(this.queue));
+      } else {
+        sessionStorage.removeItem(this.key);
+      }
+    } catch { /* kept in the page only */ }
+  },
+  // What the server never took: from the page's queue (the tab's copy stays until save()), or after a reload the tab's.
+  drain(fromTab) {
+    let texts = this.queue;
+    if (fromTab) {
+      try { texts = JSON.parse(sessionStorage.getItem(this.key) ?? '[]'); } catch { texts = []; }
+    }
+    this.queue = [];
+    return Array.isArray(texts) ? texts.filter((text) => typeof text === 'string' && text.trim()) : [];
+  },
+};
+
 // The room's box: emptied as its form is submitted (a send that fails shows in the list, with Retry). The private
 // box: what it held as its form was submitted is remembered, for as long as the box still starts with it.
 document.addEventListener('submit', (event) => {
   for (const box of event.target.querySelectorAll('[data-empties-on-submit]')) {
+    submitted.queue.push(box.value); // one per submit, blank too: the server takes one per submit
+    submitted.save();
     box.value = '';
   }
   for (const box of event.target.querySelectorAll('[data-takes-out-sent]')) {
@@ -19,6 +49,19 @@ document.addEventListener('input', (event) => {
     delete box.sent; // edited into, or emptied and typed anew: no longer the sent text with more after it
   }
 });
+
+// The connection to the server broke: what it never took goes back into the box (Blazor drops events sent while it is
+// down). Back on the same connection, the box holds it: the tab's copy goes.
+document.addEventListener('components-reconnect-state-changed', (event) => {
+  if (event.detail?.state === 'show') {
+    const texts = submitted.drain(false);
+    if (texts.length > 0) {
+      window.chatComposer.putBack(null, texts.join('\n'));
+    }
+  } else if (event.detail?.state === 'hide') {
+    submitted.save();
+  }
+}, true);
 
 // A message may hold line breaks: its box is a text area where Enter sends and Shift+Enter starts a new line. Enter
 // that ends an input method's composition is the composition's (keyCode 229: Safari ends it before the keydown), and
@@ -37,9 +80,26 @@ document.addEventListener('keydown', (event) => {
 });
 
 window.chatComposer = {
+  // The text of the room box's earliest submit the server has not taken yet (null when there is none).
+  takeSubmitted() {
+    const text = submitted.queue.shift() ?? null;
+    submitted.save();
+    return text;
+  },
+
+  // The room's box as it first shows (signed in, or back after a reload): the focus, and what a server never took.
+  opened(box) {
+    const texts = submitted.drain(true);
+    submitted.save();
+    if (texts.length > 0) {
+      window.chatComposer.putBack(box, texts.join('\n'));
+    }
+    box?.focus();
+  },
+
   // A text back into its box (the room's when none is given), after what is typed there: a refused message taken back
-  // (Edit, once the server has dropped its line), a send the page did not take. The input event tells the server, in
-  // order with the keystrokes after it.
+  // (Edit, once the server has dropped its line), a send the server did not take. The input event is for a box the
+  // server reads as typed (the private one).
   putBack(box, text) {
     box ??= document.querySelector('[data-empties-on-submit]');
     if (box) {

@@ -291,6 +291,7 @@ function showOutgoing(message, state, status) {
   item.dataset.testid = 'outgoing';
   const text = document.createElement('span');
   text.className = 'text';
+  text.dir = 'auto'; // a right-to-left message reads from its own side
   text.textContent = message.text;
   const line = document.createElement('span');
   line.className = 'status';
@@ -397,6 +398,7 @@ function withText(item, from, body, traceParent) {
   user.textContent = from;
   const text = document.createElement('span');
   text.className = 'text';
+  text.dir = 'auto'; // a right-to-left message reads from its own side
   text.textContent = body;
   item.append(user, text);
   const traceId = traceParent?.split('-')[1];
