@@ -817,14 +817,7 @@ public sealed class FrontendTests(BrowserSession browser)
         // No click into the box: signed in, the page's focus is in it. Shift+Enter starts a line, Enter sends.
         await alice.BringToFrontAsync();
         await Expect(alice.Locator("[data-testid=message-input]")).ToBeFocusedAsync();
-        await alice.Keyboard.TypeAsync(first);
-        await alice.Keyboard.PressAsync("Shift+Enter");
-        await alice.Keyboard.TypeAsync("second line");
-        await alice.Keyboard.PressAsync("Enter");
-
-        var received = bob.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
-        await Expect(received).ToBeVisibleAsync();
-        Assert.Equal($"{first}\nsecond line", await received.TextContentAsync()); // a pasted or typed line break was lost
+        await SendTwoLinesAsync(alice, bob, first, "second line"); // a pasted or typed line break was lost
         await Expect(alice.Locator("[data-testid=message-input]")).ToHaveValueAsync("");
 
         // A right-to-left message reads from its own side: its closing mark was drawn where a reader of it starts.
@@ -903,13 +896,19 @@ public sealed class FrontendTests(BrowserSession browser)
 
         var first = $"from js {Guid.NewGuid():N}";
         await alice.FocusAsync("[data-testid=message-input]");
-        await alice.Keyboard.TypeAsync(first);
-        await alice.Keyboard.PressAsync("Shift+Enter");
-        await alice.Keyboard.TypeAsync("and a second line");
-        await alice.Keyboard.PressAsync("Enter");
-        var received = bob.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
+        await SendTwoLinesAsync(alice, bob, first, "and a second line");
+    }
+
+    /// <summary>Types a line, Shift+Enter, another, Enter, into the box that has the focus; the reader gets both lines.</summary>
+    private static async Task SendTwoLinesAsync(Microsoft.Playwright.IPage writer, Microsoft.Playwright.IPage reader, string first, string second)
+    {
+        await writer.Keyboard.TypeAsync(first);
+        await writer.Keyboard.PressAsync("Shift+Enter");
+        await writer.Keyboard.TypeAsync(second);
+        await writer.Keyboard.PressAsync("Enter");
+        var received = reader.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
         await Expect(received).ToBeVisibleAsync();
-        Assert.Equal($"{first}\nand a second line", await received.TextContentAsync());
+        Assert.Equal($"{first}\n{second}", await received.TextContentAsync());
     }
 
     [Fact]

@@ -97,14 +97,13 @@ window.chatComposer = {
     box?.focus();
   },
 
-  // A text back into its box (the room's when none is given), after what is typed there: a refused message taken back
-  // (Edit, once the server has dropped its line), a send the server did not take. The input event is for a box the
-  // server reads as typed (the private one).
+  // A text back into the room's box (found when not given), after what is typed there: a refused message taken back
+  // (Edit, once the server has dropped its line), a send the server did not take. The server reads the box only at a
+  // submit, so nothing is told it now.
   putBack(box, text) {
     box ??= document.querySelector('[data-empties-on-submit]');
     if (box) {
       box.value = box.value.trim() ? `${box.value.trimEnd()} ${text}` : text;
-      box.dispatchEvent(new Event('input', { bubbles: true }));
       box.focus();
     }
   },
