@@ -134,9 +134,10 @@ public sealed class LocalConnections
 
     public const string LeavingSentence = "This gateway replica is shutting down (drained or stopped); the connection moves to another replica as the client reconnects.";
 
-    // WebSocket-level pings never reach the hub (the WebSocket answers them itself), so they cannot keep a connection open.
-    public const string SilentSentence = "The client sent no hub message, not even a ping (a record of type 6), within the client timeout " +
-        "(Chat:Limits:ClientTimeoutInterval); WebSocket pings do not count.";
+    // WebSocket-level pings never reach the hub (the WebSocket answers them itself), so they cannot keep a connection open;
+    // nor can part of a message trickled a byte at a time.
+    public const string SilentSentence = "The client sent no whole hub message, not even a ping (a record of type 6), within the client timeout " +
+        "(Chat:Limits:ClientTimeoutInterval); WebSocket pings and parts of a message do not count.";
 
     public const string ReplacedSentence = "This client connected again (a new connection with the same clientId), so this older connection is closed.";
 

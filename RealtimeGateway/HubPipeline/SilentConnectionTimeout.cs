@@ -45,11 +45,15 @@ internal static class SilentConnectionTimeout
         }
     }
 
-    /// <summary>Passes reads through, noting when data last arrived; and counts the hub calls running.</summary>
+    /// <summary>
+    /// Passes reads through, noting when the reader last took a whole message; and counts the hub calls running.
+    /// Bytes alone do not count: a client sending part of a message and then a byte every few seconds would
+    /// otherwise hold its place for as long as the message size limit lets it trickle (32 KB, a byte a second: nine hours).
+    /// </summary>
     internal sealed class LastReadStamp(PipeReader inner, ConnectionContext connection, Func<TimeSpan> timeout, TimeProvider time, LocalConnections local) : PipeReader
     {
-        private long _lastDataAt = time.GetTimestamp();
-        private bool _readPending;
+        private long _lastMessageAt = time.GetTimestamp();
+        private SequencePosition _lastConsumed;
         private int _callsRunning;
 
         public void CallStarted() => Interlocked.Increment(ref _callsRunning);
@@ -57,56 +61,38 @@ internal static class SilentConnectionTimeout
         // The clock starts again when a call ends: what the client sent meanwhile may have waited behind it unread.
         public void CallEnded()
         {
-            Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
+            Interlocked.Exchange(ref _lastMessageAt, time.GetTimestamp());
             Interlocked.Decrement(ref _callsRunning);
         }
 
         public void CloseIfSilent()
         {
             // A hub connection is told why (and its WebSocket closed properly); one still in its handshake is cut off.
-            if (Volatile.Read(ref _callsRunning) == 0 && time.GetElapsedTime(Interlocked.Read(ref _lastDataAt)) >= timeout()
+            if (Volatile.Read(ref _callsRunning) == 0 && time.GetElapsedTime(Interlocked.Read(ref _lastMessageAt)) >= timeout()
                 && !local.CloseSilent(connection.ConnectionId))
             {
                 DisconnectReasons.Close(connection, DisconnectReasons.Timeout, LocalConnections.SilentSentence);
             }
         }
 
-        // A read that has to wait is handed back as it is, and noted when the reader advances past what it got:
-        // awaiting it here would allocate for every message that arrives on a quiet connection. (A read that ends
-        // without data, when the connection is closing or a read is cancelled, is then noted too, which only
-        // delays a timeout that no longer matters.)
-        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-        {
-            var read = inner.ReadAsync(cancellationToken);
-            if (read.IsCompletedSuccessfully)
-            {
-                return new ValueTask<ReadResult>(Stamp(read.Result));
-            }
+        // Reads are handed back as they are (awaiting them here would allocate for every message that arrives on a
+        // quiet connection); what the reader did with them shows at AdvanceTo.
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default) => inner.ReadAsync(cancellationToken);
 
-            _readPending = true;
-            return read;
-        }
+        public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
 
-        public override bool TryRead(out ReadResult result)
-        {
-            if (!inner.TryRead(out result))
-            {
-                return false;
-            }
+        public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
-            Stamp(result);
-            return true;
-        }
-
-        public override void AdvanceTo(SequencePosition consumed)
-        {
-            StampPendingRead();
-            inner.AdvanceTo(consumed);
-        }
-
+        // The hub's reader consumes up to the end of the last whole message it parsed and examines to the end of what
+        // it got: it took a message when it consumed everything it looked at, or moved on from where it stood.
         public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
         {
-            StampPendingRead();
+            if (consumed.Equals(examined) || !consumed.Equals(_lastConsumed))
+            {
+                Interlocked.Exchange(ref _lastMessageAt, time.GetTimestamp());
+            }
+
+            _lastConsumed = consumed;
             inner.AdvanceTo(consumed, examined);
         }
 
@@ -115,24 +101,5 @@ internal static class SilentConnectionTimeout
         public override void Complete(Exception? exception = null) => inner.Complete(exception);
 
         public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
-
-        private void StampPendingRead()
-        {
-            if (_readPending)
-            {
-                _readPending = false;
-                Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
-            }
-        }
-
-        private ReadResult Stamp(ReadResult result)
-        {
-            if (!result.Buffer.IsEmpty)
-            {
-                Interlocked.Exchange(ref _lastDataAt, time.GetTimestamp());
-            }
-
-            return result;
-        }
     }
 }

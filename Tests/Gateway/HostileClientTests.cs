@@ -252,7 +252,7 @@ public sealed class HostileClientTests
     }
 
     [Fact]
-    public async Task A_client_silent_after_the_handshake_is_dropped_at_the_client_timeout_while_one_that_pings_stays()
+    public async Task A_client_silent_after_the_handshake_or_trickling_part_of_a_message_is_dropped_at_the_client_timeout_while_one_that_pings_stays()
     {
         await using var cluster = await GatewayCluster.StartAsync(1, Settings(
             // A ping every second against a six-second timeout: the pinger survives stalls of several seconds
@@ -262,12 +262,17 @@ public sealed class HostileClientTests
         var started = DateTime.UtcNow;
         await using var silent = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("silent")), _ct);
         await using var pinger = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("pinger")), _ct);
+        await using var trickler = await RawWebSocketClient.ConnectAsync(cluster.A.BaseAddress, TestTokens.Create(Unique("trickler")), _ct);
         using var stopPinging = new CancellationTokenSource();
         var pinging = Task.Run(async () =>
         {
+            // The trickler begins a ping and sends one more space of it a second, each in a WebSocket message of its
+            // own: bytes every second, never a whole message.
+            await trickler.SendAsync("{\"type\":6", stopPinging.Token);
             while (!stopPinging.IsCancellationRequested)
             {
                 await pinger.SendAsync("{\"type\":6}" + RawWebSocketClient.RecordSeparator, stopPinging.Token);
+                await trickler.SendAsync(" ", stopPinging.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                 await Task.Delay(TimeSpan.FromSeconds(1), stopPinging.Token);
             }
         }, _ct);
@@ -277,7 +282,11 @@ public sealed class HostileClientTests
         var droppedAfter = DateTime.UtcNow - started;
         // Told why, and that it may reconnect (it may only have been held up); then nothing more (the transport only
         // ended before, without a close message or a WebSocket close).
-        Assert.Equal($"{{\"type\":7,\"error\":\"{LocalConnections.SilentSentence}\",\"allowReconnect\":true}}", silentFrames[^1]);
+        var silentClose = $"{{\"type\":7,\"error\":\"{LocalConnections.SilentSentence}\",\"allowReconnect\":true}}";
+        Assert.Equal(silentClose, silentFrames[^1]);
+        var (tricklerClosed, tricklerFrames) = await trickler.ReadUntilClosedAsync(TimeSpan.FromSeconds(10));
+        Assert.True(tricklerClosed, "the client trickling part of a message was never dropped");
+        Assert.Equal(silentClose, tricklerFrames[^1]);
         var (pingerClosed, pingerFrames) = await pinger.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
         Assert.False(pingerClosed, $"the client that pings was dropped; its last frames: {string.Join(" ", pingerFrames.TakeLast(3))}");
         await stopPinging.CancelAsync();
