@@ -899,12 +899,18 @@ public sealed class FrontendTests(BrowserSession browser)
         await SendTwoLinesAsync(alice, bob, first, "and a second line");
     }
 
-    /// <summary>Types a line, Shift+Enter, another, Enter, into the box that has the focus; the reader gets both lines.</summary>
+    /// <summary>
+    /// Types a blank line, a line, Shift+Enter, another, two blank lines, Enter, into the box that has the focus; the
+    /// reader gets both lines and not the blank ones around them.
+    /// </summary>
     private static async Task SendTwoLinesAsync(Microsoft.Playwright.IPage writer, Microsoft.Playwright.IPage reader, string first, string second)
     {
+        await writer.Keyboard.PressAsync("Shift+Enter");
         await writer.Keyboard.TypeAsync(first);
         await writer.Keyboard.PressAsync("Shift+Enter");
         await writer.Keyboard.TypeAsync(second);
+        await writer.Keyboard.PressAsync("Shift+Enter");
+        await writer.Keyboard.PressAsync("Shift+Enter");
         await writer.Keyboard.PressAsync("Enter");
         var received = reader.Locator("[data-testid=message]", new() { HasText = first }).Locator(".text");
         await Expect(received).ToBeVisibleAsync();

@@ -186,8 +186,24 @@ public sealed partial class ChatSession(
             return false;
         }
 
-        await SendAsync(CurrentRoom!, new OutgoingMessage(Guid.NewGuid().ToString("N"), text));
+        await SendAsync(CurrentRoom!, new OutgoingMessage(Guid.NewGuid().ToString("N"), WithoutBlankEdges(text)));
         return true;
+    }
+
+    /// <summary>
+    /// A message as a person means it: without the blank lines and spaces around it (a copied text's last line break,
+    /// a Shift+Enter too many), which the contract would keep and every reader see. The first line keeps its indent.
+    /// </summary>
+    private static string WithoutBlankEdges(string text)
+    {
+        var firstVisible = text.Length - text.AsSpan().TrimStart().Length;
+        if (firstVisible == text.Length)
+        {
+            return "";
+        }
+
+        var firstLine = text.LastIndexOf('\n', firstVisible) + 1;
+        return text[firstLine..].TrimEnd();
     }
 
     /// <summary>Sends a failed message again under the same client message id, so it can never appear twice.</summary>
@@ -246,6 +262,7 @@ public sealed partial class ChatSession(
     {
         // The person's click is the trace's root: the sender's copy links to the same trace as the recipient's.
         var trace = System.Diagnostics.Activity.Current is { Recorded: true } click ? click.Id : null;
+        text = WithoutBlankEdges(text);
         var ack = await Client!.SendPrivateMessageAsync(toUser, text);
         KeepPrivate(new PrivateChatMessage(ack.MessageId, UserName!, toUser, text, ack.SentAt, trace));
         await NotifyAsync();

@@ -184,10 +184,15 @@ async function signIn(userName) {
     }
 
     $('send-status').textContent = '';
-    send(client, { clientMessageId: crypto.randomUUID(), text: input.value, item: document.createElement('li') });
+    send(client, { clientMessageId: crypto.randomUUID(), text: withoutBlankEdges(input.value), item: document.createElement('li') });
     input.value = '';
   });
 }
+
+// A message as a person means it: without the blank lines and spaces around it (a copied text's last line break, a
+// Shift+Enter too many), which the contract would keep and every reader see. The first line keeps its indent.
+/** @param {string} text */
+const withoutBlankEdges = (text) => text.replace(/^(?:[^\S\n]*\n)+/, '').trimEnd();
 
 /** @typedef {{ clientMessageId: string, text: string, item: HTMLLIElement, stored?: boolean, mayBeStored?: boolean }} Outgoing */
 
