@@ -304,6 +304,7 @@ function showOutgoing(message, state, status) {
   item.replaceChildren(text, ' ', line);
   if (!item.isConnected) {
     $('outgoing').append(item);
+    item.scrollIntoView({ block: 'nearest' }); // the list scrolls: a new line below its fold would go unseen
   }
 }
 
