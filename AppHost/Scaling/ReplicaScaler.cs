@@ -11,7 +11,7 @@ namespace RealtimeDemo.AppHost.Scaling;
 /// app runs (Aspire itself cannot change a replica count at run time). Instances start in the order Aspire announces
 /// them and stop newest first. An instance to stop is asked to drain (it exits by itself, 0, once its clients were
 /// told to reconnect elsewhere); only one that does not is stopped by the orchestrator. It then shows "Scaled in"
-/// rather than a finished or failed process.
+/// rather than a finished or failed process, and is hidden from the dashboard's resource list until it starts again.
 /// </summary>
 internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, int max, ParameterResource opsAccessKey)
 {
@@ -207,7 +207,7 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
             {
                 if (e.Resource == Project)
                 {
-                    await OnInstanceChangedAsync(e.ResourceId, e.Snapshot.State?.Text, stopping);
+                    await OnInstanceChangedAsync(e.ResourceId, e.Snapshot.State?.Text, e.Snapshot.IsHidden, stopping);
                 }
             }
         }
@@ -216,9 +216,9 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         }
     }
 
-    private async Task OnInstanceChangedAsync(string id, string? state, CancellationToken stopping)
+    private async Task OnInstanceChangedAsync(string id, string? state, bool hidden, CancellationToken stopping)
     {
-        bool startNow, label, recount;
+        bool startNow, label, show, recount;
         lock (_lock)
         {
             if (!_instances.TryGetValue(id, out var instance))
@@ -239,6 +239,13 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
             instance.FirstStartRequested |= startNow;
             // The orchestrator reports each stop (and re-reports it when the shared proxy changes); the label goes back on.
             label = !instance.Wanted && (state == KnownResourceStates.NotStarted || IsStopped(state));
+            // A scaled-in instance started again (by a scale, or from the dashboard's list of hidden resources) shows again.
+            show = hidden && state != ScaledInState && !label;
+        }
+
+        if (show)
+        {
+            await ShowAsync(id);
         }
 
         if (startNow)
@@ -285,8 +292,12 @@ internal sealed class ReplicaScaler(ReplicaSetResource replicaSet, int initial, 
         }
     }
 
+    // Hidden as well: with the default maximum of 8, the dashboard's resource list was mostly idle instances, each
+    // offering a Stop that did nothing. Its "Show hidden resources" brings them back; a start shows the instance again.
     private Task LabelScaledInAsync(string id) =>
-        Notifications.PublishUpdateAsync(Project, id, s => s with { State = new ResourceStateSnapshot(ScaledInState, KnownResourceStateStyles.Info) });
+        Notifications.PublishUpdateAsync(Project, id, s => s with { State = new ResourceStateSnapshot(ScaledInState, KnownResourceStateStyles.Info), IsHidden = true });
+
+    private Task ShowAsync(string id) => Notifications.PublishUpdateAsync(Project, id, s => s with { IsHidden = false });
 
     private Task PublishReplicaSetAsync()
     {

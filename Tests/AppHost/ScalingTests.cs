@@ -202,6 +202,30 @@ public sealed class ScalingTests
     }
 
     [Fact]
+    public async Task Scaled_in_instances_are_hidden_from_the_dashboards_list_and_an_instance_scaled_out_shows_again()
+    {
+        await using var run = await AppHostRun.StartAsync(["Gateway:Replicas=1", "Gateway:MaxReplicas=2", "Redis:Mode=local"], _ct);
+        var instances = await run.InstancesAsync(Gateway, _ct);
+        var running = Assert.Single(instances, i => i.Value == "Running").Key;
+        var idle = Assert.Single(instances, i => i.Value != "Running").Key;
+        await Eventually.HoldsAsync(() => Task.FromResult(Shown(run, idle) == ("Scaled in", true)), Patience, $"{idle} scaled in and hidden at the start");
+        Assert.Equal(("Running", false), Shown(run, running));
+
+        var outward = await run.ScaleAsync(Gateway, "2", _ct);
+        Assert.True(outward.Success, outward.Message);
+        await Eventually.HoldsAsync(() => Task.FromResult(Shown(run, idle) == ("Running", false)), Patience, $"{idle} running and listed once scaled out");
+
+        var inward = await run.ScaleAsync(Gateway, "1", _ct);
+        Assert.True(inward.Success, inward.Message);
+        await Eventually.HoldsAsync(() => Task.FromResult(Shown(run, idle) == ("Scaled in", true)), Patience, $"{idle}, the newest, scaled in and hidden again");
+        Assert.Equal(("Running", false), Shown(run, running));
+    }
+
+    // What the dashboard's resource list shows of an instance: its state, and whether it leaves it out.
+    private static (string? State, bool Hidden) Shown(AppHostRun run, string resourceId) =>
+        run.App.ResourceNotifications.TryGetCurrentState(resourceId, out var current) ? (current.Snapshot.State?.Text, current.Snapshot.IsHidden) : (null, false);
+
+    [Fact]
     public async Task The_proxys_address_is_on_the_replica_sets_row_alone_so_a_trace_names_the_set_as_a_requests_peer()
     {
         await using var run = await AppHostRun.StartAsync(["Gateway:Replicas=1", "Gateway:MaxReplicas=2", "Redis:Mode=local"], _ct);
