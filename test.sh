@@ -36,9 +36,11 @@ before=$(pgrep -f "$pattern" | sort)
 
 results=artifacts/test-results
 rm -rf "$results"
-say "Running the tests"
-dotnet test --solution RealtimeDemo.sln --no-build --results-directory "$results" --report-xunit-trx --no-progress "${filter[@]}"
-test_exit=$?
+say "Running the tests (each named as it finishes, with its time)"
+# A line per test, not the runner's progress bar: this output is often a log file, and 30 silent minutes read as a hang.
+dotnet test --solution RealtimeDemo.sln --no-build --results-directory "$results" --report-xunit-trx --no-progress --output detailed "${filter[@]}" \
+  | grep --line-buffered -v '^  from '
+test_exit=${PIPESTATUS[0]}
 
 say "Checking that no test left a process running"
 leaked=""
