@@ -8,6 +8,7 @@
 #                      ours as it is against ours with those gateway settings, interleaved three times: W4, W1 and
 #                      W0 (about 16 minutes); BENCH_OFF (settings for ours), BENCH_BASELINE (a checkout for ours)
 #                      and BENCH_WORKLOADS are in bench/README.md; with compare, the lead runs as a fifth system
+#                      (BENCH_WORKLOADS=W4,W1 and BENCH_REPEATS=8 with compare: more repeats of the figures in doubt)
 #   ./bench.sh warmup  time to warm: a fresh gateway under W1's load from its first seconds, CPU and p99 in 10 s
 #                      windows, three repeats (about 7 minutes; with BENCH_LEAD etc. against ours, about 13)
 #   ./bench.sh memory  idle memory per connection: ours, the peer, plain SignalR and Kestrel's WebSockets with no

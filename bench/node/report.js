@@ -191,7 +191,8 @@ ${results.profile === 'lead'
     ? `Each repeat runs ours, the peer, plain SignalR and Kestrel's WebSockets with no SignalR (\`bench/PlainWebSocket\`, the floor any .NET WebSocket server starts from), each warmed up as usual and then holding W0's idle connections, every other repeat in the reverse order (A B C D, D C B A, A B C D, …)`
     : `Each repeat runs ours, the peer, plain SignalR and plain SignalR + Redis${results.lead ? ` and ours with a lead (${results.lead})` : ''} one after another, every other repeat in the reverse order (A B C D, D C B A, A B C D, …)`};
 each cell is the median with the lowest and highest of the repeats. "ahead"/"behind" compares the medians. The
-managed heap is read with dotnet-gcdump (a full blocking GC) before and after the idle connections.
+managed heap is read with dotnet-gcdump (a full blocking GC) before and after the idle connections.${results.workloads
+    ? ` This run measured ${results.workloads.join(', ')} only (\`BENCH_WORKLOADS\`), after each system's warm-up: the figures of the others are not in it.` : ''}
 
 ${compareTable(results)}` : `## Headline (telemetry on, both sides)
 

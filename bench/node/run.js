@@ -126,11 +126,16 @@ const settingsFrom = (variable) => Object.fromEntries((process.env[variable] ?? 
 const LEAD_SETTINGS = settingsFrom('BENCH_LEAD');
 // BENCH_OFF: settings for ours in the lead profile, when the lead is on by default and turning it off is a setting.
 const OFF_SETTINGS = LEAD_PROFILE ? settingsFrom('BENCH_OFF') : {};
-// BENCH_WORKLOADS=W0,W4: the lead profile's workloads, when a lead can only move some figures (the warm-up comes first).
-const LEAD_WORKLOADS = profileName === 'lead' && process.env.BENCH_WORKLOADS
+// BENCH_WORKLOADS=W0,W4: the lead or compare profile's workloads (the warm-up comes first), when a lead can only move
+// some figures, or when a compare spends its time on more repeats of the figures in doubt (BENCH_REPEATS=8 with W4,W1).
+const CHOSEN_WORKLOADS = ['lead', 'compare'].includes(profileName) && process.env.BENCH_WORKLOADS?.trim()
   ? ['warm', ...process.env.BENCH_WORKLOADS.split(',').map((w) => w.trim()).filter((w) => w && w !== 'warm')] : null;
-if (LEAD_WORKLOADS?.some((w) => !['warm', 'W0', 'W1', 'W2', 'W4'].includes(w))) {
-  console.error(`BENCH_WORKLOADS: '${process.env.BENCH_WORKLOADS}' names a workload the lead profile does not run (W0, W1, W2, W4)`);
+if (process.env.BENCH_WORKLOADS?.trim() && !CHOSEN_WORKLOADS) {
+  console.error(`BENCH_WORKLOADS: only the lead and compare profiles take it (this is ${profileName})`);
+  process.exit(2);
+}
+if (CHOSEN_WORKLOADS?.some((w) => !['warm', 'W0', 'W1', 'W2', 'W4'].includes(w)) || CHOSEN_WORKLOADS?.length === 1) {
+  console.error(`BENCH_WORKLOADS: '${process.env.BENCH_WORKLOADS}' must name one or more of W0, W1, W2 and W4, separated by commas`);
   process.exit(2);
 }
 refuseLeadThatChangesNothing();
@@ -414,7 +419,7 @@ function plan(name) {
     const runs = [];
     for (let repeat = 1; repeat <= profile.repeats; repeat++) {
       const order = repeat % 2 === 0 ? [...systems].reverse() : systems;
-      for (const system of order) runs.push([system, idleFirst(LEAD_WORKLOADS ?? profile.workloads ?? ['warm', 'W0', 'W4', 'W1', 'W2']), repeat]);
+      for (const system of order) runs.push([system, idleFirst(CHOSEN_WORKLOADS ?? profile.workloads ?? ['warm', 'W0', 'W4', 'W1', 'W2']), repeat]);
     }
     return runs;
   }
@@ -506,11 +511,14 @@ async function main() {
   }
   results.minutes = (Date.now() - started) / 60000;
   if (profileName === 'warmup') Object.assign(results, warmupHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
-  if (['compare', 'lead', 'memory'].includes(profileName)) Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
+  if (['compare', 'lead', 'memory'].includes(profileName)) Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {},
+    CHOSEN_WORKLOADS ? { workloads: CHOSEN_WORKLOADS.filter((w) => w !== 'warm') } : {});
   fs.mkdirSync(outputDirectory, { recursive: true });
   // A lead's run is named after it, so the runs of one day do not overwrite each other.
   const leadName = LEAD_PROFILE && LEAD_TEXT ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
-  const named = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${leadName}`);
+  // A compare of chosen workloads is named after them: its headline lacks the others' figures.
+  const workloadsName = profileName === 'compare' && CHOSEN_WORKLOADS ? `-${CHOSEN_WORKLOADS.filter((w) => w !== 'warm').join('-')}` : '';
+  const named = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${workloadsName}${leadName}`);
   // Another run of the same day, profile and lead gets -2, -3, …: a result on record is never overwritten. Smoke and
   // quick runs are scratch (not kept in git), and the last one replaces the one before.
   let base = named;

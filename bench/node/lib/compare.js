@@ -87,7 +87,11 @@ function compareTable({ headline, spread, repeats }) {
     const other = headline[figure][key];
     if (ours == null || other == null || other === 0) return '–';
     const better = LOWER_IS_BETTER[figure] ? ours < other : ours > other;
-    return `${(ours / other).toFixed(2)}× ${better ? '(ahead)' : '(behind)'}`;
+    // A repeat runs every system once, next to each other: how many repeats ours led in says whether a median's
+    // verdict holds across processes or rests on one slow one.
+    const pairs = spread[figure].ours.values.map((base, i) => [base, spread[figure][key].values[i]]).filter(([a, b]) => a != null && b != null);
+    const led = pairs.filter(([a, b]) => (LOWER_IS_BETTER[figure] ? a < b : a > b)).length;
+    return `${(ours / other).toFixed(2)}× ${better ? '(ahead)' : '(behind)'}, ahead in ${led} of ${pairs.length} repeats`;
   };
   // Only the systems this run measured; ours against each of them, and the lead against ours.
   const keys = Object.keys(headline.knee);
