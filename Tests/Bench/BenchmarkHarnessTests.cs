@@ -59,4 +59,20 @@ public sealed class BenchmarkHarnessTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains($"BENCH_REPEATS: '{repeats}' must be a whole number from 1 to 20, with the compare, lead, warmup or memory profile (this is {profile})", run.Errors);
     }
+
+    // A misspelt workload would otherwise start an hour's run that measures nothing, or one that silently runs all of them.
+    [Theory]
+    [InlineData("compare", "W4,W9", "BENCH_WORKLOADS: 'W4,W9' must name one or more of W0, W1, W2 and W4, separated by commas")]
+    [InlineData("lead", "warm", "BENCH_WORKLOADS: 'warm' must name one or more of W0, W1, W2 and W4, separated by commas")]
+    [InlineData("quick", "W4", "BENCH_WORKLOADS: only the lead and compare profiles take it (this is quick)")]
+    public async Task A_workload_list_a_profile_cannot_run_is_refused_before_anything_starts(string profile, string workloads, string refusal)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var harness = Path.Combine(Repository.Root, "bench", "node");
+        var run = await Command.RunAsync("node", ["run.js", profile, "--configuration", Repository.Configuration], harness, ct,
+            new Dictionary<string, string> { ["BENCH_WORKLOADS"] = workloads, ["BENCH_LEAD"] = "Chat__Limits__MaxRoomsPerConnection=7" }, timeout: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(refusal, run.Errors);
+    }
 }

@@ -47,10 +47,14 @@ function lineChart({ title, xLabel, yLabel, series, xTicks, xScale = (x) => x, l
 
 /** bars: [{ name, value, note }] drawn horizontally with their values. */
 function barChart({ title, xLabel, bars }) {
-  const left = 330; const right = 220; const top = 50; const rowHeight = 30; // right: room for the notes
+  const left = 330; const top = 50; const rowHeight = 30;
   const height = top + bars.length * rowHeight + 60;
   const max = niceMax(Math.max(...bars.map((b) => b.value)));
-  const plotWidth = WIDTH - left - right;
+  // As wide as lets every bar's note end inside the picture (13 px text: ~7 px a character), a long note on the
+  // longest bar included.
+  const noteWidth = (bar) => 6 + 7 * (bar.note ?? bar.value.toFixed(1)).length;
+  const plotWidth = Math.min(WIDTH - left - 220, ...bars.filter((bar) => bar.value > 0)
+    .map((bar) => (WIDTH - 10 - left - noteWidth(bar)) / (bar.value / max)));
   const parts = [`<text x="${WIDTH / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${escape(title)}</text>`];
   bars.forEach((bar, i) => {
     const y = top + i * rowHeight;
