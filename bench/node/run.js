@@ -128,16 +128,17 @@ const LEAD_SETTINGS = settingsFrom('BENCH_LEAD');
 const OFF_SETTINGS = LEAD_PROFILE ? settingsFrom('BENCH_OFF') : {};
 // BENCH_WORKLOADS=W0,W4: the lead or compare profile's workloads (the warm-up comes first), when a lead can only move
 // some figures, or when a compare spends its time on more repeats of the figures in doubt (BENCH_REPEATS=8 with W4,W1).
-const CHOSEN_WORKLOADS = ['lead', 'compare'].includes(profileName) && process.env.BENCH_WORKLOADS?.trim()
-  ? ['warm', ...process.env.BENCH_WORKLOADS.split(',').map((w) => w.trim()).filter((w) => w && w !== 'warm')] : null;
-if (process.env.BENCH_WORKLOADS?.trim() && !CHOSEN_WORKLOADS) {
+const WORKLOADS_ASKED = process.env.BENCH_WORKLOADS?.trim()
+  ? process.env.BENCH_WORKLOADS.split(',').map((w) => w.trim()).filter((w) => w && w !== 'warm') : null;
+if (WORKLOADS_ASKED && !['lead', 'compare'].includes(profileName)) {
   console.error(`BENCH_WORKLOADS: only the lead and compare profiles take it (this is ${profileName})`);
   process.exit(2);
 }
-if (CHOSEN_WORKLOADS?.some((w) => !['warm', 'W0', 'W1', 'W2', 'W4'].includes(w)) || CHOSEN_WORKLOADS?.length === 1) {
+if (WORKLOADS_ASKED && (!WORKLOADS_ASKED.length || WORKLOADS_ASKED.some((w) => !['W0', 'W1', 'W2', 'W4'].includes(w)))) {
   console.error(`BENCH_WORKLOADS: '${process.env.BENCH_WORKLOADS}' must name one or more of W0, W1, W2 and W4, separated by commas`);
   process.exit(2);
 }
+const CHOSEN_WORKLOADS = WORKLOADS_ASKED && ['warm', ...WORKLOADS_ASKED];
 refuseLeadThatChangesNothing();
 if (['lead'].includes(profileName) && !LEAD_TEXT) {
   console.error('the lead profile needs BENCH_LEAD="Setting=value;…" (the gateway settings that turn the lead on or off) and/or BENCH_OFF="Setting=value;…" (ours with the lead off) and/or BENCH_BASELINE=<checkout built in Release> (the code before the lead)');
@@ -512,12 +513,12 @@ async function main() {
   results.minutes = (Date.now() - started) / 60000;
   if (profileName === 'warmup') Object.assign(results, warmupHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {});
   if (['compare', 'lead', 'memory'].includes(profileName)) Object.assign(results, compareHeadline(results.rows), LEAD_TEXT ? { lead: LEAD_TEXT } : {},
-    CHOSEN_WORKLOADS ? { workloads: CHOSEN_WORKLOADS.filter((w) => w !== 'warm') } : {});
+    WORKLOADS_ASKED ? { workloads: WORKLOADS_ASKED } : {});
   fs.mkdirSync(outputDirectory, { recursive: true });
   // A lead's run is named after it, so the runs of one day do not overwrite each other.
   const leadName = LEAD_PROFILE && LEAD_TEXT ? `-${LEAD_TEXT.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}` : '';
   // A compare of chosen workloads is named after them: its headline lacks the others' figures.
-  const workloadsName = profileName === 'compare' && CHOSEN_WORKLOADS ? `-${CHOSEN_WORKLOADS.filter((w) => w !== 'warm').join('-')}` : '';
+  const workloadsName = profileName === 'compare' && WORKLOADS_ASKED ? `-${WORKLOADS_ASKED.join('-')}` : '';
   const named = path.join(outputDirectory, `${stamp}-${machine}${profileName === 'full' ? '' : `-${profileName}`}${workloadsName}${leadName}`);
   // Another run of the same day, profile and lead gets -2, -3, …: a result on record is never overwritten. Smoke and
   // quick runs are scratch (not kept in git), and the last one replaces the one before.

@@ -82,16 +82,19 @@ function compareTable({ headline, spread, repeats }) {
     const value = headline[figure][key];
     return value == null ? '–' : `${format(figure, value)} (${format(figure, min)}–${format(figure, max)})`;
   };
+  const better = (figure, value, than) => (LOWER_IS_BETTER[figure] ? value < than : value > than);
+  // A repeat runs every system (and ours with a lead) next to one another: in how many repeats one led the other says
+  // whether a median's verdict holds across processes or rests on one slow one (findings.md).
+  const repeatsLed = (figure, key, than) => {
+    const pairs = spread[figure][key].values.map((value, i) => [value, spread[figure][than].values[i]]).filter(([a, b]) => a != null && b != null);
+    return { led: pairs.filter(([value, other]) => better(figure, value, other)).length, of: pairs.length };
+  };
   const versus = (figure, key) => {
     const ours = headline[figure].ours;
     const other = headline[figure][key];
     if (ours == null || other == null || other === 0) return '–';
-    const better = LOWER_IS_BETTER[figure] ? ours < other : ours > other;
-    // A repeat runs every system once, next to each other: how many repeats ours led in says whether a median's
-    // verdict holds across processes or rests on one slow one.
-    const pairs = spread[figure].ours.values.map((base, i) => [base, spread[figure][key].values[i]]).filter(([a, b]) => a != null && b != null);
-    const led = pairs.filter(([a, b]) => (LOWER_IS_BETTER[figure] ? a < b : a > b)).length;
-    return `${(ours / other).toFixed(2)}× ${better ? '(ahead)' : '(behind)'}, ahead in ${led} of ${pairs.length} repeats`;
+    const { led, of } = repeatsLed(figure, 'ours', key);
+    return `${(ours / other).toFixed(2)}× ${better(figure, ours, other) ? '(ahead)' : '(behind)'}, ahead in ${led} of ${of} repeats`;
   };
   // Only the systems this run measured; ours against each of them, and the lead against ours.
   const keys = Object.keys(headline.knee);
@@ -101,12 +104,8 @@ function compareTable({ headline, spread, repeats }) {
     const ours = headline[figure].ours;
     const withLead = headline[figure].oursLead;
     if (ours == null || withLead == null || ours === 0) return '–';
-    const better = (lead, base) => (LOWER_IS_BETTER[figure] ? lead < base : lead > base);
-    // Each repeat runs ours and the lead as a pair (in alternating order): how many pairs the lead won says more
-    // than the medians when a figure moves between processes (findings.md).
-    const pairs = spread[figure].ours.values.map((base, i) => [base, spread[figure].oursLead.values[i]]).filter(([a, b]) => a != null && b != null);
-    const won = pairs.filter(([base, lead]) => better(lead, base)).length;
-    return `${(withLead / ours).toFixed(2)}× ${better(withLead, ours) ? '(better)' : '(worse)'}, better in ${won} of ${pairs.length} pairs`;
+    const { led, of } = repeatsLed(figure, 'oursLead', 'ours');
+    return `${(withLead / ours).toFixed(2)}× ${better(figure, withLead, ours) ? '(better)' : '(worse)'}, better in ${led} of ${of} pairs`;
   };
   const row = (cells) => `| ${cells.join(' | ')} |`;
   const header = row([`Figure (median of ${repeats}, min–max)`, ...keys.map((key) => NAMES[key]), ...anchors.map((key) => `ours ÷ ${NAMES[key]}`), ...(lead ? ['lead ÷ ours'] : [])]);
