@@ -152,6 +152,7 @@ public static class ChatGatewayExtensions
             .Use(HubNegotiation.AnswerWithoutConnection)
             .Use(HubNegotiation.RefuseOtherTransports)
             .Use(HubNegotiation.IgnoreIdOnWebSockets)
+            .Use(WebSocketCloseReasons.UseOnWebSocket)
             .Run(context => context.GetEndpoint()!.RequestDelegate!(context)));
         // An answer with a status and no body (an address with nothing at it, a method an endpoint does not take)
         // gets a sentence in our words too. After the hub's path, which answers for itself.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using RealtimeDemo.RealtimeGateway.Auth;
@@ -152,6 +153,8 @@ public static class DisconnectReasons
             (_, _, OperationCanceledException) => Timeout,
             (_, _, InvalidDataException e) when e.Message.Contains("maximum message size", StringComparison.Ordinal) => Limit,
             (_, _, InvalidDataException) => ProtocolError,
+            // A frame that breaks the WebSocket protocol or a text frame that is not UTF-8 (WebSocketCloseReasons).
+            (_, _, WebSocketException { WebSocketErrorCode: WebSocketError.Faulted }) => ProtocolError,
             _ => TransportError,
         };
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using RealtimeDemo.Client;
@@ -294,6 +295,111 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
         Assert.Contains("A frame was larger than 32768 bytes (Chat:Limits:MaxMessageBytes); the connection is closed.", reason?.Message);
         HostileInput.AssertNoInternals(reason?.Message);
         await fixture.AssertBystandersStillChatAsync();
+    }
+
+    // The runtime's WebSocket closes on these itself, before SignalR or our code reads the frame; its close frame
+    // carried a status and no reason.
+    [Fact]
+    public async Task A_text_frame_that_is_not_UTF8_closes_the_connection_saying_so()
+    {
+        await using var mallory = await RawWebSocketClient.ConnectAsync(fixture.Gateway, TestTokens.Create(Unique("mallory")), _ct);
+
+        await mallory.SendTextFrameAsync([0x7B, 0xC3, 0x28, 0x7D, 0x1E], _ct); // "{", a broken two-byte sequence, "}"
+
+        Assert.True(await mallory.ClosedByServerWithinAsync(TimeSpan.FromSeconds(10)), "the connection stayed open");
+        Assert.Equal((WebSocketCloseStatus.InvalidPayloadData,
+            "A frame's text was not valid UTF-8 (text frames and close reasons must be); the hub protocol is UTF-8 JSON."), mallory.CloseReceived);
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    public static TheoryData<string, byte> FramesThatBreakTheProtocol => new()
+    {
+        { "a reserved bit", 0xC1 },       // RSV1 (compression, not agreed) on a text frame
+        { "a reserved opcode", 0x83 },
+        { "a fragmented ping", 0x09 },    // a control frame without FIN
+    };
+
+    [Theory]
+    [MemberData(nameof(FramesThatBreakTheProtocol))]
+    public async Task A_frame_that_breaks_the_WebSocket_protocol_closes_the_connection_saying_so(string @case, byte firstByte)
+    {
+        _ = @case;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(fixture.Gateway.Host, fixture.Gateway.Port, _ct);
+        var stream = tcp.GetStream();
+        var upgrade = $"GET {ChatHubPaths.Hub} HTTP/1.1\r\nHost: {fixture.Gateway.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {TestTokens.Create(Unique("mallory"))}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(upgrade), _ct);
+        Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(stream));
+        await stream.WriteAsync(MaskedFrame(0x81, System.Text.Encoding.UTF8.GetBytes(RawWebSocketClient.Handshake)), _ct);
+
+        await stream.WriteAsync(MaskedFrame(firstByte, "hi"u8.ToArray()), _ct);
+
+        // Whatever the server sends before its close (the handshake's answer, a ping) comes first; the close is last.
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        patience.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, patience.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException)
+        {
+            // The server may reset the connection once its close has left (a client that broke the protocol is not
+            // waited for); what arrived before stays read.
+        }
+
+        var close = LastFrame(received.ToArray());
+        Assert.Equal(0x88, close[0]);
+        Assert.Equal(1002, (close[2] << 8) | close[3]);
+        Assert.Equal("A frame broke the WebSocket protocol (RFC 6455): unmasked, a reserved bit or opcode, or a bad control frame.",
+            System.Text.Encoding.UTF8.GetString(close.AsSpan(4)));
+        await fixture.AssertBystandersStillChatAsync();
+    }
+
+    private static async Task<string> ReadHeadAsync(System.Net.Sockets.NetworkStream stream)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n')
+            && await stream.ReadAsync(one) == 1)
+        {
+            head.Add(one[0]);
+        }
+
+        return System.Text.Encoding.ASCII.GetString([.. head]);
+    }
+
+    // A client's frame, masked as RFC 6455 requires of clients; payloads under 126 bytes.
+    private static byte[] MaskedFrame(byte firstByte, byte[] payload)
+    {
+        byte[] mask = [0x12, 0x34, 0x56, 0x78];
+        return [firstByte, (byte)(0x80 | payload.Length), .. mask, .. payload.Select((b, i) => (byte)(b ^ mask[i % 4]))];
+    }
+
+    // The server's frames are unmasked; returns the last whole one.
+    private static byte[] LastFrame(byte[] bytes)
+    {
+        var (start, last) = (0, Array.Empty<byte>());
+        while (start + 2 <= bytes.Length)
+        {
+            var length = bytes[start + 1] & 0x7F;
+            var (header, size) = length switch
+            {
+                126 => (4, (bytes[start + 2] << 8) | bytes[start + 3]),
+                127 => throw new InvalidDataException("a frame over 64 KB from the server"),
+                _ => (2, length),
+            };
+            last = bytes[start..(start + header + size)];
+            start += header + size;
+        }
+
+        return last;
     }
 
     [Fact]

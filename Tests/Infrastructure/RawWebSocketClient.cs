@@ -41,6 +41,13 @@ public sealed class RawWebSocketClient : IAsyncDisposable
     public Task SendAsync(string frame, CancellationToken cancellationToken) =>
         _socket.SendAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
 
+    /// <summary>Sends <paramref name="bytes"/> as one text frame, UTF-8 or not: the client's WebSocket does not check what it sends.</summary>
+    public Task SendTextFrameAsync(byte[] bytes, CancellationToken cancellationToken) =>
+        _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    /// <summary>The status and reason of the server's WebSocket close, once it has closed.</summary>
+    public (WebSocketCloseStatus? Status, string? Reason) CloseReceived => (_socket.CloseStatus, _socket.CloseStatusDescription);
+
     /// <summary>Sends a hub invocation without waiting for its result.</summary>
     public Task InvokeAsync(string target, object?[] arguments, CancellationToken cancellationToken) =>
         SendAsync(JsonSerializer.Serialize(new { type = 1, invocationId = $"{++_invocations}", target, arguments }) + RecordSeparator, cancellationToken);

@@ -62,6 +62,9 @@ public sealed class TelemetryBehaviourTests(TelemetryScenario scenario)
         ContainsAll(["client_closed", "timeout", "server_shutdown", "token_expired", "limit", "protocol_error"], closed);
         ContainsAll(["token_missing", "token_invalid", "token_expired", "origin_not_allowed", "user_full"], rejected);
         Assert.Contains(Spans, s => s.Name.EndsWith("/OnDisconnectedAsync", StringComparison.Ordinal) && s.Attribute("chat.disconnect.reason") == "timeout");
+        // A text frame that is not UTF-8, which the runtime's WebSocket refuses before SignalR reads it, is the client's fault too.
+        Assert.Contains(Spans, s => s.Name.EndsWith("/OnDisconnectedAsync", StringComparison.Ordinal)
+            && s.Attribute("enduser.id")?.StartsWith("mangler", StringComparison.Ordinal) == true && s.Attribute("chat.disconnect.reason") == "protocol_error");
         Assert.Contains(Spans, s => s.Name.EndsWith("/OnConnectedAsync", StringComparison.Ordinal) && s.Attribute("chat.error.code") == "user_full");
     }
 

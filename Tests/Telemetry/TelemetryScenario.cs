@@ -128,6 +128,10 @@ public sealed class TelemetryScenario : IAsyncLifetime
         _stage = "protocol_error";
         await garbled.SendAsync("{this is not json\u001e", ct);                               // protocol_error
         await garbled.ClosedByServerWithinAsync(TimeSpan.FromSeconds(10));
+        var mangled = await RawWebSocketClient.ConnectAsync(a.BaseAddress, await Token(a, "mangler"), ct);
+        _stage = "protocol_error from the WebSocket layer";
+        await mangled.SendTextFrameAsync([0x7B, 0xC3, 0x28, 0x7D, 0x1E], ct);                   // not UTF-8: protocol_error too
+        await mangled.ClosedByServerWithinAsync(TimeSpan.FromSeconds(10));
         await using (var big = await RawHubConnection.ConnectAsync(a.BaseAddress, Unique("big"), ct))
         {
             await Assert.ThrowsAnyAsync<Exception>(() => big.Connection.InvokeAsync<MessageAck>("SendMessage", "lobby", "x", new string('x', 40_000), ct));

@@ -10,6 +10,8 @@ public sealed class DisconnectReasonTests
         { null, false, false, "client_closed" },
         { new OperationCanceledException("Client hasn't sent a message/ping within the configured ClientTimeoutInterval."), false, false, "timeout" },
         { new WebSocketException(WebSocketError.ConnectionClosedPrematurely), false, false, "transport_error" },
+        // What the runtime's WebSocket throws when a client's frame breaks the protocol or a text frame is not UTF-8.
+        { new WebSocketException(WebSocketError.Faulted, "The WebSocket received a frame with an unknown opcode: '0x3'."), false, false, "protocol_error" },
         { new IOException("Connection reset by peer"), false, false, "transport_error" },
         { new InvalidDataException("The maximum message size of 32768B was exceeded."), false, false, "limit" },
         { new InvalidDataException("Error reading JSON."), false, false, "protocol_error" },
