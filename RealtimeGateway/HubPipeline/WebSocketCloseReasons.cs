@@ -107,13 +107,20 @@ internal static class WebSocketCloseReasons
 
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
+        // Set once our close has gone: nothing may follow a close frame (RFC 6455 5.5.1), but a send that was already
+        // waiting for the runtime's send lock when it failed the connection is written after it (a handshake's answer was).
+        private bool _closeSent;
+
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Replacement(buffer.Span) is { } close ? WriteCloseAsync(close, cancellationToken) : inner.WriteAsync(buffer, cancellationToken);
+            _closeSent ? default
+            : Replacement(buffer.Span) is { } close ? WriteCloseAsync(close, cancellationToken)
+            : inner.WriteAsync(buffer, cancellationToken);
 
         // The runtime fails the connection as soon as this write returns, and the teardown that follows can cut off
         // output Kestrel has not sent yet: 1 close frame in 36 was lost in the tests. Held back a moment, it leaves.
         private async ValueTask WriteCloseAsync(byte[] close, CancellationToken cancellationToken)
         {
+            _closeSent = true;
             await inner.WriteAsync(close, cancellationToken);
             await inner.FlushAsync(cancellationToken);
             await Task.Delay(CloseFrameLeeway, CancellationToken.None);
@@ -124,7 +131,22 @@ internal static class WebSocketCloseReasons
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        public override void Write(ReadOnlySpan<byte> buffer) => inner.Write(Replacement(buffer) is { } close ? close : buffer);
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (!_closeSent)
+            {
+                var close = Replacement(buffer);
+                _closeSent = close is not null;
+                if (close is null)
+                {
+                    inner.Write(buffer);
+                }
+                else
+                {
+                    inner.Write(close);
+                }
+            }
+        }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 

@@ -331,11 +331,12 @@ public sealed class BadInputTests(BystanderFixture fixture) : IClassFixture<Byst
             $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer {TestTokens.Create(Unique("mallory"))}\r\n\r\n";
         await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(upgrade), _ct);
         Assert.StartsWith("HTTP/1.1 101", await ReadHeadAsync(stream));
-        await stream.WriteAsync(MaskedFrame(0x81, System.Text.Encoding.UTF8.GetBytes(RawWebSocketClient.Handshake)), _ct);
+        // The handshake and the bad frame in one write: the handshake's answer is then on its way out as the
+        // WebSocket fails, and must still come before the close, not after it.
+        byte[] handshakeThenBadFrame = [.. MaskedFrame(0x81, System.Text.Encoding.UTF8.GetBytes(RawWebSocketClient.Handshake)), .. MaskedFrame(firstByte, "hi"u8.ToArray())];
+        await stream.WriteAsync(handshakeThenBadFrame, _ct);
 
-        await stream.WriteAsync(MaskedFrame(firstByte, "hi"u8.ToArray()), _ct);
-
-        // Whatever the server sends before its close (the handshake's answer, a ping) comes first; the close is last.
+        // Whatever the server sends before its close (the handshake's answer, a ping) comes first; nothing follows the close.
         var received = new MemoryStream();
         var buffer = new byte[4096];
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(_ct);
