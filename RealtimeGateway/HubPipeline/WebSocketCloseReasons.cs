@@ -91,6 +91,10 @@ internal static class WebSocketCloseReasons
     // The WebSocket writes each frame in one call, so a reasonless close arrives whole: 4 bytes.
     private sealed class ReasonsStream(Stream inner) : Stream
     {
+        // Set once our close has gone: nothing may follow a close frame (RFC 6455 5.5.1), but a send that was already
+        // waiting for the runtime's send lock when it failed the connection is written after it (a handshake's answer was).
+        private bool _closeSent;
+
         public override bool CanRead => inner.CanRead;
         public override bool CanWrite => inner.CanWrite;
         public override bool CanSeek => false;
@@ -106,10 +110,6 @@ internal static class WebSocketCloseReasons
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-        // Set once our close has gone: nothing may follow a close frame (RFC 6455 5.5.1), but a send that was already
-        // waiting for the runtime's send lock when it failed the connection is written after it (a handshake's answer was).
-        private bool _closeSent;
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             _closeSent ? default
@@ -131,21 +131,17 @@ internal static class WebSocketCloseReasons
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
+        // The runtime's WebSocket writes asynchronously; this only keeps the stream whole for any other caller.
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            if (!_closeSent)
+            if (_closeSent)
             {
-                var close = Replacement(buffer);
-                _closeSent = close is not null;
-                if (close is null)
-                {
-                    inner.Write(buffer);
-                }
-                else
-                {
-                    inner.Write(close);
-                }
+                return;
             }
+
+            var close = Replacement(buffer);
+            _closeSent = close is not null;
+            inner.Write(close is null ? buffer : close);
         }
 
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
