@@ -70,6 +70,7 @@ public static class Extensions
         {
             telemetry.WithTracing(tracing => tracing
                 .SetSampler(sampler)
+                .AddProcessor(new TypingUntraced())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(BuiltInTelemetry.ActivitySources)
                 .AddSource(RealtimeTelemetry.OurNames)

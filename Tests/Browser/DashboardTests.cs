@@ -43,6 +43,34 @@ public sealed class DashboardTests(DashboardSession browser) : IClassFixture<Das
     }
 
     [Fact]
+    public async Task Typing_in_the_pages_boxes_starts_no_trace_and_sending_starts_one()
+    {
+        var (_, api) = await browser.Run.DashboardAsync(_ct);
+        using var _ = api;
+        var carol = await browser.SignInAsync(Unique("carol"));
+        await Task.Delay(TimeSpan.FromSeconds(10), _ct); // what the sign-in caused has been exported
+        var before = await TraceIdsAsync(api);
+
+        // Key by key, as a person types: each key is an input event, and each box left after an edit a change event.
+        await carol.Locator("[data-testid=private-to]").PressSequentiallyAsync("nobody-by-this-name");
+        await carol.Locator("[data-testid=room-input]").PressSequentiallyAsync("a-room-not-joined");
+        await carol.Locator("[data-testid=private-text]").PressSequentiallyAsync("typed, and not yet sent");
+        await Task.Delay(TimeSpan.FromSeconds(5), _ct);
+        var typed = await TraceIdsAsync(api);
+        var started = typed.Keys.Except(before.Keys).Select(id => typed[id]).ToList();
+        Assert.True(started.Count == 0, $"{started.Count} traces started by typing: {string.Join("; ", started.Take(10))}");
+
+        // The send is an action: its trace is there (the recipient does not exist, which the page says).
+        await carol.Locator("[data-testid=private-text]").PressAsync("Enter");
+        await Expect(carol.Locator("[data-testid=private-error]")).ToBeVisibleAsync();
+        await Eventually.HoldsAsync(async () =>
+        {
+            var after = await TraceIdsAsync(api);
+            return after.Keys.Except(typed.Keys).Any(id => after[id].StartsWith("webfrontend: Event onsubmit", StringComparison.Ordinal));
+        }, Patience, "the send's trace");
+    }
+
+    [Fact]
     public async Task A_message_links_to_its_trace_which_holds_the_click_the_store_every_replica_every_client_and_the_worker()
     {
         var (login, api) = await browser.Run.DashboardAsync(_ct);
