@@ -16,10 +16,13 @@ public sealed class PersonCausedSampler(Sampler roots) : Sampler
 {
     private const string BlazorHub = "Microsoft.AspNetCore.Components.Server.ComponentHub";
 
+    /// <summary>The span Blazor starts for each UI event it handles (a click, a submit, a key pressed).</summary>
+    internal const string BlazorEvent = "Microsoft.AspNetCore.Components.HandleEvent";
+
     // Blazor makes these roots when it starts them, after sampling has looked at the hub call that carried them.
     private static readonly HashSet<string> BlazorPersonSpans =
     [
-        "Microsoft.AspNetCore.Components.HandleEvent",
+        BlazorEvent,
         "Microsoft.AspNetCore.Components.Navigate",
         "Microsoft.AspNetCore.Components.Server.Circuits.StartCircuit",
     ];

@@ -13,8 +13,6 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public sealed class TypingUntraced : BaseProcessor<Activity>
 {
-    private const string BlazorEvent = "Microsoft.AspNetCore.Components.HandleEvent";
-
     // As Blazor names them: "Event oninput -> RealtimeDemo.WebFrontend.Components.Chat.SignIn.<BuildRenderTree>b__0".
     private static readonly string[] TypingEvents =
         [.. new[] { "oninput", "onchange", "onkeydown", "onkeyup", "onkeypress", "onfocus", "onblur", "onfocusin", "onfocusout" }
@@ -22,7 +20,7 @@ public sealed class TypingUntraced : BaseProcessor<Activity>
 
     public override void OnStart(Activity data)
     {
-        if (data.Parent is null && data.OperationName == BlazorEvent
+        if (data.Parent is null && data.OperationName == PersonCausedSampler.BlazorEvent
             && TypingEvents.Any(typing => data.DisplayName.StartsWith(typing, StringComparison.Ordinal)))
         {
             data.IsAllDataRequested = false;
