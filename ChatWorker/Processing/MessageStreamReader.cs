@@ -56,7 +56,7 @@ public sealed class MessageStreamReader(IConfiguration configuration, IOptions<W
         var redis = ConfigurationOptions.Parse(connectionString);
         redis.AbortOnConnectFail = false;
         redis.ClientName = "chat-worker-reader";
-        redis.SocketManager = SocketManager.ThreadPool; // as ChatBackplaneExtensions, for the same reason
+        redis.SocketManager = SocketManager.ThreadPool; // as ChatRedisClientExtensions (ServerShared), for the same reason
         redis.AsyncTimeout = (int)(settings.BlockTime + TimeSpan.FromSeconds(5)).TotalMilliseconds;
         return await ConnectionMultiplexer.ConnectAsync(redis);
     }

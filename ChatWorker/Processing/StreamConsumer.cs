@@ -62,18 +62,32 @@ internal sealed partial class StreamConsumer(
             {
                 break;
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            catch (RedisServerException ex) when (StreamGone(ex))
             {
-                // The group is gone with the stream: Redis lost its data. Make it again and carry on.
+                // The group is gone with the stream (Redis lost its data, or the stream was deleted). Make it again and
+                // carry on; CheckStorageAsync says so if it was a loss.
                 _groupReady = false;
                 await CheckStorageAsync();
             }
             catch (Exception ex) when (ex.IsRedisFailure(leaveBehind.Token))
             {
-                // An outage is said once; an error Redis answered (a script's, a permission) each time, as it is not one.
-                if (!ex.IsRedisUnavailable(leaveBehind.Token) || _outage.Failed())
+                // An outage is said once; an error Redis answered (a wrong type, a permission) each time, as it is not
+                // one, and in words that do not call a Redis that answers unavailable. Every failed round is counted.
+                telemetry.RedisFailed(ex);
+                if (ex.IsRedisUnavailable(leaveBehind.Token))
                 {
-                    LogRedisUnavailable(ex.GetType().Name);
+                    if (_outage.Failed())
+                    {
+                        LogRedisUnavailable(ex.GetType().Name);
+                    }
+                }
+                else if (ex is RedisServerException answered)
+                {
+                    LogRedisRefused(ErrorCode(answered));
+                }
+                else
+                {
+                    LogRedisCallFailed(ex.GetType().Name);
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -255,8 +269,26 @@ internal sealed partial class StreamConsumer(
     private static string Reason(Exception error) =>
         error is MalformedEntryException ? error.Message : $"{error.GetType().Name} while processing";
 
+    // NOGROUP: the group does not exist. UNBLOCKED: the stream was deleted while this worker's read waited on it, which
+    // a flush does to a worker that is idle (it spends its time in that read).
+    private static bool StreamGone(RedisServerException ex) =>
+        ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal) || ex.Message.StartsWith("UNBLOCKED", StringComparison.Ordinal);
+
+    // Redis's errors begin with a code in capitals (WRONGTYPE, NOPERM, ERR); the rest can quote a key or an argument.
+    private static string ErrorCode(RedisServerException ex)
+    {
+        var code = ex.Message.Split(' ', 2)[0];
+        return code.Length is > 0 and <= 20 && code.All(char.IsAsciiLetterUpper) ? code : "ERR";
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis unavailable ({Error}); retrying every second, and saying so once it answers again")]
     private partial void LogRedisUnavailable(string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis refused the worker's command with the error {Code}; trying again every second")]
+    private partial void LogRedisRefused(string code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A Redis command of the worker failed ({Error}); trying again every second")]
+    private partial void LogRedisCallFailed(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis answers again after {Seconds:F0} s; {Failures} tries failed meanwhile")]
     private partial void LogRedisBack(double seconds, int failures);

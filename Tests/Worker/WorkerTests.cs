@@ -242,7 +242,8 @@ public sealed class WorkerTests
     [Fact]
     public async Task A_worker_that_cannot_read_its_stream_in_its_first_seconds_is_healthy_and_logs_no_unhealthy_status()
     {
-        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        await using var otlp = await OtlpReceiver.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(1, otlp.ExporterSettings("realtime-gateway"), _ct);
         await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
         var db = redis.GetDatabase();
 
@@ -264,8 +265,40 @@ public sealed class WorkerTests
         using var http = new HttpClient { BaseAddress = worker.BaseAddress };
         Assert.True((await http.GetAsync("/health", _ct)).IsSuccessStatusCode);
 
-        Assert.Contains("Redis unavailable (RedisServerException)", worker.Output, StringComparison.Ordinal); // it did fail to read
+        // It did fail to read, and said so in words that do not call a Redis that answers unavailable, and counted it.
+        Assert.Contains("Redis refused the worker's command with the error WRONGTYPE", worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Redis unavailable", worker.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhealthy", worker.Output, StringComparison.Ordinal);
+        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.worker.redis.failures" && m.Attribute("error.type") == "RedisServerException" && m.Value > 0),
+            TimeSpan.FromSeconds(15), "the failed reads counted");
+    }
+
+    // An idle worker spends its time in a blocking read of the stream, and a flush ends that read with an error of its
+    // own (UNBLOCKED, "the stream key no longer exists"), which the worker logged as "Redis unavailable", with no word
+    // when it answered again, while Redis was up all along.
+    [Fact]
+    public async Task A_flush_under_an_idle_worker_is_told_as_lost_data_not_as_Redis_unavailable_and_processing_goes_on()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(1, null, _ct);
+        var worker = await cluster.StartWorkerAsync("idle", _ct, new Dictionary<string, string>
+        {
+            ["Worker__BlockTime"] = "00:00:10", // waiting in its read when the flush comes
+            ["Worker__ClaimIdleTime"] = "00:01:00", // and not about to find the loss by its periodic check first
+        });
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(cluster.Redis.ConnectionString);
+        await AppendEntriesAsync(redis.GetDatabase(), "before", count: 3, blockedEvery: 0);
+        await WaitForAsync(async () => await ProcessedAsync(redis, "before") == 3, "the entries before the flush processed");
+
+        await using (var admin = await cluster.Redis.AdminAsync())
+        {
+            await admin.GetServers().Single().FlushAllDatabasesAsync();
+        }
+
+        await WaitForAsync(() => Task.FromResult(worker.Output.Contains("Redis lost its data", StringComparison.Ordinal)), "the worker saying Redis lost its data");
+        await AppendEntriesAsync(redis.GetDatabase(), "after", count: 3, blockedEvery: 0);
+        await WaitForAsync(async () => await ProcessedAsync(redis, "after") == 3, "the entries after the flush processed");
+        Assert.DoesNotContain("Redis unavailable", worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Redis refused", worker.Output, StringComparison.Ordinal);
     }
 
     [Fact]
