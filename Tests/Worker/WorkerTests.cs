@@ -237,6 +237,16 @@ public sealed class WorkerTests
         // The answer is the status alone (check names are internals); the log says why.
         Assert.Equal("{\"status\":\"Unhealthy\"}", report.GetRawText());
         await WaitForAsync(() => Task.FromResult(worker.Output.Contains("is over Worker:LagThreshold (2 s); 1 entries pending")), "the reason in the log");
+
+        // Once the entry is gone the worker is healthy again, and says so as news, not as another warning.
+        var poison = (await redis.GetDatabase().StreamRangeAsync(ChatRedisKeys.MessageStream)).Single().Id;
+        await redis.GetDatabase().StreamAcknowledgeAsync(ChatRedisKeys.MessageStream, ChatRedisKeys.WorkerGroup, poison);
+        await redis.GetDatabase().StreamDeleteAsync(ChatRedisKeys.MessageStream, [poison]);
+        await WaitForAsync(async () => (await http.GetAsync("/health", _ct)).IsSuccessStatusCode, "a healthy worker again");
+        await WaitForAsync(() => Task.FromResult(worker.Output.Contains("Message stream backlog is Healthy again")), "the recovery in the log");
+        var lines = worker.Output.Split('\n');
+        var recovery = Array.FindIndex(lines, line => line.Contains("Message stream backlog is Healthy again", StringComparison.Ordinal));
+        Assert.Contains("info: ", lines[recovery - 1], StringComparison.Ordinal); // the console logger's level line
     }
 
     [Fact]
