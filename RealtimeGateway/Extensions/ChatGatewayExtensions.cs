@@ -89,11 +89,6 @@ public static class ChatGatewayExtensions
             hub.AddFilter(argumentFilter);
         });
 
-        // No WebSocket-level keep-alive: the hub pings every KeepAliveInterval already, which keeps proxies and NATs
-        // awake as well as an unsolicited pong would. The runtime's keep-alive (every 2 minutes by default) gave every
-        // connection a periodic timer of its own (bench/findings.md, "WebSocket keep-alive").
-        builder.Services.Configure<Microsoft.AspNetCore.Builder.WebSocketOptions>(webSockets => webSockets.KeepAliveInterval = TimeSpan.Zero);
-
         builder.Services.AddCors();
         // With credentials: SignalR's JavaScript client negotiates with them by default (withCredentials), and a
         // browser refuses the answer unless it allows them. Nothing here reads a cookie, and the origins are listed.
