@@ -65,7 +65,7 @@ public static partial class StartupErrors
         AggregateException { InnerExceptions: var inner } when inner.Select(Explain).ToList() is var explained && explained.All(e => e is not null) =>
             string.Join(" ", explained),
         InvalidOperationException conversion when FailedConversion().Match(conversion.Message) is { Success: true } match =>
-            $"{match.Groups["key"].Value} is '{match.Groups["value"].Value}', which is not {Kind(match.Groups["type"].Value)}.",
+            $"{match.Groups["key"].Value} is '{match.Groups["value"].Value}', which is not {Kind(match.Groups["type"].Value, match.Groups["value"].Value)}.",
         InvalidOperationException level when UnknownLogLevel().Match(level.Message) is { Success: true } match =>
             $"A log level under Logging (such as Logging:LogLevel:Default) is '{match.Groups["value"].Value}', which is not one of Trace, Debug, Information, Warning, Error, Critical and None.",
         _ => null,
@@ -85,8 +85,11 @@ public static partial class StartupErrors
         return message.EndsWith('.') ? message : message + ".";
     }
 
-    private static string Kind(string type) => type switch
+    // A whole number too large for the setting's type fails the same conversion as "1.5": say which it was.
+    private static string Kind(string type, string value) => type switch
     {
+        "System.Int32" when IsWholeNumber(value) => $"a whole number from {int.MinValue} to {int.MaxValue}",
+        "System.Int64" when IsWholeNumber(value) => $"a whole number from {long.MinValue} to {long.MaxValue}",
         "System.Int32" or "System.Int64" => "a whole number",
         "System.Double" => "a number",
         "System.Boolean" => "true or false",
@@ -94,6 +97,9 @@ public static partial class StartupErrors
         "System.Uri" => "a URL",
         _ => "a value of the kind it takes",
     };
+
+    private static bool IsWholeNumber(string value) =>
+        value.Trim() is { Length: > 0 } digits && digits.TrimStart('-', '+').All(char.IsAsciiDigit) && digits.TrimStart('-', '+').Length > 0;
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
     private static partial Regex FailedConversion();
