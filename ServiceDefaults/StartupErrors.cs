@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -99,7 +101,7 @@ public static partial class StartupErrors
     };
 
     private static bool IsWholeNumber(string value) =>
-        value.Trim() is { Length: > 0 } digits && digits.TrimStart('-', '+').All(char.IsAsciiDigit) && digits.TrimStart('-', '+').Length > 0;
+        BigInteger.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
     private static partial Regex FailedConversion();

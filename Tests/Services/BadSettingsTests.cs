@@ -17,6 +17,7 @@ public sealed class BadSettingsTests
         { "RealtimeGateway", "Chat__Limits__MaxConnections", "1.5", "Chat:Limits:MaxConnections is '1.5', which is not a whole number." },
         { "RealtimeGateway", "Chat__Limits__MaxMessageBytes", "99999999999999",
             "Chat:Limits:MaxMessageBytes is '99999999999999', which is not a whole number from -2147483648 to 2147483647." },
+        { "RealtimeGateway", "Chat__Limits__MaxMessageBytes", "--5", "Chat:Limits:MaxMessageBytes is '--5', which is not a whole number." },
         { "RealtimeGateway", "Chat__History__MaxAppendBatch", "0", "Chat:History:MaxAppendBatch must be between 1 and 1000." },
         { "RealtimeGateway", "Chat__Limits__MaxPageSize", "50", "Chat:Limits:MaxPageSize must be between 200 and 10000." },
         { "RealtimeGateway", "Chat__Limits__MaxTextLength", "20000",
