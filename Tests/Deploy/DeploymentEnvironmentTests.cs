@@ -60,7 +60,7 @@ public sealed class DeploymentEnvironmentTests
     {
         var environment = new Dictionary<string, string>(Environment(overlay, service));
         environment.TryAdd("ASPNETCORE_ENVIRONMENT", "Production");
-        // Nothing listens there: exports fail quietly, as with a collector that is down.
+        // Nothing listens there: exports fail (each service logs it once), as with a collector that is down.
         Replace(environment, "OTEL_EXPORTER_OTLP_ENDPOINT", _ => $"http://127.0.0.1:{FreePort.Next()}");
         if (environment.ContainsKey("ConnectionStrings__redis"))
         {

@@ -161,5 +161,30 @@ public sealed class FailureVisibilityTests
         TestContext.Current.SendDiagnosticMessage($"{live} of 30 messages were stored after the join's position");
     }
 
+    [Fact]
+    public async Task Exports_the_telemetry_receiver_refuses_are_logged_once_counted_and_told_when_one_gets_through_and_chat_goes_on()
+    {
+        await using var otlp = await OtlpReceiver.StartAsync(refusing: true);
+        await using var cluster = await GatewayCluster.StartAsync(1, new Dictionary<string, string>(otlp.ExporterSettings("realtime-gateway")), _ct);
+        await otlp.WaitUntilAsync(r => r.Refused >= 5, Patience, "five exports to refuse");
+
+        var room = Unique("unobserved");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+        await alice.Chat.SendMessageAsync(room, "while-blind", "delivered all the same");
+        Assert.Equal("delivered all the same", (await bob.NextMessageAsync()).Text);
+        var receiver = otlp.Endpoint.GetLeftPart(UriPartial.Authority);
+        Assert.Equal(1, Occurrences(cluster.A.Output, $"Telemetry export to {receiver} failed (rejected); the spans, metrics or logs it held are lost."));
+
+        otlp.Refusing = false;
+        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.telemetry.export.failures" && m.Attribute("error.type") == "rejected" && m.Value >= 5),
+            Patience, "the refused exports counted");
+        await Eventually.HoldsAsync(() => Task.FromResult(Occurrences(cluster.A.Output, $"Telemetry export to {receiver} works again") == 1), Patience,
+            () => $"one line telling the export works again; the log ends:{Environment.NewLine}{cluster.A.LogTail()}");
+        Assert.Equal(1, Occurrences(cluster.A.Output, $"Telemetry export to {receiver} failed"));
+    }
+
     internal static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
 }

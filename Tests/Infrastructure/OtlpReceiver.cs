@@ -34,6 +34,14 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyCollection<OtlpLogRecord> Logs => _logs;
 
+    /// <summary>While true, every export is answered 503, as by a collector that is overloaded or restarting.</summary>
+    public bool Refusing { get; set; }
+
+    /// <summary>Exports answered 503 so far.</summary>
+    public int Refused => Volatile.Read(ref _refused);
+
+    private int _refused;
+
     /// <summary>
     /// Settings that point a service process at this receiver and make it export promptly, with the telemetry settings
     /// the AppHost gives every project it runs (query strings unredacted, the exporter's retry).
@@ -51,14 +59,14 @@ public sealed class OtlpReceiver : IAsyncDisposable
         ["OTEL_BLRP_SCHEDULE_DELAY"] = "100",
     };
 
-    public static async Task<OtlpReceiver> StartAsync()
+    public static async Task<OtlpReceiver> StartAsync(bool refusing = false)
     {
         var endpoint = new Uri($"http://127.0.0.1:{FreePort.Next()}/");
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(endpoint.ToString());
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var receiver = new OtlpReceiver(app, endpoint);
+        var receiver = new OtlpReceiver(app, endpoint) { Refusing = refusing };
         app.MapPost("/v1/traces", (HttpRequest request) => receiver.ReceiveAsync(request, OtlpParser.Spans, receiver._spans));
         app.MapPost("/v1/metrics", (HttpRequest request) => receiver.ReceiveAsync(request, OtlpParser.MetricPoints, receiver._metrics));
         app.MapPost("/v1/logs", (HttpRequest request) => receiver.ReceiveAsync(request, OtlpParser.LogRecords, receiver._logs));
@@ -90,6 +98,12 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     private async Task<IResult> ReceiveAsync<T>(HttpRequest request, Func<byte[], IEnumerable<T>> parse, ConcurrentQueue<T> into)
     {
+        if (Refusing)
+        {
+            Interlocked.Increment(ref _refused);
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body);
         var payload = body.ToArray();

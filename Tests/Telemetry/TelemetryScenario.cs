@@ -245,6 +245,15 @@ public sealed class TelemetryScenario : IAsyncLifetime
         await Otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.worker.messages" && m.Attribute("chat.outcome") == "dead_lettered"), TimeSpan.FromSeconds(20), "the dead-letter count");
         await Otlp.WaitUntilAsync(r => r.Spans.Any(s => s.Kind == OtlpSpan.KindClient && s.Attributes.ContainsKey("db.system")), TimeSpan.FromSeconds(30), "Redis client spans");
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
+
+        // Last, the receiver refuses exports for a moment: each service counts what it could not export.
+        _stage = "The receiver refuses exports for a moment.";
+        var refusedBefore = Otlp.Refused;
+        Otlp.Refusing = true;
+        await Otlp.WaitUntilAsync(r => r.Refused >= refusedBefore + 6, TimeSpan.FromSeconds(20), "six exports to refuse");
+        Otlp.Refusing = false;
+        await Otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "chat.telemetry.export.failures" && m.Attribute("error.type") == "rejected" && m.Value > 0),
+            TimeSpan.FromSeconds(20), "the refused exports counted");
     }
 
     private async Task<ChatTestClient> Connect(ServiceProcess gateway, string user, CancellationToken ct)
