@@ -17,5 +17,6 @@ public static class BuiltInTelemetry
         "Microsoft.AspNetCore.Components",
         "Microsoft.AspNetCore.Components.Lifecycle",
         "Microsoft.AspNetCore.Components.Server.Circuits",
+        TelemetryQueueDrops.SdkMeter,             // the OpenTelemetry SDK's own: spans and log records dropped before export
     ];
 }

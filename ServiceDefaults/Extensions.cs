@@ -110,6 +110,7 @@ public static class Extensions
             builder.Configuration["OTEL_BSP_MAX_QUEUE_SIZE"] ??= "16384";
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
             builder.Services.AddHostedService<TelemetryExportFailures>();
+            builder.Services.AddHostedService<TelemetryQueueDrops>();
 
             // A service's last exports go out as it stops, and on Ctrl+C the dashboard has stopped first. Two retry
             // layers then held each stop for 8–10 s, until the AppHost killed the process: the exporter's own

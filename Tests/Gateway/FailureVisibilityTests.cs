@@ -186,5 +186,38 @@ public sealed class FailureVisibilityTests
         Assert.Equal(1, Occurrences(cluster.A.Output, $"Telemetry export to {receiver} failed"));
     }
 
+    [Fact]
+    public async Task Spans_dropped_because_the_export_queue_is_full_are_logged_and_counted_and_chat_goes_on()
+    {
+        await using var otlp = await OtlpReceiver.StartAsync();
+        var settings = new Dictionary<string, string>(otlp.ExporterSettings("realtime-gateway"))
+        {
+            ["OTEL_BSP_MAX_QUEUE_SIZE"] = "4",
+            ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "4",
+        };
+        await using var cluster = await GatewayCluster.StartAsync(1, settings, _ct);
+        var room = Unique("crowded");
+        await using var alice = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("alice"), _ct);
+        await using var bob = await ChatTestClient.ConnectAsync(cluster.A.BaseAddress, Unique("bob"), _ct);
+        await alice.Chat.JoinRoomAsync(room);
+        await bob.Chat.JoinRoomAsync(room);
+
+        // The export thread waits on a receiver that does not answer; a room's messages make more spans than fit.
+        otlp.Stalling = true;
+        for (var i = 1; i <= 5; i++)
+        {
+            await alice.Chat.SendMessageAsync(room, $"m-{i}", $"message {i}");
+            Assert.Equal($"message {i}", (await bob.NextMessageAsync()).Text);
+        }
+
+        const string Dropping = "Spans are being dropped before export (queue_full): the OpenTelemetry SDK's queue (OTEL_BSP_MAX_QUEUE_SIZE) is full";
+        await Eventually.HoldsAsync(() => Task.FromResult(Occurrences(cluster.A.Output, Dropping) == 1), Patience,
+            () => $"one line telling of the dropped spans; the log ends:{Environment.NewLine}{cluster.A.LogTail()}");
+        otlp.Stalling = false;
+        await otlp.WaitUntilAsync(r => r.Metrics.Any(m => m.Name == "otel.sdk.processor.span.processed" && m.Attribute("error.type") == "queue_full" && m.Value > 0),
+            Patience, "the dropped spans counted");
+        Assert.Equal(1, Occurrences(cluster.A.Output, "dropped before export"));
+    }
+
     internal static int Occurrences(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
 }

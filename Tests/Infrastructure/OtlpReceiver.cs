@@ -37,6 +37,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>While true, every export is answered 503, as by a collector that is overloaded or restarting.</summary>
     public bool Refusing { get; set; }
 
+    /// <summary>While true, exports are held unanswered (the exporter gives up on each after its timeout), as by a receiver that hangs.</summary>
+    public bool Stalling { get; set; }
+
     /// <summary>Exports answered 503 so far.</summary>
     public int Refused => Volatile.Read(ref _refused);
 
@@ -98,6 +101,16 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     private async Task<IResult> ReceiveAsync<T>(HttpRequest request, Func<byte[], IEnumerable<T>> parse, ConcurrentQueue<T> into)
     {
+        while (Stalling && !request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            await Task.Delay(50);
+        }
+
+        if (request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty; // the exporter gave up on it
+        }
+
         if (Refusing)
         {
             Interlocked.Increment(ref _refused);
