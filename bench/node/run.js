@@ -41,7 +41,9 @@ if (REPEATS && !(['compare', 'lead', 'warmup', 'memory'].includes(profileName) &
 const profile = REPEATS ? { ...profiles[profileName], repeats: +REPEATS } : profiles[profileName];
 const stamp = new Date().toISOString().slice(0, 10);
 const outputDirectory = profileName === 'smoke' ? path.join(REPO, 'artifacts', 'bench-smoke') : path.join(REPO, 'bench', 'results');
+// The servers' logs of this profile's last run, one per process.
 const logDirectory = path.join(REPO, 'artifacts', 'bench-logs', profileName);
+fs.rmSync(logDirectory, { recursive: true, force: true });
 const log = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 function assembly(project, root = REPO) {

@@ -52,10 +52,13 @@ async function waitForPort(port, child, name, timeoutMs = 60000) {
   throw new Error(`${name} did not listen on ${port} within ${timeoutMs / 1000} s; see ${child.logPath}`);
 }
 
-/** Starts a command pinned to the server core, logging to logDirectory/name.log. */
+/**
+ * Starts a command pinned to the server core, logging to logDirectory/name-port.log: a run starts the same system
+ * once per repeat, and each process's log is kept (a name alone kept only the last one's).
+ */
 async function startPinned({ name, command, args, env, cwd, port, logDirectory }) {
   fs.mkdirSync(logDirectory, { recursive: true });
-  const logPath = path.join(logDirectory, `${name}.log`);
+  const logPath = path.join(logDirectory, name.endsWith(`-${port}`) ? `${name}.log` : `${name}-${port}.log`);
   const log = fs.openSync(logPath, 'w');
   const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], {
     cwd, env: { ...process.env, ...env }, stdio: ['ignore', log, log],
