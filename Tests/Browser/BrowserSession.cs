@@ -50,6 +50,8 @@ public class BrowserSession : IAsyncLifetime
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 800 } });
         var page = await context.NewPageAsync();
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Console += (_, message) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {message.Type}: {message.Text}");
         await page.GotoAsync(Frontend.ToString());
         await page.FillAsync("[data-testid=user-name-input]", user);
         await page.ClickAsync("button:has-text('Sign in')");
@@ -57,7 +59,12 @@ public class BrowserSession : IAsyncLifetime
         await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby'), [data-testid=error]", new() { Timeout = 45_000 });
         if (await page.Locator("[data-testid=error]").CountAsync() > 0)
         {
-            throw new InvalidOperationException($"The sign-in failed: {await page.Locator("[data-testid=error]").TextContentAsync()}");
+            // What the box held when the page refused it, and a picture: one CI run saw a valid name refused as invalid.
+            var screenshot = Path.Combine(ScreenshotDirectory, $"sign-in-failed-{user}.png");
+            await page.ScreenshotAsync(new() { Path = screenshot });
+            throw new InvalidOperationException($"The sign-in failed: {await page.Locator("[data-testid=error]").TextContentAsync()} " +
+                $"(typed '{user}'; the box holds '{await page.InputValueAsync("[data-testid=user-name-input]")}'; {screenshot}); the page's console:" +
+                $"{Environment.NewLine}{string.Join(Environment.NewLine, console)}");
         }
 
         await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby')");
