@@ -52,9 +52,14 @@ public class BrowserSession : IAsyncLifetime
         var page = await context.NewPageAsync();
         var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
         page.Console += (_, message) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {message.Type}: {message.Text}");
+        // A reload between the typing and the click (the reconnect dialog's script reloads a page whose circuit the
+        // server refused) would leave an empty form to submit: each load is written down with the console.
+        page.Load += (_, _) => console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} page loaded");
         await page.GotoAsync(Frontend.ToString());
         await page.FillAsync("[data-testid=user-name-input]", user);
+        console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} name typed");
         await page.ClickAsync("button:has-text('Sign in')");
+        console.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} sign-in clicked");
         // Longer than the sign-in's own 30 s: a sign-in the page gave up on fails the test with the page's sentence.
         await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby'), [data-testid=error]", new() { Timeout = 45_000 });
         if (await page.Locator("[data-testid=error]").CountAsync() > 0)
