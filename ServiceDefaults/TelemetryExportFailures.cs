@@ -40,35 +40,43 @@ internal sealed class TelemetryExportFailures(
 
     protected override void OnEventWritten(EventWrittenEventArgs written)
     {
-        // Each failed request is told by one of these, as the exporter's HTTP and gRPC clients word them.
-        var reason = written.EventName switch
+        if (written.EventName == "ExportSuccess")
         {
-            "ExportSuccess" => null,
-            "FailedToReachCollector" or "TransientHttpError" => "unreachable",
-            "RequestTimedOut" => "timeout",
-            "HttpRequestFailed" or "ExportFailure" => "rejected",
-            "OperationUnexpectedlyCanceled" => "canceled",
-            "ExportMethodException" or "TrySubmitRequestException" => "exporter_error",
-            _ => "",
-        };
-        if (reason == "")
-        {
-            return;
+            Succeeded();
         }
+        else if (FailureReason(written.EventName) is { } reason)
+        {
+            Failed(reason);
+        }
+    }
 
+    // Each failed request is told by one of these, as the exporter's HTTP and gRPC clients word them; null for the rest.
+    private static string? FailureReason(string? eventName) => eventName switch
+    {
+        "FailedToReachCollector" or "TransientHttpError" => "unreachable",
+        "RequestTimedOut" => "timeout",
+        "HttpRequestFailed" or "ExportFailure" => "rejected",
+        "OperationUnexpectedlyCanceled" => "canceled",
+        "ExportMethodException" or "TrySubmitRequestException" => "exporter_error",
+        _ => null,
+    };
+
+    private void Succeeded()
+    {
         lock (_streakGate)
         {
-            if (reason is null)
+            if (_streak.Succeeded() is var (lasted, failures))
             {
-                if (_streak.Succeeded() is var (lasted, failures))
-                {
-                    _log.LogInformation("Telemetry export to {Endpoint} works again, after {Seconds:F0} s in which {Failures} exports failed.",
-                        _endpoint, lasted.TotalSeconds, failures);
-                }
-
-                return;
+                _log.LogInformation("Telemetry export to {Endpoint} works again, after {Seconds:F0} s in which {Failures} exports failed.",
+                    _endpoint, lasted.TotalSeconds, failures);
             }
+        }
+    }
 
+    private void Failed(string reason)
+    {
+        lock (_streakGate)
+        {
             _failures.Add(reason);
             if (_streak.Failed())
             {
