@@ -69,7 +69,8 @@ public class BrowserSession : IAsyncLifetime
             await page.ScreenshotAsync(new() { Path = screenshot });
             throw new InvalidOperationException($"The sign-in failed: {await page.Locator("[data-testid=error]").TextContentAsync()} " +
                 $"(typed '{user}'; the box holds '{await page.InputValueAsync("[data-testid=user-name-input]")}'; {screenshot}); the page's console:" +
-                $"{Environment.NewLine}{string.Join(Environment.NewLine, console)}");
+                $"{Environment.NewLine}{string.Join(Environment.NewLine, console)}{Environment.NewLine}The frontend's console, its last lines:" +
+                $"{Environment.NewLine}{await Run.ConsoleTailAsync("webfrontend", 40, TestContext.Current.CancellationToken)}");
         }
 
         await page.WaitForSelectorAsync("[data-testid=current-room]:has-text('lobby')");

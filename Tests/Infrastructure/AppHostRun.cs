@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -97,6 +98,40 @@ public sealed class AppHostRun : IAsyncDisposable
         }
 
         return states;
+    }
+
+    /// <summary>
+    /// The last <paramref name="lines"/> lines a resource's processes wrote to their consoles, for a failure's report;
+    /// a read that takes more than 10 s stops with a line saying so.
+    /// </summary>
+    public async Task<string> ConsoleTailAsync(string resource, int lines, CancellationToken cancellationToken)
+    {
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        var tail = new Queue<string>(lines);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+            await foreach (var batch in logs.GetAllAsync(model.Resources.Single(r => r.Name == resource)).WithCancellation(patience.Token))
+            {
+                foreach (var line in batch)
+                {
+                    if (tail.Count == lines)
+                    {
+                        tail.Dequeue();
+                    }
+
+                    tail.Enqueue(Regex.Replace(line.Content, @"\x1B\[[0-9;]*m", "")); // the console logger's colours
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            tail.Enqueue($"(reading {resource}'s console took more than 10 s; what came before is above)");
+        }
+
+        return string.Join(Environment.NewLine, tail);
     }
 
     /// <summary>The dashboard's login URL (it carries a browser token) and a client for its telemetry API.</summary>
